@@ -1,0 +1,111 @@
+import { Data, Duration } from "effect"
+
+/** Which wire call of a device login an error comes from. */
+export type DeviceAuthStep = "discovery" | "usercode" | "poll" | "exchange" | "refresh" | "revoke"
+
+const stepLabel: Record<DeviceAuthStep, string> = {
+  discovery: "discovery",
+  usercode: "device code request",
+  poll: "device code poll",
+  exchange: "device code exchange",
+  refresh: "token refresh",
+  revoke: "token revocation"
+}
+
+/**
+ * A device login failed at the issuer. `Unavailable` is the only transient reason: the network failed,
+ * the request timed out, or the server answered 429/502/503/504; `retryAfter` carries its Retry-After.
+ */
+export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
+  readonly reason: "NotEnabled" | "Rejected" | "Denied" | "Expired" | "TimedOut" | "Unavailable" | "Malformed"
+  readonly issuer: string
+  readonly step: DeviceAuthStep
+  readonly status?: number
+  /** The server's error code (`error.code`, `error` or `code`), e.g. `refresh_token_reused`. */
+  readonly code?: string
+  readonly detail?: string
+  readonly retryAfter?: Duration.Duration
+}> {
+  override get message(): string {
+    const detail = this.detail ? `: ${this.detail}` : ""
+    switch (this.reason) {
+      case "NotEnabled":
+        return `device code login is not enabled for ${this.issuer}; ask its operator to enable it, or sign in another way`
+      case "Rejected":
+        return this.step === "exchange"
+          ? `device code exchange failed: token endpoint returned status ${this.status ?? "?"}${detail}`
+          : `${stepLabel[this.step]} failed: ${this.issuer} returned status ${this.status ?? "?"}${detail}`
+      case "Denied":
+        return `the sign-in was denied at ${this.issuer}${detail}`
+      case "Expired":
+        return `the device code expired before it was approved; run login again`
+      case "TimedOut":
+        return `timed out waiting for the device code to be approved${detail}; run login again`
+      case "Unavailable":
+        return `${stepLabel[this.step]} could not reach ${this.issuer}${detail}`
+      case "Malformed":
+        return `${stepLabel[this.step]} failed: ${this.issuer} sent a response devicecode cannot read${detail}`
+    }
+  }
+}
+
+/** The signed-in workspace is not the one config.toml forces (codex-protocol.md §6). */
+export class WorkspaceError extends Data.TaggedError("WorkspaceError")<{
+  readonly reason: "MissingClaim" | "Mismatch"
+  readonly expected: string
+}> {
+  override get message(): string {
+    return this.reason === "MissingClaim"
+      ? "Login is restricted to a specific workspace, but the token did not include a chatgpt_account_id claim."
+      : `Login is restricted to workspace id ${this.expected}.`
+  }
+}
+
+/** The credential store could not be read or written. Nothing half-written is left behind. */
+export class StoreError extends Data.TaggedError("StoreError")<{
+  readonly reason: "Corrupt" | "Io" | "Locked"
+  readonly path: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    switch (this.reason) {
+      case "Corrupt":
+        return `${this.path} is not a valid auth file (${this.detail}); fix or remove it, or run "devicecode login" to replace it`
+      case "Io":
+        return `cannot access ${this.path}: ${this.detail}`
+      case "Locked":
+        return `${this.path} stayed locked by another process (${this.detail}); try again`
+    }
+  }
+}
+
+/** CODEX_HOME or config.toml is unusable. */
+export class ConfigError extends Data.TaggedError("ConfigError")<{
+  readonly reason: "CodexHome" | "ConfigFile"
+  readonly path: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return this.reason === "CodexHome"
+      ? `CODEX_HOME is set to ${this.path}, which ${this.detail}; create it or unset CODEX_HOME`
+      : `${this.path}: ${this.detail}`
+  }
+}
+
+/** No sign-in is stored. */
+export class NotLoggedIn extends Data.TaggedError("NotLoggedIn")<{}> {
+  override get message(): string {
+    return "Not logged in"
+  }
+}
+
+/** `login --with-api-key` got no usable key on stdin. */
+export class ApiKeyInputError extends Data.TaggedError("ApiKeyInputError")<{
+  readonly reason: "Terminal" | "Empty"
+}> {
+  override get message(): string {
+    return this.reason === "Terminal"
+      ? "--with-api-key reads the key from stdin; pipe it in, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
+      : "no API key was provided on stdin"
+  }
+}

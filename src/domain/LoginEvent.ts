@@ -1,0 +1,24 @@
+import { Data, DateTime, Duration } from "effect"
+import type { DeviceCode } from "./DeviceCode.js"
+import type { IdTokenClaims } from "./IdTokenClaims.js"
+
+/** Progress of a login, for a terminal or any app to render. */
+export type LoginEvent = Data.TaggedEnum<{
+  /** The stored sign-in could not be read; it will be replaced once this login succeeds. */
+  StoreUnreadable: { readonly detail: string }
+  /** A code was issued: show it. `deadline` is when the login gives up waiting. */
+  CodeIssued: { readonly code: DeviceCode; readonly deadline: DateTime.Utc }
+  /** A poll came back pending; the next one goes out after `nextPollIn`. */
+  Waiting: { readonly attempt: number; readonly nextPollIn: Duration.Duration }
+  /** The server asked for slower polling; the interval stays this long for the rest of the login. */
+  SlowedDown: { readonly interval: Duration.Duration }
+  /** A poll hit a transient failure and will be retried after `delay`. */
+  Retrying: { readonly detail: string; readonly delay: Duration.Duration }
+  /** The code was approved; tokens are being fetched and checked. */
+  Approved: {}
+  /** Tokens are stored. */
+  LoggedIn: { readonly claims: IdTokenClaims; readonly location: string }
+}>
+
+/** Constructors and matchers for {@link LoginEvent}. */
+export const LoginEvent = Data.taggedEnum<LoginEvent>()

@@ -1,0 +1,168 @@
+import { Data, DateTime, Either, Option, ParseResult, Redacted, Schema } from "effect"
+
+/** Where a stored sign-in was made, so refresh and logout go back to the same issuer. */
+export class SignInOrigin extends Data.Class<{
+  readonly dialect: "codex" | "rfc8628"
+  readonly issuer: string
+  readonly clientId: string
+  readonly scope: Option.Option<string>
+}> {}
+
+/** Fields of a JSON object that devicecode does not know, in the order they were read. */
+export type ExtraFields = ReadonlyArray<readonly [string, unknown]>
+
+/** The `tokens` object of auth.json. */
+export class StoredTokens extends Data.Class<{
+  readonly idToken: Option.Option<Redacted.Redacted<string>>
+  readonly accessToken: Redacted.Redacted<string>
+  readonly refreshToken: Option.Option<Redacted.Redacted<string>>
+  readonly accountId: Option.Option<string>
+  readonly extra: ExtraFields
+}> {}
+
+/** auth.json as codex writes it (codex-protocol.md §7), plus the fields we did not recognise, kept for rewrite. */
+export class StoredAuth extends Data.Class<{
+  readonly authMode: Option.Option<string>
+  readonly apiKey: Option.Option<Redacted.Redacted<string>>
+  readonly tokens: Option.Option<StoredTokens>
+  readonly lastRefresh: Option.Option<DateTime.Utc>
+  /** Present only when the sign-in used a non-default issuer, client id or dialect. */
+  readonly origin: Option.Option<SignInOrigin>
+  readonly extra: ExtraFields
+}> {}
+
+/** How a stored sign-in authenticates. */
+export type AuthMethod = "chatgpt" | "apikey"
+
+/** codex's rule: `auth_mode` wins; without it a key means API-key auth and tokens mean ChatGPT. */
+export const authMethod = (auth: StoredAuth): Option.Option<AuthMethod> => {
+  const mode = Option.getOrUndefined(auth.authMode)
+  if (mode === "apikey") return Option.some("apikey")
+  if (mode !== undefined && Option.isSome(auth.tokens)) return Option.some("chatgpt")
+  if (Option.isSome(auth.apiKey)) return Option.some("apikey")
+  return Option.isSome(auth.tokens) ? Option.some("chatgpt") : Option.none()
+}
+
+/** The record codex's API-key login writes. */
+export const apiKeyAuth = (key: Redacted.Redacted<string>, extra: ExtraFields = []): StoredAuth =>
+  new StoredAuth({
+    authMode: Option.some("apikey"),
+    apiKey: Option.some(key),
+    tokens: Option.none(),
+    lastRefresh: Option.none(),
+    origin: Option.none(),
+    extra
+  })
+
+const ORIGIN_KEY = "devicecode"
+const TOP_KEYS = new Set(["auth_mode", "OPENAI_API_KEY", "tokens", "last_refresh", ORIGIN_KEY])
+const TOKEN_KEYS = new Set(["id_token", "access_token", "refresh_token", "account_id"])
+
+const NullableString = Schema.optional(Schema.NullOr(Schema.String))
+const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+const TokensJson = Schema.Struct(
+  {
+    id_token: NullableString,
+    access_token: Schema.String,
+    refresh_token: NullableString,
+    account_id: NullableString
+  },
+  Rest
+)
+
+const OriginJson = Schema.Struct({
+  dialect: Schema.Literal("codex", "rfc8628"),
+  issuer: Schema.String,
+  client_id: Schema.String,
+  scope: Schema.optional(Schema.String)
+})
+
+const AuthJson = Schema.Struct(
+  {
+    auth_mode: NullableString,
+    OPENAI_API_KEY: NullableString,
+    tokens: Schema.optional(Schema.NullOr(TokensJson)),
+    last_refresh: Schema.optional(Schema.NullOr(Schema.DateTimeUtc)),
+    [ORIGIN_KEY]: Schema.optional(OriginJson)
+  },
+  Rest
+)
+
+const decodeAuthJson = Schema.decodeUnknownEither(Schema.parseJson(AuthJson))
+
+const extras = (object: Record<string, unknown>, known: ReadonlySet<string>): ExtraFields =>
+  Object.entries(object).filter(([key]) => !known.has(key))
+
+const opt = (value: string | null | undefined): Option.Option<string> => Option.fromNullable(value)
+
+/** Parses the text of an auth.json; the error names what is wrong (never a secret). */
+export const parseStoredAuth = (text: string): Either.Either<StoredAuth, string> =>
+  decodeAuthJson(text).pipe(
+    Either.mapLeft((error) => ParseResult.TreeFormatter.formatErrorSync(error).split("\n")[0] ?? "invalid JSON"),
+    Either.map(
+      (json) =>
+        new StoredAuth({
+          authMode: opt(json.auth_mode),
+          apiKey: Option.map(opt(json.OPENAI_API_KEY), Redacted.make),
+          tokens: Option.map(
+            Option.fromNullable(json.tokens),
+            (tokens) =>
+              new StoredTokens({
+                idToken: Option.map(opt(tokens.id_token), Redacted.make),
+                accessToken: Redacted.make(tokens.access_token),
+                refreshToken: Option.map(opt(tokens.refresh_token), Redacted.make),
+                accountId: opt(tokens.account_id),
+                extra: extras(tokens, TOKEN_KEYS)
+              })
+          ),
+          lastRefresh: Option.fromNullable(json.last_refresh),
+          origin: Option.map(
+            Option.fromNullable(json[ORIGIN_KEY]),
+            (origin) =>
+              new SignInOrigin({
+                dialect: origin.dialect,
+                issuer: origin.issuer,
+                clientId: origin.client_id,
+                scope: opt(origin.scope)
+              })
+          ),
+          extra: extras(json, TOP_KEYS)
+        })
+    )
+  )
+
+const reveal = (secret: Option.Option<Redacted.Redacted<string>>): string | null =>
+  Option.getOrNull(Option.map(secret, Redacted.value))
+
+/**
+ * The exact bytes codex writes: serde's pretty printer (2 spaces, no trailing newline), fields in codex's order,
+ * `OPENAI_API_KEY` always present, `tokens`/`last_refresh` only when set, then the fields codex does not know.
+ */
+export const encodeStoredAuth = (auth: StoredAuth): string => {
+  const record: Record<string, unknown> = {}
+  if (Option.isSome(auth.authMode)) record.auth_mode = auth.authMode.value
+  record.OPENAI_API_KEY = reveal(auth.apiKey)
+  if (Option.isSome(auth.tokens)) {
+    const tokens = auth.tokens.value
+    record.tokens = {
+      id_token: reveal(tokens.idToken),
+      access_token: Redacted.value(tokens.accessToken),
+      refresh_token: reveal(tokens.refreshToken),
+      account_id: Option.getOrNull(tokens.accountId),
+      ...Object.fromEntries(tokens.extra)
+    }
+  }
+  if (Option.isSome(auth.lastRefresh)) record.last_refresh = DateTime.formatIso(auth.lastRefresh.value)
+  if (Option.isSome(auth.origin)) {
+    const origin = auth.origin.value
+    record[ORIGIN_KEY] = {
+      dialect: origin.dialect,
+      issuer: origin.issuer,
+      client_id: origin.clientId,
+      ...(Option.isSome(origin.scope) ? { scope: origin.scope.value } : {})
+    }
+  }
+  for (const [key, value] of auth.extra) record[key] = value
+  return JSON.stringify(record, null, 2)
+}
