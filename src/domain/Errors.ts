@@ -40,7 +40,7 @@ export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
       case "Expired":
         return `the device code expired before it was approved; run login again`
       case "TimedOut":
-        return `timed out waiting for the device code to be approved${detail}; run login again`
+        return `timed out${this.detail ? ` after ${this.detail}` : ""} waiting for the device code to be approved; run login again`
       case "Unavailable":
         return `${stepLabel[this.step]} could not reach ${this.issuer}${detail}`
       case "Malformed":

@@ -1,0 +1,205 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Exit, Fiber, Layer, Option, Ref, TestClock } from "effect"
+import { DeviceAuthError } from "../src/domain/Errors.js"
+import type { LoginEvent } from "../src/domain/LoginEvent.js"
+import * as MemoryStore from "../src/layers/MemoryStore.js"
+import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
+import { CredentialStore } from "../src/services/CredentialStore.js"
+import { PollResult } from "../src/services/DeviceAuthorization.js"
+import { login } from "../src/services/login.js"
+import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
+
+const issuer = "https://issuer.test"
+
+const unavailable = (status: number, retryAfter?: Duration.DurationInput) =>
+  new DeviceAuthError({
+    reason: "Unavailable",
+    issuer,
+    step: "poll",
+    status,
+    ...(retryAfter === undefined ? {} : { retryAfter: Duration.decode(retryAfter) })
+  })
+
+/** Runs a login against a scripted issuer and an in-memory store; returns the fiber and what to inspect. */
+const start = (options: ScriptedIssuer.ScriptedIssuerOptions & { readonly forcedWorkspace?: string } = {}) =>
+  Effect.gen(function* () {
+    const scripted = yield* ScriptedIssuer.make({ issuer, ...options })
+    const store = yield* MemoryStore.make()
+    const events = yield* Ref.make<ReadonlyArray<LoginEvent>>([])
+    const layer = Layer.mergeAll(
+      scripted.layer,
+      Layer.succeed(CredentialStore, store),
+      WorkspacePolicyLive.layer(Option.fromNullable(options.forcedWorkspace))
+    )
+    const fiber = yield* login({ onEvent: (event) => Ref.update(events, (all) => [...all, event]) }).pipe(
+      Effect.provide(layer),
+      Effect.fork
+    )
+    yield* Effect.yieldNow()
+    return { fiber, scripted, store, events: Ref.get(events) }
+  })
+
+const seconds = (...values: ReadonlyArray<number>) => values.map((s) => s * 1000)
+
+describe("login polling on TestClock", () => {
+  it.effect("pending ×3 then approved: exactly 4 polls at 0, i, 2i, 3i", () =>
+    Effect.gen(function* () {
+      const { fiber, scripted, store } = yield* start({
+        polls: [PollResult.Pending(), PollResult.Pending(), PollResult.Pending(), ScriptedIssuer.approvedPoll()]
+      })
+      yield* TestClock.adjust("15 seconds")
+      const result = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(yield* scripted.pollTimes, seconds(0, 5, 10, 15))
+      assert.deepStrictEqual(Option.getOrNull(result.claims.email), "dev@example.com")
+      assert.isTrue(Option.isSome(yield* store.load))
+      yield* TestClock.adjust("1 hour")
+      assert.strictEqual((yield* scripted.calls).poll, 4, "never polls again after success")
+    }))
+
+  it.effect("uses the server's interval", () =>
+    Effect.gen(function* () {
+      const { fiber, scripted } = yield* start({
+        interval: "7 seconds",
+        polls: [PollResult.Pending(), PollResult.Pending(), ScriptedIssuer.approvedPoll()]
+      })
+      yield* TestClock.adjust("14 seconds")
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(yield* scripted.pollTimes, seconds(0, 7, 14))
+    }))
+
+  it.effect("slow_down adds 5 s for the rest of the login, cumulatively", () =>
+    Effect.gen(function* () {
+      const { events, fiber, scripted } = yield* start({
+        polls: [
+          PollResult.SlowDown(),
+          PollResult.Pending(),
+          PollResult.SlowDown(),
+          PollResult.Pending(),
+          ScriptedIssuer.approvedPoll()
+        ]
+      })
+      yield* TestClock.adjust("60 seconds")
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(yield* scripted.pollTimes, seconds(0, 10, 20, 35, 50))
+      const slowed = (yield* events).flatMap((e) => (e._tag === "SlowedDown" ? [Duration.toSeconds(e.interval)] : []))
+      assert.deepStrictEqual(slowed, [10, 15])
+    }))
+
+  it.effect("times out exactly 15 minutes after the first poll", () =>
+    Effect.gen(function* () {
+      const { fiber, store } = yield* start({})
+      yield* TestClock.adjust(Duration.millis(15 * 60_000 - 1))
+      assert.isNull(fiber.unsafePoll(), "still waiting at 14:59.999")
+      yield* TestClock.adjust("1 millis")
+      const exit = yield* Fiber.await(fiber)
+      assert.isTrue(Exit.isFailure(exit))
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "DeviceAuthError")
+      assert.strictEqual(error._tag === "DeviceAuthError" && error.reason, "TimedOut")
+      assert.include(error.message, "timed out after 15m")
+      assert.isTrue(Option.isNone(yield* store.load))
+    }))
+
+  it.effect("an earlier expires_at ends the wait as Expired, exactly then", () =>
+    Effect.gen(function* () {
+      const { fiber } = yield* start({ expiresIn: "10 minutes" })
+      yield* TestClock.adjust(Duration.millis(10 * 60_000 - 1))
+      assert.isNull(fiber.unsafePoll())
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag === "DeviceAuthError" && error.reason, "Expired")
+    }))
+
+  it.effect("a transient failure backs off; Retry-After is honoured", () =>
+    Effect.gen(function* () {
+      const { events, fiber, scripted } = yield* start({
+        polls: [
+          unavailable(503),
+          unavailable(503),
+          unavailable(429, "7 seconds"),
+          PollResult.Pending(),
+          ScriptedIssuer.approvedPoll()
+        ]
+      })
+      yield* TestClock.adjust("60 seconds")
+      yield* Fiber.join(fiber)
+      // 503 → wait the interval (5 s), 503 again → 10 s, 429 → Retry-After 7 s, pending → 5 s.
+      assert.deepStrictEqual(yield* scripted.pollTimes, seconds(0, 5, 15, 22, 27))
+      const retries = (yield* events).filter((e) => e._tag === "Retrying").length
+      assert.strictEqual(retries, 3)
+    }))
+
+  it.effect("a non-transient failure ends the login with the server's message", () =>
+    Effect.gen(function* () {
+      const { fiber, store } = yield* start({
+        polls: [
+          PollResult.Pending(),
+          new DeviceAuthError({ reason: "Rejected", issuer, step: "poll", status: 500, detail: "database on fire" })
+        ]
+      })
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.include(error.message, "database on fire")
+      assert.include(error.message, "500")
+      assert.isTrue(Option.isNone(yield* store.load))
+    }))
+
+  it.effect("interrupting mid-poll writes nothing and stops polling", () =>
+    Effect.gen(function* () {
+      const { fiber, scripted, store } = yield* start({ polls: [PollResult.Pending(), "hang"] })
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.interrupt(fiber)
+      yield* TestClock.adjust("1 hour")
+      const calls = yield* scripted.calls
+      assert.strictEqual(calls.poll, 2)
+      assert.strictEqual(calls.complete, 0)
+      assert.isTrue(Option.isNone(yield* store.load))
+    }))
+
+  it.effect("reports progress in order", () =>
+    Effect.gen(function* () {
+      const { events, fiber } = yield* start({ polls: [PollResult.Pending(), ScriptedIssuer.approvedPoll()] })
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(
+        (yield* events).map((e) => e._tag),
+        ["CodeIssued", "Waiting", "Approved", "LoggedIn"]
+      )
+    }))
+})
+
+describe("workspace policy", () => {
+  it.effect("the forced workspace is accepted and saved", () =>
+    Effect.gen(function* () {
+      const { fiber, store } = yield* start({ forcedWorkspace: " acct_test ", polls: [ScriptedIssuer.approvedPoll()] })
+      yield* Fiber.join(fiber)
+      const saved = yield* store.load
+      assert.strictEqual(
+        Option.getOrNull(Option.flatMap(saved, (auth) => Option.flatMap(auth.tokens, (t) => t.accountId))),
+        "acct_test"
+      )
+    }))
+
+  it.effect("another workspace is refused and nothing is written", () =>
+    Effect.gen(function* () {
+      const { fiber, store } = yield* start({ forcedWorkspace: "acct_other", polls: [ScriptedIssuer.approvedPoll()] })
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error.message, "Login is restricted to workspace id acct_other.")
+      assert.isTrue(Option.isNone(yield* store.load))
+    }))
+
+  it.effect("a token without the account claim is refused and nothing is written", () =>
+    Effect.gen(function* () {
+      const { fiber, store } = yield* start({
+        forcedWorkspace: "acct_test",
+        claims: ScriptedIssuer.chatgptClaims({ accountId: null }),
+        polls: [ScriptedIssuer.approvedPoll()]
+      })
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(
+        error.message,
+        "Login is restricted to a specific workspace, but the token did not include a chatgpt_account_id claim."
+      )
+      assert.isTrue(Option.isNone(yield* store.load))
+    }))
+})
