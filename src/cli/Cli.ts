@@ -1,0 +1,14 @@
+import { Command } from "@effect/cli"
+import { VERSION } from "../version.js"
+import { loginCommand } from "./loginCommand.js"
+import { logoutCommand } from "./logoutCommand.js"
+import { statusCommand } from "./statusCommand.js"
+
+/** The `devicecode` command and its subcommands. */
+export const devicecode = Command.make("devicecode").pipe(
+  Command.withDescription("Sign in with the OAuth 2.0 device-code grant and keep the tokens codex reads"),
+  Command.withSubcommands([loginCommand, statusCommand, logoutCommand])
+)
+
+/** Parses argv and runs the chosen command. */
+export const cli = Command.run(devicecode, { name: "devicecode", version: VERSION })

@@ -1,0 +1,43 @@
+import { Options } from "@effect/cli"
+import { type FileSystem, HttpClient, type Path } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import type { ConfigError } from "../domain/Errors.js"
+import { type CodexConfig, loadCodexConfig, resolveCodexHome } from "../layers/Config.js"
+import * as FileStore from "../layers/FileStore.js"
+import type { CredentialStore } from "../services/CredentialStore.js"
+import { CliLayers } from "./CliLayers.js"
+import { withHttpLog } from "./httpLog.js"
+
+/** `--verbose`, on every command. */
+export const verbose = Options.boolean("verbose").pipe(
+  Options.withDescription("Log each HTTP exchange (method, URL, status, time) to stderr; secrets are never logged")
+)
+
+/** Where a command finds the stored sign-in and its configuration. */
+export interface CommandEnv {
+  readonly codexHome: string
+  readonly config: CodexConfig
+  readonly authPath: string
+}
+
+/** Reads CODEX_HOME (or the given directory) and its config.toml. */
+export const loadEnvironment = (
+  codexHome?: string
+): Effect.Effect<CommandEnv, ConfigError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const home = codexHome ?? (yield* resolveCodexHome)
+    const config = yield* loadCodexConfig(home)
+    return { codexHome: home, config, authPath: FileStore.authJsonPath(home) }
+  })
+
+/** The store that holds the sign-in of this environment. */
+export const storeLayer = (env: CommandEnv): Layer.Layer<CredentialStore, never, FileSystem.FileSystem | Path.Path> =>
+  FileStore.layer(env.authPath)
+
+/** The HttpClient main.ts picked, logging each exchange with `--verbose`. */
+export const httpLayer = (logExchanges: boolean): Effect.Effect<Layer.Layer<HttpClient.HttpClient>, never, CliLayers> =>
+  Effect.map(CliLayers, ({ httpClient }) =>
+    logExchanges
+      ? Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, withHttpLog)).pipe(Layer.provide(httpClient))
+      : httpClient
+  )

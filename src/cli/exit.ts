@@ -1,0 +1,12 @@
+import { Data } from "effect"
+
+/** Ends the command with this exit code; whatever the person needs to read was already printed. */
+export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number }> {}
+
+/** Documented exit codes. */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  cancelled: 130
+} as const

@@ -1,0 +1,28 @@
+import { HttpClient } from "@effect/platform"
+import { Clock, Console, Effect, Exit } from "effect"
+
+/** The URL without query or fragment, which could carry secrets. */
+const safeUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.origin}${parsed.pathname}${parsed.search ? "?…" : ""}`
+  } catch {
+    return "(invalid URL)"
+  }
+}
+
+/** Logs each exchange to stderr: method, URL, status and time taken. Headers and bodies are never logged. */
+export const withHttpLog = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  HttpClient.transform(client, (response, request) =>
+    Effect.gen(function* () {
+      const started = yield* Clock.currentTimeMillis
+      const exit = yield* Effect.exit(response)
+      const took = (yield* Clock.currentTimeMillis) - started
+      const outcome = Exit.match(exit, {
+        onSuccess: (res) => String(res.status),
+        onFailure: () => "no response"
+      })
+      yield* Console.error(`[http] ${request.method} ${safeUrl(request.url)} -> ${outcome} (${took} ms)`)
+      return yield* exit
+    })
+  )

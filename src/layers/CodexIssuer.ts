@@ -1,0 +1,280 @@
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import type { Headers, HttpClientError } from "@effect/platform"
+import { Clock, Config, DateTime, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"
+import {
+  CODEX_CLIENT_ID,
+  CODEX_DEFAULT_ISSUER,
+  CodeExchangeResponse,
+  codexEndpoints,
+  errorCode,
+  errorDetail,
+  normalizeIssuer,
+  PollSuccessResponse,
+  RefreshResponse,
+  UserCodeResponse
+} from "../domain/CodexWire.js"
+import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
+import { DeviceAuthError, type DeviceAuthStep } from "../domain/Errors.js"
+import { TokenSet } from "../domain/TokenSet.js"
+import { AuthorizationGrant, DeviceAuthorization, PollResult } from "../services/DeviceAuthorization.js"
+
+/** Where and as whom the Codex dialect signs in; every field falls back to what codex uses. */
+export interface CodexIssuerOptions {
+  readonly issuer?: string
+  readonly clientId?: string
+  readonly requestTimeout?: Duration.DurationInput
+}
+
+type ErrorFields = Omit<ConstructorParameters<typeof DeviceAuthError>[0], "issuer" | "step">
+
+interface Answer {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly text: string
+}
+
+const DEFAULT_TIMEOUT = Duration.seconds(30)
+const REVOKE_TIMEOUT = Duration.seconds(10)
+const MAX_TRANSPORT_DETAIL = 200
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const parseJson = (text: string): Option.Option<unknown> => {
+  try {
+    return Option.some(JSON.parse(text))
+  } catch {
+    return Option.none()
+  }
+}
+
+const nonEmpty = (s: string | undefined): string | undefined => (s !== undefined && s.trim() !== "" ? s : undefined)
+
+const isOk = (status: number) => status >= 200 && status < 300
+
+const innermostMessage = (u: unknown, depth = 0): string | undefined => {
+  if (!(u instanceof Error)) return undefined
+  const deeper = depth < 4 ? innermostMessage(u.cause, depth + 1) : undefined
+  return deeper ?? nonEmpty(u.message)
+}
+
+const transportDetail = (error: HttpClientError.HttpClientError): string => {
+  if (error.reason === "InvalidUrl") return "invalid URL"
+  if (error.reason === "Encode") return "could not encode the request"
+  const cause = innermostMessage(error.cause)
+  const detail = cause === undefined ? "network error" : `network error: ${cause.replace(/\s+/g, " ")}`
+  return detail.length > MAX_TRANSPORT_DETAIL ? `${detail.slice(0, MAX_TRANSPORT_DETAIL)}…` : detail
+}
+
+/** Names the fields a 2xx body lacks, never their values: bodies may hold tokens. */
+const schemaDetail = (error: ParseResult.ParseError): string => {
+  const paths = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => issue.path.map(String).join("."))
+  const fields = [...new Set(paths.filter((path) => path !== ""))]
+  return fields.length === 0 ? "the body is not a JSON object" : `missing or invalid ${fields.join(", ")}`
+}
+
+/** RFC 9110 §10.2.3: delta-seconds or an HTTP date. */
+const parseRetryAfter = (value: string | undefined): Effect.Effect<Option.Option<Duration.Duration>> => {
+  const raw = value?.trim()
+  if (raw === undefined || raw === "") return Effect.succeed(Option.none())
+  if (/^\d+$/.test(raw)) return Effect.succeed(Option.some(Duration.seconds(Number(raw))))
+  // an IMF-fixdate ends in "GMT", which DateTime.make would not read as a zone
+  return Option.match(DateTime.make(new Date(raw)), {
+    onNone: () => Effect.succeed(Option.none()),
+    onSome: (date) =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        Option.some(Duration.millis(Math.max(0, DateTime.toEpochMillis(date) - now)))
+      )
+  })
+}
+
+/** Makes the Codex dialect's wire calls over the ambient HttpClient (codex-protocol.md §1–§9). */
+export const make = (
+  options: CodexIssuerOptions = {}
+): Effect.Effect<DeviceAuthorization["Type"], never, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
+    const issuer = normalizeIssuer(options.issuer ?? CODEX_DEFAULT_ISSUER)
+    const clientId = options.clientId ?? CODEX_CLIENT_ID
+    const requestTimeout = Duration.decode(options.requestTimeout ?? DEFAULT_TIMEOUT)
+    const endpoints = codexEndpoints(issuer)
+    const override = (name: string) =>
+      Config.option(Config.string(name)).pipe(
+        Effect.map(Option.filter((url) => url.trim() !== "")),
+        Effect.orElseSucceed(() => Option.none<string>())
+      )
+    const refreshUrl = Option.getOrElse(yield* override("CODEX_REFRESH_TOKEN_URL_OVERRIDE"), () => endpoints.token)
+    const revokeUrl = Option.getOrElse(yield* override("CODEX_REVOKE_TOKEN_URL_OVERRIDE"), () => endpoints.revoke)
+
+    const fail = (step: DeviceAuthStep, fields: ErrorFields) =>
+      Effect.fail(new DeviceAuthError({ ...fields, issuer, step }))
+
+    const send = (
+      step: DeviceAuthStep,
+      request: HttpClientRequest.HttpClientRequest,
+      timeout: Duration.Duration = requestTimeout
+    ): Effect.Effect<Answer, DeviceAuthError> =>
+      client.execute(request).pipe(
+        Effect.flatMap((response) =>
+          Effect.map(response.text, (text): Answer => ({ status: response.status, headers: response.headers, text }))
+        ),
+        Effect.catchAll((error) => fail(step, { reason: "Unavailable", detail: transportDetail(error) })),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new DeviceAuthError({
+              reason: "Unavailable",
+              issuer,
+              step,
+              detail: `no answer within ${Duration.format(timeout)}`
+            })
+        })
+      )
+
+    // any non-2xx answer no call knows better: 429/502/503/504 are transient, the rest are refusals
+    const classify = (step: DeviceAuthStep, answer: Answer): Effect.Effect<never, DeviceAuthError> =>
+      Effect.gen(function* () {
+        const code = errorCode(Option.getOrUndefined(parseJson(answer.text)))
+        const detail = errorDetail(answer.text)
+        const known = { status: answer.status, ...(code === undefined ? {} : { code }) }
+        if ([429, 502, 503, 504].includes(answer.status)) {
+          const retryAfter = yield* parseRetryAfter(answer.headers["retry-after"])
+          return yield* fail(step, {
+            reason: "Unavailable",
+            ...known,
+            detail: detail === "" ? `status ${answer.status}` : `status ${answer.status}: ${detail}`,
+            ...(Option.isSome(retryAfter) ? { retryAfter: retryAfter.value } : {})
+          })
+        }
+        return yield* fail(step, { reason: "Rejected", ...known, ...(detail === "" ? {} : { detail }) })
+      })
+
+    const decode = <A, I>(step: DeviceAuthStep, schema: Schema.Schema<A, I>, answer: Answer) =>
+      Option.match(parseJson(answer.text), {
+        onNone: () => fail(step, { reason: "Malformed", detail: "the body is not JSON" }),
+        onSome: (json) =>
+          Either.match(Schema.decodeUnknownEither(schema, { errors: "all" })(json), {
+            onLeft: (error) => fail(step, { reason: "Malformed", detail: schemaDetail(error) }),
+            onRight: (value) => Effect.succeed({ value, json })
+          })
+      })
+
+    const postJson = (url: string, body: Record<string, string>) =>
+      HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body))
+
+    const start = Effect.gen(function* () {
+      // §1: the body is exactly {"client_id": …}
+      const answer = yield* send("usercode", postJson(endpoints.userCode, { client_id: clientId }))
+      if (answer.status === 404) return yield* fail("usercode", { reason: "NotEnabled", status: 404 })
+      if (!isOk(answer.status)) return yield* classify("usercode", answer)
+      const { value } = yield* decode("usercode", UserCodeResponse, answer)
+      const userCode = nonEmpty(value.user_code) ?? nonEmpty(value.usercode)
+      if (userCode === undefined) return yield* fail("usercode", { reason: "Malformed", detail: "missing user_code" })
+      return new DeviceCode({
+        deviceCode: Redacted.make(value.device_auth_id),
+        userCode,
+        verificationUri: endpoints.verification,
+        verificationUriComplete: Option.none(),
+        interval: parseInterval(value.interval),
+        expiresAt: Option.flatMap(Option.fromNullable(nonEmpty(value.expires_at ?? undefined)), DateTime.make)
+      })
+    }).pipe(Effect.withSpan("CodexIssuer.start"))
+
+    const poll = Effect.fn("CodexIssuer.poll")(function* (code: DeviceCode) {
+      // §3: the body is exactly {"device_auth_id": …, "user_code": …}
+      const answer = yield* send(
+        "poll",
+        postJson(endpoints.poll, { device_auth_id: Redacted.value(code.deviceCode), user_code: code.userCode })
+      )
+      if (isOk(answer.status)) {
+        const { value } = yield* decode("poll", PollSuccessResponse, answer)
+        return PollResult.Approved({
+          grant: AuthorizationGrant.AuthorizationCode({
+            code: Redacted.make(value.authorization_code),
+            codeVerifier: Redacted.make(value.code_verifier)
+          })
+        })
+      }
+      const errCode = errorCode(Option.getOrUndefined(parseJson(answer.text)))
+      if (errCode === "access_denied") {
+        return yield* fail("poll", { reason: "Denied", status: answer.status, code: errCode })
+      }
+      if (errCode !== undefined && (errCode === "expired_token" || errCode.endsWith("expired"))) {
+        return yield* fail("poll", { reason: "Expired", status: answer.status, code: errCode })
+      }
+      if (answer.status === 403 || answer.status === 404) {
+        return errCode === "slow_down" ? PollResult.SlowDown() : PollResult.Pending()
+      }
+      return yield* classify("poll", answer)
+    })
+
+    const complete = Effect.fn("CodexIssuer.complete")(function* (grant: AuthorizationGrant) {
+      if (grant._tag === "Tokens") return grant.tokens
+      // §4: form parameters in codex's exact order
+      const form = new URLSearchParams([
+        ["grant_type", "authorization_code"],
+        ["code", Redacted.value(grant.code)],
+        ["redirect_uri", endpoints.redirectUri],
+        ["client_id", clientId],
+        ["code_verifier", Redacted.value(grant.codeVerifier)]
+      ])
+      const answer = yield* send(
+        "exchange",
+        HttpClientRequest.post(endpoints.token).pipe(
+          HttpClientRequest.bodyText(form.toString(), "application/x-www-form-urlencoded")
+        )
+      )
+      if (!isOk(answer.status)) return yield* classify("exchange", answer)
+      const { json, value } = yield* decode("exchange", CodeExchangeResponse, answer)
+      const expiresIn = isRecord(json) ? json.expires_in : undefined
+      return new TokenSet({
+        accessToken: Redacted.make(value.access_token),
+        idToken: Option.some(Redacted.make(value.id_token)),
+        refreshToken: Option.some(Redacted.make(value.refresh_token)),
+        expiresIn:
+          typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn >= 0
+            ? Option.some(Duration.seconds(expiresIn))
+            : Option.none()
+      })
+    })
+
+    const refresh = Effect.fn("CodexIssuer.refresh")(function* (refreshToken: Redacted.Redacted<string>) {
+      // §8: JSON in codex's key order, no scope; a 401 carries the permanent refresh_token_* code
+      const answer = yield* send(
+        "refresh",
+        postJson(refreshUrl, {
+          client_id: clientId,
+          grant_type: "refresh_token",
+          refresh_token: Redacted.value(refreshToken)
+        })
+      )
+      if (!isOk(answer.status)) return yield* classify("refresh", answer)
+      const { value } = yield* decode("refresh", RefreshResponse, answer)
+      const token = (s: string | undefined) => Option.map(Option.fromNullable(nonEmpty(s)), Redacted.make)
+      return {
+        accessToken: token(value.access_token),
+        idToken: token(value.id_token),
+        refreshToken: token(value.refresh_token)
+      }
+    })
+
+    const revoke = Effect.fn("CodexIssuer.revoke")(function* (refreshToken: Redacted.Redacted<string>) {
+      // §9: best-effort, bounded by codex's 10 s
+      const answer = yield* send(
+        "revoke",
+        postJson(revokeUrl, {
+          token: Redacted.value(refreshToken),
+          token_type_hint: "refresh_token",
+          client_id: clientId
+        }),
+        REVOKE_TIMEOUT
+      )
+      if (!isOk(answer.status)) return yield* classify("revoke", answer)
+    })
+
+    return DeviceAuthorization.of({ dialect: "codex", issuer, clientId, start, poll, complete, refresh, revoke })
+  })
+
+/** The Codex dialect as the DeviceAuthorization service. */
+export const layer = (
+  options: CodexIssuerOptions = {}
+): Layer.Layer<DeviceAuthorization, never, HttpClient.HttpClient> => Layer.effect(DeviceAuthorization, make(options))

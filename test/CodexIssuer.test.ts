@@ -1,0 +1,465 @@
+import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
+import type { HttpClientRequest } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
+import { DeviceCode } from "../src/domain/DeviceCode.js"
+import { DeviceAuthError } from "../src/domain/Errors.js"
+import { TokenSet } from "../src/domain/TokenSet.js"
+import * as CodexIssuer from "../src/layers/CodexIssuer.js"
+import { AuthorizationGrant } from "../src/services/DeviceAuthorization.js"
+
+interface Recorded {
+  readonly method: string
+  readonly url: string
+  readonly headers: Record<string, string>
+  readonly body: string
+}
+
+interface Reply {
+  readonly status: number
+  readonly body?: string
+  readonly headers?: Record<string, string>
+}
+
+const bodyText = (request: HttpClientRequest.HttpClientRequest): string => {
+  const body = request.body
+  switch (body._tag) {
+    case "Uint8Array":
+      return new TextDecoder().decode(body.body)
+    case "Raw":
+      return typeof body.body === "string" ? body.body : String(body.body)
+    default:
+      return ""
+  }
+}
+
+/** A fake HttpClient answering each request with `reply` and recording what was sent. */
+const fakeClient = (reply: (request: Recorded) => Reply | "never") => {
+  const requests: Array<Recorded> = []
+  const client = HttpClient.make((request, url) => {
+    const recorded: Recorded = {
+      method: request.method,
+      url: url.toString(),
+      headers: { ...request.headers },
+      body: bodyText(request)
+    }
+    requests.push(recorded)
+    const answer = reply(recorded)
+    if (answer === "never") return Effect.never
+    return Effect.succeed(
+      HttpClientResponse.fromWeb(
+        request,
+        new Response(answer.body ?? null, { status: answer.status, headers: answer.headers ?? {} })
+      )
+    )
+  })
+  return { client, requests }
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => ({
+  status,
+  body: typeof body === "string" ? body : JSON.stringify(body),
+  headers: { "content-type": "application/json", ...headers }
+})
+
+const issuerWith = (reply: (request: Recorded) => Reply | "never", options: CodexIssuer.CodexIssuerOptions = {}) =>
+  Effect.gen(function* () {
+    const fake = fakeClient(reply)
+    const issuer = yield* CodexIssuer.make(options).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
+    return { issuer, requests: fake.requests }
+  })
+
+const failure = <A>(exit: Exit.Exit<A, DeviceAuthError>): DeviceAuthError => {
+  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
+  throw new Error(`expected a DeviceAuthError failure, got ${String(exit)}`)
+}
+
+const code = new DeviceCode({
+  deviceCode: Redacted.make("deviceauth_123"),
+  userCode: "9F29-9M6JA",
+  verificationUri: "https://auth.openai.com/codex/device",
+  verificationUriComplete: Option.none(),
+  interval: Duration.seconds(5),
+  expiresAt: Option.none()
+})
+
+const userCodeBody = (extra: Record<string, unknown> = {}) => ({
+  device_auth_id: "deviceauth_123",
+  user_code: "9F29-9M6JA",
+  interval: "5",
+  ...extra
+})
+
+describe("CodexIssuer.start", () => {
+  it.effect("posts the exact client_id body to the usercode endpoint", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith(() => json(200, userCodeBody()))
+      const deviceCode = yield* issuer.start
+      assert.strictEqual(requests.length, 1)
+      assert.strictEqual(requests[0]!.method, "POST")
+      assert.strictEqual(requests[0]!.url, "https://auth.openai.com/api/accounts/deviceauth/usercode")
+      assert.strictEqual(requests[0]!.headers["content-type"], "application/json")
+      assert.strictEqual(requests[0]!.body, `{"client_id":"app_EMoamEEZ73f0CkXaXp7hrann"}`)
+      assert.strictEqual(Redacted.value(deviceCode.deviceCode), "deviceauth_123")
+      assert.strictEqual(deviceCode.userCode, "9F29-9M6JA")
+      assert.strictEqual(deviceCode.verificationUri, "https://auth.openai.com/codex/device")
+      assert.isTrue(Option.isNone(deviceCode.verificationUriComplete))
+      assert.isTrue(Duration.equals(deviceCode.interval, Duration.seconds(5)))
+      assert.isTrue(Option.isNone(deviceCode.expiresAt))
+      assert.strictEqual(issuer.dialect, "codex")
+    }))
+
+  it.effect("reads the interval as a string, a number, nothing, and never below 1 s", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [unknown, number]> = [
+        ["5", 5],
+        [5, 5],
+        [undefined, 5],
+        ["0", 1],
+        [12, 12]
+      ]
+      for (const [interval, seconds] of cases) {
+        const { issuer } = yield* issuerWith(() => json(200, userCodeBody({ interval })))
+        const deviceCode = yield* issuer.start
+        assert.isTrue(Duration.equals(deviceCode.interval, Duration.seconds(seconds)), `interval ${String(interval)}`)
+      }
+    }))
+
+  it.effect("accepts usercode for user_code and parses expires_at", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() =>
+        json(200, { device_auth_id: "d", usercode: "ABCD-EFGH", expires_at: "2026-04-25T12:34:56Z" })
+      )
+      const deviceCode = yield* issuer.start
+      assert.strictEqual(deviceCode.userCode, "ABCD-EFGH")
+      assert.deepStrictEqual(
+        Option.map(deviceCode.expiresAt, DateTime.formatIso),
+        Option.some("2026-04-25T12:34:56.000Z")
+      )
+    }))
+
+  it.effect("ignores an unreadable expires_at", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() => json(200, userCodeBody({ expires_at: "soon" })))
+      const deviceCode = yield* issuer.start
+      assert.isTrue(Option.isNone(deviceCode.expiresAt))
+    }))
+
+  it.effect("fails Malformed when no user code is sent", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() => json(200, { device_auth_id: "d" }))
+      const error = failure(yield* Effect.exit(issuer.start))
+      assert.strictEqual(error.reason, "Malformed")
+    }))
+
+  it.effect("maps 404 to NotEnabled naming the issuer", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() => json(404, { error: "not found" }), {
+        issuer: "https://login.example.com"
+      })
+      const error = failure(yield* Effect.exit(issuer.start))
+      assert.strictEqual(error.reason, "NotEnabled")
+      assert.include(error.message, "device code login is not enabled")
+      assert.include(error.message, "https://login.example.com")
+    }))
+
+  it.effect("trims trailing slashes from the issuer", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith(() => json(200, userCodeBody()), {
+        issuer: "https://login.example.com//"
+      })
+      assert.strictEqual(issuer.issuer, "https://login.example.com")
+      const deviceCode = yield* issuer.start
+      assert.strictEqual(requests[0]!.url, "https://login.example.com/api/accounts/deviceauth/usercode")
+      assert.strictEqual(deviceCode.verificationUri, "https://login.example.com/codex/device")
+    }))
+
+  it.effect("maps 500 to Rejected with the server's message", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() => json(500, { error: { message: "boom" } }))
+      const error = failure(yield* Effect.exit(issuer.start))
+      assert.strictEqual(error.reason, "Rejected")
+      assert.strictEqual(error.status, 500)
+      assert.include(error.message, "boom")
+    }))
+
+  it.effect("maps 503 and 429 to Unavailable with Retry-After", () =>
+    Effect.gen(function* () {
+      for (const status of [503, 429]) {
+        const { issuer } = yield* issuerWith(() => json(status, { error: "busy" }, { "retry-after": "7" }))
+        const error = failure(yield* Effect.exit(issuer.start))
+        assert.strictEqual(error.reason, "Unavailable")
+        assert.strictEqual(error.status, status)
+        assert.isTrue(error.retryAfter !== undefined && Duration.equals(error.retryAfter, Duration.seconds(7)))
+      }
+    }))
+
+  it.effect("reads a Retry-After HTTP date against the Clock", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(Date.parse("2026-01-01T00:00:00Z"))
+      const { issuer } = yield* issuerWith(() =>
+        json(502, "", { "retry-after": "Thu, 01 Jan 2026 00:01:30 GMT" })
+      )
+      const error = failure(yield* Effect.exit(issuer.start))
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.strictEqual(error.retryAfter && Duration.toMillis(error.retryAfter), 90_000)
+    }))
+
+  it.effect("maps a 200 that is not JSON or lacks fields to Malformed", () =>
+    Effect.gen(function* () {
+      const notJson = yield* issuerWith(() => ({ status: 200, body: "<html>" }))
+      const error1 = failure(yield* Effect.exit(notJson.issuer.start))
+      assert.strictEqual(error1.reason, "Malformed")
+      const missing = yield* issuerWith(() => json(200, { user_code: "X" }))
+      const error2 = failure(yield* Effect.exit(missing.issuer.start))
+      assert.strictEqual(error2.reason, "Malformed")
+      assert.include(error2.message, "device_auth_id")
+    }))
+
+  it.effect("maps a transport failure to Unavailable", () =>
+    Effect.gen(function* () {
+      const refused = new Error("fetch failed", { cause: new Error("connect ECONNREFUSED 127.0.0.1:1") })
+      const client = HttpClient.make((request) =>
+        Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: refused }))
+      )
+      const issuer = yield* CodexIssuer.make().pipe(Effect.provideService(HttpClient.HttpClient, client))
+      const error = failure(yield* Effect.exit(issuer.start))
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.include(error.message, "ECONNREFUSED")
+    }))
+
+  it.effect("gives up on a request that never answers after requestTimeout", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() => "never")
+      const fiber = yield* Effect.fork(Effect.exit(issuer.start))
+      yield* TestClock.adjust("29 seconds")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+      yield* TestClock.adjust("1 second")
+      const error = failure(yield* Fiber.join(fiber))
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.include(error.message, "no answer within 30s")
+    }))
+
+  it.effect("honours a custom requestTimeout", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() => "never", { requestTimeout: "5 seconds" })
+      const fiber = yield* Effect.fork(Effect.exit(issuer.poll(code)))
+      yield* TestClock.adjust("5 seconds")
+      const error = failure(yield* Fiber.join(fiber))
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.strictEqual(error.step, "poll")
+    }))
+})
+
+describe("CodexIssuer.poll", () => {
+  it.effect("posts device_auth_id and user_code in order", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith(() =>
+        json(403, { error: { code: "deviceauth_authorization_pending" } })
+      )
+      const result = yield* issuer.poll(code)
+      assert.strictEqual(result._tag, "Pending")
+      assert.strictEqual(requests[0]!.url, "https://auth.openai.com/api/accounts/deviceauth/token")
+      assert.strictEqual(requests[0]!.body, `{"device_auth_id":"deviceauth_123","user_code":"9F29-9M6JA"}`)
+    }))
+
+  it.effect("treats 403 and 404 as pending, with or without a body", () =>
+    Effect.gen(function* () {
+      const replies: ReadonlyArray<Reply> = [
+        json(403, { error: { code: "deviceauth_authorization_pending" } }),
+        json(404, { error: "deviceauth_authorization_pending" }),
+        { status: 404 },
+        { status: 403, body: "Forbidden" }
+      ]
+      for (const reply of replies) {
+        const { issuer } = yield* issuerWith(() => reply)
+        const result = yield* issuer.poll(code)
+        assert.strictEqual(result._tag, "Pending")
+      }
+    }))
+
+  it.effect("reads slow_down as an object code or a plain string", () =>
+    Effect.gen(function* () {
+      for (const body of [{ error: { code: "slow_down" } }, { error: "slow_down" }]) {
+        const { issuer } = yield* issuerWith(() => json(403, body))
+        const result = yield* issuer.poll(code)
+        assert.strictEqual(result._tag, "SlowDown")
+      }
+    }))
+
+  it.effect("returns the authorization code and the server's verifier on 200", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() =>
+        json(200, { authorization_code: "ac_1", code_challenge: "ch", code_verifier: "ver_1" })
+      )
+      const result = yield* issuer.poll(code)
+      assert.strictEqual(result._tag, "Approved")
+      if (result._tag !== "Approved") return
+      assert.strictEqual(result.grant._tag, "AuthorizationCode")
+      if (result.grant._tag !== "AuthorizationCode") return
+      assert.strictEqual(Redacted.value(result.grant.code), "ac_1")
+      assert.strictEqual(Redacted.value(result.grant.codeVerifier), "ver_1")
+    }))
+
+  it.effect("maps access_denied to Denied and expired codes to Expired", () =>
+    Effect.gen(function* () {
+      const denied = yield* issuerWith(() => json(400, { error: "access_denied" }))
+      assert.strictEqual(failure(yield* Effect.exit(denied.issuer.poll(code))).reason, "Denied")
+      const expired = yield* issuerWith(() => json(400, { error: { code: "expired_token" } }))
+      assert.strictEqual(failure(yield* Effect.exit(expired.issuer.poll(code))).reason, "Expired")
+      const custom = yield* issuerWith(() => json(410, { error: { code: "deviceauth_expired" } }))
+      assert.strictEqual(failure(yield* Effect.exit(custom.issuer.poll(code))).reason, "Expired")
+    }))
+
+  it.effect("fails Rejected on 500 with the message", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() => json(500, { error: { message: "boom" } }))
+      const error = failure(yield* Effect.exit(issuer.poll(code)))
+      assert.strictEqual(error.reason, "Rejected")
+      assert.strictEqual(error.step, "poll")
+      assert.include(error.message, "boom")
+    }))
+
+  it.effect("fails Malformed on a 200 missing fields", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() => json(200, { authorization_code: "ac_1" }))
+      const error = failure(yield* Effect.exit(issuer.poll(code)))
+      assert.strictEqual(error.reason, "Malformed")
+      assert.include(error.message, "code_verifier")
+    }))
+})
+
+const grant = AuthorizationGrant.AuthorizationCode({
+  code: Redacted.make("ac_1/+ x"),
+  codeVerifier: Redacted.make("ver-_1")
+})
+
+describe("CodexIssuer.complete", () => {
+  it.effect("posts the exact form body and reads the tokens", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith(() =>
+        json(200, { id_token: "id", access_token: "at", refresh_token: "rt", expires_in: 3600 })
+      )
+      const tokens = yield* issuer.complete(grant)
+      assert.strictEqual(requests[0]!.url, "https://auth.openai.com/oauth/token")
+      assert.strictEqual(requests[0]!.headers["content-type"], "application/x-www-form-urlencoded")
+      assert.strictEqual(
+        requests[0]!.body,
+        "grant_type=authorization_code&code=ac_1%2F%2B+x" +
+          "&redirect_uri=https%3A%2F%2Fauth.openai.com%2Fdeviceauth%2Fcallback" +
+          "&client_id=app_EMoamEEZ73f0CkXaXp7hrann&code_verifier=ver-_1"
+      )
+      assert.strictEqual(Redacted.value(tokens.accessToken), "at")
+      assert.deepStrictEqual(Option.map(tokens.idToken, Redacted.value), Option.some("id"))
+      assert.deepStrictEqual(Option.map(tokens.refreshToken, Redacted.value), Option.some("rt"))
+      assert.isTrue(Option.isSome(tokens.expiresIn) && Duration.equals(tokens.expiresIn.value, Duration.hours(1)))
+    }))
+
+  it.effect("leaves expiresIn empty when expires_in is not a number", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() =>
+        json(200, { id_token: "id", access_token: "at", refresh_token: "rt", expires_in: "3600" })
+      )
+      const tokens = yield* issuer.complete(grant)
+      assert.isTrue(Option.isNone(tokens.expiresIn))
+    }))
+
+  it.effect("fails with codex's exchange message on 400", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() => json(400, { error: "invalid_grant", error_description: "bad code" }))
+      const error = failure(yield* Effect.exit(issuer.complete(grant)))
+      assert.strictEqual(error.reason, "Rejected")
+      assert.strictEqual(error.step, "exchange")
+      assert.strictEqual(error.code, "invalid_grant")
+      assert.strictEqual(error.message, "device code exchange failed: token endpoint returned status 400: bad code")
+    }))
+
+  it.effect("returns a Tokens grant as is, with no request", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith(() => json(500, {}))
+      const tokens = new TokenSet({
+        accessToken: Redacted.make("at"),
+        idToken: Option.none(),
+        refreshToken: Option.none(),
+        expiresIn: Option.none()
+      })
+      const result = yield* issuer.complete(AuthorizationGrant.Tokens({ tokens }))
+      assert.strictEqual(result, tokens)
+      assert.strictEqual(requests.length, 0)
+    }))
+})
+
+describe("CodexIssuer.refresh", () => {
+  it.effect("posts the exact JSON body and returns only the tokens present", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith(() => json(200, { access_token: "at2", refresh_token: "rt2" }))
+      const refreshed = yield* issuer.refresh(Redacted.make("rt1"))
+      assert.strictEqual(requests[0]!.url, "https://auth.openai.com/oauth/token")
+      assert.strictEqual(requests[0]!.headers["content-type"], "application/json")
+      assert.strictEqual(
+        requests[0]!.body,
+        `{"client_id":"app_EMoamEEZ73f0CkXaXp7hrann","grant_type":"refresh_token","refresh_token":"rt1"}`
+      )
+      assert.deepStrictEqual(Option.map(refreshed.accessToken, Redacted.value), Option.some("at2"))
+      assert.deepStrictEqual(Option.map(refreshed.refreshToken, Redacted.value), Option.some("rt2"))
+      assert.isTrue(Option.isNone(refreshed.idToken))
+    }))
+
+  it.effect("honours CODEX_REFRESH_TOKEN_URL_OVERRIDE", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith(() => json(200, { access_token: "at2" })).pipe(
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(new Map([["CODEX_REFRESH_TOKEN_URL_OVERRIDE", "http://127.0.0.1:9/refresh"]]))
+        )
+      )
+      yield* issuer.refresh(Redacted.make("rt1"))
+      assert.strictEqual(requests[0]!.url, "http://127.0.0.1:9/refresh")
+    }))
+
+  it.effect("maps 401 refresh_token_reused to Rejected with the code", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith(() =>
+        json(401, { error: { code: "refresh_token_reused", message: "Your refresh token has already been used" } })
+      )
+      const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt1"))))
+      assert.strictEqual(error.reason, "Rejected")
+      assert.strictEqual(error.status, 401)
+      assert.strictEqual(error.code, "refresh_token_reused")
+      assert.strictEqual(error.step, "refresh")
+      assert.notInclude(error.message, "rt1")
+    }))
+})
+
+describe("CodexIssuer.revoke", () => {
+  it.effect("posts the exact JSON body to the revoke endpoint, or the override", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith(() => ({ status: 200 }))
+      yield* issuer.revoke(Redacted.make("rt1"))
+      assert.strictEqual(requests[0]!.url, "https://auth.openai.com/oauth/revoke")
+      assert.strictEqual(
+        requests[0]!.body,
+        `{"token":"rt1","token_type_hint":"refresh_token","client_id":"app_EMoamEEZ73f0CkXaXp7hrann"}`
+      )
+      const overridden = yield* issuerWith(() => ({ status: 200 })).pipe(
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(new Map([["CODEX_REVOKE_TOKEN_URL_OVERRIDE", "http://127.0.0.1:9/revoke"]]))
+        )
+      )
+      yield* overridden.issuer.revoke(Redacted.make("rt1"))
+      assert.strictEqual(overridden.requests[0]!.url, "http://127.0.0.1:9/revoke")
+    }))
+
+  it.effect("fails Rejected on non-2xx and Unavailable after 10 s", () =>
+    Effect.gen(function* () {
+      const rejected = yield* issuerWith(() => json(400, { error: "invalid_request" }))
+      const error = failure(yield* Effect.exit(rejected.issuer.revoke(Redacted.make("rt1"))))
+      assert.strictEqual(error.reason, "Rejected")
+      assert.strictEqual(error.step, "revoke")
+      const silent = yield* issuerWith(() => "never")
+      const fiber = yield* Effect.fork(Effect.exit(silent.issuer.revoke(Redacted.make("rt1"))))
+      yield* TestClock.adjust("10 seconds")
+      const timedOut = failure(yield* Fiber.join(fiber))
+      assert.strictEqual(timedOut.reason, "Unavailable")
+      assert.include(timedOut.message, "no answer within 10s")
+    }))
+})
