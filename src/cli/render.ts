@@ -2,10 +2,10 @@ import { Console, DateTime, Duration, Effect, Option } from "effect"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
 
-/** "15 minutes", "90 seconds": a person's reading of a duration, rounded down. */
+/** "15 minutes", "90 seconds": a person's reading of a duration. */
 export const humanDuration = (duration: Duration.Duration): string => {
   const seconds = Math.max(0, Math.floor(Duration.toSeconds(duration)))
-  if (seconds >= 120) return `${Math.floor(seconds / 60)} minutes`
+  if (seconds >= 120) return `${Math.round(seconds / 60)} minutes`
   return seconds === 1 ? "1 second" : `${seconds} seconds`
 }
 

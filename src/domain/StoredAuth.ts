@@ -56,7 +56,8 @@ export const apiKeyAuth = (key: Redacted.Redacted<string>, extra: ExtraFields = 
 
 const ORIGIN_KEY = "devicecode"
 const TOP_KEYS = new Set(["auth_mode", "OPENAI_API_KEY", "tokens", "last_refresh", ORIGIN_KEY])
-const TOKEN_KEYS = new Set(["id_token", "access_token", "refresh_token", "account_id"])
+const PROVENANCE_KEY = "oauth_provenance"
+const TOKEN_KEYS = new Set(["id_token", "access_token", "refresh_token", PROVENANCE_KEY, "account_id"])
 
 const NullableString = Schema.optional(Schema.NullOr(Schema.String))
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -66,6 +67,7 @@ const TokensJson = Schema.Struct(
     id_token: NullableString,
     access_token: Schema.String,
     refresh_token: NullableString,
+    [PROVENANCE_KEY]: Schema.optional(Schema.Struct({ issuer: Schema.String, client_id: Schema.String })),
     account_id: NullableString
   },
   Rest
@@ -96,10 +98,20 @@ const extras = (object: Record<string, unknown>, known: ReadonlySet<string>): Ex
 
 const opt = (value: string | null | undefined): Option.Option<string> => Option.fromNullable(value)
 
+// Names where the first problem is and its kind, never the value found there: it may be a token.
+const describeProblem = (error: ParseResult.ParseError): string => {
+  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  if (!issue || issue.path.length === 0) {
+    return issue?.message.startsWith("Expected { ") || !issue ? "not a JSON object" : "not valid JSON"
+  }
+  const where = issue.path.map(String).join(".")
+  return issue._tag === "Missing" ? `${where} is missing` : `${where} has the wrong type`
+}
+
 /** Parses the text of an auth.json; the error names what is wrong (never a secret). */
 export const parseStoredAuth = (text: string): Either.Either<StoredAuth, string> =>
   decodeAuthJson(text).pipe(
-    Either.mapLeft((error) => ParseResult.TreeFormatter.formatErrorSync(error).split("\n")[0] ?? "invalid JSON"),
+    Either.mapLeft(describeProblem),
     Either.map(
       (json) =>
         new StoredAuth({
@@ -117,15 +129,28 @@ export const parseStoredAuth = (text: string): Either.Either<StoredAuth, string>
               })
           ),
           lastRefresh: Option.fromNullable(json.last_refresh),
-          origin: Option.map(
-            Option.fromNullable(json[ORIGIN_KEY]),
-            (origin) =>
-              new SignInOrigin({
-                dialect: origin.dialect,
-                issuer: origin.issuer,
-                clientId: origin.client_id,
-                scope: opt(origin.scope)
-              })
+          origin: Option.orElse(
+            Option.map(
+              Option.fromNullable(json[ORIGIN_KEY]),
+              (origin) =>
+                new SignInOrigin({
+                  dialect: origin.dialect,
+                  issuer: origin.issuer,
+                  clientId: origin.client_id,
+                  scope: opt(origin.scope)
+                })
+            ),
+            () =>
+              Option.map(
+                Option.fromNullable(json.tokens?.[PROVENANCE_KEY]),
+                (provenance) =>
+                  new SignInOrigin({
+                    dialect: "codex",
+                    issuer: provenance.issuer,
+                    clientId: provenance.client_id,
+                    scope: Option.none()
+                  })
+              )
           ),
           extra: extras(json, TOP_KEYS)
         })
@@ -136,26 +161,30 @@ const reveal = (secret: Option.Option<Redacted.Redacted<string>>): string | null
   Option.getOrNull(Option.map(secret, Redacted.value))
 
 /**
- * The exact bytes codex writes: serde's pretty printer (2 spaces, no trailing newline), fields in codex's order,
+ * The exact bytes codex writes: serde's pretty printer (2 spaces, no trailing newline), fields in codex's order
+ * (`tokens.oauth_provenance` before `account_id`, as codex 0.169 writes it for a non-default issuer),
  * `OPENAI_API_KEY` always present, `tokens`/`last_refresh` only when set, then the fields codex does not know.
  */
 export const encodeStoredAuth = (auth: StoredAuth): string => {
   const record: Record<string, unknown> = {}
   if (Option.isSome(auth.authMode)) record.auth_mode = auth.authMode.value
   record.OPENAI_API_KEY = reveal(auth.apiKey)
+  const origin = Option.getOrUndefined(auth.origin)
+  // codex records a Codex-dialect sign-in's issuer as tokens.oauth_provenance; other dialects use our own key.
+  const codexOrigin = origin?.dialect === "codex" && Option.isSome(auth.tokens)
   if (Option.isSome(auth.tokens)) {
     const tokens = auth.tokens.value
     record.tokens = {
       id_token: reveal(tokens.idToken),
       access_token: Redacted.value(tokens.accessToken),
       refresh_token: reveal(tokens.refreshToken),
+      ...(codexOrigin && origin ? { [PROVENANCE_KEY]: { issuer: origin.issuer, client_id: origin.clientId } } : {}),
       account_id: Option.getOrNull(tokens.accountId),
       ...Object.fromEntries(tokens.extra)
     }
   }
   if (Option.isSome(auth.lastRefresh)) record.last_refresh = DateTime.formatIso(auth.lastRefresh.value)
-  if (Option.isSome(auth.origin)) {
-    const origin = auth.origin.value
+  if (origin && !codexOrigin) {
     record[ORIGIN_KEY] = {
       dialect: origin.dialect,
       issuer: origin.issuer,

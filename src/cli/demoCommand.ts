@@ -1,0 +1,53 @@
+import { Command, Options } from "@effect/cli"
+import { FileSystem } from "@effect/platform"
+import { Console, Duration, Effect, Option } from "effect"
+import { codexEndpoints } from "../domain/CodexWire.js"
+import { ConfigError } from "../domain/Errors.js"
+import { submitUserCode } from "../testing/browser.js"
+import * as LocalIssuer from "../testing/LocalIssuer.js"
+import { loadEnvironment, verbose } from "./environment.js"
+import { deviceLogin } from "./loginCommand.js"
+import { loadStatus, printStatus } from "./statusCommand.js"
+
+const codexHome = Options.directory("codex-home", { exists: "yes" }).pipe(
+  Options.optional,
+  Options.withDescription("Sign in into this CODEX_HOME and keep it (default: a temporary one, removed at the end)")
+)
+const manual = Options.boolean("manual").pipe(
+  Options.withDescription("Do not approve automatically: open the printed page and approve the code yourself")
+)
+
+/** `devicecode demo`: a whole login against the embedded LocalIssuer. */
+export const demoCommand = Command.make("demo", { codexHome, manual, verbose }, (options) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const issuer = yield* LocalIssuer.make()
+      const home = yield* Option.match(options.codexHome, {
+        onSome: Effect.succeed,
+        onNone: () =>
+          fs.makeTempDirectoryScoped({ prefix: "devicecode-demo-" }).pipe(
+            Effect.mapError(
+              (error) => new ConfigError({ reason: "CodexHome", path: "(temporary directory)", detail: error.message })
+            )
+          )
+      })
+      yield* Console.error(`Demo: a local issuer runs at ${issuer.url}; CODEX_HOME is ${home}`)
+      if (Option.isNone(options.codexHome)) yield* Console.error("(the temporary CODEX_HOME is removed at the end)")
+      if (!options.manual) {
+        // A person reads the code, opens the page, types it and presses Approve a few seconds later.
+        yield* issuer.nextCode.pipe(
+          Effect.tap(() => Effect.sleep(Duration.seconds(3))),
+          Effect.tap((userCode) => Console.error(`Demo: approving ${userCode} on ${codexEndpoints(issuer.url).verification}`)),
+          Effect.flatMap((userCode) => submitUserCode(codexEndpoints(issuer.url).verification, userCode)),
+          Effect.catchAll((error) => Console.error(`Demo: could not approve: ${error.message}`)),
+          Effect.forkScoped
+        )
+      }
+      const env = yield* loadEnvironment(home)
+      yield* deviceLogin(env, { issuer: issuer.url, clientId: issuer.clientId, verbose: options.verbose })
+      yield* Console.log("")
+      yield* printStatus(yield* loadStatus(env), false)
+    })
+  )
+).pipe(Command.withDescription("Run a whole login against an embedded local issuer, in a temporary CODEX_HOME"))

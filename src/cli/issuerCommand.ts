@@ -1,0 +1,33 @@
+import { Command, Options } from "@effect/cli"
+import { Console, Duration, Effect, Option } from "effect"
+import { codexEndpoints } from "../domain/CodexWire.js"
+import * as LocalIssuer from "../testing/LocalIssuer.js"
+
+const port = Options.integer("port").pipe(
+  Options.withDefault(0),
+  Options.withDescription("The port to listen on, on 127.0.0.1 (default: a free one)")
+)
+const autoApprove = Options.integer("auto-approve").pipe(
+  Options.optional,
+  Options.withDescription("Approve each code this many seconds after it is issued")
+)
+
+/** `devicecode issuer`: the LocalIssuer on its own, until stopped. */
+export const issuerCommand = Command.make("issuer", { port, autoApprove }, (options) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const issuer = yield* LocalIssuer.make({
+        port: options.port,
+        ...Option.match(options.autoApprove, {
+          onNone: () => ({}),
+          onSome: (seconds) => ({ autoApproveAfter: Duration.seconds(Math.max(0, seconds)) })
+        })
+      })
+      yield* Console.log(JSON.stringify({ issuer: issuer.url }))
+      yield* Console.error(
+        `Local issuer (Codex dialect) at ${issuer.url}; approve codes at ${codexEndpoints(issuer.url).verification}. Ctrl-C stops it.`
+      )
+      return yield* Effect.never
+    })
+  )
+).pipe(Command.withDescription("Run the embedded local issuer until stopped, for developing and testing clients"))

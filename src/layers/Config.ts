@@ -1,0 +1,100 @@
+import { FileSystem, Path } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
+import { Config, Effect, Option } from "effect"
+import { homedir } from "node:os"
+import { parse, TomlError } from "smol-toml"
+import { ConfigError } from "../domain/Errors.js"
+
+/** Where credentials live, as `cli_auth_credentials_store` in config.toml names it. */
+export type CredentialsStoreKind = "file" | "keyring" | "auto" | "ephemeral"
+
+/** The values `cli_auth_credentials_store` accepts. */
+export const credentialsStoreKinds: ReadonlyArray<CredentialsStoreKind> = ["file", "keyring", "auto", "ephemeral"]
+
+/** The parts of `$CODEX_HOME/config.toml` that devicecode reads. */
+export interface CodexConfig {
+  readonly forcedWorkspaceId: Option.Option<string>
+  readonly credentialsStore: Option.Option<CredentialsStoreKind>
+}
+
+/** The configuration when config.toml is missing. */
+export const defaultCodexConfig: CodexConfig = { forcedWorkspaceId: Option.none(), credentialsStore: Option.none() }
+
+const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
+
+const envVar = (name: string): Effect.Effect<Option.Option<string>> =>
+  Config.option(Config.string(name)).pipe(
+    Effect.map(Option.filter((value) => value !== "")),
+    Effect.orDie
+  )
+
+/**
+ * codex's CODEX_HOME: when set (and not empty) it must be an existing directory and is made absolute and canonical;
+ * otherwise `$HOME/.codex`, which need not exist yet.
+ */
+export const resolveCodexHome: Effect.Effect<string, ConfigError, FileSystem.FileSystem | Path.Path> = Effect.gen(
+  function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const codexHome = yield* envVar("CODEX_HOME")
+    if (Option.isNone(codexHome)) {
+      const home = Option.getOrElse(yield* envVar("HOME"), homedir)
+      return path.join(home, ".codex")
+    }
+    const dir = path.resolve(codexHome.value)
+    const fail = (detail: string) => new ConfigError({ reason: "CodexHome", path: dir, detail })
+    const info = yield* fs
+      .stat(dir)
+      .pipe(
+        Effect.mapError((error) => fail(isNotFound(error) ? "does not exist" : `cannot be read (${error.message})`))
+      )
+    if (info.type !== "Directory") return yield* fail("is not a directory")
+    return yield* fs.realPath(dir).pipe(Effect.mapError((error) => fail(`cannot be resolved (${error.message})`)))
+  }
+).pipe(Effect.withSpan("Config.resolveCodexHome"))
+
+const isCredentialsStoreKind = (value: string): value is CredentialsStoreKind =>
+  (credentialsStoreKinds as ReadonlyArray<string>).includes(value)
+
+/** Reads `$CODEX_HOME/config.toml`; a missing file gives the defaults. */
+export const loadCodexConfig = (
+  codexHome: string
+): Effect.Effect<CodexConfig, ConfigError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const file = path.join(codexHome, "config.toml")
+    const fail = (detail: string) => new ConfigError({ reason: "ConfigFile", path: file, detail })
+    const text = yield* fs.readFileString(file).pipe(
+      Effect.map(Option.some),
+      Effect.catchIf(isNotFound, () => Effect.succeedNone),
+      Effect.mapError((error) => fail(`cannot be read (${error.message})`))
+    )
+    if (Option.isNone(text)) return defaultCodexConfig
+    // smol-toml's message quotes the offending lines, which may hold secrets; keep only its first line.
+    const toml = yield* Effect.try({
+      try: () => parse(text.value),
+      catch: (error) => {
+        if (!(error instanceof TomlError)) return fail("invalid TOML")
+        const reason = error.message.split("\n")[0] ?? "syntax error"
+        return fail(`invalid TOML at line ${error.line}, column ${error.column}: ${reason}`)
+      }
+    })
+
+    const forced = toml["forced_chatgpt_workspace_id"]
+    if (forced !== undefined && typeof forced !== "string") {
+      return yield* fail("forced_chatgpt_workspace_id must be a string")
+    }
+    const store = toml["cli_auth_credentials_store"]
+    if (store !== undefined && (typeof store !== "string" || !isCredentialsStoreKind(store))) {
+      const got = typeof store === "string" ? `"${store}"` : `a value of type ${typeof store}`
+      return yield* fail(`cli_auth_credentials_store must be one of ${credentialsStoreKinds.join(", ")} (got ${got})`)
+    }
+    return {
+      forcedWorkspaceId: Option.fromNullable(forced).pipe(
+        Option.map((id) => id.trim()),
+        Option.filter((id) => id !== "")
+      ),
+      credentialsStore: Option.fromNullable(store)
+    }
+  }).pipe(Effect.withSpan("Config.loadCodexConfig"))

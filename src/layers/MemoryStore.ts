@@ -1,0 +1,21 @@
+import { Effect, Layer, Option, Ref } from "effect"
+import type { StoredAuth } from "../domain/StoredAuth.js"
+import { CredentialStore } from "../services/CredentialStore.js"
+
+/** A `CredentialStore` that holds the sign-in in memory only (`ephemeral`); `locked` serializes fibers. */
+export const make = (initial: Option.Option<StoredAuth> = Option.none()): Effect.Effect<CredentialStore["Type"]> =>
+  Effect.gen(function* () {
+    const ref = yield* Ref.make(initial)
+    const semaphore = yield* Effect.makeSemaphore(1)
+    return {
+      location: "memory (ephemeral)",
+      load: Ref.get(ref),
+      save: (auth) => Ref.set(ref, Option.some(auth)),
+      remove: Ref.getAndSet(ref, Option.none()).pipe(Effect.map(Option.isSome)),
+      locked: (self) => semaphore.withPermits(1)(self)
+    }
+  })
+
+/** A `CredentialStore` layer held in memory, starting from `initial`. */
+export const layer = (initial: Option.Option<StoredAuth> = Option.none()): Layer.Layer<CredentialStore> =>
+  Layer.effect(CredentialStore, make(initial))

@@ -1,0 +1,41 @@
+import { Data, Effect } from "effect"
+
+/** The approval page did not behave as a browser expects. */
+export class BrowserError extends Data.TaggedError("BrowserError")<{ readonly detail: string }> {
+  override get message(): string {
+    return `approval page: ${this.detail}`
+  }
+}
+
+const fetchText = (url: string, init?: RequestInit) =>
+  Effect.tryPromise({
+    try: async (signal) => {
+      const response = await fetch(url, { ...init, signal, redirect: "follow" })
+      return { status: response.status, text: await response.text() }
+    },
+    catch: (error) => new BrowserError({ detail: `${url}: ${error instanceof Error ? error.message : String(error)}` })
+  })
+
+/**
+ * Does what a person at a browser does: opens the verification page, finds its form, types the code and presses
+ * Approve or Deny. Only HTTP, like a browser: no shortcut into the issuer.
+ */
+export const submitUserCode = (
+  verificationUri: string,
+  userCode: string,
+  action: "approve" | "deny" = "approve"
+): Effect.Effect<string, BrowserError> =>
+  Effect.gen(function* () {
+    const page = yield* fetchText(verificationUri)
+    if (page.status !== 200) return yield* new BrowserError({ detail: `GET answered ${page.status}` })
+    const form = /<form[^>]*method="post"[^>]*action="([^"]*)"/i.exec(page.text)
+    if (!form) return yield* new BrowserError({ detail: "no form on the page" })
+    const target = new URL(form[1]!.replace(/&amp;/g, "&"), verificationUri).toString()
+    const result = yield* fetchText(target, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ user_code: userCode, action }).toString()
+    })
+    if (result.status !== 200) return yield* new BrowserError({ detail: `POST answered ${result.status}` })
+    return result.text
+  })

@@ -1,0 +1,107 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Option, Redacted, type Scope } from "effect"
+import { apiKeyAuth, StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
+import type { CredentialStore } from "../src/services/CredentialStore.js"
+
+/** A ChatGPT sign-in with an extra top-level `counter` field. */
+export const chatgptAuth = (accessToken: string, counter = 0): StoredAuth =>
+  new StoredAuth({
+    authMode: Option.some("chatgpt"),
+    apiKey: Option.none(),
+    tokens: Option.some(
+      new StoredTokens({
+        idToken: Option.some(Redacted.make("id-token")),
+        accessToken: Redacted.make(accessToken),
+        refreshToken: Option.some(Redacted.make("refresh-token")),
+        accountId: Option.some("acct-1"),
+        extra: []
+      })
+    ),
+    lastRefresh: Option.none(),
+    origin: Option.none(),
+    extra: [["counter", counter]]
+  })
+
+const accessToken = (auth: Option.Option<StoredAuth>): string | undefined =>
+  Option.getOrUndefined(Option.map(Option.flatMap(auth, (a) => a.tokens), (t) => Redacted.value(t.accessToken)))
+
+const counter = (auth: Option.Option<StoredAuth>): number => {
+  const found = Option.getOrUndefined(auth)?.extra.find(([key]) => key === "counter")
+  return typeof found?.[1] === "number" ? found[1] : 0
+}
+
+/** The behaviour every `CredentialStore` must have; `makeStore` builds a fresh, empty store in the test's scope. */
+export const credentialStoreContract = <E>(
+  name: string,
+  makeStore: Effect.Effect<CredentialStore["Type"], E, Scope.Scope>
+): void => {
+  describe(`${name} (CredentialStore contract)`, () => {
+    it.scoped("starts empty", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        assert.isTrue(Option.isNone(yield* store.load))
+        assert.isString(store.location)
+      })
+    )
+
+    it.scoped("save then load round-trips the record", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        const auth = chatgptAuth("access-1", 7)
+        yield* store.save(auth)
+        const loaded = yield* store.load
+        assert.strictEqual(accessToken(loaded), "access-1")
+        assert.strictEqual(counter(loaded), 7)
+        const keyAuth = apiKeyAuth(Redacted.make("sk-test"))
+        yield* store.save(keyAuth)
+        const key = Option.flatMap(yield* store.load, (a) => a.apiKey)
+        assert.strictEqual(Option.getOrUndefined(Option.map(key, Redacted.value)), "sk-test")
+      })
+    )
+
+    it.scoped("save replaces the previous record", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        yield* store.save(chatgptAuth("access-1"))
+        yield* store.save(chatgptAuth("access-2"))
+        assert.strictEqual(accessToken(yield* store.load), "access-2")
+      })
+    )
+
+    it.scoped("remove returns true, then false; load after remove is none", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        yield* store.save(chatgptAuth("access-1"))
+        assert.isTrue(yield* store.remove)
+        assert.isFalse(yield* store.remove)
+        assert.isTrue(Option.isNone(yield* store.load))
+      })
+    )
+
+    it.scoped("locked runs its effect and passes its result and error through", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        assert.strictEqual(yield* store.locked(Effect.succeed(42)), 42)
+        const failed = yield* store.locked(Effect.fail("boom" as const)).pipe(Effect.flip)
+        assert.strictEqual(failed, "boom")
+        assert.strictEqual(yield* store.locked(Effect.succeed("again")), "again")
+      })
+    )
+
+    it.scoped("locked serializes concurrent read-modify-writes", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        yield* store.save(chatgptAuth("access-1", 0))
+        const increment = store.locked(
+          Effect.gen(function* () {
+            const current = yield* store.load
+            yield* Effect.yieldNow()
+            yield* store.save(chatgptAuth("access-1", counter(current) + 1))
+          })
+        )
+        yield* Effect.all(Array.from({ length: 5 }, () => increment), { concurrency: "unbounded" })
+        assert.strictEqual(counter(yield* store.load), 5)
+      })
+    )
+  })
+}
