@@ -11,7 +11,9 @@ await build({
   minify: true,
   legalComments: "none",
   // Some of Effect's dependencies call require(); ESM bundles have none of their own.
-  banner: { js: 'import { createRequire as __dcCreateRequire } from "node:module";const require = __dcCreateRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __dcCreateRequire } from "node:module";const require = __dcCreateRequire(import.meta.url);'
+  },
   external: ["@napi-rs/keyring"],
   logLevel: "warning"
 })

@@ -1,5 +1,4 @@
-import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
-import type { HttpClientRequest } from "@effect/platform"
+import { HttpClient, HttpClientError } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import { DeviceCode } from "../src/domain/DeviceCode.js"
@@ -7,60 +6,7 @@ import { DeviceAuthError } from "../src/domain/Errors.js"
 import { TokenSet } from "../src/domain/TokenSet.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import { AuthorizationGrant } from "../src/services/DeviceAuthorization.js"
-
-interface Recorded {
-  readonly method: string
-  readonly url: string
-  readonly headers: Record<string, string>
-  readonly body: string
-}
-
-interface Reply {
-  readonly status: number
-  readonly body?: string
-  readonly headers?: Record<string, string>
-}
-
-const bodyText = (request: HttpClientRequest.HttpClientRequest): string => {
-  const body = request.body
-  switch (body._tag) {
-    case "Uint8Array":
-      return new TextDecoder().decode(body.body)
-    case "Raw":
-      return typeof body.body === "string" ? body.body : String(body.body)
-    default:
-      return ""
-  }
-}
-
-/** A fake HttpClient answering each request with `reply` and recording what was sent. */
-const fakeClient = (reply: (request: Recorded) => Reply | "never") => {
-  const requests: Array<Recorded> = []
-  const client = HttpClient.make((request, url) => {
-    const recorded: Recorded = {
-      method: request.method,
-      url: url.toString(),
-      headers: { ...request.headers },
-      body: bodyText(request)
-    }
-    requests.push(recorded)
-    const answer = reply(recorded)
-    if (answer === "never") return Effect.never
-    return Effect.succeed(
-      HttpClientResponse.fromWeb(
-        request,
-        new Response(answer.body ?? null, { status: answer.status, headers: answer.headers ?? {} })
-      )
-    )
-  })
-  return { client, requests }
-}
-
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => ({
-  status,
-  body: typeof body === "string" ? body : JSON.stringify(body),
-  headers: { "content-type": "application/json", ...headers }
-})
+import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
 const issuerWith = (reply: (request: Recorded) => Reply | "never", options: CodexIssuer.CodexIssuerOptions = {}) =>
   Effect.gen(function* () {
@@ -107,7 +53,8 @@ describe("CodexIssuer.start", () => {
       assert.isTrue(Duration.equals(deviceCode.interval, Duration.seconds(5)))
       assert.isTrue(Option.isNone(deviceCode.expiresAt))
       assert.strictEqual(issuer.dialect, "codex")
-    }))
+    })
+  )
 
   it.effect("reads the interval as a string, a number, nothing, and never below 1 s", () =>
     Effect.gen(function* () {
@@ -123,7 +70,8 @@ describe("CodexIssuer.start", () => {
         const deviceCode = yield* issuer.start
         assert.isTrue(Duration.equals(deviceCode.interval, Duration.seconds(seconds)), `interval ${String(interval)}`)
       }
-    }))
+    })
+  )
 
   it.effect("accepts usercode for user_code and parses expires_at", () =>
     Effect.gen(function* () {
@@ -136,21 +84,24 @@ describe("CodexIssuer.start", () => {
         Option.map(deviceCode.expiresAt, DateTime.formatIso),
         Option.some("2026-04-25T12:34:56.000Z")
       )
-    }))
+    })
+  )
 
   it.effect("ignores an unreadable expires_at", () =>
     Effect.gen(function* () {
       const { issuer } = yield* issuerWith(() => json(200, userCodeBody({ expires_at: "soon" })))
       const deviceCode = yield* issuer.start
       assert.isTrue(Option.isNone(deviceCode.expiresAt))
-    }))
+    })
+  )
 
   it.effect("fails Malformed when no user code is sent", () =>
     Effect.gen(function* () {
       const { issuer } = yield* issuerWith(() => json(200, { device_auth_id: "d" }))
       const error = failure(yield* Effect.exit(issuer.start))
       assert.strictEqual(error.reason, "Malformed")
-    }))
+    })
+  )
 
   it.effect("maps 404 to NotEnabled naming the issuer", () =>
     Effect.gen(function* () {
@@ -161,7 +112,8 @@ describe("CodexIssuer.start", () => {
       assert.strictEqual(error.reason, "NotEnabled")
       assert.include(error.message, "device code login is not enabled")
       assert.include(error.message, "https://login.example.com")
-    }))
+    })
+  )
 
   it.effect("trims trailing slashes from the issuer", () =>
     Effect.gen(function* () {
@@ -172,7 +124,8 @@ describe("CodexIssuer.start", () => {
       const deviceCode = yield* issuer.start
       assert.strictEqual(requests[0]!.url, "https://login.example.com/api/accounts/deviceauth/usercode")
       assert.strictEqual(deviceCode.verificationUri, "https://login.example.com/codex/device")
-    }))
+    })
+  )
 
   it.effect("maps 500 to Rejected with the server's message", () =>
     Effect.gen(function* () {
@@ -181,7 +134,8 @@ describe("CodexIssuer.start", () => {
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.status, 500)
       assert.include(error.message, "boom")
-    }))
+    })
+  )
 
   it.effect("maps 503 and 429 to Unavailable with Retry-After", () =>
     Effect.gen(function* () {
@@ -192,18 +146,18 @@ describe("CodexIssuer.start", () => {
         assert.strictEqual(error.status, status)
         assert.isTrue(error.retryAfter !== undefined && Duration.equals(error.retryAfter, Duration.seconds(7)))
       }
-    }))
+    })
+  )
 
   it.effect("reads a Retry-After HTTP date against the Clock", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(Date.parse("2026-01-01T00:00:00Z"))
-      const { issuer } = yield* issuerWith(() =>
-        json(502, "", { "retry-after": "Thu, 01 Jan 2026 00:01:30 GMT" })
-      )
+      const { issuer } = yield* issuerWith(() => json(502, "", { "retry-after": "Thu, 01 Jan 2026 00:01:30 GMT" }))
       const error = failure(yield* Effect.exit(issuer.start))
       assert.strictEqual(error.reason, "Unavailable")
       assert.strictEqual(error.retryAfter && Duration.toMillis(error.retryAfter), 90_000)
-    }))
+    })
+  )
 
   it.effect("maps a 200 that is not JSON or lacks fields to Malformed", () =>
     Effect.gen(function* () {
@@ -214,7 +168,8 @@ describe("CodexIssuer.start", () => {
       const error2 = failure(yield* Effect.exit(missing.issuer.start))
       assert.strictEqual(error2.reason, "Malformed")
       assert.include(error2.message, "device_auth_id")
-    }))
+    })
+  )
 
   it.effect("maps a transport failure to Unavailable", () =>
     Effect.gen(function* () {
@@ -226,7 +181,8 @@ describe("CodexIssuer.start", () => {
       const error = failure(yield* Effect.exit(issuer.start))
       assert.strictEqual(error.reason, "Unavailable")
       assert.include(error.message, "ECONNREFUSED")
-    }))
+    })
+  )
 
   it.effect("gives up on a request that never answers after requestTimeout", () =>
     Effect.gen(function* () {
@@ -238,7 +194,8 @@ describe("CodexIssuer.start", () => {
       const error = failure(yield* Fiber.join(fiber))
       assert.strictEqual(error.reason, "Unavailable")
       assert.include(error.message, "no answer within 30s")
-    }))
+    })
+  )
 
   it.effect("honours a custom requestTimeout", () =>
     Effect.gen(function* () {
@@ -248,7 +205,8 @@ describe("CodexIssuer.start", () => {
       const error = failure(yield* Fiber.join(fiber))
       assert.strictEqual(error.reason, "Unavailable")
       assert.strictEqual(error.step, "poll")
-    }))
+    })
+  )
 })
 
 describe("CodexIssuer.poll", () => {
@@ -261,7 +219,8 @@ describe("CodexIssuer.poll", () => {
       assert.strictEqual(result._tag, "Pending")
       assert.strictEqual(requests[0]!.url, "https://auth.openai.com/api/accounts/deviceauth/token")
       assert.strictEqual(requests[0]!.body, `{"device_auth_id":"deviceauth_123","user_code":"9F29-9M6JA"}`)
-    }))
+    })
+  )
 
   it.effect("treats 403 and 404 as pending, with or without a body", () =>
     Effect.gen(function* () {
@@ -276,7 +235,8 @@ describe("CodexIssuer.poll", () => {
         const result = yield* issuer.poll(code)
         assert.strictEqual(result._tag, "Pending")
       }
-    }))
+    })
+  )
 
   it.effect("reads slow_down as an object code or a plain string", () =>
     Effect.gen(function* () {
@@ -285,7 +245,8 @@ describe("CodexIssuer.poll", () => {
         const result = yield* issuer.poll(code)
         assert.strictEqual(result._tag, "SlowDown")
       }
-    }))
+    })
+  )
 
   it.effect("returns the authorization code and the server's verifier on 200", () =>
     Effect.gen(function* () {
@@ -299,7 +260,8 @@ describe("CodexIssuer.poll", () => {
       if (result.grant._tag !== "AuthorizationCode") return
       assert.strictEqual(Redacted.value(result.grant.code), "ac_1")
       assert.strictEqual(Redacted.value(result.grant.codeVerifier), "ver_1")
-    }))
+    })
+  )
 
   it.effect("maps access_denied to Denied and expired codes to Expired", () =>
     Effect.gen(function* () {
@@ -309,7 +271,8 @@ describe("CodexIssuer.poll", () => {
       assert.strictEqual(failure(yield* Effect.exit(expired.issuer.poll(code))).reason, "Expired")
       const custom = yield* issuerWith(() => json(410, { error: { code: "deviceauth_expired" } }))
       assert.strictEqual(failure(yield* Effect.exit(custom.issuer.poll(code))).reason, "Expired")
-    }))
+    })
+  )
 
   it.effect("fails Rejected on 500 with the message", () =>
     Effect.gen(function* () {
@@ -318,7 +281,8 @@ describe("CodexIssuer.poll", () => {
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.step, "poll")
       assert.include(error.message, "boom")
-    }))
+    })
+  )
 
   it.effect("fails Malformed on a 200 missing fields", () =>
     Effect.gen(function* () {
@@ -326,7 +290,8 @@ describe("CodexIssuer.poll", () => {
       const error = failure(yield* Effect.exit(issuer.poll(code)))
       assert.strictEqual(error.reason, "Malformed")
       assert.include(error.message, "code_verifier")
-    }))
+    })
+  )
 })
 
 const grant = AuthorizationGrant.AuthorizationCode({
@@ -353,7 +318,8 @@ describe("CodexIssuer.complete", () => {
       assert.deepStrictEqual(Option.map(tokens.idToken, Redacted.value), Option.some("id"))
       assert.deepStrictEqual(Option.map(tokens.refreshToken, Redacted.value), Option.some("rt"))
       assert.isTrue(Option.isSome(tokens.expiresIn) && Duration.equals(tokens.expiresIn.value, Duration.hours(1)))
-    }))
+    })
+  )
 
   it.effect("leaves expiresIn empty when expires_in is not a number", () =>
     Effect.gen(function* () {
@@ -362,7 +328,8 @@ describe("CodexIssuer.complete", () => {
       )
       const tokens = yield* issuer.complete(grant)
       assert.isTrue(Option.isNone(tokens.expiresIn))
-    }))
+    })
+  )
 
   it.effect("fails with codex's exchange message on 400", () =>
     Effect.gen(function* () {
@@ -372,7 +339,8 @@ describe("CodexIssuer.complete", () => {
       assert.strictEqual(error.step, "exchange")
       assert.strictEqual(error.code, "invalid_grant")
       assert.strictEqual(error.message, "device code exchange failed: token endpoint returned status 400: bad code")
-    }))
+    })
+  )
 
   it.effect("returns a Tokens grant as is, with no request", () =>
     Effect.gen(function* () {
@@ -386,7 +354,8 @@ describe("CodexIssuer.complete", () => {
       const result = yield* issuer.complete(AuthorizationGrant.Tokens({ tokens }))
       assert.strictEqual(result, tokens)
       assert.strictEqual(requests.length, 0)
-    }))
+    })
+  )
 })
 
 describe("CodexIssuer.refresh", () => {
@@ -403,7 +372,8 @@ describe("CodexIssuer.refresh", () => {
       assert.deepStrictEqual(Option.map(refreshed.accessToken, Redacted.value), Option.some("at2"))
       assert.deepStrictEqual(Option.map(refreshed.refreshToken, Redacted.value), Option.some("rt2"))
       assert.isTrue(Option.isNone(refreshed.idToken))
-    }))
+    })
+  )
 
   it.effect("honours CODEX_REFRESH_TOKEN_URL_OVERRIDE", () =>
     Effect.gen(function* () {
@@ -414,7 +384,8 @@ describe("CodexIssuer.refresh", () => {
       )
       yield* issuer.refresh(Redacted.make("rt1"))
       assert.strictEqual(requests[0]!.url, "http://127.0.0.1:9/refresh")
-    }))
+    })
+  )
 
   it.effect("maps 401 refresh_token_reused to Rejected with the code", () =>
     Effect.gen(function* () {
@@ -427,7 +398,8 @@ describe("CodexIssuer.refresh", () => {
       assert.strictEqual(error.code, "refresh_token_reused")
       assert.strictEqual(error.step, "refresh")
       assert.notInclude(error.message, "rt1")
-    }))
+    })
+  )
 })
 
 describe("CodexIssuer.revoke", () => {
@@ -447,7 +419,8 @@ describe("CodexIssuer.revoke", () => {
       )
       yield* overridden.issuer.revoke(Redacted.make("rt1"))
       assert.strictEqual(overridden.requests[0]!.url, "http://127.0.0.1:9/revoke")
-    }))
+    })
+  )
 
   it.effect("fails Rejected on non-2xx and Unavailable after 10 s", () =>
     Effect.gen(function* () {
@@ -461,5 +434,6 @@ describe("CodexIssuer.revoke", () => {
       const timedOut = failure(yield* Fiber.join(fiber))
       assert.strictEqual(timedOut.reason, "Unavailable")
       assert.include(timedOut.message, "no answer within 10s")
-    }))
+    })
+  )
 })

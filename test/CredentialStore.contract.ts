@@ -23,7 +23,12 @@ export const chatgptAuth = (accessToken: string, counter = 0): StoredAuth =>
   })
 
 const accessToken = (auth: Option.Option<StoredAuth>): string | undefined =>
-  Option.getOrUndefined(Option.map(Option.flatMap(auth, (a) => a.tokens), (t) => Redacted.value(t.accessToken)))
+  Option.getOrUndefined(
+    Option.map(
+      Option.flatMap(auth, (a) => a.tokens),
+      (t) => Redacted.value(t.accessToken)
+    )
+  )
 
 const counter = (auth: Option.Option<StoredAuth>): number => {
   const found = Option.getOrUndefined(auth)?.extra.find(([key]) => key === "counter")
@@ -99,7 +104,10 @@ export const credentialStoreContract = <E>(
             yield* store.save(chatgptAuth("access-1", counter(current) + 1))
           })
         )
-        yield* Effect.all(Array.from({ length: 5 }, () => increment), { concurrency: "unbounded" })
+        yield* Effect.all(
+          Array.from({ length: 5 }, () => increment),
+          { concurrency: "unbounded" }
+        )
         assert.strictEqual(counter(yield* store.load), 5)
       })
     )

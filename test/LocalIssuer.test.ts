@@ -99,7 +99,8 @@ describe("LocalIssuer", () => {
       const unknown = yield* postJson(`${issuer.url}/api/accounts/deviceauth/usercode`, { client_id: "nope" })
       assert.strictEqual(unknown.status, 400)
       assert.strictEqual(unknown.json.error.code, "invalid_client")
-    }))
+    })
+  )
 
   it.scoped("carries the interval as configured, or omits it", () =>
     Effect.gen(function* () {
@@ -107,7 +108,8 @@ describe("LocalIssuer", () => {
       assert.strictEqual((yield* userCode(numeric)).answer.json.interval, 3)
       const none = yield* LocalIssuer.make({ interval: null })
       assert.isFalse("interval" in (yield* userCode(none)).answer.json)
-    }))
+    })
+  )
 
   it.scoped("answers a pending poll 403 and a mismatched pair 400", () =>
     Effect.gen(function* () {
@@ -119,7 +121,8 @@ describe("LocalIssuer", () => {
       const mismatched = yield* poll(issuer, { deviceAuthId: code.deviceAuthId, userCode: "AAAA-BBBBB" })
       assert.strictEqual(mismatched.status, 400)
       assert.strictEqual(mismatched.json.error.code, "invalid_request")
-    }))
+    })
+  )
 
   it.scoped("approves through the web form, then hands out a code once and exchanges it for signed tokens", () =>
     Effect.gen(function* () {
@@ -192,14 +195,16 @@ describe("LocalIssuer", () => {
       assert.strictEqual(stats.poll, 2)
       assert.strictEqual(stats.exchange, 4)
       assert.strictEqual(stats.devicePage, 2)
-    }))
+    })
+  )
 
   it.scoped("omits the account claim when accountId is null", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({ accountId: null })
       const tokens = yield* login(issuer)
       assert.isFalse("chatgpt_account_id" in (payload(tokens.id_token)["https://api.openai.com/auth"] as object))
-    }))
+    })
+  )
 
   it.scoped("denies through the web form and escapes what it echoes", () =>
     Effect.gen(function* () {
@@ -222,7 +227,8 @@ describe("LocalIssuer", () => {
       const hostile = yield* request(`${issuer.url}/codex/device?user_code=${hostileCode}`)
       assert.notInclude(hostile.text, "<script>")
       assert.include(hostile.text, "&#34;&#62;&#60;script&#62;")
-    }))
+    })
+  )
 
   it.scoped("rotates refresh tokens and reports reuse", () =>
     Effect.gen(function* () {
@@ -250,7 +256,8 @@ describe("LocalIssuer", () => {
       const stats = yield* issuer.stats
       assert.strictEqual(stats.refresh, 4)
       assert.strictEqual(stats.refreshTokenReused, 1)
-    }))
+    })
+  )
 
   it.scoped("revokes a refresh token", () =>
     Effect.gen(function* () {
@@ -267,7 +274,8 @@ describe("LocalIssuer", () => {
       assert.strictEqual(after.status, 401)
       assert.strictEqual(after.json.error.code, "refresh_token_invalidated")
       assert.strictEqual((yield* issuer.stats).revoke, 1)
-    }))
+    })
+  )
 
   it.scoped("exchanges an id_token for an API key as codex's browser login does", () =>
     Effect.gen(function* () {
@@ -288,7 +296,8 @@ describe("LocalIssuer", () => {
       const missing = yield* request(`${issuer.url}/nowhere`)
       assert.strictEqual(missing.status, 404)
       assert.strictEqual(missing.json.error.code, "not_found")
-    }))
+    })
+  )
 
   it.scoped("answers queued faults in order, then serves normally", () =>
     Effect.gen(function* () {
@@ -312,7 +321,8 @@ describe("LocalIssuer", () => {
       assert.isTrue(Either.isLeft(reset))
       assert.deepStrictEqual((yield* issuer.knobs).faults, [])
       assert.strictEqual((yield* issuer.stats).faults, 3)
-    }))
+    })
+  )
 
   it.effect("closes promptly even with a request left hanging by a fault", () =>
     Effect.gen(function* () {
@@ -332,7 +342,8 @@ describe("LocalIssuer", () => {
       )
       assert.strictEqual(yield* Effect.promise(() => outcome), "failed")
       assert.isBelow(Date.now() - started, 2000)
-    }))
+    })
+  )
 
   it.scoped("slows down the next polls when asked", () =>
     Effect.gen(function* () {
@@ -347,14 +358,16 @@ describe("LocalIssuer", () => {
       const pending = yield* poll(issuer, code)
       assert.strictEqual(pending.json.error.code, "deviceauth_authorization_pending")
       assert.strictEqual((yield* issuer.stats).slowDown, 2)
-    }))
+    })
+  )
 
   it.scoped("answers 404 when device-code login is disabled", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make()
       yield* issuer.setKnobs({ deviceCodeDisabled: true })
       assert.strictEqual((yield* userCode(issuer)).answer.status, 404)
-    }))
+    })
+  )
 
   it.scoped("expires codes on the Effect clock", () =>
     Effect.gen(function* () {
@@ -370,7 +383,8 @@ describe("LocalIssuer", () => {
       })
       assert.isFalse(yield* issuer.approve(code.userCode))
       assert.deepStrictEqual(yield* issuer.codes, [{ userCode: code.userCode, status: "expired" }])
-    }))
+    })
+  )
 
   it.scoped("hands each new code to nextCode once", () =>
     Effect.gen(function* () {
@@ -380,7 +394,8 @@ describe("LocalIssuer", () => {
       assert.strictEqual(yield* Fiber.join(waiting), first.userCode)
       const second = yield* userCode(issuer)
       assert.strictEqual(yield* issuer.nextCode, second.userCode)
-    }))
+    })
+  )
 
   it.scoped("approves codes on its own after autoApproveAfter", () =>
     Effect.gen(function* () {
@@ -392,11 +407,13 @@ describe("LocalIssuer", () => {
         answer = yield* poll(issuer, code)
       }
       assert.strictEqual(answer.status, 200)
-    }))
+    })
+  )
 
   it.scoped("is available as a layer", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.LocalIssuer
       assert.strictEqual((yield* userCode(issuer)).answer.status, 200)
-    }).pipe(Effect.provide(LocalIssuer.layer({ clientId: "app_test" }))))
+    }).pipe(Effect.provide(LocalIssuer.layer({ clientId: "app_test" })))
+  )
 })

@@ -23,5 +23,6 @@ describe("Pkce", () => {
       assert.notStrictEqual(Redacted.value(second.verifier), verifier)
       const state = yield* pkce.state
       assert.match(state, /^[A-Za-z0-9_-]{43}$/)
-    }).pipe(Effect.provide(PkceLive.layer)))
+    }).pipe(Effect.provide(PkceLive.layer))
+  )
 })

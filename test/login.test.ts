@@ -54,7 +54,8 @@ describe("login polling on TestClock", () => {
       assert.isTrue(Option.isSome(yield* store.load))
       yield* TestClock.adjust("1 hour")
       assert.strictEqual((yield* scripted.calls).poll, 4, "never polls again after success")
-    }))
+    })
+  )
 
   it.effect("uses the server's interval", () =>
     Effect.gen(function* () {
@@ -65,7 +66,8 @@ describe("login polling on TestClock", () => {
       yield* TestClock.adjust("14 seconds")
       yield* Fiber.join(fiber)
       assert.deepStrictEqual(yield* scripted.pollTimes, seconds(0, 7, 14))
-    }))
+    })
+  )
 
   it.effect("slow_down adds 5 s for the rest of the login, cumulatively", () =>
     Effect.gen(function* () {
@@ -83,7 +85,8 @@ describe("login polling on TestClock", () => {
       assert.deepStrictEqual(yield* scripted.pollTimes, seconds(0, 10, 20, 35, 50))
       const slowed = (yield* events).flatMap((e) => (e._tag === "SlowedDown" ? [Duration.toSeconds(e.interval)] : []))
       assert.deepStrictEqual(slowed, [10, 15])
-    }))
+    })
+  )
 
   it.effect("times out exactly 15 minutes after the first poll", () =>
     Effect.gen(function* () {
@@ -98,7 +101,8 @@ describe("login polling on TestClock", () => {
       assert.strictEqual(error._tag === "DeviceAuthError" && error.reason, "TimedOut")
       assert.include(error.message, "timed out after 15m")
       assert.isTrue(Option.isNone(yield* store.load))
-    }))
+    })
+  )
 
   it.effect("an earlier expires_at ends the wait as Expired, exactly then", () =>
     Effect.gen(function* () {
@@ -108,7 +112,8 @@ describe("login polling on TestClock", () => {
       yield* TestClock.adjust("1 millis")
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag === "DeviceAuthError" && error.reason, "Expired")
-    }))
+    })
+  )
 
   it.effect("a transient failure backs off; Retry-After is honoured", () =>
     Effect.gen(function* () {
@@ -127,7 +132,8 @@ describe("login polling on TestClock", () => {
       assert.deepStrictEqual(yield* scripted.pollTimes, seconds(0, 5, 15, 22, 27))
       const retries = (yield* events).filter((e) => e._tag === "Retrying").length
       assert.strictEqual(retries, 3)
-    }))
+    })
+  )
 
   it.effect("a non-transient failure ends the login with the server's message", () =>
     Effect.gen(function* () {
@@ -142,7 +148,8 @@ describe("login polling on TestClock", () => {
       assert.include(error.message, "database on fire")
       assert.include(error.message, "500")
       assert.isTrue(Option.isNone(yield* store.load))
-    }))
+    })
+  )
 
   it.effect("interrupting mid-poll writes nothing and stops polling", () =>
     Effect.gen(function* () {
@@ -154,7 +161,8 @@ describe("login polling on TestClock", () => {
       assert.strictEqual(calls.poll, 2)
       assert.strictEqual(calls.complete, 0)
       assert.isTrue(Option.isNone(yield* store.load))
-    }))
+    })
+  )
 
   it.effect("reports progress in order", () =>
     Effect.gen(function* () {
@@ -165,7 +173,8 @@ describe("login polling on TestClock", () => {
         (yield* events).map((e) => e._tag),
         ["CodeIssued", "Waiting", "Approved", "LoggedIn"]
       )
-    }))
+    })
+  )
 })
 
 describe("workspace policy", () => {
@@ -178,7 +187,8 @@ describe("workspace policy", () => {
         Option.getOrNull(Option.flatMap(saved, (auth) => Option.flatMap(auth.tokens, (t) => t.accountId))),
         "acct_test"
       )
-    }))
+    })
+  )
 
   it.effect("another workspace is refused and nothing is written", () =>
     Effect.gen(function* () {
@@ -186,7 +196,8 @@ describe("workspace policy", () => {
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error.message, "Login is restricted to workspace id acct_other.")
       assert.isTrue(Option.isNone(yield* store.load))
-    }))
+    })
+  )
 
   it.effect("a token without the account claim is refused and nothing is written", () =>
     Effect.gen(function* () {
@@ -201,5 +212,6 @@ describe("workspace policy", () => {
         "Login is restricted to a specific workspace, but the token did not include a chatgpt_account_id claim."
       )
       assert.isTrue(Option.isNone(yield* store.load))
-    }))
+    })
+  )
 })

@@ -26,11 +26,14 @@ export const demoCommand = Command.make("demo", { codexHome, manual, verbose }, 
       const home = yield* Option.match(options.codexHome, {
         onSome: Effect.succeed,
         onNone: () =>
-          fs.makeTempDirectoryScoped({ prefix: "devicecode-demo-" }).pipe(
-            Effect.mapError(
-              (error) => new ConfigError({ reason: "CodexHome", path: "(temporary directory)", detail: error.message })
+          fs
+            .makeTempDirectoryScoped({ prefix: "devicecode-demo-" })
+            .pipe(
+              Effect.mapError(
+                (error) =>
+                  new ConfigError({ reason: "CodexHome", path: "(temporary directory)", detail: error.message })
+              )
             )
-          )
       })
       yield* Console.error(`Demo: a local issuer runs at ${issuer.url}; CODEX_HOME is ${home}`)
       if (Option.isNone(options.codexHome)) yield* Console.error("(the temporary CODEX_HOME is removed at the end)")
@@ -38,7 +41,9 @@ export const demoCommand = Command.make("demo", { codexHome, manual, verbose }, 
         // A person reads the code, opens the page, types it and presses Approve a few seconds later.
         yield* issuer.nextCode.pipe(
           Effect.tap(() => Effect.sleep(Duration.seconds(3))),
-          Effect.tap((userCode) => Console.error(`Demo: approving ${userCode} on ${codexEndpoints(issuer.url).verification}`)),
+          Effect.tap((userCode) =>
+            Console.error(`Demo: approving ${userCode} on ${codexEndpoints(issuer.url).verification}`)
+          ),
           Effect.flatMap((userCode) => submitUserCode(codexEndpoints(issuer.url).verification, userCode)),
           Effect.catchAll((error) => Console.error(`Demo: could not approve: ${error.message}`)),
           Effect.forkScoped

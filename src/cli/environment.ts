@@ -38,6 +38,8 @@ export const storeLayer = (env: CommandEnv): Layer.Layer<CredentialStore, never,
 export const httpLayer = (logExchanges: boolean): Effect.Effect<Layer.Layer<HttpClient.HttpClient>, never, CliLayers> =>
   Effect.map(CliLayers, ({ httpClient }) =>
     logExchanges
-      ? Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, withHttpLog)).pipe(Layer.provide(httpClient))
+      ? Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, withHttpLog)).pipe(
+          Layer.provide(httpClient)
+        )
       : httpClient
   )

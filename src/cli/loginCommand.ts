@@ -80,20 +80,19 @@ export const apiKeyLogin = (
             () => Effect.succeedNone
           )
         )
-        yield* store.save(apiKeyAuth(Redacted.make(key), Option.match(previous, { onNone: () => [], onSome: (p) => p.extra })))
+        yield* store.save(
+          apiKeyAuth(Redacted.make(key), Option.match(previous, { onNone: () => [], onSome: (p) => p.extra }))
+        )
       })
     )
     yield* Console.log("Successfully logged in using an API key")
   }).pipe(Effect.provide(storeLayer(env)))
 
 /** `devicecode login`. */
-export const loginCommand = Command.make(
-  "login",
-  { issuer, clientId, withApiKey, verbose },
-  (options) =>
-    Effect.gen(function* () {
-      const env = yield* loadEnvironment()
-      if (options.withApiKey) return yield* apiKeyLogin(env)
-      yield* deviceLogin(env, options)
-    })
+export const loginCommand = Command.make("login", { issuer, clientId, withApiKey, verbose }, (options) =>
+  Effect.gen(function* () {
+    const env = yield* loadEnvironment()
+    if (options.withApiKey) return yield* apiKeyLogin(env)
+    yield* deviceLogin(env, options)
+  })
 ).pipe(Command.withDescription("Sign in with a device code (Codex dialect), or store an API key with --with-api-key"))

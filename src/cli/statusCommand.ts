@@ -27,31 +27,37 @@ export interface StatusReport {
 
 /** Describes a stored sign-in. */
 export const describeAuth = (auth: Option.Option<StoredAuth>, location: string): StatusReport =>
-  Option.match(Option.flatMap(auth, (a) => Option.map(authMethod(a), (method) => [a, method] as const)), {
-    onNone: () => ({ logged_in: false, store: location }),
-    onSome: ([auth, method]) => {
-      const issuer = Option.match(auth.origin, { onNone: () => ({}), onSome: (origin) => ({ issuer: origin.issuer }) })
-      if (method === "apikey") {
-        const key = Option.match(auth.apiKey, { onNone: () => "***", onSome: (k) => maskApiKey(Redacted.value(k)) })
-        return { logged_in: true, method, api_key: key, ...issuer, store: location }
-      }
-      const tokens = Option.getOrThrow(auth.tokens)
-      const claims = Option.match(tokens.idToken, {
-        onNone: () => emptyClaims,
-        onSome: (idToken) => Either.getOrElse(parseIdTokenClaims(idToken), () => emptyClaims)
-      })
-      return {
-        logged_in: true,
-        method,
-        email: Option.getOrNull(claims.email),
-        plan: Option.getOrNull(claims.plan),
-        account_id: Option.getOrNull(Option.orElse(tokens.accountId, () => claims.accountId)),
-        access_token_expires_at: Option.getOrNull(Option.map(jwtExpiry(tokens.accessToken), DateTime.formatIso)),
-        ...issuer,
-        store: location
+  Option.match(
+    Option.flatMap(auth, (a) => Option.map(authMethod(a), (method) => [a, method] as const)),
+    {
+      onNone: () => ({ logged_in: false, store: location }),
+      onSome: ([auth, method]) => {
+        const issuer = Option.match(auth.origin, {
+          onNone: () => ({}),
+          onSome: (origin) => ({ issuer: origin.issuer })
+        })
+        if (method === "apikey") {
+          const key = Option.match(auth.apiKey, { onNone: () => "***", onSome: (k) => maskApiKey(Redacted.value(k)) })
+          return { logged_in: true, method, api_key: key, ...issuer, store: location }
+        }
+        const tokens = Option.getOrThrow(auth.tokens)
+        const claims = Option.match(tokens.idToken, {
+          onNone: () => emptyClaims,
+          onSome: (idToken) => Either.getOrElse(parseIdTokenClaims(idToken), () => emptyClaims)
+        })
+        return {
+          logged_in: true,
+          method,
+          email: Option.getOrNull(claims.email),
+          plan: Option.getOrNull(claims.plan),
+          account_id: Option.getOrNull(Option.orElse(tokens.accountId, () => claims.accountId)),
+          access_token_expires_at: Option.getOrNull(Option.map(jwtExpiry(tokens.accessToken), DateTime.formatIso)),
+          ...issuer,
+          store: location
+        }
       }
     }
-  })
+  )
 
 const expiryText = (iso: string | null | undefined, now: DateTime.Utc): string => {
   if (!iso) return "unknown"

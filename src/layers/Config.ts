@@ -23,10 +23,7 @@ export const defaultCodexConfig: CodexConfig = { forcedWorkspaceId: Option.none(
 const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
 
 const envVar = (name: string): Effect.Effect<Option.Option<string>> =>
-  Config.option(Config.string(name)).pipe(
-    Effect.map(Option.filter((value) => value !== "")),
-    Effect.orDie
-  )
+  Config.option(Config.string(name)).pipe(Effect.map(Option.filter((value) => value !== "")), Effect.orDie)
 
 /**
  * codex's CODEX_HOME: when set (and not empty) it must be an existing directory and is made absolute and canonical;

@@ -182,7 +182,12 @@ export const make = (
         const since = Option.isSome(owner)
           ? owner.value.time
           : yield* fs.stat(lockPath).pipe(
-              Effect.map((info) => Option.getOrElse(Option.map(info.mtime, (date) => date.getTime()), () => now)),
+              Effect.map((info) =>
+                Option.getOrElse(
+                  Option.map(info.mtime, (date) => date.getTime()),
+                  () => now
+                )
+              ),
               Effect.orElseSucceed(() => now)
             )
         const old = now - since > Duration.toMillis(STALE_AFTER)

@@ -3,7 +3,9 @@ import type { DeviceAuthError } from "../domain/Errors.js"
 import { DeviceAuthorization } from "./DeviceAuthorization.js"
 
 /** Retries a transient failure of a one-shot call: three more tries, 1 s then doubling, or the server's Retry-After. */
-export const retryTransient = <A, R>(self: Effect.Effect<A, DeviceAuthError, R>): Effect.Effect<A, DeviceAuthError, R> =>
+export const retryTransient = <A, R>(
+  self: Effect.Effect<A, DeviceAuthError, R>
+): Effect.Effect<A, DeviceAuthError, R> =>
   Effect.retry(self, {
     while: (error) => error.reason === "Unavailable",
     schedule: Schedule.exponential("1 second").pipe(Schedule.intersect(Schedule.recurs(3)))

@@ -1,6 +1,5 @@
 /** Escapes text for HTML element content and attribute values. */
-export const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`)
+export const escapeHtml = (text: string): string => text.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`)
 
 const STYLE = `
   :root { color-scheme: light dark; font-family: system-ui, sans-serif; }

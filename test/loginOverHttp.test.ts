@@ -1,0 +1,109 @@
+import { HttpClient } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Clock, Effect, Fiber, Layer, Option, TestClock } from "effect"
+import * as CodexIssuer from "../src/layers/CodexIssuer.js"
+import * as MemoryStore from "../src/layers/MemoryStore.js"
+import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
+import { CredentialStore } from "../src/services/CredentialStore.js"
+import { login } from "../src/services/login.js"
+import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
+import { fakeClient, json, type Reply } from "./support/fakeHttp.js"
+
+const issuer = "https://issuer.test"
+
+const tokens = json(200, {
+  id_token: unsignedJwt(chatgptClaims()),
+  access_token: unsignedJwt({ exp: 4_102_444_800 }),
+  refresh_token: "rt_opaque"
+})
+
+/** A login through the real CodexIssuer over a fake HttpClient that answers each poll from `polls`, in order. */
+const loginAgainst = (usercode: Reply, polls: ReadonlyArray<Reply>) =>
+  Effect.gen(function* () {
+    const pollTimes: Array<number> = []
+    let next = 0
+    const fake = fakeClient((request) => {
+      if (request.url.endsWith("/usercode")) return usercode
+      if (request.url.endsWith("/deviceauth/token")) return polls[next++] ?? json(403, { error: "pending" })
+      return tokens
+    })
+    const client = HttpClient.transform(fake.client, (response, request) =>
+      request.url.endsWith("/deviceauth/token")
+        ? Effect.zipRight(
+            Effect.map(Clock.currentTimeMillis, (t) => void pollTimes.push(t)),
+            response
+          )
+        : response
+    )
+    const store = yield* MemoryStore.make()
+    const layer = Layer.mergeAll(
+      CodexIssuer.layer({ issuer }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client))),
+      Layer.succeed(CredentialStore, store),
+      WorkspacePolicyLive.layer(Option.none())
+    )
+    const fiber = yield* Effect.fork(Effect.provide(login(), layer))
+    yield* Effect.yieldNow()
+    return { fiber, pollTimes, store }
+  })
+
+const issued = json(200, { device_auth_id: "deviceauth_1", user_code: "ABCD-EFGHJ", interval: "5" })
+
+describe("login through CodexIssuer on TestClock", () => {
+  it.effect("503 and 429 with Retry-After are retried inside the deadline", () =>
+    Effect.gen(function* () {
+      const { fiber, pollTimes, store } = yield* loginAgainst(issued, [
+        json(503, { error: "unavailable" }),
+        json(429, { error: "rate_limited" }, { "retry-after": "7" }),
+        json(403, { error: { code: "deviceauth_authorization_pending" } }),
+        json(200, { authorization_code: "ac", code_challenge: "cc", code_verifier: "cv" })
+      ])
+      yield* TestClock.adjust("60 seconds")
+      const result = yield* Fiber.join(fiber)
+      // 503 → back off one interval (5 s); 429 → Retry-After 7 s; pending → 5 s.
+      assert.deepStrictEqual(pollTimes, [0, 5_000, 12_000, 17_000])
+      assert.strictEqual(Option.getOrNull(result.claims.email), "dev@example.com")
+      assert.isTrue(Option.isSome(yield* store.load))
+    })
+  )
+
+  it.effect("a 500 with a body fails with the body's message and writes nothing", () =>
+    Effect.gen(function* () {
+      const { fiber, store } = yield* loginAgainst(issued, [
+        json(403, { error: "pending" }),
+        json(500, { error: { message: "upstream exploded" } })
+      ])
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.include(error.message, "upstream exploded")
+      assert.include(error.message, "500")
+      assert.isTrue(Option.isNone(yield* store.load))
+    })
+  )
+
+  it.effect("usercode 404 says device code login is not enabled, naming the issuer", () =>
+    Effect.gen(function* () {
+      const { fiber } = yield* loginAgainst(json(404, { error: "not_found" }), [])
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.include(error.message, "device code login is not enabled")
+      assert.include(error.message, issuer)
+    })
+  )
+
+  it.effect("interval as a number and missing interval both poll every 5 s", () =>
+    Effect.gen(function* () {
+      for (const interval of [5, undefined]) {
+        const { fiber, pollTimes } = yield* loginAgainst(
+          json(200, { device_auth_id: "deviceauth_1", usercode: "ABCD-EFGHJ", interval }),
+          [json(403, {}), json(200, { authorization_code: "ac", code_challenge: "cc", code_verifier: "cv" })]
+        )
+        yield* TestClock.adjust("5 seconds")
+        yield* Fiber.join(fiber)
+        const start = pollTimes[0]!
+        assert.deepStrictEqual(
+          pollTimes.map((t) => t - start),
+          [0, 5_000]
+        )
+      }
+    })
+  )
+})

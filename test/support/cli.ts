@@ -1,0 +1,82 @@
+import { Effect, type Scope } from "effect"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+/** The built CLI, as `npx devicecode` runs it. */
+export const binPath = fileURLToPath(new URL("../../bin/devicecode.mjs", import.meta.url))
+
+/** How a CLI run ended, with everything it printed. */
+export interface CliResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** A CLI child process that is still running. */
+export interface CliProcess {
+  readonly output: () => { readonly stdout: string; readonly stderr: string }
+  /** Waits until `pattern` shows up on the stream (bounded), and returns the match. */
+  readonly waitFor: (
+    pattern: RegExp,
+    stream?: "stdout" | "stderr",
+    timeoutMs?: number
+  ) => Effect.Effect<RegExpExecArray>
+  readonly kill: (signal: NodeJS.Signals) => Effect.Effect<void>
+  readonly exit: Effect.Effect<CliResult>
+}
+
+/** Options of a CLI run: extra environment and what to write to stdin. */
+export interface CliOptions {
+  readonly env?: Record<string, string>
+  readonly input?: string
+}
+
+/** Starts the built CLI; it is killed when the scope closes if it is still running. */
+export const startCli = (
+  args: ReadonlyArray<string>,
+  options: CliOptions = {}
+): Effect.Effect<CliProcess, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        spawn(process.execPath, [binPath, ...args], {
+          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...options.env },
+          stdio: ["pipe", "pipe", "pipe"]
+        })
+      ),
+      (child) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
+    )
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+    child.stdin.end(options.input ?? "")
+    const exited = new Promise<CliResult>((resolve) =>
+      child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+    )
+    return {
+      output: () => ({ stdout, stderr }),
+      waitFor: (pattern, stream = "stdout", timeoutMs = 15_000) =>
+        Effect.gen(function* () {
+          while (true) {
+            const match = pattern.exec(stream === "stdout" ? stdout : stderr)
+            if (match) return match
+            if (child.exitCode !== null) return yield* Effect.die(`CLI exited before ${pattern}: ${stdout}\n${stderr}`)
+            yield* Effect.sleep("20 millis")
+          }
+        }).pipe(
+          Effect.timeoutFail({
+            duration: timeoutMs,
+            onTimeout: () => `no ${pattern} on ${stream} within ${timeoutMs} ms:\n${stdout}\n${stderr}`
+          }),
+          Effect.orDie
+        ),
+      kill: (signal) => Effect.sync(() => void child.kill(signal)),
+      exit: Effect.promise(() => exited)
+    }
+  })
+
+/** Runs the built CLI to the end. */
+export const runCli = (args: ReadonlyArray<string>, options: CliOptions = {}): Effect.Effect<CliResult> =>
+  Effect.scoped(Effect.flatMap(startCli(args, options), (cli) => cli.exit))

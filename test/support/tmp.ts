@@ -1,0 +1,29 @@
+import { assert } from "@effect/vitest"
+import { Effect, type Scope } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+/** A fresh directory, removed with the scope. */
+export const tempDir: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "devicecode-test-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** Every secret value in an auth.json's text: tokens and API key. */
+export const secretsOf = (authJson: string): ReadonlyArray<string> => {
+  const record = JSON.parse(authJson) as { OPENAI_API_KEY?: string | null; tokens?: Record<string, unknown> | null }
+  const tokens = record.tokens ?? {}
+  return [record.OPENAI_API_KEY, tokens.id_token, tokens.access_token, tokens.refresh_token].filter(
+    (value): value is string => typeof value === "string" && value.length > 0
+  )
+}
+
+/** Fails if any secret (or its JWT signature alone) appears in any of the texts. */
+export const assertNoSecrets = (texts: ReadonlyArray<string>, secrets: ReadonlyArray<string>): void => {
+  assert.isAbove(secrets.length, 0, "there are secrets to look for")
+  for (const secret of secrets) {
+    const pieces = [secret, ...secret.split(".").filter((piece) => piece.length >= 16)]
+    for (const text of texts) for (const piece of pieces) assert.notInclude(text, piece, "a secret was printed")
+  }
+}
