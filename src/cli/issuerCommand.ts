@@ -2,6 +2,7 @@ import { Command, Options } from "@effect/cli"
 import { Console, Duration, Effect, Option } from "effect"
 import { codexEndpoints } from "../domain/CodexWire.js"
 import * as LocalIssuer from "../testing/LocalIssuer.js"
+import { verbose } from "./environment.js"
 
 const port = Options.integer("port").pipe(
   Options.withDefault(0),
@@ -13,11 +14,17 @@ const autoApprove = Options.integer("auto-approve").pipe(
 )
 
 /** `devicecode issuer`: the LocalIssuer on its own, until stopped. */
-export const issuerCommand = Command.make("issuer", { port, autoApprove }, (options) =>
+export const issuerCommand = Command.make("issuer", { port, autoApprove, verbose }, (options) =>
   Effect.scoped(
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({
         port: options.port,
+        ...(options.verbose
+          ? {
+              onRequest: (request: LocalIssuer.LocalIssuerRequest) =>
+                Console.error(`[http] ${request.method} ${request.path} -> ${request.status}`)
+            }
+          : {}),
         ...Option.match(options.autoApprove, {
           onNone: () => ({}),
           onSome: (seconds) => ({ autoApproveAfter: Duration.seconds(Math.max(0, seconds)) })

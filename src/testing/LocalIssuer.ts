@@ -24,6 +24,8 @@ export interface LocalIssuerOptions {
   /** The `chatgpt_account_id` claim; null omits it. */
   readonly accountId?: string | null
   readonly accessTokenTtl?: Duration.DurationInput
+  /** Called with each request once it is answered (or dropped by a fault). */
+  readonly onRequest?: (request: LocalIssuerRequest) => Effect.Effect<void>
 }
 
 /** A canned answer for the next request(s) to `path`, consumed before normal handling. */
@@ -585,6 +587,12 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
       }
     }
 
+    const record = (entry: LocalIssuerRequest): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        log.push(entry)
+        return options.onRequest?.(entry) ?? Effect.void
+      })
+
     function handle(req: IncomingMessage, res: ServerResponse): Effect.Effect<void> {
       return Effect.gen(function* () {
         const method = req.method ?? "GET"
@@ -594,16 +602,16 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
         if (fault !== undefined) {
           count("faults")
           if (fault.reset === true) {
-            log.push({ method, path, status: "reset" })
+            yield* record({ method, path, status: "reset" })
             req.socket.destroy()
             return
           }
           if (fault.hang === true) {
-            log.push({ method, path, status: "hang" })
+            yield* record({ method, path, status: "hang" })
             return
           }
           const reply = faultReply(fault)
-          log.push({ method, path, status: reply.status })
+          yield* record({ method, path, status: reply.status })
           return yield* write(res, reply)
         }
         const raw = yield* readBody(req).pipe(Effect.option)
@@ -616,7 +624,7 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
             ? oauthError(400, "invalid_request", "The request body is not valid JSON or form data.")
             : codexError(400, "invalid_request", "The request body is not valid JSON or form data.")
         const grantType = path === Paths.token ? Option.getOrUndefined(params)?.grant_type : undefined
-        log.push({ method, path, status: reply.status, ...(grantType === undefined ? {} : { grantType }) })
+        yield* record({ method, path, status: reply.status, ...(grantType === undefined ? {} : { grantType }) })
         yield* write(res, reply)
       }).pipe(
         Effect.catchAllDefect((defect) =>
