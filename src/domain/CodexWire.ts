@@ -1,4 +1,5 @@
-import { Schema } from "effect"
+import { Option, Schema } from "effect"
+import { isRecord, parseJson } from "./Json.js"
 
 /** Codex dialect constants (codex-protocol.md). */
 export const CODEX_DEFAULT_ISSUER = "https://auth.openai.com"
@@ -47,8 +48,6 @@ export const RefreshResponse = Schema.Struct({
   refresh_token: Schema.optional(Schema.String)
 })
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
 const text = (u: unknown): string | undefined => (typeof u === "string" && u.trim() !== "" ? u : undefined)
 
 /** The error code of an OAuth or Codex error body: `error.code`, `error` as a string, or `code`. */
@@ -62,12 +61,7 @@ const MAX_DETAIL = 300
 
 /** The message to show for an error body (§3): error_description, error.message, error/error.code, raw text. */
 export const errorDetail = (raw: string): string => {
-  let body: unknown
-  try {
-    body = JSON.parse(raw)
-  } catch {
-    body = undefined
-  }
+  const body = Option.getOrUndefined(parseJson(raw))
   const found = isRecord(body)
     ? (text(body.error_description) ??
       (isRecord(body.error) ? (text(body.error.message) ?? text(body.error.code)) : text(body.error)) ??

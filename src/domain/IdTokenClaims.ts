@@ -1,4 +1,5 @@
 import { Data, DateTime, Either, Option, Redacted } from "effect"
+import { isRecord, parseJson } from "./Json.js"
 
 const AUTH_CLAIM = "https://api.openai.com/auth"
 const PROFILE_CLAIM = "https://api.openai.com/profile"
@@ -14,20 +15,16 @@ export class IdTokenClaims extends Data.Class<{
   readonly userId: Option.Option<string>
 }> {}
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
 const str = (u: unknown): Option.Option<string> => (typeof u === "string" && u !== "" ? Option.some(u) : Option.none())
 
 /** Decodes the payload of a JWT (base64url JSON) without verifying it. */
 export const decodeJwtPayload = (jwt: string): Either.Either<Record<string, unknown>, string> => {
   const parts = jwt.split(".")
   if (parts.length !== 3 || parts[1] === "") return Either.left("not a JWT (expected three dot-separated parts)")
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"))
-    return isRecord(payload) ? Either.right(payload) : Either.left("JWT payload is not a JSON object")
-  } catch {
-    return Either.left("JWT payload is not base64url-encoded JSON")
-  }
+  return Option.match(parseJson(Buffer.from(parts[1]!, "base64url").toString("utf8")), {
+    onNone: () => Either.left("JWT payload is not base64url-encoded JSON"),
+    onSome: (payload) => (isRecord(payload) ? Either.right(payload) : Either.left("JWT payload is not a JSON object"))
+  })
 }
 
 /** Reads the claims of an id_token; a token that is not a JWT yields the error text. */

@@ -17,6 +17,7 @@ import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
 import { DeviceAuthError, type DeviceAuthStep } from "../domain/Errors.js"
 import { TokenSet } from "../domain/TokenSet.js"
 import { AuthorizationGrant, DeviceAuthorization, PollResult } from "../services/DeviceAuthorization.js"
+import { isRecord, parseJson } from "../domain/Json.js"
 
 /** Where and as whom the Codex dialect signs in; every field falls back to what codex uses. */
 export interface CodexIssuerOptions {
@@ -36,16 +37,6 @@ interface Answer {
 const DEFAULT_TIMEOUT = Duration.seconds(30)
 const REVOKE_TIMEOUT = Duration.seconds(10)
 const MAX_TRANSPORT_DETAIL = 200
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-const parseJson = (text: string): Option.Option<unknown> => {
-  try {
-    return Option.some(JSON.parse(text))
-  } catch {
-    return Option.none()
-  }
-}
 
 const nonEmpty = (s: string | undefined): string | undefined => (s !== undefined && s.trim() !== "" ? s : undefined)
 

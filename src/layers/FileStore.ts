@@ -19,16 +19,6 @@ const isNotFound = (error: PlatformError): boolean => error._tag === "SystemErro
 const isAlreadyExists = (error: PlatformError): boolean =>
   error._tag === "SystemError" && error.reason === "AlreadyExists"
 
-// JSON.parse's message quotes the text, which holds secrets, so only whether it parses is kept.
-const isJson = (text: string): boolean => {
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
-  }
-}
-
 const randomSuffix = Effect.sync(() => randomBytes(6).toString("hex"))
 
 /** What a lock file says about its holder. */
@@ -100,8 +90,7 @@ export const make = (
       if (Option.isNone(text)) return Option.none()
       const parsed = parseStoredAuth(text.value)
       if (Either.isLeft(parsed)) {
-        const detail = isJson(text.value) ? parsed.left : "not valid JSON"
-        return yield* new StoreError({ reason: "Corrupt", path: authPath, detail })
+        return yield* new StoreError({ reason: "Corrupt", path: authPath, detail: parsed.left })
       }
       return Option.some(parsed.right)
     }).pipe(Effect.withSpan("FileStore.load"))

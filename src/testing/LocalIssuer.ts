@@ -6,6 +6,7 @@ import { CODEX_CLIENT_ID, codexEndpoints } from "../domain/CodexWire.js"
 import { s256Challenge } from "../domain/Pkce.js"
 import { makeJwtSigner, randomToken } from "./localIssuer/jwt.js"
 import { approvalPage, resultPage } from "./localIssuer/page.js"
+import { parseJson } from "../domain/Json.js"
 
 /** How a LocalIssuer behaves; every field has a default. */
 export interface LocalIssuerOptions {
@@ -172,15 +173,6 @@ const randomUserCode = (): string => {
   const pick = (n: number) =>
     Array.from({ length: n }, () => USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)]).join("")
   return `${pick(4)}-${pick(5)}`
-}
-
-const isJsonText = (text: string): boolean => {
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** Reads a JSON object or a form body into string parameters; undefined when the body is unreadable. */
@@ -581,7 +573,7 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
         status: fault.status ?? 500,
         body,
         headers: {
-          "content-type": isJsonText(body) ? "application/json" : "text/plain; charset=utf-8",
+          "content-type": Option.isSome(parseJson(body)) ? "application/json" : "text/plain; charset=utf-8",
           ...fault.headers
         }
       }

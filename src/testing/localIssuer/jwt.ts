@@ -1,8 +1,8 @@
+import { Either } from "effect"
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
+import { decodeJwtPayload } from "../../domain/IdTokenClaims.js"
 
 const HEADER = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toString("base64url")
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** An HS256 signer and verifier keyed by a random per-instance secret. */
 export interface JwtSigner {
@@ -25,12 +25,7 @@ export const makeJwtSigner = (secret: Buffer = randomBytes(32)): JwtSigner => {
       const expected = mac(`${parts[0]}.${parts[1]}`)
       const actual = Buffer.from(parts[2]!, "base64url")
       if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined
-      try {
-        const payload: unknown = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"))
-        return isRecord(payload) ? payload : undefined
-      } catch {
-        return undefined
-      }
+      return Either.getOrUndefined(decodeJwtPayload(token))
     }
   }
 }
