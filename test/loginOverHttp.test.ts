@@ -17,15 +17,23 @@ const tokens = json(200, {
   refresh_token: "rt_opaque"
 })
 
+const approved = json(200, { authorization_code: "ac", code_challenge: "cc", code_verifier: "cv" })
+
+const issued: Reply = json(200, { device_auth_id: "deviceauth_1", user_code: "ABCD-EFGHJ", interval: "5" })
+
 /** A login through the real CodexIssuer over a fake HttpClient that answers each poll from `polls`, in order. */
-const loginAgainst = (usercode: Reply, polls: ReadonlyArray<Reply>) =>
+const loginAgainst = (usercode: Reply | ReadonlyArray<Reply>, polls: ReadonlyArray<Reply>, exchange = [tokens]) =>
   Effect.gen(function* () {
     const pollTimes: Array<number> = []
+    const usercodes = Array.isArray(usercode) ? [...usercode] : [usercode as Reply]
+    const exchanges = [...exchange]
+    const answer = (replies: Array<Reply>, last: Reply) =>
+      replies.length > 1 ? replies.shift()! : (replies[0] ?? last)
     let next = 0
     const fake = fakeClient((request) => {
-      if (request.url.endsWith("/usercode")) return usercode
+      if (request.url.endsWith("/usercode")) return answer(usercodes, issued)
       if (request.url.endsWith("/deviceauth/token")) return polls[next++] ?? json(403, { error: "pending" })
-      return tokens
+      return answer(exchanges, tokens)
     })
     const client = HttpClient.transform(fake.client, (response, request) =>
       request.url.endsWith("/deviceauth/token")
@@ -45,8 +53,6 @@ const loginAgainst = (usercode: Reply, polls: ReadonlyArray<Reply>) =>
     yield* Effect.yieldNow()
     return { fiber, pollTimes, store }
   })
-
-const issued = json(200, { device_auth_id: "deviceauth_1", user_code: "ABCD-EFGHJ", interval: "5" })
 
 describe("login through CodexIssuer on TestClock", () => {
   it.effect("503 and 429 with Retry-After are retried inside the deadline", () =>
@@ -86,6 +92,21 @@ describe("login through CodexIssuer on TestClock", () => {
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.include(error.message, "device code login is not enabled")
       assert.include(error.message, issuer)
+    })
+  )
+
+  it.effect("the user-code request honours Retry-After and the exchange retries a 503", () =>
+    Effect.gen(function* () {
+      const { fiber, store } = yield* loginAgainst(
+        [json(503, {}, { "retry-after": "10" }), issued],
+        [approved],
+        [json(503, {}), tokens]
+      )
+      yield* TestClock.adjust("9 seconds")
+      assert.isNull(fiber.unsafePoll(), "still waiting out Retry-After")
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.join(fiber)
+      assert.isTrue(Option.isSome(yield* store.load))
     })
   )
 

@@ -1,6 +1,6 @@
 import { Options } from "@effect/cli"
 import { type FileSystem, HttpClient, type Path } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Console, Effect, Layer, Option } from "effect"
 import type { ConfigError } from "../domain/Errors.js"
 import { type CodexConfig, loadCodexConfig, resolveCodexHome } from "../layers/Config.js"
 import * as FileStore from "../layers/FileStore.js"
@@ -27,6 +27,12 @@ export const loadEnvironment = (
   Effect.gen(function* () {
     const home = codexHome ?? (yield* resolveCodexHome)
     const config = yield* loadCodexConfig(home)
+    const kind = Option.getOrElse(config.credentialsStore, () => "file")
+    if (kind !== "file") {
+      yield* Console.error(
+        `Warning: cli_auth_credentials_store = "${kind}" in config.toml is not supported yet; devicecode uses the file store (auth.json).`
+      )
+    }
     return { codexHome: home, config, authPath: FileStore.authJsonPath(home) }
   })
 

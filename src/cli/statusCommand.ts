@@ -62,7 +62,7 @@ export const describeAuth = (auth: Option.Option<StoredAuth>, location: string):
 const expiryText = (iso: string | null | undefined, now: DateTime.Utc): string => {
   if (!iso) return "unknown"
   const left = DateTime.distance(now, DateTime.unsafeMake(iso))
-  return left > 0 ? `${iso} (in ${humanDuration(Duration.millis(left))})` : `${iso} (expired; refreshed on next use)`
+  return left > 0 ? `${iso} (in ${humanDuration(Duration.millis(left))})` : `${iso} (expired)`
 }
 
 /** The text `status` prints. */

@@ -3,6 +3,7 @@ import { DeviceAuthError } from "../domain/Errors.js"
 import { type IdTokenClaims, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import type { TokenSet } from "../domain/TokenSet.js"
 import { type AuthorizationGrant, DeviceAuthorization } from "./DeviceAuthorization.js"
+import { retryTransient } from "./requestDeviceCode.js"
 
 /** Stage 3: turns the approved grant into tokens and reads the id_token's claims (codex-protocol.md §4–5). */
 export const exchangeCodeForTokens = (
@@ -10,7 +11,7 @@ export const exchangeCodeForTokens = (
 ): Effect.Effect<{ readonly tokens: TokenSet; readonly claims: IdTokenClaims }, DeviceAuthError, DeviceAuthorization> =>
   Effect.gen(function* () {
     const auth = yield* DeviceAuthorization
-    const tokens = yield* auth.complete(grant)
+    const tokens = yield* retryTransient(auth.complete(grant))
     const malformed = (detail: string) =>
       new DeviceAuthError({ reason: "Malformed", issuer: auth.issuer, step: "exchange", detail })
     const idToken = yield* Option.match(tokens.idToken, {

@@ -81,7 +81,7 @@ export const pollForAuthorization = (
             reason: expiredFirst ? "Expired" : "TimedOut",
             issuer: auth.issuer,
             step: "poll",
-            detail: Duration.format(budget)
+            detail: Duration.format(Duration.seconds(Math.round(Duration.toSeconds(budget))))
           })
       })
     )
