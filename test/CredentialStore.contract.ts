@@ -14,6 +14,7 @@ export const chatgptAuth = (accessToken: string, counter = 0): StoredAuth =>
         accessToken: Redacted.make(accessToken),
         refreshToken: Option.some(Redacted.make("refresh-token")),
         accountId: Option.some("acct-1"),
+        expiresAt: Option.none(),
         extra: []
       })
     ),

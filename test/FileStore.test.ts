@@ -63,6 +63,7 @@ describe("FileStore", () => {
               accessToken: Redacted.make("access.jwt"),
               refreshToken: Option.some(Redacted.make("rt_opaque")),
               accountId: Option.some("acct-1"),
+              expiresAt: Option.none(),
               extra: []
             })
           ),

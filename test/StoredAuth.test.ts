@@ -23,6 +23,7 @@ const record = (origin: Option.Option<SignInOrigin>) =>
         accessToken: Redacted.make("access.jwt.x"),
         refreshToken: Option.some(Redacted.make("rt_1")),
         accountId: Option.some("acct_1"),
+        expiresAt: Option.none(),
         extra: []
       })
     ),

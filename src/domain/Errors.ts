@@ -13,11 +13,20 @@ const stepLabel: Record<DeviceAuthStep, string> = {
 }
 
 /**
- * A device login failed at the issuer. `Unavailable` is the only transient reason: the network failed,
+ * A device login failed at the issuer. `Misconfigured` means the issuer or client cannot do a device login at all (no
+ * device endpoint in discovery, an issuer mismatch, an unknown client). `Unavailable` is the only transient reason: the network failed,
  * the request timed out, or the server answered 429/502/503/504; `retryAfter` carries its Retry-After.
  */
 export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
-  readonly reason: "NotEnabled" | "Rejected" | "Denied" | "Expired" | "TimedOut" | "Unavailable" | "Malformed"
+  readonly reason:
+    | "NotEnabled"
+    | "Misconfigured"
+    | "Rejected"
+    | "Denied"
+    | "Expired"
+    | "TimedOut"
+    | "Unavailable"
+    | "Malformed"
   readonly issuer: string
   readonly step: DeviceAuthStep
   readonly status?: number
@@ -31,6 +40,8 @@ export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
     switch (this.reason) {
       case "NotEnabled":
         return `device code login is not enabled for ${this.issuer}; ask its operator to enable it, or sign in another way`
+      case "Misconfigured":
+        return `${this.issuer} cannot run this device login${detail}`
       case "Rejected":
         return this.step === "exchange"
           ? `device code exchange failed: token endpoint returned status ${this.status ?? "?"}${detail}`

@@ -17,6 +17,8 @@ export class StoredTokens extends Data.Class<{
   readonly accessToken: Redacted.Redacted<string>
   readonly refreshToken: Option.Option<Redacted.Redacted<string>>
   readonly accountId: Option.Option<string>
+  /** When the access token expires, from `expires_in`; written only for sign-ins codex does not read. */
+  readonly expiresAt: Option.Option<DateTime.Utc>
   readonly extra: ExtraFields
 }> {}
 
@@ -31,13 +33,14 @@ export class StoredAuth extends Data.Class<{
   readonly extra: ExtraFields
 }> {}
 
-/** How a stored sign-in authenticates. */
-export type AuthMethod = "chatgpt" | "apikey"
+/** How a stored sign-in authenticates: ChatGPT (Codex dialect), an API key, or an RFC 8628 provider's tokens. */
+export type AuthMethod = "chatgpt" | "apikey" | "oidc"
 
 /** codex's rule: `auth_mode` wins; without it a key means API-key auth and tokens mean ChatGPT. */
 export const authMethod = (auth: StoredAuth): Option.Option<AuthMethod> => {
   const mode = Option.getOrUndefined(auth.authMode)
   if (mode === "apikey") return Option.some("apikey")
+  if (mode === "oidc" && Option.isSome(auth.tokens)) return Option.some("oidc")
   if (mode !== undefined && Option.isSome(auth.tokens)) return Option.some("chatgpt")
   if (Option.isSome(auth.apiKey)) return Option.some("apikey")
   return Option.isSome(auth.tokens) ? Option.some("chatgpt") : Option.none()
@@ -57,7 +60,7 @@ export const apiKeyAuth = (key: Redacted.Redacted<string>, extra: ExtraFields = 
 const ORIGIN_KEY = "devicecode"
 const TOP_KEYS = new Set(["auth_mode", "OPENAI_API_KEY", "tokens", "last_refresh", ORIGIN_KEY])
 const PROVENANCE_KEY = "oauth_provenance"
-const TOKEN_KEYS = new Set(["id_token", "access_token", "refresh_token", PROVENANCE_KEY, "account_id"])
+const TOKEN_KEYS = new Set(["id_token", "access_token", "refresh_token", PROVENANCE_KEY, "account_id", "expires_at"])
 
 const NullableString = Schema.optional(Schema.NullOr(Schema.String))
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -68,7 +71,8 @@ const TokensJson = Schema.Struct(
     access_token: Schema.String,
     refresh_token: NullableString,
     [PROVENANCE_KEY]: Schema.optional(Schema.Struct({ issuer: Schema.String, client_id: Schema.String })),
-    account_id: NullableString
+    account_id: NullableString,
+    expires_at: Schema.optional(Schema.DateTimeUtc)
   },
   Rest
 )
@@ -125,6 +129,7 @@ export const parseStoredAuth = (text: string): Either.Either<StoredAuth, string>
                 accessToken: Redacted.make(tokens.access_token),
                 refreshToken: Option.map(opt(tokens.refresh_token), Redacted.make),
                 accountId: opt(tokens.account_id),
+                expiresAt: Option.fromNullable(tokens.expires_at),
                 extra: extras(tokens, TOKEN_KEYS)
               })
           ),
@@ -180,6 +185,7 @@ export const encodeStoredAuth = (auth: StoredAuth): string => {
       refresh_token: reveal(tokens.refreshToken),
       ...(codexOrigin && origin ? { [PROVENANCE_KEY]: { issuer: origin.issuer, client_id: origin.clientId } } : {}),
       account_id: Option.getOrNull(tokens.accountId),
+      ...(Option.isSome(tokens.expiresAt) ? { expires_at: DateTime.formatIso(tokens.expiresAt.value) } : {}),
       ...Object.fromEntries(tokens.extra)
     }
   }

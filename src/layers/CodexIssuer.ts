@@ -262,7 +262,17 @@ export const make = (
       if (!isOk(answer.status)) return yield* classify("revoke", answer)
     })
 
-    return DeviceAuthorization.of({ dialect: "codex", issuer, clientId, start, poll, complete, refresh, revoke })
+    return DeviceAuthorization.of({
+      dialect: "codex",
+      issuer,
+      clientId,
+      scope: Option.none(),
+      start,
+      poll,
+      complete,
+      refresh,
+      revoke
+    })
   })
 
 /** The Codex dialect as the DeviceAuthorization service. */

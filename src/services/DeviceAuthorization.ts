@@ -37,6 +37,8 @@ export class DeviceAuthorization extends Context.Tag("devicecode/DeviceAuthoriza
     readonly dialect: "codex" | "rfc8628"
     readonly issuer: string
     readonly clientId: string
+    /** The scope asked for (RFC 8628 only; codex sends none). */
+    readonly scope: Option.Option<string>
     /** Asks for a device code and user code. */
     readonly start: Effect.Effect<DeviceCode, DeviceAuthError>
     /** Polls once. */

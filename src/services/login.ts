@@ -34,7 +34,7 @@ export const signInOrigin = (auth: DeviceAuthorization["Type"]): Option.Option<S
   auth.dialect === "codex" && auth.issuer === CODEX_DEFAULT_ISSUER && auth.clientId === CODEX_CLIENT_ID
     ? Option.none()
     : Option.some(
-        new SignInOrigin({ dialect: auth.dialect, issuer: auth.issuer, clientId: auth.clientId, scope: Option.none() })
+        new SignInOrigin({ dialect: auth.dialect, issuer: auth.issuer, clientId: auth.clientId, scope: auth.scope })
       )
 
 /**

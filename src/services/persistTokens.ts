@@ -24,8 +24,11 @@ export const persistTokens = (
             () => Effect.succeedNone
           )
         )
+        const now = yield* DateTime.now
+        // codex reads the Codex dialect's record and derives expiry from the JWT; other dialects keep expires_in.
+        const codex = Option.match(origin, { onNone: () => true, onSome: (o) => o.dialect === "codex" })
         const record = new StoredAuth({
-          authMode: Option.some("chatgpt"),
+          authMode: Option.some(codex ? "chatgpt" : "oidc"),
           apiKey: Option.none(),
           tokens: Option.some(
             new StoredTokens({
@@ -33,10 +36,11 @@ export const persistTokens = (
               accessToken: tokens.accessToken,
               refreshToken: tokens.refreshToken,
               accountId: claims.accountId,
+              expiresAt: codex ? Option.none() : Option.map(tokens.expiresIn, (ttl) => DateTime.addDuration(now, ttl)),
               extra: []
             })
           ),
-          lastRefresh: Option.some(yield* DateTime.now),
+          lastRefresh: Option.some(now),
           origin,
           extra: Option.match(previous, { onNone: () => [], onSome: (old) => old.extra })
         })

@@ -91,6 +91,7 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
       dialect: options.dialect ?? "codex",
       issuer,
       clientId: CODEX_CLIENT_ID,
+      scope: Option.none(),
       start: Effect.gen(function* () {
         yield* count("start")
         if (options.startError) return yield* options.startError
