@@ -3,7 +3,7 @@ import type { FileSystem, Path } from "@effect/platform"
 import { Console, DateTime, Duration, Effect, Either, Option, Redacted } from "effect"
 import type { StoreError } from "../domain/Errors.js"
 import { emptyClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
-import { authMethod, type StoredAuth } from "../domain/StoredAuth.js"
+import { authMethod, type AuthMethod, type StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { type CommandEnv, loadEnvironment, storeLayer, verbose } from "./environment.js"
 import { CliExit, ExitCode } from "./exit.js"
@@ -15,7 +15,7 @@ export const maskApiKey = (key: string): string => (key.length <= 13 ? "***" : `
 /** What `status` reports, without a single secret in it. */
 export interface StatusReport {
   readonly logged_in: boolean
-  readonly method?: "chatgpt" | "apikey"
+  readonly method?: AuthMethod
   readonly email?: string | null
   readonly plan?: string | null
   readonly account_id?: string | null
