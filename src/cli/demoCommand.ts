@@ -3,6 +3,7 @@ import { FileSystem } from "@effect/platform"
 import { Console, Duration, Effect, Option } from "effect"
 import { codexEndpoints } from "../domain/CodexWire.js"
 import { ConfigError } from "../domain/Errors.js"
+import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { submitUserCode } from "../testing/browser.js"
 import * as LocalIssuer from "../testing/LocalIssuer.js"
 import { loadEnvironment, verbose } from "./environment.js"
@@ -50,7 +51,11 @@ export const demoCommand = Command.make("demo", { codexHome, manual, verbose }, 
         )
       }
       const env = yield* loadEnvironment(home)
-      yield* deviceLogin(env, { issuer: issuer.url, clientId: issuer.clientId, verbose: options.verbose })
+      yield* deviceLogin(
+        env,
+        { dialect: "codex", issuer: issuer.url, clientId: issuer.clientId, scope: "", profile: DEFAULT_PROFILE },
+        options.verbose
+      )
       yield* Console.log("")
       yield* printStatus(yield* loadStatus(env), false)
     })

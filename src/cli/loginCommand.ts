@@ -3,58 +3,90 @@ import type { FileSystem, Path } from "@effect/platform"
 import { Console, Effect, Layer, Option, Redacted } from "effect"
 import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER, normalizeIssuer } from "../domain/CodexWire.js"
 import { ApiKeyInputError, type StoreError } from "../domain/Errors.js"
+import { DEFAULT_PROFILE, profileForIssuer } from "../domain/Profile.js"
 import { apiKeyAuth } from "../domain/StoredAuth.js"
 import * as CodexIssuer from "../layers/CodexIssuer.js"
+import * as OidcIssuer from "../layers/OidcIssuer.js"
 import * as WorkspacePolicyLive from "../layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { login, type LoginError } from "../services/login.js"
 import type { CliLayers } from "./CliLayers.js"
-import { type CommandEnv, httpLayer, loadEnvironment, storeLayer, verbose } from "./environment.js"
+import { type CommandEnv, httpLayer, loadEnvironment, profile, storeLayer, verbose } from "./environment.js"
+import { UsageError } from "./exit.js"
 import { renderLoginEvent, whoText } from "./render.js"
 
-/** An http(s) URL option; anything else is a usage error. */
-export const urlOption = (name: string, fallback: string) =>
+const checkUrl = (name: string, value: string) => {
+  try {
+    const url = new URL(value)
+    if (url.protocol === "https:" || url.protocol === "http:") return Effect.succeed(normalizeIssuer(value))
+  } catch {
+    // reported below
+  }
+  return Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} must be an http(s) URL, got "${value}"`)))
+}
+
+/** An optional http(s) URL option; anything else is a usage error. */
+export const urlOption = (name: string) =>
   Options.text(name).pipe(
-    Options.withDefault(fallback),
-    Options.mapEffect((value) => {
-      try {
-        const url = new URL(value)
-        if (url.protocol === "https:" || url.protocol === "http:") return Effect.succeed(normalizeIssuer(value))
-      } catch {
-        // reported below
-      }
-      return Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} must be an http(s) URL, got "${value}"`)))
-    })
+    Options.optional,
+    Options.mapEffect((value) =>
+      Option.match(value, { onNone: () => Effect.succeedNone, onSome: (url) => Effect.asSome(checkUrl(name, url)) })
+    )
   )
 
-const issuer = urlOption("issuer", CODEX_DEFAULT_ISSUER).pipe(
-  Options.withDescription("The issuer to sign in with (default: codex's, https://auth.openai.com)")
+const dialect = Options.choice("dialect", ["codex", "rfc8628"]).pipe(
+  Options.withDefault("codex" as const),
+  Options.withDescription("codex: the ChatGPT sign-in codex uses (default); rfc8628: any OpenID provider")
+)
+const issuer = urlOption("issuer").pipe(
+  Options.withDescription("The issuer (codex default: https://auth.openai.com; required with --dialect rfc8628)")
 )
 const clientId = Options.text("client-id").pipe(
-  Options.withDefault(CODEX_CLIENT_ID),
-  Options.withDescription("The OAuth client id (default: codex's)")
+  Options.optional,
+  Options.withDescription("The OAuth client id (codex default: codex's; required with --dialect rfc8628)")
+)
+const scope = Options.text("scope").pipe(
+  Options.withDefault(OidcIssuer.DEFAULT_SCOPE),
+  Options.withDescription(`The scope to ask for (rfc8628 only; default "${OidcIssuer.DEFAULT_SCOPE}")`)
 )
 const withApiKey = Options.boolean("with-api-key").pipe(
   Options.withDescription("Store an API key read from stdin instead of signing in with a device code")
 )
 
-/** Device-code login against a Codex-dialect issuer, rendered on the terminal. */
+/** A device login, resolved from the flags: which dialect, issuer and client, and which profile stores it. */
+export interface DeviceLoginTarget {
+  readonly dialect: "codex" | "rfc8628"
+  readonly issuer: string
+  readonly clientId: string
+  readonly scope: string
+  readonly profile: string
+}
+
+/** Device-code login rendered on the terminal. */
 export const deviceLogin = (
   env: CommandEnv,
-  options: { readonly issuer: string; readonly clientId: string; readonly verbose: boolean }
+  target: DeviceLoginTarget,
+  logExchanges: boolean
 ): Effect.Effect<void, LoginError, CliLayers | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
-    const http = yield* httpLayer(options.verbose)
+    const http = yield* httpLayer(logExchanges)
+    const authorization =
+      target.dialect === "codex"
+        ? CodexIssuer.layer({ issuer: target.issuer, clientId: target.clientId })
+        : OidcIssuer.layer({ issuer: target.issuer, clientId: target.clientId, scope: target.scope })
     const layer = Layer.mergeAll(
-      CodexIssuer.layer({ issuer: options.issuer, clientId: options.clientId }).pipe(Layer.provide(http)),
-      storeLayer(env),
-      WorkspacePolicyLive.layerFromConfig(env.config)
+      Layer.provide(authorization, http),
+      storeLayer(env, target.profile),
+      // forced_chatgpt_workspace_id speaks of ChatGPT workspaces: it binds the Codex dialect only.
+      WorkspacePolicyLive.layer(target.dialect === "codex" ? env.config.forcedWorkspaceId : Option.none())
     )
     const result = yield* login({ onEvent: renderLoginEvent }).pipe(
       Effect.provide(layer),
       Effect.onInterrupt(() => Console.error("\nLogin cancelled"))
     )
-    yield* Console.log(`Successfully logged in as ${whoText(result.claims)}`)
+    const where = target.profile === DEFAULT_PROFILE ? "" : ` (profile ${target.profile})`
+    const to = target.dialect === "codex" ? "" : ` to ${target.issuer}`
+    yield* Console.log(`Successfully logged in${to} as ${whoText(result.claims)}${where}`)
   })
 
 const readStdin = Effect.promise(async () => {
@@ -65,7 +97,8 @@ const readStdin = Effect.promise(async () => {
 
 /** `login --with-api-key`: the key from stdin, stored in codex's API-key shape. */
 export const apiKeyLogin = (
-  env: CommandEnv
+  env: CommandEnv,
+  profileName: string
 ): Effect.Effect<void, ApiKeyInputError | StoreError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     if (process.stdin.isTTY) return yield* new ApiKeyInputError({ reason: "Terminal" })
@@ -80,19 +113,67 @@ export const apiKeyLogin = (
             () => Effect.succeedNone
           )
         )
-        yield* store.save(
-          apiKeyAuth(Redacted.make(key), Option.match(previous, { onNone: () => [], onSome: (p) => p.extra }))
-        )
+        const extra = Option.match(previous, { onNone: () => [], onSome: (p) => p.extra })
+        yield* store.save(apiKeyAuth(Redacted.make(key), extra))
       })
     )
     yield* Console.log("Successfully logged in using an API key")
-  }).pipe(Effect.provide(storeLayer(env)))
+  }).pipe(Effect.provide(storeLayer(env, profileName)))
+
+/** Resolves the flags of a device login, or says which flag is missing or does not fit. */
+export const loginTarget = (options: {
+  readonly dialect: "codex" | "rfc8628"
+  readonly issuer: Option.Option<string>
+  readonly clientId: Option.Option<string>
+  readonly scope: string
+  readonly profile: Option.Option<string>
+}): Effect.Effect<DeviceLoginTarget, UsageError> => {
+  if (options.dialect === "codex") {
+    return Effect.succeed({
+      dialect: "codex",
+      issuer: Option.getOrElse(options.issuer, () => CODEX_DEFAULT_ISSUER),
+      clientId: Option.getOrElse(options.clientId, () => CODEX_CLIENT_ID),
+      scope: options.scope,
+      profile: Option.getOrElse(options.profile, () => DEFAULT_PROFILE)
+    })
+  }
+  const issuerUrl = Option.getOrUndefined(options.issuer)
+  const client = Option.getOrUndefined(options.clientId)
+  if (issuerUrl === undefined) return Effect.fail(new UsageError({ detail: "--dialect rfc8628 needs --issuer URL" }))
+  if (client === undefined) return Effect.fail(new UsageError({ detail: "--dialect rfc8628 needs --client-id ID" }))
+  const profileName = Option.getOrElse(options.profile, () => profileForIssuer(issuerUrl))
+  if (profileName === DEFAULT_PROFILE) {
+    return Effect.fail(
+      new UsageError({
+        detail: `the "${DEFAULT_PROFILE}" profile is codex's auth.json and holds only Codex or API-key sign-ins; name another --profile`
+      })
+    )
+  }
+  return Effect.succeed({
+    dialect: "rfc8628",
+    issuer: issuerUrl,
+    clientId: client,
+    scope: options.scope,
+    profile: profileName
+  })
+}
 
 /** `devicecode login`. */
-export const loginCommand = Command.make("login", { issuer, clientId, withApiKey, verbose }, (options) =>
-  Effect.gen(function* () {
-    const env = yield* loadEnvironment()
-    if (options.withApiKey) return yield* apiKeyLogin(env)
-    yield* deviceLogin(env, options)
-  })
-).pipe(Command.withDescription("Sign in with a device code (Codex dialect), or store an API key with --with-api-key"))
+export const loginCommand = Command.make(
+  "login",
+  { dialect, issuer, clientId, scope, profile, withApiKey, verbose },
+  (options) =>
+    Effect.gen(function* () {
+      const env = yield* loadEnvironment()
+      if (options.withApiKey)
+        return yield* apiKeyLogin(
+          env,
+          Option.getOrElse(options.profile, () => DEFAULT_PROFILE)
+        )
+      yield* deviceLogin(env, yield* loginTarget(options), options.verbose)
+    })
+).pipe(
+  Command.withDescription(
+    "Sign in with a device code (Codex dialect, or --dialect rfc8628 for any OpenID provider), or store an API key with --with-api-key"
+  )
+)

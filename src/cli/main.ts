@@ -29,6 +29,7 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
     // @effect/cli has already printed usage errors; the other tags are ours and carry a person's message.
     if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.usage)
     if (error._tag === "CliExit") return Effect.succeed(error.code)
+    if (error._tag === "UsageError") return Effect.as(Console.error(`Error: ${error.message}`), ExitCode.usage)
     return Effect.as(Console.error(`Error: ${error.message}`), ExitCode.failure)
   }),
   Effect.catchAllDefect((defect) =>

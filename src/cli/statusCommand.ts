@@ -3,56 +3,68 @@ import type { FileSystem, Path } from "@effect/platform"
 import { Console, DateTime, Duration, Effect, Either, Option, Redacted } from "effect"
 import type { StoreError } from "../domain/Errors.js"
 import { emptyClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
+import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { authMethod, type AuthMethod, type StoredAuth } from "../domain/StoredAuth.js"
+import { listProfiles } from "../layers/FileStore.js"
 import { CredentialStore } from "../services/CredentialStore.js"
-import { type CommandEnv, loadEnvironment, storeLayer, verbose } from "./environment.js"
+import { type CommandEnv, loadEnvironment, profile, storeLayer, verbose } from "./environment.js"
 import { CliExit, ExitCode } from "./exit.js"
 import { humanDuration } from "./render.js"
 
 /** codex's masking of an API key: first 8 characters, `***`, last 5; 13 characters or fewer → `***`. */
 export const maskApiKey = (key: string): string => (key.length <= 13 ? "***" : `${key.slice(0, 8)}***${key.slice(-5)}`)
 
-/** What `status` reports, without a single secret in it. */
+/** What `status` reports of one profile, without a single secret in it. */
 export interface StatusReport {
+  readonly profile: string
   readonly logged_in: boolean
   readonly method?: AuthMethod
   readonly email?: string | null
+  readonly name?: string | null
+  readonly subject?: string | null
   readonly plan?: string | null
   readonly account_id?: string | null
   readonly access_token_expires_at?: string | null
   readonly api_key?: string
   readonly issuer?: string
   readonly store: string
+  /** Why the stored sign-in could not be read (only in `status --all`, which goes on to the next profile). */
+  readonly error?: string
 }
 
 /** Describes a stored sign-in. */
-export const describeAuth = (auth: Option.Option<StoredAuth>, location: string): StatusReport =>
+export const describeAuth = (profileName: string, auth: Option.Option<StoredAuth>, location: string): StatusReport =>
   Option.match(
     Option.flatMap(auth, (a) => Option.map(authMethod(a), (method) => [a, method] as const)),
     {
-      onNone: () => ({ logged_in: false, store: location }),
+      onNone: () => ({ profile: profileName, logged_in: false, store: location }),
       onSome: ([auth, method]) => {
-        const issuer = Option.match(auth.origin, {
-          onNone: () => ({}),
-          onSome: (origin) => ({ issuer: origin.issuer })
-        })
+        const base = {
+          profile: profileName,
+          logged_in: true,
+          method,
+          ...Option.match(auth.origin, { onNone: () => ({}), onSome: (origin) => ({ issuer: origin.issuer }) })
+        }
         if (method === "apikey") {
           const key = Option.match(auth.apiKey, { onNone: () => "***", onSome: (k) => maskApiKey(Redacted.value(k)) })
-          return { logged_in: true, method, api_key: key, ...issuer, store: location }
+          return { ...base, api_key: key, store: location }
         }
         const tokens = Option.getOrThrow(auth.tokens)
         const claims = Option.match(tokens.idToken, {
           onNone: () => emptyClaims,
           onSome: (idToken) => Either.getOrElse(parseIdTokenClaims(idToken), () => emptyClaims)
         })
+        const expiresAt = Option.orElse(tokens.expiresAt, () => jwtExpiry(tokens.accessToken))
         return {
-          logged_in: true,
-          method,
+          ...base,
           email: Option.getOrNull(claims.email),
-          plan: Option.getOrNull(claims.plan),
-          account_id: Option.getOrNull(Option.orElse(tokens.accountId, () => claims.accountId)),
-          access_token_expires_at: Option.getOrNull(Option.map(jwtExpiry(tokens.accessToken), DateTime.formatIso)),
-          ...issuer,
+          ...(method === "oidc"
+            ? { name: Option.getOrNull(claims.name), subject: Option.getOrNull(claims.subject) }
+            : {
+                plan: Option.getOrNull(claims.plan),
+                account_id: Option.getOrNull(Option.orElse(tokens.accountId, () => claims.accountId))
+              }),
+          access_token_expires_at: Option.getOrNull(Option.map(expiresAt, DateTime.formatIso)),
           store: location
         }
       }
@@ -62,35 +74,81 @@ export const describeAuth = (auth: Option.Option<StoredAuth>, location: string):
 const expiryText = (iso: string | null | undefined, now: DateTime.Utc): string => {
   if (!iso) return "unknown"
   const left = DateTime.distance(now, DateTime.unsafeMake(iso))
-  return left > 0 ? `${iso} (in ${humanDuration(Duration.millis(left))})` : `${iso} (expired)`
+  return left > 0 ? `expires ${iso} (in ${humanDuration(Duration.millis(left))})` : `expired at ${iso}`
 }
 
-/** The text `status` prints. */
+/** The text `status` prints for one profile. */
 export const statusText = (report: StatusReport, now: DateTime.Utc): string => {
   if (!report.logged_in) return "Not logged in"
   const lines =
     report.method === "apikey"
       ? [`Logged in using an API key - ${report.api_key}`]
-      : [
-          "Logged in using ChatGPT",
-          `  Email:         ${report.email ?? "unknown"}`,
-          `  Plan:          ${report.plan ?? "unknown"}`,
-          `  Account id:    ${report.account_id ?? "none"}`,
-          `  Access token:  expires ${expiryText(report.access_token_expires_at, now)}`
-        ]
-  if (report.issuer) lines.push(`  Issuer:        ${report.issuer}`)
+      : report.method === "oidc"
+        ? [
+            `Logged in to ${report.issuer ?? "an OpenID provider"} (RFC 8628)`,
+            `  Email:         ${report.email ?? "unknown"}`,
+            `  Name:          ${report.name ?? "unknown"}`,
+            `  Subject:       ${report.subject ?? "unknown"}`,
+            `  Access token:  ${expiryText(report.access_token_expires_at, now)}`
+          ]
+        : [
+            "Logged in using ChatGPT",
+            `  Email:         ${report.email ?? "unknown"}`,
+            `  Plan:          ${report.plan ?? "unknown"}`,
+            `  Account id:    ${report.account_id ?? "none"}`,
+            `  Access token:  ${expiryText(report.access_token_expires_at, now)}`
+          ]
+  if (report.issuer && report.method !== "oidc") lines.push(`  Issuer:        ${report.issuer}`)
+  if (report.profile !== DEFAULT_PROFILE) lines.push(`  Profile:       ${report.profile}`)
   lines.push(`  Stored in:     ${report.store}`)
   return lines.join("\n")
 }
 
-/** Loads and describes the sign-in of an environment; reads only, never the network. */
+/** One line per profile for `status --all`. */
+export const statusTable = (reports: ReadonlyArray<StatusReport>, now: DateTime.Utc): string => {
+  const rows = reports.map((r) => [
+    r.profile,
+    r.error ? "unreadable" : r.logged_in ? (r.method ?? "") : "not logged in",
+    r.error ?? (r.method === "apikey" ? (r.api_key ?? "") : (r.email ?? (r.logged_in ? "unknown" : ""))),
+    r.issuer ?? (r.logged_in && r.method !== "oidc" ? "(codex default)" : ""),
+    r.logged_in && r.method !== "apikey" ? expiryText(r.access_token_expires_at, now) : ""
+  ])
+  const header = ["PROFILE", "STATUS", "ACCOUNT", "ISSUER", "ACCESS TOKEN"]
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd()
+    )
+    .join("\n")
+}
+
+/** Loads and describes one profile's sign-in; reads only, never the network. */
 export const loadStatus = (
-  env: CommandEnv
+  env: CommandEnv,
+  profileName: string = DEFAULT_PROFILE
 ): Effect.Effect<StatusReport, StoreError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const store = yield* CredentialStore
-    return describeAuth(yield* store.load, store.location)
-  }).pipe(Effect.provide(storeLayer(env)))
+    return describeAuth(profileName, yield* store.load, store.location)
+  }).pipe(Effect.provide(storeLayer(env, profileName)))
+
+/** Every profile: the default first, then the named ones; an unreadable one is reported, not fatal. */
+export const loadAllStatuses = (
+  env: CommandEnv
+): Effect.Effect<ReadonlyArray<StatusReport>, StoreError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const names = [DEFAULT_PROFILE, ...(yield* listProfiles(env.codexHome))]
+    return yield* Effect.forEach(names, (name) =>
+      loadStatus(env, name).pipe(
+        Effect.catchAll((error) =>
+          Effect.succeed<StatusReport>({ profile: name, logged_in: false, store: error.path, error: error.message })
+        )
+      )
+    )
+  })
 
 /** Prints a status report; not logged in ends with exit code 1. */
 export const printStatus = (report: StatusReport, json: boolean): Effect.Effect<void, CliExit> =>
@@ -99,12 +157,30 @@ export const printStatus = (report: StatusReport, json: boolean): Effect.Effect<
     if (!report.logged_in) return yield* new CliExit({ code: ExitCode.failure })
   })
 
-const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON object instead of text"))
+const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text"))
+const all = Options.boolean("all").pipe(
+  Options.withDescription("List every profile (one line each; with --json, an array); exit 1 if none is signed in")
+)
 
 /** `devicecode status`. */
-export const statusCommand = Command.make("status", { json, verbose }, (options) =>
+export const statusCommand = Command.make("status", { json, all, profile, verbose }, (options) =>
   Effect.gen(function* () {
     const env = yield* loadEnvironment()
-    yield* printStatus(yield* loadStatus(env), options.json)
+    if (!options.all) {
+      return yield* printStatus(
+        yield* loadStatus(
+          env,
+          Option.getOrElse(options.profile, () => DEFAULT_PROFILE)
+        ),
+        options.json
+      )
+    }
+    const reports = yield* loadAllStatuses(env)
+    yield* Console.log(options.json ? JSON.stringify(reports) : statusTable(reports, yield* DateTime.now))
+    if (!reports.some((report) => report.logged_in)) return yield* new CliExit({ code: ExitCode.failure })
   })
-).pipe(Command.withDescription("Show who is signed in and where the sign-in is stored (no network); exit 1 if nobody"))
+).pipe(
+  Command.withDescription(
+    "Show who is signed in and where the sign-in is stored (no network); exit 1 if nobody. --all lists every profile"
+  )
+)

@@ -45,7 +45,9 @@ export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
       case "Rejected":
         return this.step === "exchange"
           ? `device code exchange failed: token endpoint returned status ${this.status ?? "?"}${detail}`
-          : `${stepLabel[this.step]} failed: ${this.issuer} returned status ${this.status ?? "?"}${detail}`
+          : this.status === undefined
+            ? `${stepLabel[this.step]} failed at ${this.issuer}${detail}`
+            : `${stepLabel[this.step]} failed: ${this.issuer} returned status ${this.status}${detail}`
       case "Denied":
         return `the sign-in was denied at ${this.issuer}${detail}`
       case "Expired":

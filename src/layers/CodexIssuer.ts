@@ -1,23 +1,21 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import type { Headers, HttpClientError } from "@effect/platform"
-import { Clock, Config, DateTime, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"
+import { Config, DateTime, Duration, Effect, Layer, Option, Redacted } from "effect"
 import {
   CODEX_CLIENT_ID,
   CODEX_DEFAULT_ISSUER,
   CodeExchangeResponse,
   codexEndpoints,
   errorCode,
-  errorDetail,
   normalizeIssuer,
   PollSuccessResponse,
   RefreshResponse,
   UserCodeResponse
 } from "../domain/CodexWire.js"
 import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
-import { DeviceAuthError, type DeviceAuthStep } from "../domain/Errors.js"
 import { TokenSet } from "../domain/TokenSet.js"
 import { AuthorizationGrant, DeviceAuthorization, PollResult } from "../services/DeviceAuthorization.js"
 import { isRecord, parseJson } from "../domain/Json.js"
+import { isOk, makeExchange, nonEmpty } from "./httpExchange.js"
 
 /** Where and as whom the Codex dialect signs in; every field falls back to what codex uses. */
 export interface CodexIssuerOptions {
@@ -26,57 +24,8 @@ export interface CodexIssuerOptions {
   readonly requestTimeout?: Duration.DurationInput
 }
 
-type ErrorFields = Omit<ConstructorParameters<typeof DeviceAuthError>[0], "issuer" | "step">
-
-interface Answer {
-  readonly status: number
-  readonly headers: Headers.Headers
-  readonly text: string
-}
-
 const DEFAULT_TIMEOUT = Duration.seconds(30)
 const REVOKE_TIMEOUT = Duration.seconds(10)
-const MAX_TRANSPORT_DETAIL = 200
-
-const nonEmpty = (s: string | undefined): string | undefined => (s !== undefined && s.trim() !== "" ? s : undefined)
-
-const isOk = (status: number) => status >= 200 && status < 300
-
-const innermostMessage = (u: unknown, depth = 0): string | undefined => {
-  if (!(u instanceof Error)) return undefined
-  const deeper = depth < 4 ? innermostMessage(u.cause, depth + 1) : undefined
-  return deeper ?? nonEmpty(u.message)
-}
-
-const transportDetail = (error: HttpClientError.HttpClientError): string => {
-  if (error.reason === "InvalidUrl") return "invalid URL"
-  if (error.reason === "Encode") return "could not encode the request"
-  const cause = innermostMessage(error.cause)
-  const detail = cause === undefined ? "network error" : `network error: ${cause.replace(/\s+/g, " ")}`
-  return detail.length > MAX_TRANSPORT_DETAIL ? `${detail.slice(0, MAX_TRANSPORT_DETAIL)}…` : detail
-}
-
-/** Names the fields a 2xx body lacks, never their values: bodies may hold tokens. */
-const schemaDetail = (error: ParseResult.ParseError): string => {
-  const paths = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => issue.path.map(String).join("."))
-  const fields = [...new Set(paths.filter((path) => path !== ""))]
-  return fields.length === 0 ? "the body is not a JSON object" : `missing or invalid ${fields.join(", ")}`
-}
-
-/** RFC 9110 §10.2.3: delta-seconds or an HTTP date. */
-const parseRetryAfter = (value: string | undefined): Effect.Effect<Option.Option<Duration.Duration>> => {
-  const raw = value?.trim()
-  if (raw === undefined || raw === "") return Effect.succeed(Option.none())
-  if (/^\d+$/.test(raw)) return Effect.succeed(Option.some(Duration.seconds(Number(raw))))
-  // an IMF-fixdate ends in "GMT", which DateTime.make would not read as a zone
-  return Option.match(DateTime.make(new Date(raw)), {
-    onNone: () => Effect.succeed(Option.none()),
-    onSome: (date) =>
-      Effect.map(Clock.currentTimeMillis, (now) =>
-        Option.some(Duration.millis(Math.max(0, DateTime.toEpochMillis(date) - now)))
-      )
-  })
-}
 
 /** Makes the Codex dialect's wire calls over the ambient HttpClient (codex-protocol.md §1–§9). */
 export const make = (
@@ -96,58 +45,7 @@ export const make = (
     const refreshUrl = Option.getOrElse(yield* override("CODEX_REFRESH_TOKEN_URL_OVERRIDE"), () => endpoints.token)
     const revokeUrl = Option.getOrElse(yield* override("CODEX_REVOKE_TOKEN_URL_OVERRIDE"), () => endpoints.revoke)
 
-    const fail = (step: DeviceAuthStep, fields: ErrorFields) =>
-      Effect.fail(new DeviceAuthError({ ...fields, issuer, step }))
-
-    const send = (
-      step: DeviceAuthStep,
-      request: HttpClientRequest.HttpClientRequest,
-      timeout: Duration.Duration = requestTimeout
-    ): Effect.Effect<Answer, DeviceAuthError> =>
-      client.execute(request).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(response.text, (text): Answer => ({ status: response.status, headers: response.headers, text }))
-        ),
-        Effect.catchAll((error) => fail(step, { reason: "Unavailable", detail: transportDetail(error) })),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new DeviceAuthError({
-              reason: "Unavailable",
-              issuer,
-              step,
-              detail: `no answer within ${Duration.format(timeout)}`
-            })
-        })
-      )
-
-    // any non-2xx answer no call knows better: 429/502/503/504 are transient, the rest are refusals
-    const classify = (step: DeviceAuthStep, answer: Answer): Effect.Effect<never, DeviceAuthError> =>
-      Effect.gen(function* () {
-        const code = errorCode(Option.getOrUndefined(parseJson(answer.text)))
-        const detail = errorDetail(answer.text)
-        const known = { status: answer.status, ...(code === undefined ? {} : { code }) }
-        if ([429, 502, 503, 504].includes(answer.status)) {
-          const retryAfter = yield* parseRetryAfter(answer.headers["retry-after"])
-          return yield* fail(step, {
-            reason: "Unavailable",
-            ...known,
-            detail: detail === "" ? `status ${answer.status}` : `status ${answer.status}: ${detail}`,
-            ...(Option.isSome(retryAfter) ? { retryAfter: retryAfter.value } : {})
-          })
-        }
-        return yield* fail(step, { reason: "Rejected", ...known, ...(detail === "" ? {} : { detail }) })
-      })
-
-    const decode = <A, I>(step: DeviceAuthStep, schema: Schema.Schema<A, I>, answer: Answer) =>
-      Option.match(parseJson(answer.text), {
-        onNone: () => fail(step, { reason: "Malformed", detail: "the body is not JSON" }),
-        onSome: (json) =>
-          Either.match(Schema.decodeUnknownEither(schema, { errors: "all" })(json), {
-            onLeft: (error) => fail(step, { reason: "Malformed", detail: schemaDetail(error) }),
-            onRight: (value) => Effect.succeed({ value, json })
-          })
-      })
+    const { classify, decode, fail, send } = makeExchange({ client, issuer, requestTimeout })
 
     const postJson = (url: string, body: Record<string, string>) =>
       HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body))

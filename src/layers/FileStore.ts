@@ -6,9 +6,35 @@ import * as NodePath from "node:path"
 import { StoreError } from "../domain/Errors.js"
 import { encodeStoredAuth, parseStoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
+import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
 
-/** The auth.json path inside a CODEX_HOME directory. */
-export const authJsonPath = (codexHome: string): string => NodePath.join(codexHome, "auth.json")
+/** The auth.json path of a profile inside CODEX_HOME: codex's `auth.json` for the default, `auth.<name>.json` beside it. */
+export const authJsonPath = (codexHome: string, profile: string = DEFAULT_PROFILE): string =>
+  NodePath.join(codexHome, profile === DEFAULT_PROFILE ? "auth.json" : `auth.${profile}.json`)
+
+const PROFILE_FILE = /^auth\.(.+)\.json$/
+
+/** The named profiles stored as files in CODEX_HOME (not the default), sorted. */
+export const listProfiles = (
+  codexHome: string
+): Effect.Effect<ReadonlyArray<string>, StoreError, FileSystem.FileSystem> =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) =>
+    fs.readDirectory(codexHome).pipe(
+      Effect.map((names) =>
+        names
+          .flatMap((name) => {
+            const match = PROFILE_FILE.exec(name)
+            return match && Either.isRight(validateProfileName(match[1]!)) ? [match[1]!] : []
+          })
+          .sort()
+      ),
+      Effect.catchIf(
+        (error) => error._tag === "SystemError" && error.reason === "NotFound",
+        () => Effect.succeed([])
+      ),
+      Effect.mapError((error) => new StoreError({ reason: "Io", path: codexHome, detail: error.message }))
+    )
+  )
 
 /** A lock file older than this is taken over even when its process seems alive. */
 const STALE_AFTER = Duration.seconds(30)

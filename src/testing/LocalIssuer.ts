@@ -1,26 +1,46 @@
-import { randomInt } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { Socket } from "node:net"
-import { Clock, Context, DateTime, Duration, Effect, FiberSet, Layer, Option, Queue, type Scope } from "effect"
-import { CODEX_CLIENT_ID, codexEndpoints } from "../domain/CodexWire.js"
-import { s256Challenge } from "../domain/Pkce.js"
-import { makeJwtSigner, randomToken } from "./localIssuer/jwt.js"
-import { approvalPage, resultPage } from "./localIssuer/page.js"
+import { Clock, Context, Duration, Effect, FiberSet, Layer, Option, type Scope } from "effect"
+import { CODEX_CLIENT_ID } from "../domain/CodexWire.js"
 import { parseJson } from "../domain/Json.js"
+import { makeDeviceCodes } from "./localIssuer/codes.js"
+import { CodexPaths, makeCodex, TOKEN_EXCHANGE_GRANT } from "./localIssuer/codex.js"
+import type { IssuerContext } from "./localIssuer/context.js"
+import {
+  codexError,
+  html,
+  oauthError,
+  parseParams,
+  type Params,
+  readBody,
+  type Reply,
+  write
+} from "./localIssuer/http.js"
+import { makeJwtSigner } from "./localIssuer/jwt.js"
+import { approvalPage, resultPage } from "./localIssuer/page.js"
+import { DEVICE_CODE_GRANT, makeRfc8628, Rfc8628Paths } from "./localIssuer/rfc8628.js"
+import { makeTokens } from "./localIssuer/tokens.js"
 
 /** How a LocalIssuer behaves; every field has a default. */
 export interface LocalIssuerOptions {
   /** 0 or absent: a random free port. */
   readonly port?: number
-  /** The only client id the issuer accepts; default the Codex CLI's. */
+  /** The Codex dialect's only client id; default the Codex CLI's. */
   readonly clientId?: string
-  /** The usercode response's `interval` field; default `"5"` (a string, as the live server); null omits it. */
+  /** The RFC 8628 dialect's only client id (a public client); default `"devicecode-local"`. */
+  readonly oidcClientId?: string
+  /**
+   * The poll interval. Codex's usercode response carries it as given (default `"5"`, a string, as the live server);
+   * the RFC 8628 device authorization response as a number (default 5). null omits it from both.
+   */
   readonly interval?: string | number | null
   /** How long a device code stays valid; default 15 minutes. */
   readonly codeTtl?: Duration.DurationInput
   /** Approves each code this long (real time) after it is issued. */
   readonly autoApproveAfter?: Duration.DurationInput
   readonly email?: string
+  /** The `name` claim of RFC 8628 id_tokens; default `"Local Developer"`. */
+  readonly name?: string
   readonly plan?: string
   /** The `chatgpt_account_id` claim; null omits it. */
   readonly accountId?: string | null
@@ -43,12 +63,19 @@ export interface Fault {
   readonly reset?: boolean
 }
 
+/**
+ * What the discovery documents say: `normal`; `no-device-endpoint` (no `device_authorization_endpoint`, no device_code
+ * grant type); `wrong-issuer` (an `issuer` other than the URL it was fetched from); `missing` (both paths answer 404).
+ */
+export type LocalIssuerDiscovery = "normal" | "no-device-endpoint" | "wrong-issuer" | "missing"
+
 /** Misbehaviours a test can switch on while the issuer runs. */
 export interface LocalIssuerKnobs {
-  /** The next N polls of a pending code answer `slow_down`. */
+  /** The next N polls of a pending code, in either dialect, answer `slow_down`. */
   readonly slowDownPolls: number
-  /** The usercode endpoint answers 404, as a server without device-code login. */
+  /** Both device-code endpoints (codex usercode, RFC 8628 device authorization) answer 404. */
   readonly deviceCodeDisabled: boolean
+  readonly discovery: LocalIssuerDiscovery
   readonly faults: ReadonlyArray<Fault>
 }
 
@@ -57,8 +84,16 @@ export type LocalIssuerCodeStatus = "pending" | "approved" | "denied" | "expired
 
 /** Request counts, per endpoint and per notable answer. */
 export interface LocalIssuerStats {
+  /** Codex usercode requests. */
   readonly usercode: number
+  /** Codex polls. */
   readonly poll: number
+  /** RFC 8628 device authorization requests. */
+  readonly deviceAuthorization: number
+  /** RFC 8628 device_code grants at /oauth/token. */
+  readonly devicePoll: number
+  /** GETs of either discovery document. */
+  readonly discovery: number
   /** authorization_code grants at /oauth/token. */
   readonly exchange: number
   /** refresh_token grants at /oauth/token. */
@@ -66,7 +101,7 @@ export interface LocalIssuerStats {
   /** token-exchange grants (API key) at /oauth/token. */
   readonly tokenExchange: number
   readonly revoke: number
-  /** GET and POST of the approval page. */
+  /** GET and POST of either approval page. */
   readonly devicePage: number
   readonly slowDown: number
   readonly refreshTokenReused: number
@@ -89,13 +124,19 @@ export interface LocalIssuerRequest {
 export interface LocalIssuer {
   /** `http://127.0.0.1:PORT`, no trailing slash. */
   readonly url: string
+  /** The Codex dialect's client id. */
   readonly clientId: string
-  /** Approves a pending code; false if unknown, expired or already decided. */
+  /** The RFC 8628 dialect's client id. */
+  readonly oidcClientId: string
+  /** Approves a pending code of either dialect; false if unknown, expired or already decided. */
   readonly approve: (userCode: string) => Effect.Effect<boolean>
-  /** Denies a pending code; false if unknown, expired or already decided. */
+  /** Denies a pending code of either dialect; false if unknown, expired or already decided. */
   readonly deny: (userCode: string) => Effect.Effect<boolean>
+  /** Expires a pending code of either dialect now; false if unknown, expired or already decided. */
+  readonly expire: (userCode: string) => Effect.Effect<boolean>
+  /** Every code issued, in both dialects, oldest first. */
   readonly codes: Effect.Effect<ReadonlyArray<{ readonly userCode: string; readonly status: LocalIssuerCodeStatus }>>
-  /** Waits for a code not returned by nextCode before, and returns its user code. */
+  /** Waits for a code (of either dialect) not returned by nextCode before, and returns its user code. */
   readonly nextCode: Effect.Effect<string>
   readonly setKnobs: (knobs: Partial<LocalIssuerKnobs>) => Effect.Effect<void>
   readonly knobs: Effect.Effect<LocalIssuerKnobs>
@@ -108,134 +149,32 @@ export interface LocalIssuer {
 /** The LocalIssuer service, for tests that prefer a Layer. */
 export const LocalIssuer = Context.GenericTag<LocalIssuer>("devicecode/testing/LocalIssuer")
 
-const AUTH_CLAIM = "https://api.openai.com/auth"
-const PROFILE_CLAIM = "https://api.openai.com/profile"
-const USER_ID = "user-local0001"
-const USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-const AUTH_CODE_TTL_MS = 10 * 60 * 1000
-const MAX_BODY = 1024 * 1024
-
 const Paths = {
-  userCode: "/api/accounts/deviceauth/usercode",
-  poll: "/api/accounts/deviceauth/token",
   token: "/oauth/token",
-  revoke: "/oauth/revoke",
-  device: "/codex/device"
+  revoke: "/oauth/revoke"
 } as const
 
-const knownPaths: ReadonlySet<string> = new Set(Object.values(Paths))
-
-const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
-
-interface DeviceRecord {
-  readonly deviceAuthId: string
-  readonly userCode: string
-  readonly expiresAt: number
-  decision: "pending" | "approved" | "denied" | "redeemed"
-}
-
-interface AuthCodeRecord {
-  readonly challenge: string
-  readonly expiresAt: number
-  used: boolean
-}
-
-interface Reply {
-  readonly status: number
-  readonly body: string
-  readonly headers: Record<string, string>
-}
-
-type Params = Readonly<Record<string, string>>
-
-const json = (status: number, value: unknown, headers: Record<string, string> = {}): Reply => ({
-  status,
-  body: JSON.stringify(value),
-  headers: { "content-type": "application/json", "cache-control": "no-store", ...headers }
-})
-
-const html = (status: number, body: string): Reply => ({
-  status,
-  body,
-  headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" }
-})
-
-/** Codex's own endpoints nest the error: `{"error":{"code","message"}}`. */
-const codexError = (status: number, code: string, message: string): Reply => json(status, { error: { code, message } })
-
-/** RFC 6749 §5.2 error body. */
-const oauthError = (status: number, error: string, description: string): Reply =>
-  json(status, { error, error_description: description })
-
-const normalizeUserCode = (code: string): string => code.trim().toUpperCase().replace(/[\s-]/g, "")
-
-const randomUserCode = (): string => {
-  const pick = (n: number) =>
-    Array.from({ length: n }, () => USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)]).join("")
-  return `${pick(4)}-${pick(5)}`
-}
-
-/** Reads a JSON object or a form body into string parameters; undefined when the body is unreadable. */
-const parseParams = (raw: string, contentType: string): Params | undefined => {
-  const trimmed = raw.trim()
-  if (contentType.includes("json") || trimmed.startsWith("{")) {
-    let value: unknown
-    try {
-      value = JSON.parse(trimmed === "" ? "{}" : trimmed)
-    } catch {
-      return undefined
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
-    const params: Record<string, string> = {}
-    for (const [key, v] of Object.entries(value)) {
-      if (typeof v === "string") params[key] = v
-      else if (typeof v === "number" || typeof v === "boolean") params[key] = String(v)
-    }
-    return params
-  }
-  return Object.fromEntries(new URLSearchParams(raw))
-}
-
-const readBody = (req: IncomingMessage): Effect.Effect<string, Error> =>
-  Effect.async<string, Error>((resume) => {
-    const chunks: Array<Buffer> = []
-    let size = 0
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size > MAX_BODY) {
-        cleanup()
-        resume(Effect.fail(new Error("request body too large")))
-      } else chunks.push(chunk)
-    }
-    const onEnd = () => {
-      cleanup()
-      resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
-    }
-    const onError = (error: Error) => {
-      cleanup()
-      resume(Effect.fail(error))
-    }
-    const cleanup = () => {
-      req.off("data", onData)
-      req.off("end", onEnd)
-      req.off("error", onError)
-    }
-    req.on("data", onData)
-    req.on("end", onEnd)
-    req.on("error", onError)
-    return Effect.sync(cleanup)
-  })
-
-const write = (res: ServerResponse, reply: Reply): Effect.Effect<void> =>
-  Effect.sync(() => {
-    if (res.headersSent || res.destroyed) return
-    res.writeHead(reply.status, { "content-length": Buffer.byteLength(reply.body), ...reply.headers })
-    res.end(reply.body)
-  })
+const postOnly: ReadonlySet<string> = new Set([
+  CodexPaths.userCode,
+  CodexPaths.poll,
+  Paths.token,
+  Paths.revoke,
+  Rfc8628Paths.deviceAuthorization
+])
+const approvalPaths: ReadonlySet<string> = new Set([CodexPaths.device, Rfc8628Paths.device])
+const discoveryPaths: ReadonlySet<string> = new Set([
+  Rfc8628Paths.openidConfiguration,
+  Rfc8628Paths.authorizationServer
+])
+/** Paths whose errors take the RFC 6749 shape rather than Codex's. */
+const oauthPaths: ReadonlySet<string> = new Set([Paths.token, Paths.revoke, Rfc8628Paths.deviceAuthorization])
 
 const emptyStats: LocalIssuerStats = {
   usercode: 0,
   poll: 0,
+  deviceAuthorization: 0,
+  devicePoll: 0,
+  discovery: 0,
   exchange: 0,
   refresh: 0,
   tokenExchange: 0,
@@ -247,34 +186,35 @@ const emptyStats: LocalIssuerStats = {
   notFound: 0
 }
 
+/** RFC 8628 wants a number of seconds; codex's `interval` option may be a string. */
+const numericInterval = (interval: string | number | null): number | undefined => {
+  if (interval === null) return undefined
+  const seconds = typeof interval === "number" ? interval : Number.parseInt(interval, 10)
+  return Number.isFinite(seconds) ? seconds : 5
+}
+
 /** Starts a LocalIssuer on 127.0.0.1; it stops, promptly, when the scope closes. */
 export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssuer, never, Scope.Scope> =>
   Effect.gen(function* () {
     const clientId = options.clientId ?? CODEX_CLIENT_ID
+    const oidcClientId = options.oidcClientId ?? "devicecode-local"
     const interval = options.interval === undefined ? "5" : options.interval
-    const codeTtl = Duration.toMillis(Duration.decode(options.codeTtl ?? Duration.minutes(15)))
+    const codeTtl = Duration.decode(options.codeTtl ?? Duration.minutes(15))
     const accessTokenTtlSeconds = Math.floor(Duration.toSeconds(Duration.decode(options.accessTokenTtl ?? "1 hour")))
-    const autoApproveAfter = Option.map(Option.fromNullable(options.autoApproveAfter), Duration.decode)
-    const email = options.email ?? "dev@example.com"
-    const plan = options.plan ?? "plus"
-    const accountId = options.accountId === undefined ? "acct_local_0001" : options.accountId
     const signer = makeJwtSigner()
 
-    const devices = new Map<string, DeviceRecord>()
-    const byUserCode = new Map<string, DeviceRecord>()
-    const authCodes = new Map<string, AuthCodeRecord>()
-    const refreshTokens = new Map<string, "active" | "used" | "revoked">()
     const log: Array<LocalIssuerRequest> = []
-    let knobs: LocalIssuerKnobs = { slowDownPolls: 0, deviceCodeDisabled: false, faults: [] }
+    let knobs: LocalIssuerKnobs = { slowDownPolls: 0, deviceCodeDisabled: false, discovery: "normal", faults: [] }
     let stats: LocalIssuerStats = emptyStats
     const count = (key: keyof LocalIssuerStats) => {
       stats = { ...stats, [key]: stats[key] + 1 }
     }
 
-    const scope = yield* Effect.scope
-    const issued = yield* Queue.unbounded<string>()
+    const codes = yield* makeDeviceCodes({
+      codeTtlMillis: Duration.toMillis(codeTtl),
+      autoApproveAfter: Option.map(Option.fromNullable(options.autoApproveAfter), Duration.decode)
+    })
     const run = yield* FiberSet.makeRuntime<never>()
-    const liveClock = Clock.make()
 
     const sockets = new Set<Socket>()
     const server = createServer((req, res) => {
@@ -306,62 +246,37 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
         })
     )
     const url = `http://127.0.0.1:${port}`
-    const endpoints = codexEndpoints(url)
 
-    const nowMillis = Clock.currentTimeMillis
-    const statusOf = (record: DeviceRecord, now: number): LocalIssuerCodeStatus =>
-      (record.decision === "pending" || record.decision === "approved") && now >= record.expiresAt
-        ? "expired"
-        : record.decision
-
-    const decide = (userCode: string, decision: "approved" | "denied"): Effect.Effect<boolean> =>
-      Effect.map(nowMillis, (now) => {
-        const record = byUserCode.get(normalizeUserCode(userCode))
-        if (record === undefined || statusOf(record, now) !== "pending") return false
-        record.decision = decision
+    const tokens = makeTokens({
+      url,
+      signer,
+      accessTokenTtlSeconds,
+      codexClientId: clientId,
+      oidcClientId,
+      email: options.email ?? "dev@example.com",
+      name: options.name ?? "Local Developer",
+      plan: options.plan ?? "plus",
+      accountId: options.accountId === undefined ? "acct_local_0001" : options.accountId,
+      count
+    })
+    const context: IssuerContext = {
+      url,
+      codes,
+      tokens,
+      count,
+      knobs: () => knobs,
+      takeSlowDown: () => {
+        if (knobs.slowDownPolls <= 0) return false
+        knobs = { ...knobs, slowDownPolls: knobs.slowDownPolls - 1 }
+        count("slowDown")
         return true
-      })
-    const approve = (userCode: string) => decide(userCode, "approved")
-    const deny = (userCode: string) => decide(userCode, "denied")
-
-    const mintTokens = Effect.map(nowMillis, (now) => {
-      const iat = Math.floor(now / 1000)
-      const exp = iat + accessTokenTtlSeconds
-      const auth = {
-        ...(accountId === null ? {} : { chatgpt_account_id: accountId }),
-        chatgpt_plan_type: plan,
-        chatgpt_user_id: USER_ID,
-        user_id: USER_ID
       }
-      const idToken = signer.sign({
-        iss: url,
-        aud: clientId,
-        sub: `local|${USER_ID}`,
-        email,
-        email_verified: true,
-        iat,
-        exp,
-        [PROFILE_CLAIM]: { email, email_verified: true },
-        [AUTH_CLAIM]: auth
-      })
-      const accessToken = signer.sign({
-        iss: url,
-        aud: ["https://api.openai.com/v1"],
-        sub: `local|${USER_ID}`,
-        client_id: clientId,
-        iat,
-        exp,
-        jti: randomToken(12),
-        [AUTH_CLAIM]: auth
-      })
-      const refreshToken = `rt_${randomToken(32)}`
-      refreshTokens.set(refreshToken, "active")
-      return {
-        id_token: idToken,
-        access_token: accessToken,
-        refresh_token: refreshToken,
-        expires_in: accessTokenTtlSeconds
-      }
+    }
+    const codex = makeCodex(context, { clientId, interval, signer })
+    const rfc8628 = makeRfc8628(context, {
+      clientId: oidcClientId,
+      interval: numericInterval(interval),
+      expiresIn: Math.floor(Duration.toSeconds(codeTtl))
     })
 
     const takeFault = (path: string): Fault | undefined => {
@@ -376,192 +291,70 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
       return fault
     }
 
-    const issueCode = (params: Params) =>
-      Effect.gen(function* () {
-        count("usercode")
-        if (knobs.deviceCodeDisabled) return codexError(404, "not_found", "Device code login is not enabled.")
-        if (params.client_id !== clientId) return codexError(400, "invalid_client", "Unknown client_id.")
-        const now = yield* nowMillis
-        let userCode = randomUserCode()
-        while (byUserCode.has(normalizeUserCode(userCode))) userCode = randomUserCode()
-        const record: DeviceRecord = {
-          deviceAuthId: `deviceauth_${randomToken(24)}`,
-          userCode,
-          expiresAt: now + codeTtl,
-          decision: "pending"
-        }
-        devices.set(record.deviceAuthId, record)
-        byUserCode.set(normalizeUserCode(userCode), record)
-        yield* Queue.offer(issued, userCode)
-        if (Option.isSome(autoApproveAfter)) {
-          // Real time for the wait, the issuer's clock for the expiry check.
-          yield* Effect.sleep(autoApproveAfter.value).pipe(
-            Effect.withClock(liveClock),
-            Effect.zipRight(approve(userCode)),
-            Effect.forkIn(scope)
-          )
-        }
-        return json(200, {
-          device_auth_id: record.deviceAuthId,
-          user_code: userCode,
-          ...(interval === null ? {} : { interval }),
-          expires_at: DateTime.formatIso(DateTime.unsafeMake(record.expiresAt))
-        })
-      })
-
-    const pollCode = (params: Params) =>
-      Effect.gen(function* () {
-        count("poll")
-        const record = devices.get(params.device_auth_id ?? "")
-        if (record === undefined || normalizeUserCode(params.user_code ?? "") !== normalizeUserCode(record.userCode)) {
-          return codexError(400, "invalid_request", "Unknown device_auth_id and user_code pair.")
-        }
-        const now = yield* nowMillis
-        switch (statusOf(record, now)) {
-          case "pending":
-            if (knobs.slowDownPolls > 0) {
-              knobs = { ...knobs, slowDownPolls: knobs.slowDownPolls - 1 }
-              count("slowDown")
-              return codexError(403, "slow_down", "Polling too often; slow down.")
-            }
-            return codexError(403, "deviceauth_authorization_pending", "The sign-in request is still pending.")
-          case "approved": {
-            record.decision = "redeemed"
-            const authorizationCode = `ac_${randomToken(32)}`
-            const codeVerifier = randomToken(64)
-            const codeChallenge = s256Challenge(codeVerifier)
-            authCodes.set(authorizationCode, {
-              challenge: codeChallenge,
-              expiresAt: now + AUTH_CODE_TTL_MS,
-              used: false
-            })
-            return json(200, {
-              authorization_code: authorizationCode,
-              code_challenge: codeChallenge,
-              code_verifier: codeVerifier
-            })
-          }
-          case "redeemed":
-            return codexError(400, "invalid_grant", "The device code was already used.")
-          case "denied":
-            return codexError(400, "access_denied", "The sign-in request was denied.")
-          case "expired":
-            return codexError(400, "expired_token", "The device code has expired.")
-        }
-      })
-
-    const exchangeCode = (params: Params) =>
-      Effect.gen(function* () {
-        count("exchange")
-        const record = authCodes.get(params.code ?? "")
-        const now = yield* nowMillis
-        if (record === undefined) return oauthError(400, "invalid_grant", "Unknown authorization code.")
-        if (record.used) return oauthError(400, "invalid_grant", "The authorization code was already used.")
-        if (now >= record.expiresAt) return oauthError(400, "invalid_grant", "The authorization code has expired.")
-        if (params.redirect_uri !== endpoints.redirectUri) {
-          return oauthError(400, "invalid_grant", `redirect_uri must be ${endpoints.redirectUri}.`)
-        }
-        if (params.client_id !== clientId) return oauthError(400, "invalid_grant", "client_id does not match.")
-        if (params.code_verifier === undefined || s256Challenge(params.code_verifier) !== record.challenge) {
-          return oauthError(400, "invalid_grant", "code_verifier does not match the code challenge.")
-        }
-        record.used = true
-        return json(200, yield* mintTokens)
-      })
-
-    const refresh = (params: Params) =>
-      Effect.gen(function* () {
-        count("refresh")
-        if (params.client_id !== undefined && params.client_id !== clientId) {
-          return codexError(401, "invalid_client", "client_id does not match.")
-        }
-        const token = params.refresh_token ?? ""
-        switch (refreshTokens.get(token)) {
-          case undefined:
-            return codexError(401, "refresh_token_invalidated", "The refresh token is not valid.")
-          case "revoked":
-            return codexError(401, "refresh_token_invalidated", "The refresh token was revoked.")
-          case "used":
-            count("refreshTokenReused")
-            return codexError(401, "refresh_token_reused", "The refresh token was already used.")
-          case "active":
-            refreshTokens.set(token, "used")
-            return json(200, yield* mintTokens)
-        }
-      })
-
-    // What codex's browser login does after its exchange, to get an API key (grant type from RFC 8693).
-    const tokenExchange = (params: Params): Reply => {
-      count("tokenExchange")
-      if (params.client_id !== undefined && params.client_id !== clientId) {
-        return oauthError(400, "invalid_client", "client_id does not match.")
-      }
-      if (signer.verify(params.subject_token ?? "") === undefined) {
-        return oauthError(400, "invalid_grant", "subject_token is not an id_token of this issuer.")
-      }
-      return json(200, {
-        access_token: `sk-local-${randomToken(24)}`,
-        issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
-        token_type: "Bearer"
-      })
-    }
-
-    const revoke = (params: Params): Reply => {
-      count("revoke")
-      const token = params.token ?? ""
-      if (refreshTokens.has(token)) refreshTokens.set(token, "revoked")
-      return json(200, {})
-    }
-
-    const devicePage = (method: string, query: URLSearchParams, params: Params) =>
+    // One page for both dialects: a code is found by its user code whichever endpoint issued it.
+    const devicePage = (path: string, method: string, query: URLSearchParams, params: Params) =>
       Effect.gen(function* () {
         count("devicePage")
-        if (method === "GET") {
-          return html(200, approvalPage({ action: Paths.device, userCode: query.get("user_code") ?? "" }))
-        }
+        if (method === "GET") return html(200, approvalPage({ action: path, userCode: query.get("user_code") ?? "" }))
         const userCode = params.user_code ?? ""
+        const unknown = () => html(400, resultPage("Unknown or expired code", "Unknown or expired code.", path))
         if (params.action === "approve") {
-          return (yield* approve(userCode))
+          return (yield* codes.approve(userCode))
             ? html(200, resultPage("Approved", "Approved. You can return to your terminal."))
-            : html(400, resultPage("Unknown or expired code", "Unknown or expired code.", Paths.device))
+            : unknown()
         }
         if (params.action === "deny") {
-          return (yield* deny(userCode))
-            ? html(200, resultPage("Denied", "Denied."))
-            : html(400, resultPage("Unknown or expired code", "Unknown or expired code.", Paths.device))
+          return (yield* codes.deny(userCode)) ? html(200, resultPage("Denied", "Denied.")) : unknown()
         }
-        return html(400, resultPage("Unknown action", "Choose Approve or Deny.", Paths.device))
+        return html(400, resultPage("Unknown action", "Choose Approve or Deny.", path))
       })
 
-    const route = (method: string, path: string, query: URLSearchParams, params: Params): Effect.Effect<Reply> => {
-      if (path === Paths.device && (method === "GET" || method === "POST")) return devicePage(method, query, params)
-      if (knownPaths.has(path) && method !== "POST") {
-        return Effect.succeed(codexError(405, "method_not_allowed", `${method} is not allowed.`))
+    const token = (params: Params): Effect.Effect<Reply> => {
+      switch (params.grant_type) {
+        case DEVICE_CODE_GRANT:
+          return rfc8628.pollDeviceCode(params)
+        case "authorization_code":
+          return codex.exchangeCode(params)
+        case "refresh_token":
+          return tokens.refresh(params)
+        case TOKEN_EXCHANGE_GRANT:
+          return Effect.succeed(codex.tokenExchange(params))
+        default:
+          return Effect.succeed(
+            oauthError(400, "unsupported_grant_type", `grant_type ${params.grant_type ?? "(none)"} is not supported.`)
+          )
       }
+    }
+
+    const notAllowed = (path: string, method: string): Effect.Effect<Reply> => {
+      const message = `${method} is not allowed.`
+      return Effect.succeed(
+        path === Rfc8628Paths.deviceAuthorization
+          ? oauthError(405, "invalid_request", message)
+          : codexError(405, "method_not_allowed", message)
+      )
+    }
+
+    const route = (method: string, path: string, query: URLSearchParams, params: Params): Effect.Effect<Reply> => {
+      if (approvalPaths.has(path)) {
+        return method === "GET" || method === "POST"
+          ? devicePage(path, method, query, params)
+          : notAllowed(path, method)
+      }
+      if (discoveryPaths.has(path))
+        return method === "GET" ? Effect.succeed(rfc8628.discovery()) : notAllowed(path, method)
+      if (postOnly.has(path) && method !== "POST") return notAllowed(path, method)
       switch (path) {
-        case Paths.userCode:
-          return issueCode(params)
-        case Paths.poll:
-          return pollCode(params)
+        case CodexPaths.userCode:
+          return codex.issueCode(params)
+        case CodexPaths.poll:
+          return codex.pollCode(params)
+        case Rfc8628Paths.deviceAuthorization:
+          return rfc8628.deviceAuthorization(params)
         case Paths.revoke:
-          return Effect.succeed(revoke(params))
+          return Effect.succeed(tokens.revoke(params))
         case Paths.token:
-          switch (params.grant_type) {
-            case "authorization_code":
-              return exchangeCode(params)
-            case "refresh_token":
-              return refresh(params)
-            case TOKEN_EXCHANGE_GRANT:
-              return Effect.succeed(tokenExchange(params))
-            default:
-              return Effect.succeed(
-                oauthError(
-                  400,
-                  "unsupported_grant_type",
-                  `grant_type ${params.grant_type ?? "(none)"} is not supported.`
-                )
-              )
-          }
+          return token(params)
       }
       count("notFound")
       return Effect.succeed(codexError(404, "not_found", `No route for ${method} ${path}.`))
@@ -612,7 +405,7 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
         )
         const reply = Option.isSome(params)
           ? yield* route(method, path, target.searchParams, params.value)
-          : path === Paths.token || path === Paths.revoke
+          : oauthPaths.has(path)
             ? oauthError(400, "invalid_request", "The request body is not valid JSON or form data.")
             : codexError(400, "invalid_request", "The request body is not valid JSON or form data.")
         const grantType = path === Paths.token ? Option.getOrUndefined(params)?.grant_type : undefined
@@ -628,12 +421,12 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
     return LocalIssuer.of({
       url,
       clientId,
-      approve,
-      deny,
-      codes: Effect.map(nowMillis, (now) =>
-        Array.from(devices.values(), (record) => ({ userCode: record.userCode, status: statusOf(record, now) }))
-      ),
-      nextCode: Queue.take(issued),
+      oidcClientId,
+      approve: codes.approve,
+      deny: codes.deny,
+      expire: codes.expire,
+      codes: codes.codes,
+      nextCode: codes.nextCode,
       setKnobs: (patch) =>
         Effect.sync(() => {
           knobs = { ...knobs, ...patch }
@@ -642,7 +435,7 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
       stats: Effect.sync(() => stats),
       requests: Effect.sync(() => [...log]),
       verifyAccessToken: (token) =>
-        Effect.map(nowMillis, (now) => {
+        Effect.map(Clock.currentTimeMillis, (now) => {
           const claims = signer.verify(token)
           return claims !== undefined &&
             typeof claims.client_id === "string" &&

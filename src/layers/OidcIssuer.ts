@@ -1,0 +1,313 @@
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { DateTime, Duration, Effect, HashSet, Layer, Option, Redacted, Ref, Schema, SynchronizedRef } from "effect"
+import { normalizeIssuer } from "../domain/CodexWire.js"
+import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
+import { isRecord, parseJson } from "../domain/Json.js"
+import { TokenSet } from "../domain/TokenSet.js"
+import { AuthorizationGrant, DeviceAuthorization, PollResult } from "../services/DeviceAuthorization.js"
+import { type Answer, isOk, isTransientStatus, makeExchange, nonEmpty, oauthError } from "./httpExchange.js"
+
+/** Which OpenID provider the RFC 8628 dialect signs in at, as which client, for which scope. */
+export interface OidcIssuerOptions {
+  readonly issuer: string
+  readonly clientId: string
+  readonly scope?: string
+  readonly requestTimeout?: Duration.DurationInput
+}
+
+/** The scope asked for when none is given: an identity, and a refresh token to keep it fresh. */
+export const DEFAULT_SCOPE = "openid profile email offline_access"
+
+const DEFAULT_TIMEOUT = Duration.seconds(30)
+const REVOKE_TIMEOUT = Duration.seconds(10)
+const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+/** The fields of OpenID Connect Discovery 1.0 §3 / RFC 8414 §2 a device login uses. */
+const DiscoveryDocument = Schema.Struct({
+  issuer: Schema.String,
+  device_authorization_endpoint: Schema.optional(Schema.String),
+  token_endpoint: Schema.String,
+  revocation_endpoint: Schema.optional(Schema.String)
+})
+
+/** RFC 8628 §3.2; Google names the verification URI `verification_url`, some servers send numbers as strings. */
+const DeviceAuthorizationResponse = Schema.Struct({
+  device_code: Schema.String,
+  user_code: Schema.String,
+  verification_uri: Schema.optional(Schema.String),
+  verification_url: Schema.optional(Schema.String),
+  verification_uri_complete: Schema.optional(Schema.String),
+  expires_in: Schema.optional(Schema.Unknown),
+  interval: Schema.optional(Schema.Unknown)
+})
+
+/** RFC 6749 §5.1, with the OpenID Connect id_token. */
+const TokenResponse = Schema.Struct({
+  access_token: Schema.String,
+  token_type: Schema.optional(Schema.String),
+  expires_in: Schema.optional(Schema.Unknown),
+  refresh_token: Schema.optional(Schema.String),
+  id_token: Schema.optional(Schema.String),
+  scope: Schema.optional(Schema.String)
+})
+
+/** RFC 6749 §6: a refresh may leave out any token, and only those present replace the stored ones. */
+const RefreshResponse = Schema.Struct({
+  access_token: Schema.optional(Schema.String),
+  refresh_token: Schema.optional(Schema.String),
+  id_token: Schema.optional(Schema.String)
+})
+
+interface Endpoints {
+  readonly deviceAuthorization: Option.Option<string>
+  readonly token: string
+  readonly revocation: Option.Option<string>
+}
+
+const form = (entries: ReadonlyArray<readonly [string, string]>) =>
+  HttpClientRequest.bodyText(
+    new URLSearchParams(entries.map(([key, value]): [string, string] => [key, value])).toString(),
+    "application/x-www-form-urlencoded"
+  )
+
+/** A count of seconds sent as a number or a numeric string (Azure AD v1 sends strings). */
+const seconds = (raw: unknown): Option.Option<Duration.Duration> => {
+  const n = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN
+  return Number.isFinite(n) && n >= 0 ? Option.some(Duration.seconds(n)) : Option.none()
+}
+
+const secret = (s: string | undefined): Option.Option<Redacted.Redacted<string>> =>
+  Option.map(Option.fromNullable(nonEmpty(s)), Redacted.make)
+
+/** Makes the RFC 8628 dialect's wire calls over the ambient HttpClient, against endpoints found by discovery. */
+export const make = (
+  options: OidcIssuerOptions
+): Effect.Effect<DeviceAuthorization["Type"], never, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
+    const issuer = normalizeIssuer(options.issuer)
+    const clientId = options.clientId
+    const scope = options.scope ?? DEFAULT_SCOPE
+    const requestTimeout = Duration.decode(options.requestTimeout ?? DEFAULT_TIMEOUT)
+    const { classify, decode, fail, send } = makeExchange({ client, issuer, requestTimeout })
+    const discovered = yield* SynchronizedRef.make(Option.none<Endpoints>())
+    const redeemed = yield* Ref.make(HashSet.empty<string>())
+
+    const post = (url: string, entries: ReadonlyArray<readonly [string, string]>) =>
+      HttpClientRequest.post(url).pipe(HttpClientRequest.acceptJson, form(entries))
+
+    const fetchDiscovery = Effect.gen(function* () {
+      const get = (url: string) => send("discovery", HttpClientRequest.get(url).pipe(HttpClientRequest.acceptJson))
+      const openid = `${issuer}/.well-known/openid-configuration`
+      const oauth = `${issuer}/.well-known/oauth-authorization-server`
+      let answer = yield* get(openid)
+      // RFC 8414 §3: a plain OAuth server publishes its metadata under its own well-known name
+      if (answer.status === 404) answer = yield* get(oauth)
+      if (answer.status === 404) {
+        return yield* fail("discovery", {
+          reason: "Misconfigured",
+          status: 404,
+          detail: `it publishes no discovery document at ${openid} or ${oauth}`
+        })
+      }
+      if (!isOk(answer.status)) return yield* classify("discovery", answer)
+      const { value } = yield* decode("discovery", DiscoveryDocument, answer)
+      if (normalizeIssuer(value.issuer) !== issuer) {
+        return yield* fail("discovery", {
+          reason: "Misconfigured",
+          detail: `discovery says its issuer is ${value.issuer}, not ${issuer}`
+        })
+      }
+      return {
+        deviceAuthorization: Option.fromNullable(nonEmpty(value.device_authorization_endpoint)),
+        token: value.token_endpoint,
+        revocation: Option.fromNullable(nonEmpty(value.revocation_endpoint))
+      } satisfies Endpoints
+    }).pipe(Effect.withSpan("OidcIssuer.discover"))
+
+    // found once and kept; a failed discovery is not kept, so the next call tries again
+    const endpoints = SynchronizedRef.modifyEffect(discovered, (known) =>
+      Option.match(known, {
+        onSome: (found) => Effect.succeed([found, known] as const),
+        onNone: () => Effect.map(fetchDiscovery, (found) => [found, Option.some(found)] as const)
+      })
+    )
+
+    const start = Effect.gen(function* () {
+      const { deviceAuthorization } = yield* endpoints
+      if (Option.isNone(deviceAuthorization)) {
+        return yield* fail("discovery", {
+          reason: "Misconfigured",
+          detail:
+            "its discovery document has no device_authorization_endpoint (the provider does not support RFC 8628 device login, or it is not enabled)"
+        })
+      }
+      // RFC 8628 §3.1
+      const answer = yield* send(
+        "usercode",
+        post(deviceAuthorization.value, [
+          ["client_id", clientId],
+          ["scope", scope]
+        ])
+      )
+      if (!isOk(answer.status)) {
+        const { code, description } = oauthError(answer.text)
+        const because = description === undefined ? "" : `: ${description}`
+        if (!isTransientStatus(answer.status) && (code === "invalid_client" || code === "unauthorized_client")) {
+          return yield* fail("usercode", {
+            reason: "Misconfigured",
+            status: answer.status,
+            code,
+            detail: `the provider does not accept client id "${clientId}" for device login${because}`
+          })
+        }
+        if (!isTransientStatus(answer.status) && code === "invalid_scope") {
+          return yield* fail("usercode", {
+            reason: "Misconfigured",
+            status: answer.status,
+            code,
+            detail: `the provider does not accept the scope "${scope}"${because}`
+          })
+        }
+        return yield* classify("usercode", answer)
+      }
+      const { value } = yield* decode("usercode", DeviceAuthorizationResponse, answer)
+      const verificationUri = nonEmpty(value.verification_uri) ?? nonEmpty(value.verification_url)
+      if (verificationUri === undefined) {
+        return yield* fail("usercode", { reason: "Malformed", detail: "missing verification_uri" })
+      }
+      const now = yield* DateTime.now
+      return new DeviceCode({
+        deviceCode: Redacted.make(value.device_code),
+        userCode: value.user_code,
+        verificationUri,
+        verificationUriComplete: Option.fromNullable(nonEmpty(value.verification_uri_complete)),
+        interval: parseInterval(value.interval),
+        expiresAt: Option.map(seconds(value.expires_in), (expiresIn) => DateTime.addDuration(now, expiresIn))
+      })
+    }).pipe(Effect.withSpan("OidcIssuer.start"))
+
+    const tokensOf = (answer: Answer) =>
+      Effect.map(
+        decode("poll", TokenResponse, answer),
+        ({ value }) =>
+          new TokenSet({
+            accessToken: Redacted.make(value.access_token),
+            idToken: secret(value.id_token),
+            refreshToken: secret(value.refresh_token),
+            expiresIn: seconds(value.expires_in)
+          })
+      )
+
+    // a 200 that carries `error` (as GitHub sends) is read as the error it names
+    const errorIn200 = (answer: Answer): boolean => {
+      const body = Option.getOrUndefined(parseJson(answer.text))
+      return isRecord(body) && typeof body.error === "string" && body.access_token === undefined
+    }
+
+    const poll = Effect.fn("OidcIssuer.poll")(function* (code: DeviceCode) {
+      const deviceCode = Redacted.value(code.deviceCode)
+      if (HashSet.has(yield* Ref.get(redeemed), deviceCode)) {
+        return yield* fail("poll", { reason: "Rejected", detail: "this device code was already redeemed" })
+      }
+      const { token } = yield* endpoints
+      // RFC 8628 §3.4
+      const answer = yield* send(
+        "poll",
+        post(token, [
+          ["grant_type", DEVICE_CODE_GRANT],
+          ["device_code", deviceCode],
+          ["client_id", clientId]
+        ])
+      )
+      if (isOk(answer.status) && !errorIn200(answer)) {
+        const tokens = yield* tokensOf(answer)
+        yield* Ref.update(redeemed, HashSet.add(deviceCode))
+        return PollResult.Approved({ grant: AuthorizationGrant.Tokens({ tokens }) })
+      }
+      const { code: error, description } = oauthError(answer.text)
+      if (error === undefined || !(isOk(answer.status) || answer.status === 400 || answer.status === 401)) {
+        return yield* classify("poll", answer)
+      }
+      // RFC 8628 §3.5
+      const known = { status: answer.status, code: error }
+      switch (error) {
+        case "authorization_pending":
+          return PollResult.Pending()
+        case "slow_down":
+          return PollResult.SlowDown()
+        case "access_denied":
+          return yield* fail("poll", { reason: "Denied", ...known, ...(description ? { detail: description } : {}) })
+        case "expired_token":
+          return yield* fail("poll", { reason: "Expired", ...known, ...(description ? { detail: description } : {}) })
+        default:
+          return yield* fail("poll", {
+            reason: "Rejected",
+            ...known,
+            detail: description === undefined ? error : `${error}: ${description}`
+          })
+      }
+    })
+
+    const complete = Effect.fn("OidcIssuer.complete")(function* (grant: AuthorizationGrant) {
+      if (grant._tag === "Tokens") return grant.tokens
+      return yield* fail("exchange", {
+        reason: "Malformed",
+        detail: "the rfc8628 dialect gets tokens from its poll and has no authorization code to exchange"
+      })
+    })
+
+    const refresh = Effect.fn("OidcIssuer.refresh")(function* (refreshToken: Redacted.Redacted<string>) {
+      const { token } = yield* endpoints
+      // RFC 6749 §6: no scope, so the provider keeps the one it granted
+      const answer = yield* send(
+        "refresh",
+        post(token, [
+          ["grant_type", "refresh_token"],
+          ["refresh_token", Redacted.value(refreshToken)],
+          ["client_id", clientId]
+        ])
+      )
+      if (!isOk(answer.status)) return yield* classify("refresh", answer)
+      const { value } = yield* decode("refresh", RefreshResponse, answer)
+      return {
+        accessToken: secret(value.access_token),
+        idToken: secret(value.id_token),
+        refreshToken: secret(value.refresh_token)
+      }
+    })
+
+    const revoke = Effect.fn("OidcIssuer.revoke")(function* (refreshToken: Redacted.Redacted<string>) {
+      const { revocation } = yield* endpoints
+      if (Option.isNone(revocation)) {
+        return yield* fail("revoke", { reason: "Misconfigured", detail: "it publishes no revocation_endpoint" })
+      }
+      // RFC 7009 §2.1
+      const answer = yield* send(
+        "revoke",
+        post(revocation.value, [
+          ["token", Redacted.value(refreshToken)],
+          ["token_type_hint", "refresh_token"],
+          ["client_id", clientId]
+        ]),
+        REVOKE_TIMEOUT
+      )
+      if (!isOk(answer.status)) return yield* classify("revoke", answer)
+    })
+
+    return DeviceAuthorization.of({
+      dialect: "rfc8628",
+      issuer,
+      clientId,
+      scope: Option.some(scope),
+      start,
+      poll,
+      complete,
+      refresh,
+      revoke
+    })
+  })
+
+/** The RFC 8628 dialect as the DeviceAuthorization service. */
+export const layer = (options: OidcIssuerOptions): Layer.Layer<DeviceAuthorization, never, HttpClient.HttpClient> =>
+  Layer.effect(DeviceAuthorization, make(options))

@@ -1,0 +1,158 @@
+import type { Headers, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import { Clock, DateTime, Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
+import { errorCode, errorDetail } from "../domain/CodexWire.js"
+import { DeviceAuthError, type DeviceAuthStep } from "../domain/Errors.js"
+import { isRecord, parseJson } from "../domain/Json.js"
+
+/** The fields of a {@link DeviceAuthError} an exchange fills in besides its issuer and step. */
+export type ErrorFields = Omit<ConstructorParameters<typeof DeviceAuthError>[0], "issuer" | "step">
+
+/** An HTTP answer read in full: status, headers and body text. */
+export interface Answer {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly text: string
+}
+
+const MAX_TRANSPORT_DETAIL = 200
+
+/** The string itself unless it is missing or blank. */
+export const nonEmpty = (s: string | undefined): string | undefined =>
+  s !== undefined && s.trim() !== "" ? s : undefined
+
+/** A 2xx status. */
+export const isOk = (status: number): boolean => status >= 200 && status < 300
+
+/** The statuses worth retrying: 429, 502, 503, 504. */
+export const isTransientStatus = (status: number): boolean => [429, 502, 503, 504].includes(status)
+
+const innermostMessage = (u: unknown, depth = 0): string | undefined => {
+  if (!(u instanceof Error)) return undefined
+  const deeper = depth < 4 ? innermostMessage(u.cause, depth + 1) : undefined
+  return deeper ?? nonEmpty(u.message)
+}
+
+const transportDetail = (error: HttpClientError.HttpClientError): string => {
+  if (error.reason === "InvalidUrl") return "invalid URL"
+  if (error.reason === "Encode") return "could not encode the request"
+  const cause = innermostMessage(error.cause)
+  const detail = cause === undefined ? "network error" : `network error: ${cause.replace(/\s+/g, " ")}`
+  return detail.length > MAX_TRANSPORT_DETAIL ? `${detail.slice(0, MAX_TRANSPORT_DETAIL)}…` : detail
+}
+
+/** Names the fields a 2xx body lacks, never their values: bodies may hold tokens. */
+const schemaDetail = (error: ParseResult.ParseError): string => {
+  const paths = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => issue.path.map(String).join("."))
+  const fields = [...new Set(paths.filter((path) => path !== ""))]
+  return fields.length === 0 ? "the body is not a JSON object" : `missing or invalid ${fields.join(", ")}`
+}
+
+/** RFC 9110 §10.2.3: delta-seconds or an HTTP date, measured against the Clock. */
+export const parseRetryAfter = (value: string | undefined): Effect.Effect<Option.Option<Duration.Duration>> => {
+  const raw = value?.trim()
+  if (raw === undefined || raw === "") return Effect.succeed(Option.none())
+  if (/^\d+$/.test(raw)) return Effect.succeed(Option.some(Duration.seconds(Number(raw))))
+  // an IMF-fixdate ends in "GMT", which DateTime.make would not read as a zone
+  return Option.match(DateTime.make(new Date(raw)), {
+    onNone: () => Effect.succeed(Option.none()),
+    onSome: (date) =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        Option.some(Duration.millis(Math.max(0, DateTime.toEpochMillis(date) - now)))
+      )
+  })
+}
+
+/** An OAuth error body (RFC 6749 §5.2): its `error` code and, when sent, its `error_description`. */
+export const oauthError = (text: string): { readonly code?: string; readonly description?: string } => {
+  const body = Option.getOrUndefined(parseJson(text))
+  const code = errorCode(body)
+  const hasDescription =
+    isRecord(body) && typeof body.error_description === "string" && body.error_description.trim() !== ""
+  return {
+    ...(code === undefined ? {} : { code }),
+    ...(hasDescription ? { description: errorDetail(text) } : {})
+  }
+}
+
+/** The wire calls of one issuer, each mapped to {@link DeviceAuthError}. */
+export interface Exchange {
+  /** Fails with a {@link DeviceAuthError} at this issuer and step. */
+  readonly fail: (step: DeviceAuthStep, fields: ErrorFields) => Effect.Effect<never, DeviceAuthError>
+  /** Sends a request and reads its answer; network failures and timeouts are `Unavailable`. */
+  readonly send: (
+    step: DeviceAuthStep,
+    request: HttpClientRequest.HttpClientRequest,
+    timeout?: Duration.Duration
+  ) => Effect.Effect<Answer, DeviceAuthError>
+  /** Fails for a non-2xx answer no call knows better: 429/502/503/504 are `Unavailable`, the rest `Rejected`. */
+  readonly classify: (step: DeviceAuthStep, answer: Answer) => Effect.Effect<never, DeviceAuthError>
+  /** Decodes a JSON body with a schema; anything unreadable is `Malformed`, naming fields but never values. */
+  readonly decode: <A, I>(
+    step: DeviceAuthStep,
+    schema: Schema.Schema<A, I>,
+    answer: Answer
+  ) => Effect.Effect<{ readonly value: A; readonly json: unknown }, DeviceAuthError>
+}
+
+/** Builds the {@link Exchange} of an issuer over a client whose requests time out after `requestTimeout`. */
+export const makeExchange = (options: {
+  readonly client: HttpClient.HttpClient
+  readonly issuer: string
+  readonly requestTimeout: Duration.Duration
+}): Exchange => {
+  const { client, issuer, requestTimeout } = options
+
+  const fail = (step: DeviceAuthStep, fields: ErrorFields) =>
+    Effect.fail(new DeviceAuthError({ ...fields, issuer, step }))
+
+  const send = (
+    step: DeviceAuthStep,
+    request: HttpClientRequest.HttpClientRequest,
+    timeout: Duration.Duration = requestTimeout
+  ): Effect.Effect<Answer, DeviceAuthError> =>
+    client.execute(request).pipe(
+      Effect.flatMap((response) =>
+        Effect.map(response.text, (text): Answer => ({ status: response.status, headers: response.headers, text }))
+      ),
+      Effect.catchAll((error) => fail(step, { reason: "Unavailable", detail: transportDetail(error) })),
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () =>
+          new DeviceAuthError({
+            reason: "Unavailable",
+            issuer,
+            step,
+            detail: `no answer within ${Duration.format(timeout)}`
+          })
+      })
+    )
+
+  const classify = (step: DeviceAuthStep, answer: Answer): Effect.Effect<never, DeviceAuthError> =>
+    Effect.gen(function* () {
+      const code = errorCode(Option.getOrUndefined(parseJson(answer.text)))
+      const detail = errorDetail(answer.text)
+      const known = { status: answer.status, ...(code === undefined ? {} : { code }) }
+      if (isTransientStatus(answer.status)) {
+        const retryAfter = yield* parseRetryAfter(answer.headers["retry-after"])
+        return yield* fail(step, {
+          reason: "Unavailable",
+          ...known,
+          detail: detail === "" ? `status ${answer.status}` : `status ${answer.status}: ${detail}`,
+          ...(Option.isSome(retryAfter) ? { retryAfter: retryAfter.value } : {})
+        })
+      }
+      return yield* fail(step, { reason: "Rejected", ...known, ...(detail === "" ? {} : { detail }) })
+    })
+
+  const decode = <A, I>(step: DeviceAuthStep, schema: Schema.Schema<A, I>, answer: Answer) =>
+    Option.match(parseJson(answer.text), {
+      onNone: () => fail(step, { reason: "Malformed", detail: "the body is not JSON" }),
+      onSome: (json) =>
+        Either.match(Schema.decodeUnknownEither(schema, { errors: "all" })(json), {
+          onLeft: (error) => fail(step, { reason: "Malformed", detail: schemaDetail(error) }),
+          onRight: (value) => Effect.succeed({ value, json })
+        })
+    })
+
+  return { fail, send, classify, decode }
+}

@@ -1,0 +1,128 @@
+import { Clock, DateTime, Effect } from "effect"
+import { codexEndpoints } from "../../domain/CodexWire.js"
+import { s256Challenge } from "../../domain/Pkce.js"
+import { normalizeUserCode } from "./codes.js"
+import type { IssuerContext } from "./context.js"
+import { codexError, json, oauthError, type Params, type Reply } from "./http.js"
+import { type JwtSigner, randomToken } from "./jwt.js"
+
+/** The Codex dialect's own paths (codex-protocol.md). */
+export const CodexPaths = {
+  userCode: "/api/accounts/deviceauth/usercode",
+  poll: "/api/accounts/deviceauth/token",
+  device: "/codex/device"
+} as const
+
+/** RFC 8693 token exchange, which codex's browser login uses to get an API key. */
+export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+const AUTH_CODE_TTL_MS = 10 * 60 * 1000
+
+interface AuthCodeRecord {
+  readonly challenge: string
+  readonly expiresAt: number
+  used: boolean
+}
+
+/** The Codex dialect's handlers: user code, poll, authorization-code exchange and token exchange. */
+export const makeCodex = (
+  context: IssuerContext,
+  options: { readonly clientId: string; readonly interval: string | number | null; readonly signer: JwtSigner }
+) => {
+  const { codes, count, tokens } = context
+  const { clientId, interval } = options
+  const endpoints = codexEndpoints(context.url)
+  const authCodes = new Map<string, AuthCodeRecord>()
+  const nowMillis = Clock.currentTimeMillis
+
+  const issueCode = (params: Params): Effect.Effect<Reply> =>
+    Effect.gen(function* () {
+      count("usercode")
+      if (context.knobs().deviceCodeDisabled) {
+        return codexError(404, "not_found", "Device code login is not enabled.")
+      }
+      if (params.client_id !== clientId) return codexError(400, "invalid_client", "Unknown client_id.")
+      const record = yield* codes.issue({
+        dialect: "codex",
+        id: `deviceauth_${randomToken(24)}`,
+        clientId,
+        scope: []
+      })
+      return json(200, {
+        device_auth_id: record.id,
+        user_code: record.userCode,
+        ...(interval === null ? {} : { interval }),
+        expires_at: DateTime.formatIso(DateTime.unsafeMake(record.expiresAt))
+      })
+    })
+
+  const pollCode = (params: Params): Effect.Effect<Reply> =>
+    Effect.gen(function* () {
+      count("poll")
+      const record = codes.find("codex", params.device_auth_id ?? "")
+      if (record === undefined || normalizeUserCode(params.user_code ?? "") !== normalizeUserCode(record.userCode)) {
+        return codexError(400, "invalid_request", "Unknown device_auth_id and user_code pair.")
+      }
+      const now = yield* nowMillis
+      switch (codes.statusOf(record, now)) {
+        case "pending":
+          if (context.takeSlowDown()) return codexError(403, "slow_down", "Polling too often; slow down.")
+          return codexError(403, "deviceauth_authorization_pending", "The sign-in request is still pending.")
+        case "approved": {
+          record.decision = "redeemed"
+          const authorizationCode = `ac_${randomToken(32)}`
+          const codeVerifier = randomToken(64)
+          const codeChallenge = s256Challenge(codeVerifier)
+          authCodes.set(authorizationCode, { challenge: codeChallenge, expiresAt: now + AUTH_CODE_TTL_MS, used: false })
+          return json(200, {
+            authorization_code: authorizationCode,
+            code_challenge: codeChallenge,
+            code_verifier: codeVerifier
+          })
+        }
+        case "redeemed":
+          return codexError(400, "invalid_grant", "The device code was already used.")
+        case "denied":
+          return codexError(400, "access_denied", "The sign-in request was denied.")
+        case "expired":
+          return codexError(400, "expired_token", "The device code has expired.")
+      }
+    })
+
+  const exchangeCode = (params: Params): Effect.Effect<Reply> =>
+    Effect.gen(function* () {
+      count("exchange")
+      const record = authCodes.get(params.code ?? "")
+      const now = yield* nowMillis
+      if (record === undefined) return oauthError(400, "invalid_grant", "Unknown authorization code.")
+      if (record.used) return oauthError(400, "invalid_grant", "The authorization code was already used.")
+      if (now >= record.expiresAt) return oauthError(400, "invalid_grant", "The authorization code has expired.")
+      if (params.redirect_uri !== endpoints.redirectUri) {
+        return oauthError(400, "invalid_grant", `redirect_uri must be ${endpoints.redirectUri}.`)
+      }
+      if (params.client_id !== clientId) return oauthError(400, "invalid_grant", "client_id does not match.")
+      if (params.code_verifier === undefined || s256Challenge(params.code_verifier) !== record.challenge) {
+        return oauthError(400, "invalid_grant", "code_verifier does not match the code challenge.")
+      }
+      record.used = true
+      return json(200, yield* tokens.mint({ dialect: "codex", clientId, scope: [] }))
+    })
+
+  // What codex's browser login does after its exchange, to get an API key.
+  const tokenExchange = (params: Params): Reply => {
+    count("tokenExchange")
+    if (params.client_id !== undefined && params.client_id !== clientId) {
+      return oauthError(400, "invalid_client", "client_id does not match.")
+    }
+    if (options.signer.verify(params.subject_token ?? "") === undefined) {
+      return oauthError(400, "invalid_grant", "subject_token is not an id_token of this issuer.")
+    }
+    return json(200, {
+      access_token: `sk-local-${randomToken(24)}`,
+      issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+      token_type: "Bearer"
+    })
+  }
+
+  return { issueCode, pollCode, exchangeCode, tokenExchange }
+}

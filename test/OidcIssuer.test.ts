@@ -1,0 +1,430 @@
+import { HttpClient } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
+import { DeviceCode } from "../src/domain/DeviceCode.js"
+import { DeviceAuthError } from "../src/domain/Errors.js"
+import { TokenSet } from "../src/domain/TokenSet.js"
+import * as OidcIssuer from "../src/layers/OidcIssuer.js"
+import { AuthorizationGrant } from "../src/services/DeviceAuthorization.js"
+import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
+
+const ISSUER = "https://id.example.com"
+const OPENID = `${ISSUER}/.well-known/openid-configuration`
+const OAUTH = `${ISSUER}/.well-known/oauth-authorization-server`
+const DEVICE = `${ISSUER}/oauth/device`
+const TOKEN = `${ISSUER}/oauth/token`
+const REVOKE = `${ISSUER}/oauth/revoke`
+
+const discovery = (extra: Record<string, unknown> = {}) => ({
+  issuer: ISSUER,
+  device_authorization_endpoint: DEVICE,
+  token_endpoint: TOKEN,
+  revocation_endpoint: REVOKE,
+  ...extra
+})
+
+type Route = (request: Recorded) => Reply | "never"
+
+/** A fake provider: discovery at the openid-configuration URL unless overridden, then per-endpoint answers. */
+const issuerWith = (routes: Partial<Record<string, Route>>, options: Partial<OidcIssuer.OidcIssuerOptions> = {}) =>
+  Effect.gen(function* () {
+    const fake = fakeClient((request) => {
+      const route = routes[request.url] ?? (request.url === OPENID ? () => json(200, discovery()) : undefined)
+      return route ? route(request) : json(404, { error: "not_found" })
+    })
+    const issuer = yield* OidcIssuer.make({ issuer: ISSUER, clientId: "cli-123", ...options }).pipe(
+      Effect.provideService(HttpClient.HttpClient, fake.client)
+    )
+    const to = (url: string) => fake.requests.filter((request) => request.url === url)
+    return { issuer, requests: fake.requests, to }
+  })
+
+const failure = <A>(exit: Exit.Exit<A, DeviceAuthError>): DeviceAuthError => {
+  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
+  throw new Error(`expected a DeviceAuthError failure, got ${String(exit)}`)
+}
+
+const code = new DeviceCode({
+  deviceCode: Redacted.make("dc-secret-1"),
+  userCode: "WDJB-MJHT",
+  verificationUri: `${ISSUER}/device`,
+  verificationUriComplete: Option.none(),
+  interval: Duration.seconds(5),
+  expiresAt: Option.none()
+})
+
+const deviceBody = (extra: Record<string, unknown> = {}) => ({
+  device_code: "dc-secret-1",
+  user_code: "WDJB-MJHT",
+  verification_uri: `${ISSUER}/device`,
+  expires_in: 600,
+  ...extra
+})
+
+const pollWith = (reply: Reply) => issuerWith({ [TOKEN]: () => reply })
+
+describe("OidcIssuer discovery", () => {
+  it.effect("reads the endpoints from openid-configuration, once for several calls", () =>
+    Effect.gen(function* () {
+      const { issuer, requests, to } = yield* issuerWith({
+        [DEVICE]: () => json(200, deviceBody()),
+        [TOKEN]: () => json(400, { error: "authorization_pending" })
+      })
+      assert.strictEqual(requests.length, 0)
+      yield* issuer.start
+      yield* issuer.poll(code)
+      yield* issuer.poll(code)
+      assert.strictEqual(to(OPENID).length, 1)
+      assert.strictEqual(to(OPENID)[0]!.method, "GET")
+      assert.strictEqual(to(DEVICE).length, 1)
+      assert.strictEqual(to(TOKEN).length, 2)
+      assert.strictEqual(issuer.dialect, "rfc8628")
+      assert.deepStrictEqual(issuer.scope, Option.some(OidcIssuer.DEFAULT_SCOPE))
+    })
+  )
+
+  it.effect("falls back to oauth-authorization-server on 404", () =>
+    Effect.gen(function* () {
+      const { issuer, to } = yield* issuerWith({
+        [OPENID]: () => json(404, "Not Found"),
+        [OAUTH]: () => json(200, discovery()),
+        [DEVICE]: () => json(200, deviceBody())
+      })
+      const deviceCode = yield* issuer.start
+      assert.strictEqual(deviceCode.userCode, "WDJB-MJHT")
+      assert.strictEqual(to(OPENID).length, 1)
+      assert.strictEqual(to(OAUTH).length, 1)
+    })
+  )
+
+  it.effect("fails Misconfigured when the document names another issuer, trailing slashes aside", () =>
+    Effect.gen(function* () {
+      const same = yield* issuerWith(
+        { [OPENID]: () => json(200, discovery({ issuer: `${ISSUER}/` })) },
+        {
+          issuer: `${ISSUER}//`
+        }
+      )
+      assert.strictEqual(same.issuer.issuer, ISSUER)
+      yield* same.issuer.start.pipe(Effect.ignore)
+      assert.strictEqual(same.to(DEVICE).length, 1)
+
+      const { issuer } = yield* issuerWith({
+        [OPENID]: () => json(200, discovery({ issuer: "https://evil.example.com" }))
+      })
+      const error = failure(yield* Effect.exit(issuer.start))
+      assert.strictEqual(error.reason, "Misconfigured")
+      assert.strictEqual(error.step, "discovery")
+      assert.include(error.message, `discovery says its issuer is https://evil.example.com, not ${ISSUER}`)
+    })
+  )
+
+  it.effect("fails Misconfigured when there is no device_authorization_endpoint", () =>
+    Effect.gen(function* () {
+      const { issuer, to } = yield* issuerWith({
+        [OPENID]: () => json(200, discovery({ device_authorization_endpoint: undefined }))
+      })
+      const error = failure(yield* Effect.exit(issuer.start))
+      assert.strictEqual(error.reason, "Misconfigured")
+      assert.include(
+        error.message,
+        "its discovery document has no device_authorization_endpoint (the provider does not support RFC 8628 device login, or it is not enabled)"
+      )
+      assert.strictEqual(to(DEVICE).length, 0)
+    })
+  )
+
+  it.effect("classifies discovery failures and retries discovery after one", () =>
+    Effect.gen(function* () {
+      let first = true
+      const { issuer, to } = yield* issuerWith({
+        [OPENID]: () => {
+          const reply = first ? json(503, { error: "busy" }) : json(200, discovery())
+          first = false
+          return reply
+        },
+        [DEVICE]: () => json(200, deviceBody())
+      })
+      const error = failure(yield* Effect.exit(issuer.start))
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.strictEqual(error.step, "discovery")
+      yield* issuer.start
+      assert.strictEqual(to(OPENID).length, 2)
+
+      const rejected = yield* issuerWith({ [OPENID]: () => json(500, { error: "boom" }) })
+      assert.strictEqual(failure(yield* Effect.exit(rejected.issuer.start)).reason, "Rejected")
+      const malformed = yield* issuerWith({ [OPENID]: () => ({ status: 200, body: "<html>" }) })
+      assert.strictEqual(failure(yield* Effect.exit(malformed.issuer.start)).reason, "Malformed")
+      const missing = yield* issuerWith({ [OPENID]: () => json(200, { issuer: ISSUER }) })
+      const noToken = failure(yield* Effect.exit(missing.issuer.start))
+      assert.strictEqual(noToken.reason, "Malformed")
+      assert.include(noToken.message, "token_endpoint")
+      const nowhere = yield* issuerWith({ [OPENID]: () => json(404, {}) })
+      assert.strictEqual(failure(yield* Effect.exit(nowhere.issuer.start)).reason, "Misconfigured")
+    })
+  )
+})
+
+describe("OidcIssuer.start", () => {
+  it.effect("posts client_id and scope as a form and reads the device code", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(Date.parse("2026-03-01T10:00:00Z"))
+      const { issuer, to } = yield* issuerWith(
+        {
+          [DEVICE]: () => json(200, deviceBody({ verification_uri_complete: `${ISSUER}/device?user_code=WDJB-MJHT` }))
+        },
+        { scope: "openid offline_access" }
+      )
+      const deviceCode = yield* issuer.start
+      const [request] = to(DEVICE)
+      assert.strictEqual(request!.method, "POST")
+      assert.strictEqual(request!.headers["content-type"], "application/x-www-form-urlencoded")
+      assert.strictEqual(request!.body, "client_id=cli-123&scope=openid+offline_access")
+      assert.strictEqual(Redacted.value(deviceCode.deviceCode), "dc-secret-1")
+      assert.strictEqual(deviceCode.userCode, "WDJB-MJHT")
+      assert.strictEqual(deviceCode.verificationUri, `${ISSUER}/device`)
+      assert.deepStrictEqual(deviceCode.verificationUriComplete, Option.some(`${ISSUER}/device?user_code=WDJB-MJHT`))
+      assert.isTrue(Duration.equals(deviceCode.interval, Duration.seconds(5)))
+      assert.deepStrictEqual(
+        Option.map(deviceCode.expiresAt, DateTime.formatIso),
+        Option.some("2026-03-01T10:10:00.000Z")
+      )
+    })
+  )
+
+  it.effect("sends the default scope, reads verification_url and a given interval, tolerates no expires_in", () =>
+    Effect.gen(function* () {
+      const { issuer, to } = yield* issuerWith({
+        [DEVICE]: () =>
+          json(200, {
+            device_code: "dc",
+            user_code: "U",
+            verification_url: "https://www.google.com/device",
+            interval: 7
+          })
+      })
+      const deviceCode = yield* issuer.start
+      assert.strictEqual(to(DEVICE)[0]!.body, "client_id=cli-123&scope=openid+profile+email+offline_access")
+      assert.strictEqual(deviceCode.verificationUri, "https://www.google.com/device")
+      assert.isTrue(Duration.equals(deviceCode.interval, Duration.seconds(7)))
+      assert.isTrue(Option.isNone(deviceCode.expiresAt))
+      assert.isTrue(Option.isNone(deviceCode.verificationUriComplete))
+    })
+  )
+
+  it.effect("fails Misconfigured naming the client id on invalid_client, and the scope on invalid_scope", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith({
+        [DEVICE]: () => json(401, { error: "invalid_client", error_description: "Client authentication failed" })
+      })
+      const error = failure(yield* Effect.exit(issuer.start))
+      assert.strictEqual(error.reason, "Misconfigured")
+      assert.strictEqual(error.code, "invalid_client")
+      assert.include(
+        error.message,
+        `the provider does not accept client id "cli-123" for device login: Client authentication failed`
+      )
+      const scoped = yield* issuerWith(
+        { [DEVICE]: () => json(400, { error: "invalid_scope" }) },
+        { scope: "openid admin" }
+      )
+      const scopeError = failure(yield* Effect.exit(scoped.issuer.start))
+      assert.strictEqual(scopeError.reason, "Misconfigured")
+      assert.include(scopeError.message, `"openid admin"`)
+    })
+  )
+
+  it.effect("maps 503 to Unavailable, other refusals to Rejected and a bad body to Malformed", () =>
+    Effect.gen(function* () {
+      const busy = yield* issuerWith({ [DEVICE]: () => json(503, {}, { "retry-after": "3" }) })
+      const error = failure(yield* Effect.exit(busy.issuer.start))
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.isTrue(error.retryAfter !== undefined && Duration.equals(error.retryAfter, Duration.seconds(3)))
+      const refused = yield* issuerWith({
+        [DEVICE]: () => json(400, { error: "invalid_request", error_description: "bad" })
+      })
+      const rejected = failure(yield* Effect.exit(refused.issuer.start))
+      assert.strictEqual(rejected.reason, "Rejected")
+      assert.strictEqual(rejected.code, "invalid_request")
+      const odd = yield* issuerWith({ [DEVICE]: () => json(200, { device_code: "dc-secret-1", user_code: "U" }) })
+      const malformed = failure(yield* Effect.exit(odd.issuer.start))
+      assert.strictEqual(malformed.reason, "Malformed")
+      assert.notInclude(malformed.message, "dc-secret-1")
+    })
+  )
+})
+
+describe("OidcIssuer.poll", () => {
+  it.effect("posts the device code grant as a form", () =>
+    Effect.gen(function* () {
+      const { issuer, to } = yield* pollWith(json(400, { error: "authorization_pending" }))
+      const result = yield* issuer.poll(code)
+      assert.strictEqual(result._tag, "Pending")
+      assert.strictEqual(to(TOKEN)[0]!.headers["content-type"], "application/x-www-form-urlencoded")
+      assert.strictEqual(
+        to(TOKEN)[0]!.body,
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=dc-secret-1&client_id=cli-123"
+      )
+    })
+  )
+
+  it.effect("reads slow_down, access_denied and expired_token", () =>
+    Effect.gen(function* () {
+      const slow = yield* pollWith(json(400, { error: "slow_down" }))
+      assert.strictEqual((yield* slow.issuer.poll(code))._tag, "SlowDown")
+      const denied = yield* pollWith(json(400, { error: "access_denied", error_description: "The user said no" }))
+      const deniedError = failure(yield* Effect.exit(denied.issuer.poll(code)))
+      assert.strictEqual(deniedError.reason, "Denied")
+      assert.include(deniedError.message, "The user said no")
+      const expired = yield* pollWith(json(400, { error: "expired_token" }))
+      assert.strictEqual(failure(yield* Effect.exit(expired.issuer.poll(code))).reason, "Expired")
+    })
+  )
+
+  it.effect("fails Rejected with the code and description of an unknown error", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* pollWith(json(400, { error: "invalid_grant", error_description: "code is unknown" }))
+      const error = failure(yield* Effect.exit(issuer.poll(code)))
+      assert.strictEqual(error.reason, "Rejected")
+      assert.strictEqual(error.code, "invalid_grant")
+      assert.strictEqual(error.status, 400)
+      assert.include(error.message, "invalid_grant: code is unknown")
+      assert.notInclude(error.message, "dc-secret-1")
+    })
+  )
+
+  it.effect("maps 429 and 503 to Unavailable", () =>
+    Effect.gen(function* () {
+      for (const status of [429, 503]) {
+        const { issuer } = yield* pollWith(json(status, { error: "slow" }))
+        assert.strictEqual(failure(yield* Effect.exit(issuer.poll(code))).reason, "Unavailable")
+      }
+    })
+  )
+
+  it.effect("returns the tokens on 200 and never redeems the same code twice", () =>
+    Effect.gen(function* () {
+      const { issuer, to } = yield* pollWith(
+        json(200, {
+          access_token: "at-1",
+          token_type: "Bearer",
+          expires_in: 3600,
+          refresh_token: "rt-1",
+          id_token: "id-1",
+          scope: "openid"
+        })
+      )
+      const result = yield* issuer.poll(code)
+      assert.strictEqual(result._tag, "Approved")
+      if (result._tag !== "Approved" || result.grant._tag !== "Tokens") return assert.fail("expected a Tokens grant")
+      const tokens = result.grant.tokens
+      assert.strictEqual(Redacted.value(tokens.accessToken), "at-1")
+      assert.deepStrictEqual(Option.map(tokens.refreshToken, Redacted.value), Option.some("rt-1"))
+      assert.deepStrictEqual(Option.map(tokens.idToken, Redacted.value), Option.some("id-1"))
+      assert.isTrue(Option.isSome(tokens.expiresIn) && Duration.equals(tokens.expiresIn.value, Duration.hours(1)))
+
+      const again = failure(yield* Effect.exit(issuer.poll(code)))
+      assert.strictEqual(again.reason, "Rejected")
+      assert.include(again.message, "this device code was already redeemed")
+      assert.strictEqual(to(TOKEN).length, 1)
+    })
+  )
+
+  it.effect("reads a token response with only an access token", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* pollWith(json(200, { access_token: "at-1" }))
+      const result = yield* issuer.poll(code)
+      if (result._tag !== "Approved" || result.grant._tag !== "Tokens") return assert.fail("expected a Tokens grant")
+      assert.isTrue(Option.isNone(result.grant.tokens.refreshToken))
+      assert.isTrue(Option.isNone(result.grant.tokens.idToken))
+      assert.isTrue(Option.isNone(result.grant.tokens.expiresIn))
+    })
+  )
+})
+
+describe("OidcIssuer.complete", () => {
+  it.effect("returns a Tokens grant as is and refuses an authorization code", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith({})
+      const tokens = new TokenSet({
+        accessToken: Redacted.make("at"),
+        idToken: Option.none(),
+        refreshToken: Option.none(),
+        expiresIn: Option.none()
+      })
+      assert.strictEqual(yield* issuer.complete(AuthorizationGrant.Tokens({ tokens })), tokens)
+      const grant = AuthorizationGrant.AuthorizationCode({ code: Redacted.make("c"), codeVerifier: Redacted.make("v") })
+      const error = failure(yield* Effect.exit(issuer.complete(grant)))
+      assert.strictEqual(error.reason, "Malformed")
+      assert.strictEqual(requests.length, 0)
+    })
+  )
+})
+
+describe("OidcIssuer.refresh", () => {
+  it.effect("posts the refresh grant as a form, without scope, and returns only the tokens present", () =>
+    Effect.gen(function* () {
+      const { issuer, to } = yield* issuerWith({ [TOKEN]: () => json(200, { access_token: "at-2" }) })
+      const refreshed = yield* issuer.refresh(Redacted.make("rt-1"))
+      assert.strictEqual(to(TOKEN)[0]!.headers["content-type"], "application/x-www-form-urlencoded")
+      assert.strictEqual(to(TOKEN)[0]!.body, "grant_type=refresh_token&refresh_token=rt-1&client_id=cli-123")
+      assert.deepStrictEqual(Option.map(refreshed.accessToken, Redacted.value), Option.some("at-2"))
+      assert.isTrue(Option.isNone(refreshed.refreshToken))
+      assert.isTrue(Option.isNone(refreshed.idToken))
+    })
+  )
+
+  it.effect("fails Rejected with the error code on invalid_grant", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith({
+        [TOKEN]: () => json(400, { error: "invalid_grant", error_description: "token revoked" })
+      })
+      const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt-1"))))
+      assert.strictEqual(error.reason, "Rejected")
+      assert.strictEqual(error.step, "refresh")
+      assert.strictEqual(error.code, "invalid_grant")
+      assert.strictEqual(error.status, 400)
+      assert.notInclude(error.message, "rt-1")
+    })
+  )
+})
+
+describe("OidcIssuer.revoke", () => {
+  it.effect("posts the RFC 7009 form to the revocation endpoint", () =>
+    Effect.gen(function* () {
+      const { issuer, to } = yield* issuerWith({ [REVOKE]: () => ({ status: 200 }) })
+      yield* issuer.revoke(Redacted.make("rt-1"))
+      assert.strictEqual(to(REVOKE)[0]!.headers["content-type"], "application/x-www-form-urlencoded")
+      assert.strictEqual(to(REVOKE)[0]!.body, "token=rt-1&token_type_hint=refresh_token&client_id=cli-123")
+      const refused = yield* issuerWith({ [REVOKE]: () => json(400, { error: "unsupported_token_type" }) })
+      const error = failure(yield* Effect.exit(refused.issuer.revoke(Redacted.make("rt-1"))))
+      assert.strictEqual(error.reason, "Rejected")
+      assert.strictEqual(error.step, "revoke")
+    })
+  )
+
+  it.effect("gives up after 10 s", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith({ [REVOKE]: () => "never" })
+      const fiber = yield* Effect.fork(Effect.exit(issuer.revoke(Redacted.make("rt-1"))))
+      yield* Effect.yieldNow()
+      yield* TestClock.adjust("10 seconds")
+      const error = failure(yield* Fiber.join(fiber))
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.include(error.message, "no answer within 10s")
+    })
+  )
+
+  it.effect("fails Misconfigured when discovery has no revocation_endpoint", () =>
+    Effect.gen(function* () {
+      const { issuer, to } = yield* issuerWith({
+        [OPENID]: () => json(200, discovery({ revocation_endpoint: undefined }))
+      })
+      const error = failure(yield* Effect.exit(issuer.revoke(Redacted.make("rt-1"))))
+      assert.strictEqual(error.reason, "Misconfigured")
+      assert.strictEqual(error.step, "revoke")
+      assert.include(error.message, "it publishes no revocation_endpoint")
+      assert.strictEqual(to(REVOKE).length, 0)
+    })
+  )
+})
