@@ -32,7 +32,12 @@ export const issuerCommand = Command.make("issuer", { port, autoApprove, verbose
       })
       yield* Console.log(JSON.stringify({ issuer: issuer.url }))
       yield* Console.error(
-        `Local issuer (Codex dialect) at ${issuer.url}; approve codes at ${codexEndpoints(issuer.url).verification}. Ctrl-C stops it.`
+        [
+          `Local issuer at ${issuer.url} (Ctrl-C stops it)`,
+          `  Codex dialect:  approve codes at ${codexEndpoints(issuer.url).verification}`,
+          `  RFC 8628:       discovery at ${issuer.url}/.well-known/openid-configuration, client id "${issuer.oidcClientId}",`,
+          `                  approve codes at ${issuer.url}/device`
+        ].join("\n")
       )
       return yield* Effect.never
     })

@@ -20,7 +20,7 @@ export const WRONG_ISSUER = "https://wrong-issuer.invalid"
 
 const SCOPES = ["openid", "profile", "email", "offline_access"] as const
 
-/** The scopes granted for a request: the supported ones asked for (RFC 6749 §3.3 lets us drop others), all by default. */
+/** The scopes granted: the supported ones asked for (RFC 6749 §3.3 lets us drop the rest); all of them by default. */
 const grantedScope = (requested: string | undefined): ReadonlyArray<string> => {
   if (requested === undefined || requested.trim() === "") return SCOPES
   const asked = new Set(requested.trim().split(/\s+/))
