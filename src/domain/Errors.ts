@@ -122,3 +122,26 @@ export class ApiKeyInputError extends Data.TaggedError("ApiKeyInputError")<{
       : "no API key was provided on stdin"
   }
 }
+
+/**
+ * A refresh token the issuer will never accept again (codex-protocol.md §8): only signing in again helps. The
+ * session keeps failing with it until the stored sign-in changes.
+ */
+export class RefreshError extends Data.TaggedError("RefreshError")<{
+  readonly reason: "Expired" | "Reused" | "Invalidated" | "Other"
+  readonly issuer: string
+  readonly code?: string
+}> {
+  override get message(): string {
+    switch (this.reason) {
+      case "Expired":
+        return "Your access token could not be refreshed because your refresh token has expired. Please log out and sign in again."
+      case "Reused":
+        return "Your access token could not be refreshed because your refresh token was already used. Please log out and sign in again."
+      case "Invalidated":
+        return "Your access token could not be refreshed because your refresh token was revoked. Please log out and sign in again."
+      case "Other":
+        return "Your access token could not be refreshed. Please log out and sign in again."
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import { Context, type Effect, type Option, type Redacted } from "effect"
+import type { DeviceAuthError, NotLoggedIn, RefreshError, StoreError } from "../domain/Errors.js"
+import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
+import type { AuthMethod } from "../domain/StoredAuth.js"
+
+/** Why a session could not hand out a token: nobody signed in, a permanent refresh failure, the store, the network. */
+export type AuthSessionError = NotLoggedIn | RefreshError | StoreError | DeviceAuthError
+
+/** Who the session's sign-in belongs to. */
+export interface SessionAccount {
+  readonly method: AuthMethod
+  readonly email: Option.Option<string>
+  readonly plan: Option.Option<string>
+  readonly accountId: Option.Option<string>
+  readonly issuer: string
+  readonly dialect: "codex" | "rfc8628"
+}
+
+/**
+ * Fresh access tokens for an app: served from memory while valid, refreshed shortly before expiry, one refresh at a
+ * time in the process and, through the store's lock, across processes.
+ */
+export class AuthSession extends Context.Tag("devicecode/AuthSession")<
+  AuthSession,
+  {
+    /** A valid access token (for an API-key sign-in, the key). */
+    readonly accessToken: Effect.Effect<Redacted.Redacted<string>, AuthSessionError>
+    /**
+     * The server refused `rejected` (a 401): reload the store and refresh once, unless the stored token already
+     * differs from it; returns the token to retry with.
+     */
+    readonly refreshAfterRejection: (
+      rejected: Redacted.Redacted<string>
+    ) => Effect.Effect<Redacted.Redacted<string>, AuthSessionError>
+    /** The id_token's claims of the current sign-in. */
+    readonly claims: Effect.Effect<IdTokenClaims, AuthSessionError>
+    /** Email, plan, account id, method and issuer of the current sign-in. */
+    readonly account: Effect.Effect<SessionAccount, AuthSessionError>
+  }
+>() {}
