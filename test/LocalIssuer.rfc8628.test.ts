@@ -4,39 +4,7 @@ import { CODEX_CLIENT_ID } from "../src/domain/CodexWire.js"
 import { decodeJwtPayload } from "../src/domain/IdTokenClaims.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { submitUserCode } from "../src/testing/browser.js"
-
-interface Answer {
-  readonly status: number
-  readonly headers: Headers
-  readonly text: string
-  readonly json: Record<string, any>
-}
-
-const request = (url: string, init: RequestInit = {}): Effect.Effect<Answer> =>
-  Effect.promise(async () => {
-    const response = await fetch(url, init)
-    const text = await response.text()
-    let json: Record<string, any> = {}
-    try {
-      json = JSON.parse(text)
-    } catch {
-      json = {}
-    }
-    return { status: response.status, headers: response.headers, text, json }
-  })
-
-const postForm = (url: string, body: Record<string, string>) =>
-  request(url, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(body).toString()
-  })
-
-const postJson = (url: string, body: unknown) =>
-  request(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
-
-/** A real pause, for waiting on real timers while TestClock holds Effect time. */
-const pause = (millis: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
+import { pause, postForm, postJson, request } from "./support/http.js"
 
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 

@@ -1,34 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { postForm, request } from "./support/http.js"
 import { startOidcProvider } from "./support/oidcProvider.js"
-
-interface Answer {
-  readonly status: number
-  readonly json: Record<string, any>
-}
 
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 const SCOPE = "openid profile email offline_access"
-
-const call = (url: string, init: RequestInit = {}): Effect.Effect<Answer> =>
-  Effect.promise(async () => {
-    const response = await fetch(url, init)
-    const text = await response.text()
-    let json: Record<string, any> = {}
-    try {
-      json = JSON.parse(text)
-    } catch {
-      json = { text }
-    }
-    return { status: response.status, json }
-  })
-
-const postForm = (url: string, body: Record<string, string>) =>
-  call(url, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(body).toString()
-  })
 
 const jwtPayload = (jwt: string): Record<string, any> =>
   JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString())
@@ -37,7 +13,7 @@ const jwtPayload = (jwt: string): Record<string, any> =>
 const provider = (options?: Parameters<typeof startOidcProvider>[0]) =>
   Effect.gen(function* () {
     const op = yield* startOidcProvider(options)
-    const discovery = yield* call(`${op.issuer}/.well-known/openid-configuration`)
+    const discovery = yield* request(`${op.issuer}/.well-known/openid-configuration`)
     const doc = discovery.json
     return {
       op,
@@ -57,7 +33,7 @@ const provider = (options?: Parameters<typeof startOidcProvider>[0]) =>
           client_id: op.clientId
         }),
       userinfo: (accessToken: string) =>
-        call(doc.userinfo_endpoint, { headers: { authorization: `Bearer ${accessToken}` } }),
+        request(doc.userinfo_endpoint, { headers: { authorization: `Bearer ${accessToken}` } }),
       revoke: (token: string, hint: string) =>
         postForm(doc.revocation_endpoint, { token, token_type_hint: hint, client_id: op.clientId })
     }

@@ -34,6 +34,15 @@ interface RefreshRecord {
   state: "active" | "used" | "revoked"
 }
 
+/** Why a refresh token cannot be spent, and how both dialects describe it. */
+type Refusal = "unknown" | "revoked" | "used"
+
+const REFUSALS: Record<Refusal, string> = {
+  unknown: "The refresh token is not valid.",
+  revoked: "The refresh token was revoked.",
+  used: "The refresh token was already used."
+}
+
 const AUTH_CLAIM = "https://api.openai.com/auth"
 const PROFILE_CLAIM = "https://api.openai.com/profile"
 const USER_ID = "user-local0001"
@@ -50,6 +59,9 @@ export const makeTokens = (options: TokenOptions): Tokens => {
     return token
   }
 
+  // The id_token claims both dialects share: who signed it, for which client, and about whom.
+  const identity = (grant: Grant) => ({ iss: url, aud: grant.clientId, sub: SUBJECT, email, email_verified: true })
+
   const mintCodex = (grant: Grant, iat: number, exp: number) => {
     const auth = {
       ...(options.accountId === null ? {} : { chatgpt_account_id: options.accountId }),
@@ -59,11 +71,7 @@ export const makeTokens = (options: TokenOptions): Tokens => {
     }
     return {
       id_token: signer.sign({
-        iss: url,
-        aud: grant.clientId,
-        sub: SUBJECT,
-        email,
-        email_verified: true,
+        ...identity(grant),
         iat,
         exp,
         [PROFILE_CLAIM]: { email, email_verified: true },
@@ -99,11 +107,7 @@ export const makeTokens = (options: TokenOptions): Tokens => {
     const idToken = grant.scope.includes("openid")
       ? {
           id_token: signer.sign({
-            iss: url,
-            aud: grant.clientId,
-            sub: SUBJECT,
-            email,
-            email_verified: true,
+            ...identity(grant),
             name: options.name,
             iat,
             exp
@@ -129,23 +133,30 @@ export const makeTokens = (options: TokenOptions): Tokens => {
 
   const isKnownClient = (clientId: string) => clientId === options.codexClientId || clientId === options.oidcClientId
 
+  // One spend per refresh token: a second use is counted as reuse and refused like an unknown or revoked one.
+  const spend = (record: RefreshRecord | undefined, refuse: (refusal: Refusal) => Reply): Effect.Effect<Reply> => {
+    switch (record?.state) {
+      case undefined:
+        return Effect.succeed(refuse("unknown"))
+      case "revoked":
+        return Effect.succeed(refuse("revoked"))
+      case "used":
+        count("refreshTokenReused")
+        return Effect.succeed(refuse("used"))
+      case "active":
+        record.state = "used"
+        return Effect.map(mint(record.grant), (body) => json(200, body))
+    }
+  }
+
   // Codex's refresh errors are 401s with its nested shape (codex-protocol.md §8).
   const refreshCodex = (record: RefreshRecord | undefined, clientId: string | undefined) => {
     if (clientId !== undefined && clientId !== options.codexClientId) {
       return Effect.succeed(codexError(401, "invalid_client", "client_id does not match."))
     }
-    switch (record?.state) {
-      case undefined:
-        return Effect.succeed(codexError(401, "refresh_token_invalidated", "The refresh token is not valid."))
-      case "revoked":
-        return Effect.succeed(codexError(401, "refresh_token_invalidated", "The refresh token was revoked."))
-      case "used":
-        count("refreshTokenReused")
-        return Effect.succeed(codexError(401, "refresh_token_reused", "The refresh token was already used."))
-      case "active":
-        record.state = "used"
-        return Effect.map(mint(record.grant), (body) => json(200, body))
-    }
+    return spend(record, (refusal) =>
+      codexError(401, refusal === "used" ? "refresh_token_reused" : "refresh_token_invalidated", REFUSALS[refusal])
+    )
   }
 
   // RFC 6749 §5.2: a refresh token that is unknown, used, revoked or another client's is `invalid_grant`.
@@ -156,18 +167,7 @@ export const makeTokens = (options: TokenOptions): Tokens => {
     if (record !== undefined && clientId !== undefined && clientId !== record.grant.clientId) {
       return Effect.succeed(oauthError(400, "invalid_grant", "The refresh token was issued to another client."))
     }
-    switch (record?.state) {
-      case undefined:
-        return Effect.succeed(oauthError(400, "invalid_grant", "The refresh token is not valid."))
-      case "revoked":
-        return Effect.succeed(oauthError(400, "invalid_grant", "The refresh token was revoked."))
-      case "used":
-        count("refreshTokenReused")
-        return Effect.succeed(oauthError(400, "invalid_grant", "The refresh token was already used."))
-      case "active":
-        record.state = "used"
-        return Effect.map(mint(record.grant), (body) => json(200, body))
-    }
+    return spend(record, (refusal) => oauthError(400, "invalid_grant", REFUSALS[refusal]))
   }
 
   const refresh = (params: Params): Effect.Effect<Reply> =>
