@@ -385,3 +385,23 @@ describe("LocalIssuer", () => {
     }).pipe(Effect.provide(LocalIssuer.layer({ clientId: "app_test" })))
   )
 })
+
+describe("LocalIssuer protected resource and token lifetime knob", () => {
+  it.scopedLive("GET /v1/me accepts its own unexpired bearer tokens only; the TTL knob applies to new tokens", () =>
+    Effect.gen(function* () {
+      const issuer = yield* LocalIssuer.make({ accessTokenTtl: 0 })
+      const { access_token: accessToken } = yield* login(issuer)
+      const me = (token: string, headers: Record<string, string> = {}) =>
+        request(`${issuer.url}/v1/me`, { headers: { authorization: `Bearer ${token}`, ...headers } })
+      assert.strictEqual((yield* me(accessToken)).status, 401, "a token born expired is refused")
+      assert.strictEqual((yield* me("not-a-token")).status, 401)
+      yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
+      const fresh = (yield* login(issuer)).access_token
+      const ok = yield* me(fresh, { "chatgpt-account-id": "acct_local_0001" })
+      assert.strictEqual(ok.status, 200)
+      assert.strictEqual(ok.json.account_id, "acct_local_0001")
+      assert.strictEqual((yield* me(fresh, { "chatgpt-account-id": "acct_other" })).status, 403)
+      assert.strictEqual((yield* issuer.stats).me, 4)
+    })
+  )
+})

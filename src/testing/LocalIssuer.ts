@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Socket } from "node:net"
 import { Clock, Context, Duration, Effect, FiberSet, Layer, Option, type Scope } from "effect"
 import { CODEX_CLIENT_ID } from "../domain/CodexWire.js"
-import { parseJson } from "../domain/Json.js"
+import { isRecord, parseJson } from "../domain/Json.js"
 import { makeDeviceCodes } from "./localIssuer/codes.js"
 import { CodexPaths, makeCodex, TOKEN_EXCHANGE_GRANT } from "./localIssuer/codex.js"
 import type { IssuerContext } from "./localIssuer/context.js"
@@ -77,6 +77,8 @@ export interface LocalIssuerKnobs {
   readonly deviceCodeDisabled: boolean
   readonly discovery: LocalIssuerDiscovery
   readonly faults: ReadonlyArray<Fault>
+  /** Lifetime of the access tokens minted from now on, in seconds (0: born expired). */
+  readonly accessTokenTtlSeconds: number
 }
 
 /** Where a device code stands. */
@@ -108,6 +110,8 @@ export interface LocalIssuerStats {
   /** Requests answered by a queued fault. */
   readonly faults: number
   readonly notFound: number
+  /** Requests to the protected `GET /v1/me`. */
+  readonly me: number
 }
 
 /** One request the issuer saw, for assertions and debugging. */
@@ -151,7 +155,8 @@ export const LocalIssuer = Context.GenericTag<LocalIssuer>("devicecode/testing/L
 
 const Paths = {
   token: "/oauth/token",
-  revoke: "/oauth/revoke"
+  revoke: "/oauth/revoke",
+  me: "/v1/me"
 } as const
 
 const postOnly: ReadonlySet<string> = new Set([
@@ -183,7 +188,8 @@ const emptyStats: LocalIssuerStats = {
   slowDown: 0,
   refreshTokenReused: 0,
   faults: 0,
-  notFound: 0
+  notFound: 0,
+  me: 0
 }
 
 /** RFC 8628 wants a number of seconds; codex's `interval` option may be a string. */
@@ -204,7 +210,13 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
     const signer = makeJwtSigner()
 
     const log: Array<LocalIssuerRequest> = []
-    let knobs: LocalIssuerKnobs = { slowDownPolls: 0, deviceCodeDisabled: false, discovery: "normal", faults: [] }
+    let knobs: LocalIssuerKnobs = {
+      slowDownPolls: 0,
+      deviceCodeDisabled: false,
+      discovery: "normal",
+      faults: [],
+      accessTokenTtlSeconds
+    }
     let stats: LocalIssuerStats = emptyStats
     const count = (key: keyof LocalIssuerStats) => {
       stats = { ...stats, [key]: stats[key] + 1 }
@@ -250,7 +262,7 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
     const tokens = makeTokens({
       url,
       signer,
-      accessTokenTtlSeconds,
+      accessTokenTtlSeconds: () => knobs.accessTokenTtlSeconds,
       codexClientId: clientId,
       oidcClientId,
       email: options.email ?? "dev@example.com",
@@ -335,6 +347,56 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
       )
     }
 
+    const verifyAccessToken = (token: string): Effect.Effect<Option.Option<Record<string, unknown>>> =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const claims = signer.verify(token)
+        return claims !== undefined &&
+          typeof claims.client_id === "string" &&
+          typeof claims.exp === "number" &&
+          claims.exp * 1000 > now
+          ? Option.some(claims)
+          : Option.none()
+      })
+
+    // A protected resource: the bearer token must be one this issuer signed and unexpired (RFC 6750 §3).
+    const me = (req: IncomingMessage): Effect.Effect<Reply> =>
+      Effect.gen(function* () {
+        count("me")
+        const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1]
+        const claims = bearer === undefined ? Option.none() : yield* verifyAccessToken(bearer)
+        if (Option.isNone(claims)) {
+          return {
+            status: 401,
+            body: JSON.stringify({
+              error: { code: "invalid_token", message: "The access token is missing, invalid or expired." }
+            }),
+            headers: { "content-type": "application/json", "www-authenticate": 'Bearer error="invalid_token"' }
+          }
+        }
+        const auth = claims.value["https://api.openai.com/auth"]
+        const accountId = isRecord(auth) ? auth.chatgpt_account_id : undefined
+        const header = req.headers["chatgpt-account-id"]
+        if (header !== undefined && header !== accountId) {
+          return {
+            status: 403,
+            body: JSON.stringify({
+              error: { code: "account_mismatch", message: "ChatGPT-Account-Id does not match the token." }
+            }),
+            headers: { "content-type": "application/json" }
+          }
+        }
+        return {
+          status: 200,
+          body: JSON.stringify({
+            sub: claims.value.sub,
+            client_id: claims.value.client_id,
+            account_id: accountId ?? null,
+            expires_at: new Date(Number(claims.value.exp) * 1000).toISOString()
+          }),
+          headers: { "content-type": "application/json" }
+        }
+      })
+
     const route = (method: string, path: string, query: URLSearchParams, params: Params): Effect.Effect<Reply> => {
       if (approvalPaths.has(path)) {
         return method === "GET" || method === "POST"
@@ -399,6 +461,11 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
           yield* record({ method, path, status: reply.status })
           return yield* write(res, reply)
         }
+        if (path === Paths.me) {
+          const reply = method === "GET" ? yield* me(req) : yield* notAllowed(path, method)
+          yield* record({ method, path, status: reply.status })
+          return yield* write(res, reply)
+        }
         const raw = yield* readBody(req).pipe(Effect.option)
         const params = Option.flatMap(raw, (text) =>
           Option.fromNullable(parseParams(text, req.headers["content-type"] ?? ""))
@@ -434,16 +501,7 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
       knobs: Effect.sync(() => knobs),
       stats: Effect.sync(() => stats),
       requests: Effect.sync(() => [...log]),
-      verifyAccessToken: (token) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          const claims = signer.verify(token)
-          return claims !== undefined &&
-            typeof claims.client_id === "string" &&
-            typeof claims.exp === "number" &&
-            claims.exp * 1000 > now
-            ? Option.some(claims)
-            : Option.none()
-        })
+      verifyAccessToken
     })
   })
 

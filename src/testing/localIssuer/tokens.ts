@@ -8,7 +8,8 @@ import { type JwtSigner, randomToken } from "./jwt.js"
 export interface TokenOptions {
   readonly url: string
   readonly signer: JwtSigner
-  readonly accessTokenTtlSeconds: number
+  /** Read at each mint, so a test can change it while the issuer runs. */
+  readonly accessTokenTtlSeconds: () => number
   readonly codexClientId: string
   readonly oidcClientId: string
   readonly email: string
@@ -88,7 +89,7 @@ export const makeTokens = (options: TokenOptions): Tokens => {
         [AUTH_CLAIM]: auth
       }),
       refresh_token: newRefreshToken(grant),
-      expires_in: accessTokenTtlSeconds
+      expires_in: exp - iat
     }
   }
 
@@ -117,7 +118,7 @@ export const makeTokens = (options: TokenOptions): Tokens => {
     return {
       access_token: accessToken,
       token_type: "Bearer",
-      expires_in: accessTokenTtlSeconds,
+      expires_in: exp - iat,
       refresh_token: newRefreshToken(grant),
       ...idToken,
       scope
@@ -127,7 +128,7 @@ export const makeTokens = (options: TokenOptions): Tokens => {
   const mint = (grant: Grant) =>
     Effect.map(Clock.currentTimeMillis, (now): Record<string, unknown> => {
       const iat = Math.floor(now / 1000)
-      const exp = iat + accessTokenTtlSeconds
+      const exp = iat + accessTokenTtlSeconds()
       return grant.dialect === "codex" ? mintCodex(grant, iat, exp) : mintOidc(grant, iat, exp)
     })
 
