@@ -372,6 +372,19 @@ describe("CodexIssuer.refresh", () => {
       assert.deepStrictEqual(Option.map(refreshed.accessToken, Redacted.value), Option.some("at2"))
       assert.deepStrictEqual(Option.map(refreshed.refreshToken, Redacted.value), Option.some("rt2"))
       assert.isTrue(Option.isNone(refreshed.idToken))
+      assert.isTrue(Option.isNone(refreshed.expiresIn))
+    })
+  )
+
+  it.effect("reads expires_in when it is a number of seconds, and only then", () =>
+    Effect.gen(function* () {
+      const numeric = yield* issuerWith(() => json(200, { access_token: "at2", expires_in: 3600 }))
+      const refreshed = yield* numeric.issuer.refresh(Redacted.make("rt1"))
+      assert.deepStrictEqual(refreshed.expiresIn, Option.some(Duration.seconds(3600)))
+      const text = yield* issuerWith(() => json(200, { access_token: "at2", expires_in: "3600" }))
+      assert.isTrue(Option.isNone((yield* text.issuer.refresh(Redacted.make("rt1"))).expiresIn))
+      const negative = yield* issuerWith(() => json(200, { access_token: "at2", expires_in: -1 }))
+      assert.isTrue(Option.isNone((yield* negative.issuer.refresh(Redacted.make("rt1"))).expiresIn))
     })
   )
 

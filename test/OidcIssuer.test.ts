@@ -371,6 +371,18 @@ describe("OidcIssuer.refresh", () => {
       assert.deepStrictEqual(Option.map(refreshed.accessToken, Redacted.value), Option.some("at-2"))
       assert.isTrue(Option.isNone(refreshed.refreshToken))
       assert.isTrue(Option.isNone(refreshed.idToken))
+      assert.isTrue(Option.isNone(refreshed.expiresIn))
+    })
+  )
+
+  it.effect("reads expires_in of the refresh answer", () =>
+    Effect.gen(function* () {
+      const { issuer } = yield* issuerWith({
+        [TOKEN]: () => json(200, { access_token: "at-2", refresh_token: "rt-2", expires_in: 300 })
+      })
+      const refreshed = yield* issuer.refresh(Redacted.make("rt-1"))
+      assert.deepStrictEqual(refreshed.expiresIn, Option.some(Duration.seconds(300)))
+      assert.deepStrictEqual(Option.map(refreshed.refreshToken, Redacted.value), Option.some("rt-2"))
     })
   )
 

@@ -5,11 +5,12 @@ import { issuerCommand } from "./issuerCommand.js"
 import { loginCommand } from "./loginCommand.js"
 import { logoutCommand } from "./logoutCommand.js"
 import { statusCommand } from "./statusCommand.js"
+import { tokenCommand } from "./tokenCommand.js"
 
 /** The `devicecode` command and its subcommands. */
 export const devicecode = Command.make("devicecode").pipe(
   Command.withDescription("Sign in with the OAuth 2.0 device-code grant and keep the tokens codex reads"),
-  Command.withSubcommands([loginCommand, statusCommand, logoutCommand, demoCommand, issuerCommand])
+  Command.withSubcommands([loginCommand, statusCommand, tokenCommand, logoutCommand, demoCommand, issuerCommand])
 )
 
 /** Parses argv and runs the chosen command. */

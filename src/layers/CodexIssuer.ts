@@ -25,6 +25,14 @@ export interface CodexIssuerOptions {
 }
 
 const DEFAULT_TIMEOUT = Duration.seconds(30)
+
+/** `expires_in` of a token answer when it is a number of seconds; the schemas ignore it, as codex does. */
+const expiresInOf = (json: unknown): Option.Option<Duration.Duration> => {
+  const expiresIn = isRecord(json) ? json.expires_in : undefined
+  return typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn >= 0
+    ? Option.some(Duration.seconds(expiresIn))
+    : Option.none()
+}
 const REVOKE_TIMEOUT = Duration.seconds(10)
 
 /** Makes the Codex dialect's wire calls over the ambient HttpClient (codex-protocol.md §1–§9). */
@@ -114,15 +122,11 @@ export const make = (
       )
       if (!isOk(answer.status)) return yield* classify("exchange", answer)
       const { json, value } = yield* decode("exchange", CodeExchangeResponse, answer)
-      const expiresIn = isRecord(json) ? json.expires_in : undefined
       return new TokenSet({
         accessToken: Redacted.make(value.access_token),
         idToken: Option.some(Redacted.make(value.id_token)),
         refreshToken: Option.some(Redacted.make(value.refresh_token)),
-        expiresIn:
-          typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn >= 0
-            ? Option.some(Duration.seconds(expiresIn))
-            : Option.none()
+        expiresIn: expiresInOf(json)
       })
     })
 
@@ -137,12 +141,13 @@ export const make = (
         })
       )
       if (!isOk(answer.status)) return yield* classify("refresh", answer)
-      const { value } = yield* decode("refresh", RefreshResponse, answer)
+      const { json, value } = yield* decode("refresh", RefreshResponse, answer)
       const token = (s: string | undefined) => Option.map(Option.fromNullable(nonEmpty(s)), Redacted.make)
       return {
         accessToken: token(value.access_token),
         idToken: token(value.id_token),
-        refreshToken: token(value.refresh_token)
+        refreshToken: token(value.refresh_token),
+        expiresIn: expiresInOf(json)
       }
     })
 

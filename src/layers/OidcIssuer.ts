@@ -55,7 +55,8 @@ const TokenResponse = Schema.Struct({
 const RefreshResponse = Schema.Struct({
   access_token: Schema.optional(Schema.String),
   refresh_token: Schema.optional(Schema.String),
-  id_token: Schema.optional(Schema.String)
+  id_token: Schema.optional(Schema.String),
+  expires_in: Schema.optional(Schema.Unknown)
 })
 
 interface Endpoints {
@@ -273,7 +274,8 @@ export const make = (
       return {
         accessToken: secret(value.access_token),
         idToken: secret(value.id_token),
-        refreshToken: secret(value.refresh_token)
+        refreshToken: secret(value.refresh_token),
+        expiresIn: seconds(value.expires_in)
       }
     })
 

@@ -1,4 +1,4 @@
-import { Context, Data, Effect, Option, Redacted } from "effect"
+import { Context, Data, Duration, Effect, Option, Redacted } from "effect"
 import type { DeviceCode } from "../domain/DeviceCode.js"
 import type { DeviceAuthError } from "../domain/Errors.js"
 import type { TokenSet } from "../domain/TokenSet.js"
@@ -28,6 +28,8 @@ export interface RefreshedTokens {
   readonly accessToken: Option.Option<Redacted.Redacted<string>>
   readonly idToken: Option.Option<Redacted.Redacted<string>>
   readonly refreshToken: Option.Option<Redacted.Redacted<string>>
+  /** `expires_in` of the refresh answer, when the server sent one. */
+  readonly expiresIn: Option.Option<Duration.Duration>
 }
 
 /** One dialect's wire calls against one issuer and client. */

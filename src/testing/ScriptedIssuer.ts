@@ -126,7 +126,8 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
         Effect.as(count("refresh"), {
           accessToken: Option.some(Redacted.make(unsignedJwt({ sub: "user-test", exp: 4_102_444_800 }))),
           idToken: Option.none(),
-          refreshToken: Option.some(Redacted.make("rt_test_2"))
+          refreshToken: Option.some(Redacted.make("rt_test_2")),
+          expiresIn: Option.none()
         }),
       revoke: () => count("revoke")
     }

@@ -1,0 +1,57 @@
+import type { HttpClient } from "@effect/platform"
+import { Effect, Layer, Option, SynchronizedRef } from "effect"
+import type { SignInOrigin } from "../domain/StoredAuth.js"
+import { DeviceAuthorization } from "../services/DeviceAuthorization.js"
+import { IssuerResolver } from "../services/IssuerResolver.js"
+import * as CodexIssuer from "./CodexIssuer.js"
+import * as OidcIssuer from "./OidcIssuer.js"
+
+const originKey = (origin: Option.Option<SignInOrigin>): string =>
+  Option.match(origin, {
+    onNone: () => "codex",
+    onSome: (o) => JSON.stringify([o.dialect, o.issuer, o.clientId, Option.getOrNull(o.scope)])
+  })
+
+const makeFor = (origin: Option.Option<SignInOrigin>) =>
+  Option.match(origin, {
+    onNone: () => CodexIssuer.make(),
+    onSome: (o) =>
+      o.dialect === "codex"
+        ? CodexIssuer.make({ issuer: o.issuer, clientId: o.clientId })
+        : OidcIssuer.make({
+            issuer: o.issuer,
+            clientId: o.clientId,
+            ...(Option.isSome(o.scope) ? { scope: o.scope.value } : {})
+          })
+  })
+
+/**
+ * Makes the issuer of each sign-in over the ambient HttpClient: codex's dialect for codex records (and for records
+ * without an origin), RFC 8628 for the others. One service per origin is kept, so OIDC discovery runs once.
+ */
+export const make: Effect.Effect<IssuerResolver["Type"], never, HttpClient.HttpClient> = Effect.gen(function* () {
+  const context = yield* Effect.context<HttpClient.HttpClient>()
+  const made = yield* SynchronizedRef.make(new Map<string, DeviceAuthorization["Type"]>())
+  return IssuerResolver.of({
+    forSignIn: (origin) => {
+      const key = originKey(origin)
+      return SynchronizedRef.modifyEffect(made, (known) => {
+        const found = known.get(key)
+        if (found !== undefined) return Effect.succeed([found, known] as const)
+        return Effect.map(
+          Effect.provide(makeFor(origin), context),
+          (service) => [service, new Map(known).set(key, service)] as const
+        )
+      })
+    }
+  })
+})
+
+/** Resolves each sign-in's origin to its dialect's issuer over the ambient HttpClient. */
+export const layer: Layer.Layer<IssuerResolver, never, HttpClient.HttpClient> = Layer.effect(IssuerResolver, make)
+
+/** Always the DeviceAuthorization in context, whatever the origin: for tests and apps that know their issuer. */
+export const fixed: Layer.Layer<IssuerResolver, never, DeviceAuthorization> = Layer.effect(
+  IssuerResolver,
+  Effect.map(DeviceAuthorization, (auth) => IssuerResolver.of({ forSignIn: () => Effect.succeed(auth) }))
+)

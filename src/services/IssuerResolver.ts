@@ -1,0 +1,14 @@
+import { Context, type Effect, type Option } from "effect"
+import type { SignInOrigin } from "../domain/StoredAuth.js"
+import type { DeviceAuthorization } from "./DeviceAuthorization.js"
+
+/**
+ * The wire calls of the dialect and issuer a stored sign-in was made with, so refresh and logout go back to it.
+ * No origin means codex's default issuer and client id.
+ */
+export class IssuerResolver extends Context.Tag("devicecode/IssuerResolver")<
+  IssuerResolver,
+  {
+    readonly forSignIn: (origin: Option.Option<SignInOrigin>) => Effect.Effect<DeviceAuthorization["Type"]>
+  }
+>() {}

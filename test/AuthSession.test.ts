@@ -1,0 +1,499 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Ref, TestClock } from "effect"
+import { DeviceAuthError, NotLoggedIn, RefreshError } from "../src/domain/Errors.js"
+import { emptyClaims } from "../src/domain/IdTokenClaims.js"
+import { apiKeyAuth, SignInOrigin, StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
+import * as AuthSessionLive from "../src/layers/AuthSessionLive.js"
+import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
+import * as MemoryStore from "../src/layers/MemoryStore.js"
+import type { AuthSessionError } from "../src/services/AuthSession.js"
+import { CredentialStore } from "../src/services/CredentialStore.js"
+import { DeviceAuthorization, type RefreshedTokens } from "../src/services/DeviceAuthorization.js"
+import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
+
+const ISSUER = "https://issuer.test"
+
+/** A JWT access token expiring at `exp` (seconds since the epoch; TestClock starts at 0). */
+const jwt = (exp: number, tag = "a") => unsignedJwt({ sub: "user-test", exp, tag })
+
+const codexRecord = (options: {
+  readonly access: string
+  readonly lastRefresh?: number | null
+  readonly refreshToken?: string
+  readonly origin?: SignInOrigin
+  readonly expiresAt?: number
+}) =>
+  new StoredAuth({
+    authMode: Option.some(options.origin?.dialect === "rfc8628" ? "oidc" : "chatgpt"),
+    apiKey: Option.none(),
+    tokens: Option.some(
+      new StoredTokens({
+        idToken: Option.some(Redacted.make(unsignedJwt(chatgptClaims({ accountId: "acct_old" })))),
+        accessToken: Redacted.make(options.access),
+        refreshToken: Option.some(Redacted.make(options.refreshToken ?? "rt-1")),
+        accountId: Option.some("acct_old"),
+        expiresAt: Option.map(Option.fromNullable(options.expiresAt), (ms) => DateTime.unsafeMake(ms)),
+        extra: [["future_token_field", 1]]
+      })
+    ),
+    lastRefresh:
+      options.lastRefresh === null ? Option.none() : Option.some(DateTime.unsafeMake(options.lastRefresh ?? 0)),
+    origin: Option.fromNullable(options.origin),
+    extra: [["future_top_field", "kept"]]
+  })
+
+type Scripted = RefreshedTokens | DeviceAuthError
+
+/** A refresh answer whose access token lives `ttl` seconds from the Clock's now. */
+const answer =
+  (ttl: number, extra: Partial<RefreshedTokens> = {}) =>
+  (now: number, n: number): RefreshedTokens => ({
+    accessToken: Option.some(Redacted.make(jwt(Math.floor(now / 1000) + ttl, `refreshed-${n}`))),
+    idToken: Option.none(),
+    refreshToken: Option.some(Redacted.make(`rt-${n + 1}`)),
+    expiresIn: Option.some(Duration.seconds(ttl)),
+    ...extra
+  })
+
+const rejected = (status: number, code?: string, detail?: string) =>
+  new DeviceAuthError({
+    reason: "Rejected",
+    issuer: ISSUER,
+    step: "refresh",
+    status,
+    ...(code === undefined ? {} : { code }),
+    ...(detail === undefined ? {} : { detail })
+  })
+
+const unavailable = new DeviceAuthError({ reason: "Unavailable", issuer: ISSUER, step: "refresh", status: 503 })
+
+/**
+ * A session on a MemoryStore over a scripted issuer: each refresh takes the next answer (a function of the Clock time
+ * and the refresh count), or a fresh 1-hour token once they run out.
+ */
+const setup = (
+  initial: Option.Option<StoredAuth>,
+  answers: ReadonlyArray<Scripted | ((now: number, n: number) => RefreshedTokens)> = [],
+  options: { readonly dialect?: "codex" | "rfc8628" } = {}
+) =>
+  Effect.gen(function* () {
+    const store = yield* MemoryStore.make(initial)
+    const script = yield* Ref.make(answers)
+    const log = yield* Ref.make<ReadonlyArray<{ readonly at: number; readonly refreshToken: string }>>([])
+    const service: DeviceAuthorization["Type"] = {
+      dialect: options.dialect ?? "codex",
+      issuer: ISSUER,
+      clientId: "client",
+      scope: Option.none(),
+      start: Effect.die("not scripted"),
+      poll: () => Effect.die("not scripted"),
+      complete: () => Effect.die("not scripted"),
+      revoke: () => Effect.die("not scripted"),
+      refresh: (refreshToken) =>
+        Effect.gen(function* () {
+          const at = yield* TestClock.currentTimeMillis
+          const n = (yield* Ref.get(log)).length + 1
+          yield* Ref.update(log, (all) => [...all, { at, refreshToken: Redacted.value(refreshToken) }])
+          const next = yield* Ref.modify(script, (all) => [all[0], all.slice(1)] as const)
+          if (next === undefined) return answer(3600)(at, n)
+          if (typeof next === "function") return next(at, n)
+          if (next instanceof DeviceAuthError) return yield* next
+          return next
+        })
+    }
+    const layer = Layer.mergeAll(
+      Layer.succeed(CredentialStore, store),
+      IssuerResolverLive.fixed.pipe(Layer.provide(Layer.succeed(DeviceAuthorization, service)))
+    )
+    const makeSession = AuthSessionLive.make().pipe(Effect.provide(layer))
+    const session = yield* makeSession
+    const refreshes = Effect.map(Ref.get(log), (all) => all.length)
+    const stored = Effect.map(store.load, Option.getOrThrow)
+    return { store, session, makeSession, log: Ref.get(log), refreshes, stored }
+  })
+
+const token = (effect: Effect.Effect<Redacted.Redacted<string>, AuthSessionError>) => Effect.map(effect, Redacted.value)
+
+const failureOf = <A>(exit: Exit.Exit<A, AuthSessionError>): AuthSessionError => {
+  if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
+  throw new Error(`expected a failure, got ${String(exit)}`)
+}
+
+const storedAccess = (record: StoredAuth) => Redacted.value(Option.getOrThrow(record.tokens).accessToken)
+
+describe("AuthSession: proactive refresh", () => {
+  it.effect("serves the cached token until exp − 60 s, then refreshes exactly once", () =>
+    Effect.gen(function* () {
+      const first = jwt(3600)
+      const { session, refreshes, stored, log } = yield* setup(Option.some(codexRecord({ access: first })))
+      assert.strictEqual(yield* token(session.accessToken), first)
+      yield* TestClock.adjust(Duration.millis(3_540_000 - 1))
+      assert.strictEqual(yield* token(session.accessToken), first)
+      assert.strictEqual(yield* refreshes, 0)
+      yield* TestClock.adjust(Duration.millis(1))
+      const second = yield* token(session.accessToken)
+      assert.notStrictEqual(second, first)
+      assert.strictEqual(yield* token(session.accessToken), second)
+      assert.deepStrictEqual(yield* log, [{ at: 3_540_000, refreshToken: "rt-1" }])
+
+      const record = yield* stored
+      const tokens = Option.getOrThrow(record.tokens)
+      assert.strictEqual(storedAccess(record), second)
+      assert.strictEqual(Redacted.value(Option.getOrThrow(tokens.refreshToken)), "rt-2")
+      assert.deepStrictEqual(Option.map(record.lastRefresh, DateTime.toEpochMillis), Option.some(3_540_000))
+      // codex's auth.json shape: no expires_at, the old id_token and account id kept, unknown fields kept
+      assert.isTrue(Option.isNone(tokens.expiresAt))
+      assert.deepStrictEqual(tokens.accountId, Option.some("acct_old"))
+      assert.isTrue(Option.isSome(tokens.idToken))
+      assert.deepStrictEqual(tokens.extra, [["future_token_field", 1]])
+      assert.deepStrictEqual(record.extra, [["future_top_field", "kept"]])
+    })
+  )
+
+  it.effect("a token living 30 s (less than the skew) is refreshed 15 s before expiry, not on every call", () =>
+    Effect.gen(function* () {
+      const { session, refreshes, log } = yield* setup(Option.some(codexRecord({ access: jwt(30) })), [
+        answer(30),
+        answer(30)
+      ])
+      for (let i = 0; i < 5; i++) {
+        yield* session.accessToken
+        yield* TestClock.adjust(Duration.millis(2_999))
+      }
+      assert.strictEqual(yield* refreshes, 0)
+      yield* TestClock.adjust(Duration.millis(5))
+      yield* session.accessToken
+      assert.strictEqual(yield* refreshes, 1)
+      for (let i = 0; i < 14; i++) {
+        yield* TestClock.adjust(Duration.seconds(1))
+        yield* session.accessToken
+      }
+      assert.strictEqual(yield* refreshes, 1)
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* session.accessToken
+      assert.deepStrictEqual(
+        (yield* log).map((entry) => entry.at),
+        [15_000, 30_000]
+      )
+    })
+  )
+
+  it.effect("a token without exp is refreshed once last_refresh is 8 days old", () =>
+    Effect.gen(function* () {
+      const { session, refreshes } = yield* setup(Option.some(codexRecord({ access: "opaque-access-token" })))
+      assert.strictEqual(yield* token(session.accessToken), "opaque-access-token")
+      yield* TestClock.adjust(Duration.sum(Duration.days(7), Duration.minutes(23 * 60 + 59)))
+      assert.strictEqual(yield* token(session.accessToken), "opaque-access-token")
+      assert.strictEqual(yield* refreshes, 0)
+      yield* TestClock.adjust(Duration.minutes(1))
+      assert.notStrictEqual(yield* token(session.accessToken), "opaque-access-token")
+      assert.strictEqual(yield* refreshes, 1)
+    })
+  )
+
+  it.effect("a token without exp or last_refresh is refreshed at once", () =>
+    Effect.gen(function* () {
+      const { session, refreshes } = yield* setup(
+        Option.some(codexRecord({ access: "opaque-access-token", lastRefresh: null }))
+      )
+      assert.notStrictEqual(yield* token(session.accessToken), "opaque-access-token")
+      assert.strictEqual(yield* refreshes, 1)
+    })
+  )
+
+  it.effect("an rfc8628 record refreshes by its expires_at and stores the new one", () =>
+    Effect.gen(function* () {
+      const origin = new SignInOrigin({ dialect: "rfc8628", issuer: ISSUER, clientId: "cli", scope: Option.none() })
+      const { session, refreshes, stored } = yield* setup(
+        Option.some(codexRecord({ access: "opaque-oidc-token", origin, expiresAt: 300_000 })),
+        [answer(300)],
+        { dialect: "rfc8628" }
+      )
+      yield* TestClock.adjust(Duration.millis(240_000 - 1))
+      assert.strictEqual(yield* token(session.accessToken), "opaque-oidc-token")
+      yield* TestClock.adjust(Duration.millis(1))
+      yield* session.accessToken
+      assert.strictEqual(yield* refreshes, 1)
+      const record = yield* stored
+      assert.deepStrictEqual(
+        Option.map(Option.getOrThrow(record.tokens).expiresAt, DateTime.toEpochMillis),
+        Option.some(540_000)
+      )
+      assert.deepStrictEqual(record.origin, Option.some(origin))
+    })
+  )
+
+  it.effect("a new id_token replaces the account id", () =>
+    Effect.gen(function* () {
+      const idToken = unsignedJwt(chatgptClaims({ accountId: "acct_new", plan: "pro" }))
+      const { session, stored } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+        answer(3600, { idToken: Option.some(Redacted.make(idToken)) })
+      ])
+      yield* session.accessToken
+      assert.deepStrictEqual(Option.getOrThrow((yield* stored).tokens).accountId, Option.some("acct_new"))
+      const account = yield* session.account
+      assert.deepStrictEqual(account.plan, Option.some("pro"))
+      assert.deepStrictEqual(account.accountId, Option.some("acct_new"))
+    })
+  )
+
+  it.effect("concurrent callers across an expiry share one refresh", () =>
+    Effect.gen(function* () {
+      const { session, refreshes } = yield* setup(Option.some(codexRecord({ access: jwt(0) })))
+      const tokens = yield* Effect.all(
+        Array.from({ length: 500 }, () => token(session.accessToken)),
+        {
+          concurrency: "unbounded"
+        }
+      )
+      assert.strictEqual(new Set(tokens).size, 1)
+      assert.strictEqual(yield* refreshes, 1)
+    })
+  )
+})
+
+const PERMANENT: ReadonlyArray<readonly [string, RefreshError["reason"], string]> = [
+  [
+    "refresh_token_expired",
+    "Expired",
+    "Your access token could not be refreshed because your refresh token has expired. Please log out and sign in again."
+  ],
+  [
+    "refresh_token_reused",
+    "Reused",
+    "Your access token could not be refreshed because your refresh token was already used. Please log out and sign in again."
+  ],
+  [
+    "refresh_token_invalidated",
+    "Invalidated",
+    "Your access token could not be refreshed because your refresh token was revoked. Please log out and sign in again."
+  ],
+  ["token_is_bad", "Other", "Your access token could not be refreshed. Please log out and sign in again."]
+]
+
+describe("AuthSession: permanent refresh errors", () => {
+  for (const [code, reason, message] of PERMANENT) {
+    it.effect(`401 ${code} → RefreshError ${reason}, cached until the store holds another refresh token`, () =>
+      Effect.gen(function* () {
+        const { session, store, refreshes, stored } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+          rejected(401, code)
+        ])
+        const error = failureOf(yield* Effect.exit(session.accessToken))
+        assert.instanceOf(error, RefreshError)
+        assert.strictEqual(error.reason, reason)
+        assert.strictEqual(error.message, message)
+        yield* TestClock.adjust(Duration.minutes(10))
+        const again = failureOf(yield* Effect.exit(session.accessToken))
+        assert.instanceOf(again, RefreshError)
+        assert.strictEqual(again.message, message)
+        assert.strictEqual(yield* refreshes, 1)
+        // the same refresh token stored again (e.g. another token rewritten) does not help
+        yield* store.save(yield* stored)
+        assert.strictEqual(failureOf(yield* Effect.exit(session.accessToken)).message, message)
+
+        // signing in again stores another refresh token: the session recovers without a refresh
+        const fresh = jwt(10_000, "relogin")
+        yield* store.save(codexRecord({ access: fresh, refreshToken: "rt-relogin", lastRefresh: 600_000 }))
+        assert.strictEqual(yield* token(session.accessToken), fresh)
+        assert.strictEqual(yield* refreshes, 1)
+      })
+    )
+  }
+
+  it.effect("rfc8628: 400 invalid_grant is permanent, its reason taken from the description", () =>
+    Effect.gen(function* () {
+      const origin = new SignInOrigin({ dialect: "rfc8628", issuer: ISSUER, clientId: "cli", scope: Option.none() })
+      const record = Option.some(codexRecord({ access: "opaque", origin, expiresAt: 0 }))
+      const revoked = yield* setup(record, [rejected(400, "invalid_grant", "The refresh token was revoked.")], {
+        dialect: "rfc8628"
+      })
+      const error = failureOf(yield* Effect.exit(revoked.session.accessToken))
+      assert.instanceOf(error, RefreshError)
+      assert.strictEqual(error.reason, "Invalidated")
+      assert.strictEqual(error.code, "invalid_grant")
+      const vague = yield* setup(record, [rejected(400, "invalid_grant")], { dialect: "rfc8628" })
+      const other = failureOf(yield* Effect.exit(vague.session.accessToken))
+      assert.instanceOf(other, RefreshError)
+      assert.strictEqual(other.reason, "Other")
+    })
+  )
+})
+
+describe("AuthSession: transient refresh errors", () => {
+  it.effect("while the token is valid it is served, and the issuer is left alone for 1 s, then 2 s", () =>
+    Effect.gen(function* () {
+      const first = jwt(3600)
+      const { session, log } = yield* setup(Option.some(codexRecord({ access: first })), [
+        unavailable,
+        rejected(500, "server_error"),
+        unavailable
+      ])
+      yield* TestClock.adjust(Duration.seconds(3540))
+      assert.strictEqual(yield* token(session.accessToken), first)
+      yield* TestClock.adjust(Duration.millis(999))
+      assert.strictEqual(yield* token(session.accessToken), first)
+      assert.strictEqual((yield* log).length, 1)
+      yield* TestClock.adjust(Duration.millis(1))
+      assert.strictEqual(yield* token(session.accessToken), first)
+      yield* TestClock.adjust(Duration.millis(1_999))
+      assert.strictEqual(yield* token(session.accessToken), first)
+      assert.strictEqual((yield* log).length, 2)
+      yield* TestClock.adjust(Duration.millis(1))
+      assert.strictEqual(yield* token(session.accessToken), first)
+      yield* TestClock.adjust(Duration.seconds(4))
+      const second = yield* token(session.accessToken)
+      assert.notStrictEqual(second, first)
+      assert.deepStrictEqual(
+        (yield* log).map((entry) => entry.at),
+        [3_540_000, 3_541_000, 3_543_000, 3_547_000]
+      )
+    })
+  )
+
+  it.effect("once the token has expired, the call retries after 1 s, 2 s and 4 s, then fails", () =>
+    Effect.gen(function* () {
+      const { session, log } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+        unavailable,
+        unavailable,
+        unavailable,
+        unavailable
+      ])
+      const fiber = yield* Effect.fork(Effect.exit(session.accessToken))
+      yield* TestClock.adjust(Duration.seconds(10))
+      const error = failureOf(yield* Fiber.join(fiber))
+      assert.instanceOf(error, DeviceAuthError)
+      assert.strictEqual(error.message, unavailable.message)
+      assert.deepStrictEqual(
+        (yield* log).map((entry) => entry.at),
+        [0, 1_000, 3_000, 7_000]
+      )
+    })
+  )
+
+  it.effect("callers waiting behind a failing refresh share its failure instead of retrying again", () =>
+    Effect.gen(function* () {
+      const { session, log } = yield* setup(
+        Option.some(codexRecord({ access: jwt(0) })),
+        Array.from({ length: 20 }, () => unavailable)
+      )
+      const fiber = yield* Effect.fork(
+        Effect.all(
+          Array.from({ length: 50 }, () => Effect.exit(session.accessToken)),
+          { concurrency: "unbounded" }
+        )
+      )
+      yield* TestClock.adjust(Duration.seconds(10))
+      const exits = yield* Fiber.join(fiber)
+      assert.isTrue(exits.every(Exit.isFailure))
+      assert.strictEqual((yield* log).length, 4)
+    })
+  )
+
+  it.effect("an expired token recovers when a retry succeeds", () =>
+    Effect.gen(function* () {
+      const { session, log } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [unavailable])
+      const fiber = yield* Effect.fork(token(session.accessToken))
+      yield* TestClock.adjust(Duration.seconds(1))
+      const fresh = yield* Fiber.join(fiber)
+      assert.notStrictEqual(fresh, jwt(0))
+      assert.strictEqual((yield* log).length, 2)
+    })
+  )
+})
+
+describe("AuthSession: other processes and sign-ins", () => {
+  it.effect("adopts tokens another session stored, without a refresh, even inside their margin", () =>
+    Effect.gen(function* () {
+      const first = jwt(3600)
+      const { session, makeSession, refreshes, log } = yield* setup(Option.some(codexRecord({ access: first })), [
+        answer(100)
+      ])
+      const other = yield* makeSession
+      assert.strictEqual(yield* token(session.accessToken), first)
+      assert.strictEqual(yield* token(other.accessToken), first)
+      yield* TestClock.adjust(Duration.seconds(3540))
+      const refreshed = yield* token(other.accessToken)
+      assert.strictEqual(yield* refreshes, 1)
+      // the other session's token lives 100 s (margin 50 s): at 3600 s it is inside its margin but unexpired
+      yield* TestClock.adjust(Duration.seconds(60))
+      assert.strictEqual(yield* token(session.accessToken), refreshed)
+      assert.strictEqual(yield* refreshes, 1)
+      // the next call refreshes with the adopted refresh token, not the spent one
+      yield* session.accessToken
+      assert.deepStrictEqual(
+        (yield* log).map((entry) => entry.refreshToken),
+        ["rt-1", "rt-2"]
+      )
+    })
+  )
+
+  it.effect("refreshAfterRejection refreshes a rejected token once and adopts one that already changed", () =>
+    Effect.gen(function* () {
+      const first = jwt(3600)
+      const { session, refreshes } = yield* setup(Option.some(codexRecord({ access: first })))
+      assert.strictEqual(yield* token(session.accessToken), first)
+      const second = yield* token(session.refreshAfterRejection(Redacted.make(first)))
+      assert.notStrictEqual(second, first)
+      assert.strictEqual(yield* refreshes, 1)
+      const results = yield* Effect.all(
+        Array.from({ length: 20 }, () => token(session.refreshAfterRejection(Redacted.make(first)))),
+        { concurrency: "unbounded" }
+      )
+      assert.deepStrictEqual(new Set(results), new Set([second]))
+      assert.strictEqual(yield* token(session.accessToken), second)
+      assert.strictEqual(yield* refreshes, 1)
+    })
+  )
+
+  it.effect("an API-key sign-in hands out the key and never refreshes", () =>
+    Effect.gen(function* () {
+      const { session, refreshes } = yield* setup(Option.some(apiKeyAuth(Redacted.make("sk-proj-test-key"))))
+      assert.strictEqual(yield* token(session.accessToken), "sk-proj-test-key")
+      yield* TestClock.adjust(Duration.days(365))
+      assert.strictEqual(yield* token(session.accessToken), "sk-proj-test-key")
+      assert.strictEqual(yield* refreshes, 0)
+      const account = yield* session.account
+      assert.strictEqual(account.method, "apikey")
+      assert.strictEqual(yield* session.claims, emptyClaims)
+    })
+  )
+
+  it.effect("nothing stored → NotLoggedIn; signing out while a refresh is due → NotLoggedIn", () =>
+    Effect.gen(function* () {
+      const empty = yield* setup(Option.none())
+      assert.instanceOf(failureOf(yield* Effect.exit(empty.session.accessToken)), NotLoggedIn)
+      assert.instanceOf(failureOf(yield* Effect.exit(empty.session.account)), NotLoggedIn)
+
+      const { session, store, refreshes } = yield* setup(Option.some(codexRecord({ access: jwt(3600) })))
+      yield* session.accessToken
+      yield* store.remove
+      yield* TestClock.adjust(Duration.hours(1))
+      assert.instanceOf(failureOf(yield* Effect.exit(session.accessToken)), NotLoggedIn)
+      assert.strictEqual(yield* refreshes, 0)
+    })
+  )
+
+  it.effect("claims and account describe the stored sign-in", () =>
+    Effect.gen(function* () {
+      const origin = new SignInOrigin({
+        dialect: "codex",
+        issuer: "https://auth.example",
+        clientId: "app_x",
+        scope: Option.none()
+      })
+      const { session } = yield* setup(Option.some(codexRecord({ access: jwt(3600), origin })))
+      const claims = yield* session.claims
+      assert.deepStrictEqual(claims.email, Option.some("dev@example.com"))
+      assert.deepStrictEqual(claims.plan, Option.some("plus"))
+      const account = yield* session.account
+      assert.deepStrictEqual(account, {
+        method: "chatgpt",
+        email: Option.some("dev@example.com"),
+        plan: Option.some("plus"),
+        accountId: Option.some("acct_old"),
+        issuer: "https://auth.example",
+        dialect: "codex"
+      })
+    })
+  )
+})
