@@ -79,17 +79,13 @@ const isAlive = (pid: number): Effect.Effect<boolean> =>
   })
 
 /**
- * A `CredentialStore` over auth.json at `authPath`, written the way codex writes it (codex-protocol.md §7).
- *
- * - `save` writes `.auth.json.tmp-<random>` (mode 0600) beside it, fsyncs, renames it over auth.json, then chmods
- *   auth.json to 0600. A missing directory is created with mode 0700; an existing directory's mode is left alone.
- * - `locked` holds an in-process semaphore and the lock file `auth.json.devicecode.lock` (created with `wx`, holding
- *   pid, time and a random id). A lock older than 30 s or whose pid is gone is stale and taken over. It is not
- *   re-entrant: calling `locked` inside `locked` on the same store waits forever for itself.
+ * The cross-process lock of a store kept at `authPath` (whatever holds the secret: the file itself or the keyring):
+ * an in-process semaphore and the lock file `<authPath>.devicecode.lock` (created with `wx`, holding pid, time and a
+ * random id). A lock older than 30 s or whose pid is gone is stale and taken over. It is not re-entrant.
  */
-export const make = (
+export const makeFileLock = (
   authPath: string
-): Effect.Effect<CredentialStore["Type"], never, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<CredentialStore["Type"]["locked"], never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -106,50 +102,6 @@ export const make = (
       // mkdir's mode is filtered by the umask; a directory we create is ours to make exactly 0700.
       yield* fs.chmod(dir, 0o700)
     }).pipe(Effect.mapError(io(dir)))
-
-    const load: CredentialStore["Type"]["load"] = Effect.gen(function* () {
-      const text = yield* fs.readFileString(authPath).pipe(
-        Effect.map(Option.some),
-        Effect.catchIf(isNotFound, () => Effect.succeedNone),
-        Effect.mapError(io(authPath))
-      )
-      if (Option.isNone(text)) return Option.none()
-      const parsed = parseStoredAuth(text.value)
-      if (Either.isLeft(parsed)) {
-        return yield* new StoreError({ reason: "Corrupt", path: authPath, detail: parsed.left })
-      }
-      return Option.some(parsed.right)
-    }).pipe(Effect.withSpan("FileStore.load"))
-
-    const writeTemp = (tempPath: string, bytes: Uint8Array) =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const file = yield* fs.open(tempPath, { flag: "wx", mode: 0o600 })
-          yield* file.writeAll(bytes)
-          yield* file.sync
-        })
-      )
-
-    const save: CredentialStore["Type"]["save"] = (auth) =>
-      Effect.gen(function* () {
-        yield* ensureDirectory
-        const tempPath = path.join(dir, `.${path.basename(authPath)}.tmp-${yield* randomSuffix}`)
-        yield* Effect.gen(function* () {
-          yield* writeTemp(tempPath, new TextEncoder().encode(encodeStoredAuth(auth)))
-          yield* fs.rename(tempPath, authPath)
-        }).pipe(
-          Effect.mapError(io(authPath)),
-          Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore))
-        )
-        yield* fs.chmod(authPath, 0o600).pipe(Effect.mapError(io(authPath)))
-      }).pipe(Effect.withSpan("FileStore.save"))
-
-    const remove: CredentialStore["Type"]["remove"] = fs.remove(authPath).pipe(
-      Effect.as(true),
-      Effect.catchIf(isNotFound, () => Effect.succeed(false)),
-      Effect.mapError(io(authPath)),
-      Effect.withSpan("FileStore.remove")
-    )
 
     const readLock = fs.readFileString(lockPath).pipe(
       Effect.map(Option.some),
@@ -241,7 +193,7 @@ export const make = (
       }
     })
 
-    const locked: CredentialStore["Type"]["locked"] = (self) =>
+    return (self) =>
       semaphore
         .withPermits(1)(
           Effect.acquireUseRelease(
@@ -250,7 +202,80 @@ export const make = (
             (scope, exit) => Scope.close(scope, exit)
           )
         )
-        .pipe(Effect.withSpan("FileStore.locked"))
+        .pipe(Effect.withSpan("FileLock.locked"))
+  })
+
+/**
+ * A `CredentialStore` over auth.json at `authPath`, written the way codex writes it (codex-protocol.md §7).
+ *
+ * - `save` writes `.auth.json.tmp-<random>` (mode 0600) beside it, fsyncs, renames it over auth.json, then chmods
+ *   auth.json to 0600. A missing directory is created with mode 0700; an existing directory's mode is left alone.
+ * - `locked` holds an in-process semaphore and the lock file `auth.json.devicecode.lock` (created with `wx`, holding
+ *   pid, time and a random id). A lock older than 30 s or whose pid is gone is stale and taken over. It is not
+ *   re-entrant: calling `locked` inside `locked` on the same store waits forever for itself.
+ */
+export const make = (
+  authPath: string
+): Effect.Effect<CredentialStore["Type"], never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const dir = path.dirname(authPath)
+    const locked = yield* makeFileLock(authPath)
+
+    const io = (target: string) => (error: PlatformError) =>
+      new StoreError({ reason: "Io", path: target, detail: error.message })
+
+    const ensureDirectory = Effect.gen(function* () {
+      if (yield* fs.exists(dir)) return
+      yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 })
+      // mkdir's mode is filtered by the umask; a directory we create is ours to make exactly 0700.
+      yield* fs.chmod(dir, 0o700)
+    }).pipe(Effect.mapError(io(dir)))
+
+    const load: CredentialStore["Type"]["load"] = Effect.gen(function* () {
+      const text = yield* fs.readFileString(authPath).pipe(
+        Effect.map(Option.some),
+        Effect.catchIf(isNotFound, () => Effect.succeedNone),
+        Effect.mapError(io(authPath))
+      )
+      if (Option.isNone(text)) return Option.none()
+      const parsed = parseStoredAuth(text.value)
+      if (Either.isLeft(parsed)) {
+        return yield* new StoreError({ reason: "Corrupt", path: authPath, detail: parsed.left })
+      }
+      return Option.some(parsed.right)
+    }).pipe(Effect.withSpan("FileStore.load"))
+
+    const writeTemp = (tempPath: string, bytes: Uint8Array) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const file = yield* fs.open(tempPath, { flag: "wx", mode: 0o600 })
+          yield* file.writeAll(bytes)
+          yield* file.sync
+        })
+      )
+
+    const save: CredentialStore["Type"]["save"] = (auth) =>
+      Effect.gen(function* () {
+        yield* ensureDirectory
+        const tempPath = path.join(dir, `.${path.basename(authPath)}.tmp-${yield* randomSuffix}`)
+        yield* Effect.gen(function* () {
+          yield* writeTemp(tempPath, new TextEncoder().encode(encodeStoredAuth(auth)))
+          yield* fs.rename(tempPath, authPath)
+        }).pipe(
+          Effect.mapError(io(authPath)),
+          Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore))
+        )
+        yield* fs.chmod(authPath, 0o600).pipe(Effect.mapError(io(authPath)))
+      }).pipe(Effect.withSpan("FileStore.save"))
+
+    const remove: CredentialStore["Type"]["remove"] = fs.remove(authPath).pipe(
+      Effect.as(true),
+      Effect.catchIf(isNotFound, () => Effect.succeed(false)),
+      Effect.mapError(io(authPath)),
+      Effect.withSpan("FileStore.remove")
+    )
 
     return { location: `file ${authPath}`, load, save, remove, locked }
   })
