@@ -78,6 +78,17 @@ const isAlive = (pid: number): Effect.Effect<boolean> =>
     }
   })
 
+const io = (target: string) => (error: PlatformError) =>
+  new StoreError({ reason: "Io", path: target, detail: error.message })
+
+// mkdir's mode is filtered by the umask; a directory we create is ours to make exactly 0700.
+const ensureDirectoryOf = (fs: FileSystem.FileSystem, dir: string): Effect.Effect<void, StoreError> =>
+  Effect.gen(function* () {
+    if (yield* fs.exists(dir)) return
+    yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 })
+    yield* fs.chmod(dir, 0o700)
+  }).pipe(Effect.mapError(io(dir)))
+
 /**
  * The cross-process lock of a store kept at `authPath` (whatever holds the secret: the file itself or the keyring):
  * an in-process semaphore and the lock file `<authPath>.devicecode.lock` (created with `wx`, holding pid, time and a
@@ -93,15 +104,7 @@ export const makeFileLock = (
     const lockPath = `${authPath}.devicecode.lock`
     const semaphore = yield* Effect.makeSemaphore(1)
 
-    const io = (target: string) => (error: PlatformError) =>
-      new StoreError({ reason: "Io", path: target, detail: error.message })
-
-    const ensureDirectory = Effect.gen(function* () {
-      if (yield* fs.exists(dir)) return
-      yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 })
-      // mkdir's mode is filtered by the umask; a directory we create is ours to make exactly 0700.
-      yield* fs.chmod(dir, 0o700)
-    }).pipe(Effect.mapError(io(dir)))
+    const ensureDirectory = ensureDirectoryOf(fs, dir)
 
     const readLock = fs.readFileString(lockPath).pipe(
       Effect.map(Option.some),
@@ -223,15 +226,7 @@ export const make = (
     const dir = path.dirname(authPath)
     const locked = yield* makeFileLock(authPath)
 
-    const io = (target: string) => (error: PlatformError) =>
-      new StoreError({ reason: "Io", path: target, detail: error.message })
-
-    const ensureDirectory = Effect.gen(function* () {
-      if (yield* fs.exists(dir)) return
-      yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 })
-      // mkdir's mode is filtered by the umask; a directory we create is ours to make exactly 0700.
-      yield* fs.chmod(dir, 0o700)
-    }).pipe(Effect.mapError(io(dir)))
+    const ensureDirectory = ensureDirectoryOf(fs, dir)
 
     const load: CredentialStore["Type"]["load"] = Effect.gen(function* () {
       const text = yield* fs.readFileString(authPath).pipe(
