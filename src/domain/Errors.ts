@@ -76,7 +76,7 @@ export class WorkspaceError extends Data.TaggedError("WorkspaceError")<{
 
 /** The credential store could not be read or written. Nothing half-written is left behind. */
 export class StoreError extends Data.TaggedError("StoreError")<{
-  readonly reason: "Corrupt" | "Io" | "Locked"
+  readonly reason: "Corrupt" | "Io" | "Locked" | "Keyring"
   readonly path: string
   readonly detail: string
 }> {
@@ -88,6 +88,8 @@ export class StoreError extends Data.TaggedError("StoreError")<{
         return `cannot access ${this.path}: ${this.detail}`
       case "Locked":
         return `${this.path} stayed locked by another process (${this.detail}); try again`
+      case "Keyring":
+        return `the OS keyring cannot be used for ${this.path} (${this.detail}); unlock or start a Secret Service (gnome-keyring, KWallet), or use --store file`
     }
   }
 }

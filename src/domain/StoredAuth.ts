@@ -170,7 +170,12 @@ const reveal = (secret: Option.Option<Redacted.Redacted<string>>): string | null
  * (`tokens.oauth_provenance` before `account_id`, as codex 0.169 writes it for a non-default issuer),
  * `OPENAI_API_KEY` always present, `tokens`/`last_refresh` only when set, then the fields codex does not know.
  */
-export const encodeStoredAuth = (auth: StoredAuth): string => {
+export const encodeStoredAuth = (auth: StoredAuth): string => JSON.stringify(storedAuthJson(auth), null, 2)
+
+/** The compact JSON codex stores as a keyring secret: the same fields in the same order, without white space. */
+export const encodeStoredAuthCompact = (auth: StoredAuth): string => JSON.stringify(storedAuthJson(auth))
+
+const storedAuthJson = (auth: StoredAuth): Record<string, unknown> => {
   const record: Record<string, unknown> = {}
   if (Option.isSome(auth.authMode)) record.auth_mode = auth.authMode.value
   record.OPENAI_API_KEY = reveal(auth.apiKey)
@@ -199,5 +204,5 @@ export const encodeStoredAuth = (auth: StoredAuth): string => {
     }
   }
   for (const [key, value] of auth.extra) record[key] = value
-  return JSON.stringify(record, null, 2)
+  return record
 }

@@ -1,0 +1,97 @@
+import { FileSystem, Path } from "@effect/platform"
+import { Duration, Effect, Either, Layer, Option } from "effect"
+import { createHash } from "node:crypto"
+import { StoreError } from "../domain/Errors.js"
+import { DEFAULT_PROFILE } from "../domain/Profile.js"
+import { encodeStoredAuthCompact, parseStoredAuth } from "../domain/StoredAuth.js"
+import { CredentialStore } from "../services/CredentialStore.js"
+import { Keyring } from "../services/Keyring.js"
+import * as FileStore from "./FileStore.js"
+
+/** The keyring service codex stores its sign-in under. */
+export const KEYRING_SERVICE = "Codex Auth"
+
+/** How long one keyring call may take before the store gives up on it: a locked keyring must not hang a command. */
+export const KEYRING_TIMEOUT = Duration.seconds(3)
+
+/**
+ * codex's keyring account for a CODEX_HOME: `cli|` + the first 16 hex characters of SHA-256 of its canonical path.
+ * Other profiles append `|<profile>`.
+ */
+export const keyringAccount = (canonicalCodexHome: string, profile: string = DEFAULT_PROFILE): string => {
+  const account = `cli|${createHash("sha256").update(canonicalCodexHome).digest("hex").slice(0, 16)}`
+  return profile === DEFAULT_PROFILE ? account : `${account}|${profile}`
+}
+
+/** Options of {@link make}. */
+export interface KeyringStoreOptions {
+  readonly codexHome: string
+  readonly profile?: string
+  readonly timeout?: Duration.DurationInput
+}
+
+/**
+ * A `CredentialStore` in the OS keyring, in the entry codex uses (codex-protocol.md §7): the compact JSON of the
+ * record. After a save the profile's auth file is removed, as codex does; `remove` deletes both. Every keyring call
+ * fails with reason `Keyring` after 3 s. The lock is the file lock beside where the auth file would be.
+ */
+export const make = (
+  options: KeyringStoreOptions
+): Effect.Effect<CredentialStore["Type"], never, Keyring | FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const keyring = yield* Keyring
+    const fs = yield* FileSystem.FileSystem
+    const profile = options.profile ?? DEFAULT_PROFILE
+    const canonical = yield* fs.realPath(options.codexHome).pipe(Effect.orElseSucceed(() => options.codexHome))
+    const account = keyringAccount(canonical, profile)
+    const location = `keyring (service "${KEYRING_SERVICE}", account "${account}")`
+    const authPath = FileStore.authJsonPath(options.codexHome, profile)
+    const file = yield* FileStore.make(authPath)
+    const timeout = Duration.decode(options.timeout ?? KEYRING_TIMEOUT)
+
+    const bounded = <A>(call: Effect.Effect<A, StoreError>): Effect.Effect<A, StoreError> =>
+      Effect.timeoutFail(call, {
+        duration: timeout,
+        onTimeout: () =>
+          new StoreError({
+            reason: "Keyring",
+            path: location,
+            detail: `no answer within ${Duration.format(timeout)}; is the keyring locked?`
+          })
+      })
+
+    const load: CredentialStore["Type"]["load"] = bounded(keyring.get(KEYRING_SERVICE, account)).pipe(
+      Effect.flatMap(
+        Option.match({
+          onNone: () => Effect.succeedNone,
+          onSome: (secret) =>
+            Either.match(parseStoredAuth(secret), {
+              onLeft: (detail) => Effect.fail(new StoreError({ reason: "Corrupt", path: location, detail })),
+              onRight: (auth) => Effect.succeed(Option.some(auth))
+            })
+        })
+      ),
+      Effect.withSpan("KeyringStore.load")
+    )
+
+    const save: CredentialStore["Type"]["save"] = (auth) =>
+      bounded(keyring.set(KEYRING_SERVICE, account, encodeStoredAuthCompact(auth))).pipe(
+        Effect.zipRight(file.remove),
+        Effect.asVoid,
+        Effect.withSpan("KeyringStore.save")
+      )
+
+    const remove: CredentialStore["Type"]["remove"] = Effect.zipWith(
+      bounded(keyring.remove(KEYRING_SERVICE, account)),
+      file.remove,
+      (fromKeyring, fromFile) => fromKeyring || fromFile
+    ).pipe(Effect.withSpan("KeyringStore.remove"))
+
+    return { location, load, save, remove, locked: file.locked }
+  })
+
+/** A `CredentialStore` layer in the OS keyring. */
+export const layer = (
+  options: KeyringStoreOptions
+): Layer.Layer<CredentialStore, never, Keyring | FileSystem.FileSystem | Path.Path> =>
+  Layer.effect(CredentialStore, make(options))
