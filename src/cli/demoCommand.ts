@@ -6,7 +6,7 @@ import { ConfigError } from "../domain/Errors.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { submitUserCode } from "../testing/browser.js"
 import * as LocalIssuer from "../testing/LocalIssuer.js"
-import { loadEnvironment, verbose } from "./environment.js"
+import { loadEnvironment, store, verbose } from "./environment.js"
 import { deviceLogin } from "./loginCommand.js"
 import { loadStatus, printStatus } from "./statusCommand.js"
 
@@ -19,7 +19,7 @@ const manual = Options.boolean("manual").pipe(
 )
 
 /** `devicecode demo`: a whole login against the embedded LocalIssuer. */
-export const demoCommand = Command.make("demo", { codexHome, manual, verbose }, (options) =>
+export const demoCommand = Command.make("demo", { codexHome, manual, store, verbose }, (options) =>
   Effect.scoped(
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
@@ -50,7 +50,7 @@ export const demoCommand = Command.make("demo", { codexHome, manual, verbose }, 
           Effect.forkScoped
         )
       }
-      const env = yield* loadEnvironment(home)
+      const env = yield* loadEnvironment({ codexHome: home, store: options.store })
       yield* deviceLogin(
         env,
         { dialect: "codex", issuer: issuer.url, clientId: issuer.clientId, scope: "", profile: DEFAULT_PROFILE },

@@ -11,7 +11,7 @@ import * as WorkspacePolicyLive from "../layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { login, type LoginError } from "../services/login.js"
 import type { CliLayers } from "./CliLayers.js"
-import { type CommandEnv, httpLayer, loadEnvironment, profile, storeLayer, verbose } from "./environment.js"
+import { type CommandEnv, httpLayer, loadEnvironment, profile, store, storeLayer, verbose } from "./environment.js"
 import { UsageError } from "./exit.js"
 import { renderLoginEvent, whoText } from "./render.js"
 
@@ -161,10 +161,10 @@ export const loginTarget = (options: {
 /** `devicecode login`. */
 export const loginCommand = Command.make(
   "login",
-  { dialect, issuer, clientId, scope, profile, withApiKey, verbose },
+  { dialect, issuer, clientId, scope, profile, store, withApiKey, verbose },
   (options) =>
     Effect.gen(function* () {
-      const env = yield* loadEnvironment()
+      const env = yield* loadEnvironment({ store: options.store })
       if (options.withApiKey)
         return yield* apiKeyLogin(
           env,

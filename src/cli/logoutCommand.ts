@@ -6,7 +6,7 @@ import type { StoredAuth } from "../domain/StoredAuth.js"
 import * as CodexIssuer from "../layers/CodexIssuer.js"
 import * as OidcIssuer from "../layers/OidcIssuer.js"
 import { CredentialStore } from "../services/CredentialStore.js"
-import { httpLayer, loadEnvironment, profile, storeLayer, verbose } from "./environment.js"
+import { httpLayer, loadEnvironment, profile, store, storeLayer, verbose } from "./environment.js"
 
 /** The wire calls of the dialect and issuer a stored sign-in was made with. */
 const issuerOf = (auth: StoredAuth) =>
@@ -46,9 +46,9 @@ const revokeStored = (auth: StoredAuth, logExchanges: boolean) =>
   )
 
 /** `devicecode logout`. */
-export const logoutCommand = Command.make("logout", { profile, verbose }, (options) =>
+export const logoutCommand = Command.make("logout", { profile, store, verbose }, (options) =>
   Effect.gen(function* () {
-    const env = yield* loadEnvironment()
+    const env = yield* loadEnvironment({ store: options.store })
     yield* Effect.gen(function* () {
       const store = yield* CredentialStore
       const existing = yield* store.load.pipe(

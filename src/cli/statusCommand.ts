@@ -7,7 +7,7 @@ import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { authMethod, type AuthMethod, type StoredAuth } from "../domain/StoredAuth.js"
 import { listProfiles } from "../layers/FileStore.js"
 import { CredentialStore } from "../services/CredentialStore.js"
-import { type CommandEnv, loadEnvironment, profile, storeLayer, verbose } from "./environment.js"
+import { type CommandEnv, loadEnvironment, profile, store, storeLayer, verbose } from "./environment.js"
 import { CliExit, ExitCode } from "./exit.js"
 import { humanDuration } from "./render.js"
 
@@ -163,9 +163,9 @@ const all = Options.boolean("all").pipe(
 )
 
 /** `devicecode status`. */
-export const statusCommand = Command.make("status", { json, all, profile, verbose }, (options) =>
+export const statusCommand = Command.make("status", { json, all, profile, store, verbose }, (options) =>
   Effect.gen(function* () {
-    const env = yield* loadEnvironment()
+    const env = yield* loadEnvironment({ store: options.store })
     if (!options.all) {
       return yield* printStatus(
         yield* loadStatus(

@@ -4,12 +4,12 @@ import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import * as AuthSessionLive from "../layers/AuthSessionLive.js"
 import * as IssuerResolverLive from "../layers/IssuerResolverLive.js"
 import { AuthSession } from "../services/AuthSession.js"
-import { httpLayer, loadEnvironment, profile, storeLayer, verbose } from "./environment.js"
+import { httpLayer, loadEnvironment, profile, store, storeLayer, verbose } from "./environment.js"
 
 /** `devicecode token`: a fresh access token on stdout and nothing else, for `curl -H "Authorization: Bearer …"`. */
-export const tokenCommand = Command.make("token", { profile, verbose }, (options) =>
+export const tokenCommand = Command.make("token", { profile, store, verbose }, (options) =>
   Effect.gen(function* () {
-    const env = yield* loadEnvironment()
+    const env = yield* loadEnvironment({ store: options.store })
     const http = yield* httpLayer(options.verbose)
     const session = AuthSessionLive.layer().pipe(
       Layer.provide(
