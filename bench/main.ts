@@ -52,7 +52,9 @@ const cachedPath = Effect.gen(function* () {
   })
   const scripted = yield* ScriptedIssuer.make()
   const session = yield* AuthSessionLive.make().pipe(
-    Effect.provide(Layer.mergeAll(MemoryStore.layer(Option.some(record)), Layer.provide(IssuerResolverLive.fixed, scripted.layer)))
+    Effect.provide(
+      Layer.mergeAll(MemoryStore.layer(Option.some(record)), Layer.provide(IssuerResolverLive.fixed, scripted.layer))
+    )
   )
   const baseline = Effect.succeed(1)
   yield* timeLoop(session.accessToken, 100_000)
@@ -102,7 +104,10 @@ const concurrentCallers = Effect.gen(function* () {
 
 const runToken = (home: string) =>
   Effect.async<number>((resume) => {
-    const child = spawn(process.execPath, [bin, "token"], { env: { ...process.env, CODEX_HOME: home }, stdio: "ignore" })
+    const child = spawn(process.execPath, [bin, "token"], {
+      env: { ...process.env, CODEX_HOME: home },
+      stdio: "ignore"
+    })
     child.once("close", (code) => resume(Effect.succeed(code ?? -1)))
   })
 
@@ -115,7 +120,11 @@ const processes = Effect.gen(function* () {
     { concurrency: "unbounded" }
   )
   const stats = yield* issuer.stats
-  return { refreshes: stats.refresh - before, failed: codes.filter((code) => code !== 0).length, reused: stats.refreshTokenReused }
+  return {
+    refreshes: stats.refresh - before,
+    failed: codes.filter((code) => code !== 0).length,
+    reused: stats.refreshTokenReused
+  }
 }).pipe(Effect.scoped)
 
 const program = Effect.gen(function* () {
@@ -145,7 +154,12 @@ const program = Effect.gen(function* () {
   const header = ["measure", "result", "target", ""] as const
   const table = [header, ...rows.map(([a, b, c, ok]) => [a, b, c, ok ? "ok" : "MISSED"] as const)]
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-  const lines = table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd())
+  const lines = table.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd()
+  )
   lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "))
   process.stdout.write(`devicecode bench (node ${process.version}, one run)\n${lines.join("\n")}\n`)
   if (rows.some((row) => !row[3])) process.exitCode = 1

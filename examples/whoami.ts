@@ -56,11 +56,15 @@ const program = Effect.gen(function* () {
     const api = yield* AuthenticatedHttpClient.AuthenticatedHttpClient
     const me = yield* api.get(`${issuer.url}/v1/me`).pipe(Effect.flatMap(HttpClientResponse.filterStatusOk))
     const body = yield* HttpClientResponse.schemaBodyJson(Me)(me)
-    yield* Console.log(`4. GET /v1/me -> ${me.status}: account ${body.account_id}, token valid until ${body.expires_at}`)
+    yield* Console.log(
+      `4. GET /v1/me -> ${me.status}: account ${body.account_id}, token valid until ${body.expires_at}`
+    )
 
     const again = yield* api.get(`${issuer.url}/v1/me`)
     const stats = yield* issuer.stats
-    yield* Console.log(`5. Again -> ${again.status}; refresh requests so far: ${stats.refresh} (the second call used the cached token)`)
+    yield* Console.log(
+      `5. Again -> ${again.status}; refresh requests so far: ${stats.refresh} (the second call used the cached token)`
+    )
   }).pipe(Effect.provide(App))
 })
 

@@ -27,6 +27,6 @@ export const tokenCommand = Command.make("token", { profile, store, verbose }, (
   })
 ).pipe(
   Command.withDescription(
-    "Print a fresh access token (refreshed if it expires within a minute) and nothing else; exit 1 if not logged in or the refresh token is dead"
+    "Print a fresh access token and nothing else (refreshed first when it is about to expire); exit 1 if not logged in or the refresh token is dead"
   )
 )

@@ -37,9 +37,9 @@ export const listProfiles = (
   )
 
 /** A lock file older than this is taken over even when its process seems alive. */
-const STALE_AFTER = Duration.seconds(30)
+const STALE_AFTER = Duration.seconds(60)
 /** How long `locked` waits for another process before failing with reason `Locked`. */
-const GIVE_UP_AFTER = Duration.seconds(20)
+const GIVE_UP_AFTER = Duration.seconds(45)
 
 const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
 const isAlreadyExists = (error: PlatformError): boolean =>
@@ -92,7 +92,7 @@ const ensureDirectoryOf = (fs: FileSystem.FileSystem, dir: string): Effect.Effec
 /**
  * The cross-process lock of a store kept at `authPath` (whatever holds the secret: the file itself or the keyring):
  * an in-process semaphore and the lock file `<authPath>.devicecode.lock` (created with `wx`, holding pid, time and a
- * random id). A lock older than 30 s or whose pid is gone is stale and taken over. It is not re-entrant.
+ * random id). A lock older than 60 s or whose pid is gone is stale and taken over. It is not re-entrant.
  */
 export const makeFileLock = (
   authPath: string
@@ -214,7 +214,7 @@ export const makeFileLock = (
  * - `save` writes `.auth.json.tmp-<random>` (mode 0600) beside it, fsyncs, renames it over auth.json, then chmods
  *   auth.json to 0600. A missing directory is created with mode 0700; an existing directory's mode is left alone.
  * - `locked` holds an in-process semaphore and the lock file `auth.json.devicecode.lock` (created with `wx`, holding
- *   pid, time and a random id). A lock older than 30 s or whose pid is gone is stale and taken over. It is not
+ *   pid, time and a random id). A lock older than 60 s or whose pid is gone is stale and taken over. It is not
  *   re-entrant: calling `locked` inside `locked` on the same store waits forever for itself.
  */
 export const make = (
