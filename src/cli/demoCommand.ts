@@ -7,7 +7,9 @@ import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { submitUserCode } from "../testing/browser.js"
 import * as LocalIssuer from "../testing/LocalIssuer.js"
 import { loadEnvironment, store, verbose } from "./environment.js"
-import { deviceLogin } from "./loginCommand.js"
+import { described } from "./described.js"
+import { deviceLogin, openOption, qr } from "./loginCommand.js"
+import { noColor } from "./terminal.js"
 import { loadStatus, printStatus } from "./statusCommand.js"
 
 const codexHome = Options.directory("codex-home", { exists: "yes" }).pipe(
@@ -19,45 +21,56 @@ const manual = Options.boolean("manual").pipe(
 )
 
 /** `devicecode demo`: a whole login against the embedded LocalIssuer. */
-export const demoCommand = Command.make("demo", { codexHome, manual, store, verbose }, (options) =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const fs = yield* FileSystem.FileSystem
-      const issuer = yield* LocalIssuer.make()
-      const home = yield* Option.match(options.codexHome, {
-        onSome: Effect.succeed,
-        onNone: () =>
-          fs
-            .makeTempDirectoryScoped({ prefix: "devicecode-demo-" })
-            .pipe(
-              Effect.mapError(
-                (error) =>
-                  new ConfigError({ reason: "CodexHome", path: "(temporary directory)", detail: error.message })
+export const demoCommand = Command.make(
+  "demo",
+  { codexHome, manual, store, qr, open: openOption, noColor, verbose },
+  (options) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const issuer = yield* LocalIssuer.make()
+        const home = yield* Option.match(options.codexHome, {
+          onSome: Effect.succeed,
+          onNone: () =>
+            fs
+              .makeTempDirectoryScoped({ prefix: "devicecode-demo-" })
+              .pipe(
+                Effect.mapError(
+                  (error) =>
+                    new ConfigError({ reason: "CodexHome", path: "(temporary directory)", detail: error.message })
+                )
               )
-            )
-      })
-      yield* Console.error(`Demo: a local issuer runs at ${issuer.url}; CODEX_HOME is ${home}`)
-      if (Option.isNone(options.codexHome)) yield* Console.error("(the temporary CODEX_HOME is removed at the end)")
-      if (!options.manual) {
+        })
+        yield* Console.error(`Demo: a local issuer runs at ${issuer.url}; CODEX_HOME is ${home}`)
+        if (Option.isNone(options.codexHome)) yield* Console.error("(the temporary CODEX_HOME is removed at the end)")
         // A person reads the code, opens the page, types it and presses Approve a few seconds later.
-        yield* issuer.nextCode.pipe(
-          Effect.tap(() => Effect.sleep(Duration.seconds(3))),
-          Effect.tap((userCode) =>
-            Console.error(`Demo: approving ${userCode} on ${codexEndpoints(issuer.url).verification}`)
-          ),
-          Effect.flatMap((userCode) => submitUserCode(codexEndpoints(issuer.url).verification, userCode)),
-          Effect.catchAll((error) => Console.error(`Demo: could not approve: ${error.message}`)),
-          Effect.forkScoped
+        const person = (say: (line: string) => Effect.Effect<void>) =>
+          issuer.nextCode.pipe(
+            Effect.tap(() => Effect.sleep(Duration.seconds(3))),
+            Effect.tap((userCode) => say(`Demo: approving ${userCode} on ${codexEndpoints(issuer.url).verification}`)),
+            Effect.flatMap((userCode) => submitUserCode(codexEndpoints(issuer.url).verification, userCode)),
+            Effect.asVoid,
+            Effect.catchAll((error) => say(`Demo: could not approve: ${error.message}`))
+          )
+        const env = yield* loadEnvironment({ codexHome: home, store: options.store })
+        yield* deviceLogin(
+          env,
+          { dialect: "codex", issuer: issuer.url, clientId: issuer.clientId, scope: "", profile: DEFAULT_PROFILE },
+          {
+            verbose: options.verbose,
+            json: false,
+            qr: options.qr,
+            open: options.open,
+            noColor: options.noColor,
+            ...(options.manual ? {} : { companion: person })
+          }
         )
-      }
-      const env = yield* loadEnvironment({ codexHome: home, store: options.store })
-      yield* deviceLogin(
-        env,
-        { dialect: "codex", issuer: issuer.url, clientId: issuer.clientId, scope: "", profile: DEFAULT_PROFILE },
-        options.verbose
-      )
-      yield* Console.log("")
-      yield* printStatus(yield* loadStatus(env), false)
-    })
+        yield* Console.log("")
+        yield* printStatus(yield* loadStatus(env), false)
+      })
+    )
+).pipe(
+  Command.withDescription(
+    described("Run a whole login against an embedded local issuer, in a temporary CODEX_HOME", "devicecode demo --qr")
   )
-).pipe(Command.withDescription("Run a whole login against an embedded local issuer, in a temporary CODEX_HOME"))
+)

@@ -2,6 +2,7 @@ import { Command, Options } from "@effect/cli"
 import { Console, Duration, Effect, Option } from "effect"
 import { codexEndpoints } from "../domain/CodexWire.js"
 import * as LocalIssuer from "../testing/LocalIssuer.js"
+import { described } from "./described.js"
 import { verbose } from "./environment.js"
 
 const port = Options.integer("port").pipe(
@@ -42,4 +43,11 @@ export const issuerCommand = Command.make("issuer", { port, autoApprove, verbose
       return yield* Effect.never
     })
   )
-).pipe(Command.withDescription("Run the embedded local issuer until stopped, for developing and testing clients"))
+).pipe(
+  Command.withDescription(
+    described(
+      "Run the embedded local issuer until stopped, for developing and testing clients",
+      "devicecode issuer --port 8765 --auto-approve 2"
+    )
+  )
+)

@@ -1,8 +1,11 @@
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import type { FileSystem, Path } from "@effect/platform"
-import { Console, Effect, Layer, Option, Redacted } from "effect"
+import { Console, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import * as CliEvents from "../domain/CliEvents.js"
 import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER, normalizeIssuer } from "../domain/CodexWire.js"
 import { ApiKeyInputError, type StoreError } from "../domain/Errors.js"
+import type { DeviceCode } from "../domain/DeviceCode.js"
+import type { LoginEvent } from "../domain/LoginEvent.js"
 import { DEFAULT_PROFILE, profileForIssuer } from "../domain/Profile.js"
 import { apiKeyAuth } from "../domain/StoredAuth.js"
 import * as CodexIssuer from "../layers/CodexIssuer.js"
@@ -12,8 +15,14 @@ import { CredentialStore } from "../services/CredentialStore.js"
 import { login, type LoginError } from "../services/login.js"
 import type { CliLayers } from "./CliLayers.js"
 import { type CommandEnv, httpLayer, loadEnvironment, profile, store, storeLayer, verbose } from "./environment.js"
+import { described } from "./described.js"
 import { UsageError } from "./exit.js"
-import { renderLoginEvent, whoText } from "./render.js"
+import { json, jsonLoginRenderer, printJson } from "./jsonOutput.js"
+import { openBrowser } from "./openBrowser.js"
+import { qrCodeText } from "./qrCode.js"
+import { whoText } from "./render.js"
+import * as Terminal from "./terminal.js"
+import { type LoginRenderer, makeLoginRenderer } from "./waitingScreen.js"
 
 const checkUrl = (name: string, value: string) => {
   try {
@@ -62,14 +71,35 @@ export interface DeviceLoginTarget {
   readonly profile: string
 }
 
-/** Device-code login rendered on the terminal. */
+/** How a device login shows itself: HTTP log, NDJSON instead of text, a QR code, a browser opened. */
+export interface DeviceLoginDisplay {
+  readonly verbose: boolean
+  readonly json: boolean
+  readonly qr: boolean
+  readonly open: boolean
+  readonly noColor: boolean
+  /** Runs beside the login (e.g. the demo's stand-in person); its lines go above the live status line. */
+  readonly companion?: (say: (line: string) => Effect.Effect<void>) => Effect.Effect<void>
+}
+
+/** `--qr`, on login and demo. */
+export const qr = Options.boolean("qr").pipe(
+  Options.withDescription("Also print the sign-in link as a QR code, to scan with a phone (not with --json)")
+)
+
+/** `--open`, on login and demo. */
+export const openOption = Options.boolean("open").pipe(
+  Options.withDescription("Open the sign-in page in the default browser (a failure is only a warning)")
+)
+
+/** Device-code login rendered on the terminal, or as NDJSON on stdout with `json`. */
 export const deviceLogin = (
   env: CommandEnv,
   target: DeviceLoginTarget,
-  logExchanges: boolean
+  display: DeviceLoginDisplay
 ): Effect.Effect<void, LoginError, CliLayers | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
-    const http = yield* httpLayer(logExchanges)
+    const http = yield* httpLayer(display.verbose)
     const authorization =
       target.dialect === "codex"
         ? CodexIssuer.layer({ issuer: target.issuer, clientId: target.clientId })
@@ -80,14 +110,75 @@ export const deviceLogin = (
       // forced_chatgpt_workspace_id speaks of ChatGPT workspaces: it binds the Codex dialect only.
       WorkspacePolicyLive.layer(target.dialect === "codex" ? env.config.forcedWorkspaceId : Option.none())
     )
-    const result = yield* login({ onEvent: renderLoginEvent }).pipe(
+    const scope = yield* Effect.scope
+    const screen: LoginRenderer = display.json
+      ? jsonLoginRenderer
+      : yield* Effect.provide(makeLoginRenderer, Terminal.layer({ noColor: display.noColor }))
+    if (display.companion) {
+      yield* Effect.forkIn(
+        display.companion((line) => screen.print("stderr", `${line}\n`)),
+        scope
+      )
+    }
+    const onEvent = (event: LoginEvent) =>
+      Effect.zipRight(
+        screen.onEvent(event),
+        event._tag === "CodeIssued" ? onCodeIssued(event.code, display, screen, scope) : Effect.void
+      )
+    const result = yield* login({ onEvent }).pipe(
       Effect.provide(layer),
-      Effect.onInterrupt(() => Console.error("\nLogin cancelled"))
+      Effect.ensuring(screen.close),
+      Effect.onInterrupt(() =>
+        display.json
+          ? printJson(
+              CliEvents.ErrorEvent,
+              new CliEvents.ErrorEvent({ code: "Cancelled", reason: Option.none(), message: "Login cancelled" })
+            )
+          : Console.error("\nLogin cancelled")
+      )
     )
+    if (display.json) {
+      return yield* printJson(
+        CliEvents.LoggedInEvent,
+        new CliEvents.LoggedInEvent({
+          method: target.dialect === "codex" ? "chatgpt" : "oidc",
+          email: result.claims.email,
+          plan: result.claims.plan,
+          accountId: Option.orElse(
+            Option.flatMap(result.record.tokens, (tokens) => tokens.accountId),
+            () => result.claims.accountId
+          ),
+          profile: target.profile
+        })
+      )
+    }
     const where = target.profile === DEFAULT_PROFILE ? "" : ` (profile ${target.profile})`
     const to = target.dialect === "codex" ? "" : ` to ${target.issuer}`
     yield* Console.log(`Successfully logged in${to} as ${whoText(result.claims)}${where}`)
-  })
+  }).pipe(Effect.scoped)
+
+/** After the prompt: the QR code on stdout (never in JSON mode), and the browser opened in the background. */
+const onCodeIssued = (
+  code: DeviceCode,
+  display: DeviceLoginDisplay,
+  screen: LoginRenderer,
+  scope: Scope.Scope
+): Effect.Effect<void> => {
+  const url = Option.getOrElse(code.verificationUriComplete, () => code.verificationUri)
+  return Effect.zipRight(
+    display.qr && !display.json
+      ? Effect.flatMap(qrCodeText(url), (qr) => screen.print("stdout", `${qr}\n\n`))
+      : Effect.void,
+    display.open
+      ? Effect.asVoid(
+          Effect.forkIn(
+            openBrowser(url, (line) => screen.print("stderr", `${line}\n`)),
+            scope
+          )
+        )
+      : Effect.void
+  )
+}
 
 const readStdin = Effect.promise(async () => {
   const chunks: Array<Buffer> = []
@@ -98,7 +189,8 @@ const readStdin = Effect.promise(async () => {
 /** `login --with-api-key`: the key from stdin, stored in codex's API-key shape. */
 export const apiKeyLogin = (
   env: CommandEnv,
-  profileName: string
+  profileName: string,
+  json: boolean
 ): Effect.Effect<void, ApiKeyInputError | StoreError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     if (process.stdin.isTTY) return yield* new ApiKeyInputError({ reason: "Terminal" })
@@ -117,7 +209,12 @@ export const apiKeyLogin = (
         yield* store.save(apiKeyAuth(Redacted.make(key), extra))
       })
     )
-    yield* Console.log("Successfully logged in using an API key")
+    yield* json
+      ? printJson(
+          CliEvents.ApiKeyLoggedInEvent,
+          new CliEvents.ApiKeyLoggedInEvent({ method: "apikey", profile: profileName })
+        )
+      : Console.log("Successfully logged in using an API key")
   }).pipe(Effect.provide(storeLayer(env, profileName)))
 
 /** Resolves the flags of a device login, or says which flag is missing or does not fit. */
@@ -161,19 +258,36 @@ export const loginTarget = (options: {
 /** `devicecode login`. */
 export const loginCommand = Command.make(
   "login",
-  { dialect, issuer, clientId, scope, profile, store, withApiKey, verbose },
+  {
+    dialect,
+    issuer,
+    clientId,
+    scope,
+    profile,
+    store,
+    withApiKey,
+    json,
+    qr,
+    open: openOption,
+    noColor: Terminal.noColor,
+    verbose
+  },
   (options) =>
     Effect.gen(function* () {
       const env = yield* loadEnvironment({ store: options.store })
       if (options.withApiKey)
         return yield* apiKeyLogin(
           env,
-          Option.getOrElse(options.profile, () => DEFAULT_PROFILE)
+          Option.getOrElse(options.profile, () => DEFAULT_PROFILE),
+          options.json
         )
-      yield* deviceLogin(env, yield* loginTarget(options), options.verbose)
+      yield* deviceLogin(env, yield* loginTarget(options), options)
     })
 ).pipe(
   Command.withDescription(
-    "Sign in with a device code (Codex dialect, or --dialect rfc8628 for any OpenID provider), or store an API key with --with-api-key"
+    described(
+      "Sign in with a device code (Codex dialect, or --dialect rfc8628 for any OpenID provider), or store an API key with --with-api-key",
+      "devicecode login --open --qr"
+    )
   )
 )

@@ -1,12 +1,15 @@
 import { Command } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
+import * as CliEvents from "../domain/CliEvents.js"
 import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
 import * as CodexIssuer from "../layers/CodexIssuer.js"
 import * as OidcIssuer from "../layers/OidcIssuer.js"
 import { CredentialStore } from "../services/CredentialStore.js"
+import { described } from "./described.js"
 import { httpLayer, loadEnvironment, profile, store, storeLayer, verbose } from "./environment.js"
+import { json, printJson } from "./jsonOutput.js"
 
 /** The wire calls of the dialect and issuer a stored sign-in was made with. */
 const issuerOf = (auth: StoredAuth) =>
@@ -22,22 +25,26 @@ const issuerOf = (auth: StoredAuth) =>
           })
   })
 
-/** Best-effort revocation of a stored refresh token at the issuer it came from, capped at 10 s. */
+/** Best-effort revocation of a stored refresh token at the issuer it came from, capped at 10 s; true if it was revoked. */
 const revokeStored = (auth: StoredAuth, logExchanges: boolean) =>
   Option.match(
     Option.flatMap(auth.tokens, (tokens) => tokens.refreshToken),
     {
-      onNone: () => Effect.void,
+      onNone: () => Effect.succeed(false),
       onSome: (refreshToken) =>
         Effect.gen(function* () {
           const http = yield* httpLayer(logExchanges)
-          yield* issuerOf(auth).pipe(
+          return yield* issuerOf(auth).pipe(
             Effect.flatMap((authorization) => authorization.revoke(refreshToken)),
             Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "no answer within 10 s" }),
             Effect.provide(http),
+            Effect.as(true),
             Effect.catchAll((error) =>
-              Console.error(
-                `Warning: could not revoke the token (${typeof error === "string" ? error : error.message}); removing the local sign-in anyway.`
+              Effect.as(
+                Console.error(
+                  `Warning: could not revoke the token (${typeof error === "string" ? error : error.message}); removing the local sign-in anyway.`
+                ),
+                false
               )
             )
           )
@@ -46,9 +53,10 @@ const revokeStored = (auth: StoredAuth, logExchanges: boolean) =>
   )
 
 /** `devicecode logout`. */
-export const logoutCommand = Command.make("logout", { profile, store, verbose }, (options) =>
+export const logoutCommand = Command.make("logout", { json, profile, store, verbose }, (options) =>
   Effect.gen(function* () {
     const env = yield* loadEnvironment({ store: options.store })
+    const profileName = Option.getOrElse(options.profile, () => DEFAULT_PROFILE)
     yield* Effect.gen(function* () {
       const store = yield* CredentialStore
       const existing = yield* store.load.pipe(
@@ -57,20 +65,18 @@ export const logoutCommand = Command.make("logout", { profile, store, verbose },
           (error) => Effect.as(Console.error(`Warning: ${error.message}; removing it without revoking.`), Option.none())
         )
       )
-      if (Option.isSome(existing)) yield* revokeStored(existing.value, options.verbose)
+      const revoked = Option.isSome(existing) ? yield* revokeStored(existing.value, options.verbose) : false
       const removed = yield* store.remove
-      yield* Console.log(removed ? "Successfully logged out" : "Not logged in")
-    }).pipe(
-      Effect.provide(
-        storeLayer(
-          env,
-          Option.getOrElse(options.profile, () => DEFAULT_PROFILE)
-        )
-      )
-    )
+      yield* options.json
+        ? printJson(CliEvents.LoggedOutEvent, new CliEvents.LoggedOutEvent({ profile: profileName, removed, revoked }))
+        : Console.log(removed ? "Successfully logged out" : "Not logged in")
+    }).pipe(Effect.provide(storeLayer(env, profileName)))
   })
 ).pipe(
   Command.withDescription(
-    "Revoke the stored refresh token at its issuer (best effort, 10 s at most) and delete the sign-in"
+    described(
+      "Revoke the stored refresh token at its issuer (best effort, 10 s at most) and delete the sign-in",
+      "devicecode logout --profile work"
+    )
   )
 )

@@ -8,6 +8,7 @@ import { Cause, Console, Effect, Exit, Layer } from "effect"
 import { cli } from "./Cli.js"
 import { CliLayers } from "./CliLayers.js"
 import { ExitCode } from "./exit.js"
+import { printDefect, printError, usageErrorOf, wantsJson } from "./jsonOutput.js"
 
 // The only place live layers are chosen. Only subpath modules are loaded: the NodeContext barrel costs start-up time
 // every command would pay, and so would NodeHttpClient (it loads undici), so it is imported only when a command uses
@@ -23,17 +24,30 @@ const live = Layer.mergeAll(
   })
 )
 
+// Whether to print failures as JSON error events is decided from argv: a usage error fails before any handler runs.
+const json = wantsJson(process.argv.slice(2))
+
+const report = (error: { readonly _tag: string; readonly message: string }, code: number) =>
+  Effect.as(json ? printError(error) : Console.error(`Error: ${error.message}`), code)
+
 const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.as<number>(ExitCode.ok),
   Effect.catchAll((error) => {
-    // @effect/cli has already printed usage errors; the other tags are ours and carry a person's message.
-    if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.usage)
+    // @effect/cli has already printed usage errors on stderr; the other tags are ours and carry a person's message.
+    if (ValidationError.isValidationError(error)) {
+      return json ? Effect.as(printError(usageErrorOf(error)), ExitCode.usage) : Effect.succeed(ExitCode.usage)
+    }
     if (error._tag === "CliExit") return Effect.succeed(error.code)
-    if (error._tag === "UsageError") return Effect.as(Console.error(`Error: ${error.message}`), ExitCode.usage)
-    return Effect.as(Console.error(`Error: ${error.message}`), ExitCode.failure)
+    if (error._tag === "UsageError") return report(error, ExitCode.usage)
+    return report(error, ExitCode.failure)
   }),
   Effect.catchAllDefect((defect) =>
-    Effect.as(Console.error(`Error: unexpected failure: ${Cause.pretty(Cause.die(defect))}`), ExitCode.failure)
+    Effect.as(
+      json
+        ? printDefect(Cause.die(defect))
+        : Console.error(`Error: unexpected failure: ${Cause.pretty(Cause.die(defect))}`),
+      ExitCode.failure
+    )
   ),
   Effect.provide(live)
 )

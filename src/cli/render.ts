@@ -9,14 +9,25 @@ export const humanDuration = (duration: Duration.Duration): string => {
   return seconds === 1 ? "1 second" : `${seconds} seconds`
 }
 
-/** The prompt of a device login: where to go, what to type, until when, and the phishing warning. */
-export const promptText = (verificationUri: string, userCode: string, validFor: Duration.Duration): string =>
+/** `url` as an OSC 8 hyperlink: the same visible text, clickable in terminals that support it. */
+export const hyperlink = (url: string): string => `\x1b]8;;${url}\x1b\\${url}\x1b]8;;\x1b\\`
+
+/**
+ * The prompt of a device login: where to go, what to type, until when, and the phishing warning. With `hyperlink`
+ * the page is an OSC 8 link; the visible text is the same.
+ */
+export const promptText = (
+  verificationUri: string,
+  userCode: string,
+  validFor: Duration.Duration,
+  options: { readonly hyperlink?: boolean } = {}
+): string =>
   [
     "",
     "Sign in with your browser:",
     "",
     "  1. Open this page:",
-    `     ${verificationUri}`,
+    `     ${options.hyperlink === true ? hyperlink(verificationUri) : verificationUri}`,
     "",
     `  2. Enter this one-time code (valid for ${humanDuration(validFor)}):`,
     `     ${userCode}`,
@@ -26,28 +37,38 @@ export const promptText = (verificationUri: string, userCode: string, validFor: 
     ""
   ].join("\n")
 
-/** Renders login progress: the prompt on stdout, everything else on stderr. */
-export const renderLoginEvent = (event: LoginEvent): Effect.Effect<void> =>
+/** The prompt of a `CodeIssued` event at `now`: the complete verification URI when there is one. */
+export const codeIssuedPrompt = (
+  event: Extract<LoginEvent, { readonly _tag: "CodeIssued" }>,
+  now: DateTime.Utc,
+  options: { readonly hyperlink?: boolean } = {}
+): string =>
+  promptText(
+    Option.getOrElse(event.code.verificationUriComplete, () => event.code.verificationUri),
+    event.code.userCode,
+    Duration.millis(Math.max(0, DateTime.distance(now, event.deadline))),
+    options
+  )
+
+/** The plain stderr line an event prints, without escapes (none for `CodeIssued`, later polls and `LoggedIn`). */
+export const eventLine = (event: LoginEvent): Option.Option<string> =>
   LoginEvent.$match(event, {
-    StoreUnreadable: ({ detail }) => Console.error(`Warning: ${detail}. It will be replaced once you sign in.`),
-    CodeIssued: ({ code, deadline }) =>
-      Effect.flatMap(DateTime.now, (now) =>
-        Console.log(
-          promptText(
-            Option.getOrElse(code.verificationUriComplete, () => code.verificationUri),
-            code.userCode,
-            Duration.millis(DateTime.distance(now, deadline))
-          )
-        )
-      ),
+    StoreUnreadable: ({ detail }) => Option.some(`Warning: ${detail}. It will be replaced once you sign in.`),
+    CodeIssued: () => Option.none(),
     Waiting: ({ attempt }) =>
-      attempt === 1 ? Console.error("Waiting for the code to be approved… (Ctrl-C to cancel)") : Effect.void,
+      attempt === 1 ? Option.some("Waiting for the code to be approved… (Ctrl-C to cancel)") : Option.none(),
     SlowedDown: ({ interval }) =>
-      Console.error(`The server asked us to slow down; polling every ${Duration.format(interval)}.`),
-    Retrying: ({ delay, detail }) => Console.error(`${detail}; retrying in ${Duration.format(delay)}.`),
-    Approved: () => Console.error("Approved; fetching tokens…"),
-    LoggedIn: () => Effect.void
+      Option.some(`The server asked us to slow down; polling every ${Duration.format(interval)}.`),
+    Retrying: ({ delay, detail }) => Option.some(`${detail}; retrying in ${Duration.format(delay)}.`),
+    Approved: () => Option.some("Approved; fetching tokens…"),
+    LoggedIn: () => Option.none()
   })
+
+/** Renders login progress as plain lines: the prompt on stdout, everything else on stderr. */
+export const renderLoginEvent = (event: LoginEvent): Effect.Effect<void> =>
+  event._tag === "CodeIssued"
+    ? Effect.flatMap(DateTime.now, (now) => Console.log(codeIssuedPrompt(event, now)))
+    : Option.match(eventLine(event), { onNone: () => Effect.void, onSome: (line) => Console.error(line) })
 
 /** "dev@example.com (plus)", or what is known of it. */
 export const whoText = (claims: IdTokenClaims): string => {

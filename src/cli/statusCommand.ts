@@ -1,36 +1,24 @@
 import { Command, Options } from "@effect/cli"
 import type { FileSystem, Path } from "@effect/platform"
-import { Console, DateTime, Duration, Effect, Either, Option, Redacted } from "effect"
+import { Console, DateTime, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
+import * as CliEvents from "../domain/CliEvents.js"
 import type { StoreError } from "../domain/Errors.js"
 import { emptyClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
-import { authMethod, type AuthMethod, type StoredAuth } from "../domain/StoredAuth.js"
+import { authMethod, type StoredAuth } from "../domain/StoredAuth.js"
 import { listProfiles } from "../layers/FileStore.js"
 import { CredentialStore } from "../services/CredentialStore.js"
+import { described } from "./described.js"
 import { type CommandEnv, loadEnvironment, profile, store, storeLayer, verbose } from "./environment.js"
 import { CliExit, ExitCode } from "./exit.js"
+import { json, printJson } from "./jsonOutput.js"
 import { humanDuration } from "./render.js"
 
 /** codex's masking of an API key: first 8 characters, `***`, last 5; 13 characters or fewer → `***`. */
 export const maskApiKey = (key: string): string => (key.length <= 13 ? "***" : `${key.slice(0, 8)}***${key.slice(-5)}`)
 
-/** What `status` reports of one profile, without a single secret in it. */
-export interface StatusReport {
-  readonly profile: string
-  readonly logged_in: boolean
-  readonly method?: AuthMethod
-  readonly email?: string | null
-  readonly name?: string | null
-  readonly subject?: string | null
-  readonly plan?: string | null
-  readonly account_id?: string | null
-  readonly access_token_expires_at?: string | null
-  readonly api_key?: string
-  readonly issuer?: string
-  readonly store: string
-  /** Why the stored sign-in could not be read (only in `status --all`, which goes on to the next profile). */
-  readonly error?: string
-}
+/** What `status` reports of one profile, without a single secret in it (its schema is the `--json` output). */
+export type StatusReport = CliEvents.StatusReport
 
 /** Describes a stored sign-in. */
 export const describeAuth = (profileName: string, auth: Option.Option<StoredAuth>, location: string): StatusReport =>
@@ -153,11 +141,10 @@ export const loadAllStatuses = (
 /** Prints a status report; not logged in ends with exit code 1. */
 export const printStatus = (report: StatusReport, json: boolean): Effect.Effect<void, CliExit> =>
   Effect.gen(function* () {
-    yield* Console.log(json ? JSON.stringify(report) : statusText(report, yield* DateTime.now))
+    yield* json ? printJson(CliEvents.StatusReport, report) : Console.log(statusText(report, yield* DateTime.now))
     if (!report.logged_in) return yield* new CliExit({ code: ExitCode.failure })
   })
 
-const json = Options.boolean("json").pipe(Options.withDescription("Print JSON instead of text"))
 const all = Options.boolean("all").pipe(
   Options.withDescription("List every profile (one line each; with --json, an array); exit 1 if none is signed in")
 )
@@ -176,11 +163,16 @@ export const statusCommand = Command.make("status", { json, all, profile, store,
       )
     }
     const reports = yield* loadAllStatuses(env)
-    yield* Console.log(options.json ? JSON.stringify(reports) : statusTable(reports, yield* DateTime.now))
+    yield* options.json
+      ? printJson(Schema.Array(CliEvents.StatusReport), reports)
+      : Console.log(statusTable(reports, yield* DateTime.now))
     if (!reports.some((report) => report.logged_in)) return yield* new CliExit({ code: ExitCode.failure })
   })
 ).pipe(
   Command.withDescription(
-    "Show who is signed in and where the sign-in is stored (no network); exit 1 if nobody. --all lists every profile"
+    described(
+      "Show who is signed in and where the sign-in is stored (no network); exit 1 if nobody. --all lists every profile",
+      "devicecode status --all"
+    )
   )
 )

@@ -1,0 +1,5 @@
+import { HelpDoc } from "@effect/cli"
+
+/** A command's description: its summary, then a paragraph with an example. */
+export const described = (summary: string, example: string): HelpDoc.HelpDoc =>
+  HelpDoc.blocks([HelpDoc.p(summary), HelpDoc.p(`Example: ${example}`)])

@@ -1,0 +1,86 @@
+import { HelpDoc, Options, type ValidationError } from "@effect/cli"
+import { Cause, Console, Effect, Option, Schema } from "effect"
+import * as CliEvents from "../domain/CliEvents.js"
+import { LoginEvent } from "../domain/LoginEvent.js"
+import type { LoginRenderer } from "./waitingScreen.js"
+
+/** `--json`, on login, status, logout and token. */
+export const json = Options.boolean("json").pipe(
+  Options.withDescription("Print JSON on stdout (login: one event a line) and nothing else there")
+)
+
+/**
+ * Whether argv asks for JSON output. main.ts needs to know before any handler runs: a usage error fails while the
+ * options are parsed, so only argv can tell it to print that error as JSON too.
+ */
+export const wantsJson = (args: ReadonlyArray<string>): boolean => {
+  const end = args.indexOf("--")
+  return (end === -1 ? args : args.slice(0, end)).includes("--json")
+}
+
+/** Encodes a value with its schema and prints it as one line on stdout. */
+export const printJson = <A, I>(schema: Schema.Schema<A, I>, value: A): Effect.Effect<void> =>
+  Schema.encode(schema)(value).pipe(
+    Effect.flatMap((encoded) => Console.log(JSON.stringify(encoded))),
+    Effect.orDie
+  )
+
+/** The error event of any failure: its tag as `code`, its `reason` if it has one, and its message. */
+export const errorEvent = (error: { readonly _tag: string; readonly message: string }): CliEvents.ErrorEvent =>
+  new CliEvents.ErrorEvent({
+    code: error._tag,
+    reason: "reason" in error && typeof error.reason === "string" ? Option.some(error.reason) : Option.none(),
+    message: error.message
+  })
+
+/** A usage error of @effect/cli as a `UsageError` whose reason is its kind (`InvalidValue`, `MissingValue`, …). */
+export const usageErrorOf = (error: ValidationError.ValidationError) => ({
+  _tag: "UsageError",
+  reason: error._tag,
+  // eslint-disable-next-line no-control-regex
+  message: HelpDoc.toAnsiText(error.error)
+    .replace(/\x1b\[[0-9;]*m/g, "")
+    .trim()
+})
+
+/** Prints the error event of a failure. */
+export const printError = (error: { readonly _tag: string; readonly message: string }): Effect.Effect<void> =>
+  printJson(CliEvents.ErrorEvent, errorEvent(error))
+
+/** Prints the error event of an unexpected failure (a defect). */
+export const printDefect = (cause: Cause.Cause<unknown>): Effect.Effect<void> =>
+  printError({ _tag: "UnexpectedError", message: `unexpected failure: ${Cause.pretty(cause)}` })
+
+/**
+ * Renders login progress as NDJSON on stdout. `LoggedIn` is left to the caller, which knows the profile and the
+ * stored account id; a store that will be replaced is a one-line warning on stderr.
+ */
+export const renderJsonLoginEvent = (event: LoginEvent): Effect.Effect<void> =>
+  LoginEvent.$match(event, {
+    StoreUnreadable: ({ detail }) => Console.error(`Warning: ${detail}. It will be replaced once you sign in.`),
+    CodeIssued: ({ code, deadline }) =>
+      printJson(
+        CliEvents.CodeEvent,
+        new CliEvents.CodeEvent({
+          verificationUri: code.verificationUri,
+          verificationUriComplete: code.verificationUriComplete,
+          userCode: code.userCode,
+          expiresAt: deadline,
+          interval: code.interval
+        })
+      ),
+    Waiting: ({ attempt, nextPollIn }) =>
+      printJson(CliEvents.WaitingEvent, new CliEvents.WaitingEvent({ attempt, nextPollIn })),
+    SlowedDown: ({ interval }) => printJson(CliEvents.SlowDownEvent, new CliEvents.SlowDownEvent({ interval })),
+    Retrying: ({ delay, detail }) =>
+      printJson(CliEvents.RetryingEvent, new CliEvents.RetryingEvent({ message: detail, delay })),
+    Approved: () => printJson(CliEvents.ApprovedEvent, new CliEvents.ApprovedEvent()),
+    LoggedIn: () => Effect.void
+  })
+
+/** The renderer of `login --json`: events as NDJSON on stdout; other text as it comes. */
+export const jsonLoginRenderer: LoginRenderer = {
+  onEvent: renderJsonLoginEvent,
+  print: (stream, text) => Effect.sync(() => void process[stream].write(text)),
+  close: Effect.void
+}

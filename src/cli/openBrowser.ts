@@ -1,0 +1,37 @@
+import { Console, Effect, Option } from "effect"
+import type { ChildProcess } from "node:child_process"
+
+/** The exit code of a launcher, if it exits within the time a launcher takes (xdg-open may stay with the browser). */
+const launcherExit = (child: ChildProcess): Effect.Effect<Option.Option<number | null>> =>
+  Effect.async<number | null>((resume) => {
+    if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
+    const onExit = (code: number | null) => resume(Effect.succeed(code))
+    child.once("exit", onExit)
+    return Effect.sync(() => void child.off("exit", onExit))
+  }).pipe(Effect.timeoutOption("10 seconds"))
+
+/**
+ * Opens `url` in the default browser with the `open` package (loaded only here). Any failure — no launcher, no
+ * browser, a launcher that exits non-zero — is one warning line on stderr, never an error. The bundled CLI has no copy
+ * of `open`'s own xdg-open script beside it, so `open` uses the system's xdg-open there. `printWarning` defaults to
+ * stderr; a live status line passes its own, which writes above it.
+ */
+export const openBrowser = (
+  url: string,
+  printWarning: (line: string) => Effect.Effect<void> = Console.error
+): Effect.Effect<void> => {
+  const warn = (why: string) => printWarning(`Warning: could not open a browser (${why}); open ${url} yourself.`)
+  return Effect.tryPromise(async () => {
+    const { default: open } = await import("open")
+    return open(url)
+  }).pipe(
+    Effect.flatMap(launcherExit),
+    Effect.flatMap((exit) =>
+      Option.match(exit, {
+        onNone: () => Effect.void,
+        onSome: (code) => (code === 0 || code === null ? Effect.void : warn(`the launcher exited with code ${code}`))
+      })
+    ),
+    Effect.catchAll((error) => warn(error.cause instanceof Error ? error.cause.message : String(error.cause)))
+  )
+}

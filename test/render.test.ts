@@ -1,0 +1,267 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
+import { DeviceCode } from "../src/domain/DeviceCode.js"
+import { LoginEvent } from "../src/domain/LoginEvent.js"
+import { promptText } from "../src/cli/render.js"
+import * as Terminal from "../src/cli/terminal.js"
+import {
+  clearLine,
+  countdown,
+  drawLine,
+  makeLoginRenderer,
+  type ScreenState,
+  statusLine
+} from "../src/cli/waitingScreen.js"
+
+const uri = "https://issuer.test/codex/device"
+const code = new DeviceCode({
+  deviceCode: Redacted.make("device-secret"),
+  userCode: "ABCD-EFGHI",
+  verificationUri: uri,
+  verificationUriComplete: Option.none(),
+  interval: Duration.seconds(5),
+  expiresAt: Option.none()
+})
+
+/** A renderer on a capturing terminal, with the code issued now and valid for 15 minutes. */
+const issued = (flags: Parameters<typeof Terminal.capture>[0]) =>
+  Effect.gen(function* () {
+    const capture = yield* Terminal.capture(flags)
+    const renderer = yield* Effect.provide(makeLoginRenderer, capture.layer)
+    const deadline = DateTime.addDuration(yield* DateTime.now, Duration.minutes(15))
+    yield* renderer.onEvent(LoginEvent.CodeIssued({ code, deadline }))
+    return { capture, renderer }
+  })
+
+const tty = { stdoutIsTty: true, stderrIsTty: true, color: true } as const
+const lastWrite = (capture: Terminal.Capture) => Effect.map(capture.writes, (writes) => writes[writes.length - 1])
+const stderrWrite = (text: string): Terminal.CapturedWrite => ({ stream: "stderr", text })
+
+describe("status line frames (pure)", () => {
+  const deadline = DateTime.unsafeMake(15 * 60 * 1000)
+  const state: ScreenState = { deadline, frame: 0, slowedTo: Option.none(), retrying: Option.none() }
+
+  it("counts down mm:ss, rounded up, never below zero", () => {
+    assert.strictEqual(countdown(deadline, DateTime.unsafeMake(0)), "15:00")
+    assert.strictEqual(countdown(deadline, DateTime.unsafeMake(1)), "15:00")
+    assert.strictEqual(countdown(deadline, DateTime.unsafeMake(1000)), "14:59")
+    assert.strictEqual(countdown(deadline, DateTime.unsafeMake(14 * 60 * 1000 + 50_500)), "00:10")
+    assert.strictEqual(countdown(deadline, DateTime.unsafeMake(20 * 60 * 1000)), "00:00")
+  })
+
+  it("shows spinner, countdown and the poll status; retrying beats slowed down", () => {
+    const now = DateTime.unsafeMake(61_000)
+    assert.strictEqual(statusLine(state, now), "⠋ Code valid for 13:59 · waiting for approval (Ctrl-C to cancel)")
+    const slowed = { ...state, frame: 11, slowedTo: Option.some(Duration.seconds(10)) }
+    assert.strictEqual(
+      statusLine(slowed, now),
+      "⠙ Code valid for 13:59 · server asked us to slow down, polling every 10 s"
+    )
+    const retrying = { ...slowed, retrying: Option.some({ detail: "HTTP 503", delay: Duration.seconds(5) }) }
+    assert.strictEqual(statusLine(retrying, now), "⠙ Code valid for 13:59 · HTTP 503; retrying in 5 s")
+  })
+
+  it("redraws in place with wrapping off", () => {
+    assert.strictEqual(clearLine, "\r\x1b[2K")
+    assert.strictEqual(drawLine("x"), "\r\x1b[2K\x1b[?7lx\x1b[?7h")
+  })
+})
+
+describe("waiting screen on a terminal (TestClock)", () => {
+  it.scoped("prompt with a link on stdout, then one line from the first poll on, redrawn once a second", () =>
+    Effect.gen(function* () {
+      const { capture, renderer } = yield* issued(tty)
+      const prompt = `${promptText(uri, "ABCD-EFGHI", Duration.minutes(15), { hyperlink: true })}\n`
+      assert.deepStrictEqual(yield* capture.writes, [{ stream: "stdout", text: prompt }])
+      assert.include(prompt, `\x1b]8;;${uri}\x1b\\${uri}\x1b]8;;\x1b\\`)
+      assert.include(prompt, "one-time code (valid for 15 minutes):\n     ABCD-EFGHI\n")
+
+      yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 1, nextPollIn: Duration.seconds(5) }))
+      assert.deepStrictEqual(
+        yield* lastWrite(capture),
+        stderrWrite(drawLine("⠋ Code valid for 15:00 · waiting for approval (Ctrl-C to cancel)"))
+      )
+      assert.strictEqual((yield* capture.writes).length, 2)
+      yield* TestClock.adjust("500 millis")
+      assert.strictEqual((yield* capture.writes).length, 2, "no redraw within the second")
+      yield* TestClock.adjust("500 millis")
+      assert.deepStrictEqual(
+        yield* lastWrite(capture),
+        stderrWrite(drawLine("⠙ Code valid for 14:59 · waiting for approval (Ctrl-C to cancel)"))
+      )
+      assert.strictEqual((yield* capture.writes).length, 3)
+
+      yield* renderer.onEvent(LoginEvent.SlowedDown({ interval: Duration.seconds(10) }))
+      yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 2, nextPollIn: Duration.seconds(10) }))
+      assert.strictEqual((yield* capture.writes).length, 3, "a change waits for the next redraw")
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(
+        yield* lastWrite(capture),
+        stderrWrite(drawLine("⠹ Code valid for 14:58 · server asked us to slow down, polling every 10 s"))
+      )
+
+      yield* renderer.onEvent(LoginEvent.Retrying({ detail: "HTTP 503 from the issuer", delay: Duration.seconds(5) }))
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(
+        yield* lastWrite(capture),
+        stderrWrite(drawLine("⠸ Code valid for 14:57 · HTTP 503 from the issuer; retrying in 5 s"))
+      )
+      yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 3, nextPollIn: Duration.seconds(10) }))
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(
+        yield* lastWrite(capture),
+        stderrWrite(drawLine("⠼ Code valid for 14:56 · server asked us to slow down, polling every 10 s"))
+      )
+      assert.strictEqual((yield* capture.writes).length, 6, "one redraw per second, nothing in between")
+
+      yield* renderer.onEvent(LoginEvent.Approved())
+      assert.deepStrictEqual((yield* capture.writes).slice(6), [
+        stderrWrite(clearLine),
+        stderrWrite("Approved; fetching tokens…\n")
+      ])
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual((yield* capture.writes).length, 8, "no redraw after approval")
+    })
+  )
+
+  it.effect("interruption (Ctrl-C) clears the line", () =>
+    Effect.gen(function* () {
+      const capture = yield* Terminal.capture(tty)
+      const fiber = yield* Effect.gen(function* () {
+        const renderer = yield* makeLoginRenderer
+        const deadline = DateTime.addDuration(yield* DateTime.now, Duration.minutes(15))
+        yield* renderer.onEvent(LoginEvent.CodeIssued({ code, deadline }))
+        return yield* Effect.never
+      }).pipe(Effect.scoped, Effect.provide(capture.layer), Effect.fork)
+      yield* Effect.yieldNow()
+      yield* TestClock.adjust("2 seconds")
+      assert.deepStrictEqual(
+        yield* lastWrite(capture),
+        stderrWrite(drawLine("⠙ Code valid for 14:58 · waiting for approval (Ctrl-C to cancel)")),
+        "without a poll answer the ticker draws the first frame"
+      )
+      yield* Fiber.interrupt(fiber)
+      const writes = yield* capture.writes
+      assert.deepStrictEqual(writes[writes.length - 1], stderrWrite(clearLine))
+      yield* TestClock.adjust("5 seconds")
+      assert.strictEqual((yield* capture.writes).length, writes.length, "the ticker stopped with the scope")
+    })
+  )
+
+  it.effect("a failed login clears the line too", () =>
+    Effect.gen(function* () {
+      const capture = yield* Terminal.capture(tty)
+      const exit = yield* Effect.gen(function* () {
+        const renderer = yield* makeLoginRenderer
+        const deadline = DateTime.addDuration(yield* DateTime.now, Duration.minutes(15))
+        yield* renderer.onEvent(LoginEvent.CodeIssued({ code, deadline }))
+        yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 1, nextPollIn: Duration.seconds(5) }))
+        return yield* Effect.fail("expired")
+      }).pipe(Effect.scoped, Effect.provide(capture.layer), Effect.exit)
+      assert.isTrue(Exit.isFailure(exit))
+      assert.deepStrictEqual(yield* lastWrite(capture), stderrWrite(clearLine))
+    })
+  )
+
+  it.scoped("print: text after the prompt comes before the line; later text goes above it", () =>
+    Effect.gen(function* () {
+      const { capture, renderer } = yield* issued(tty)
+      yield* renderer.print("stdout", "QR\n")
+      yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 1, nextPollIn: Duration.seconds(5) }))
+      yield* renderer.print("stderr", "Demo: approving ABCD-EFGHI")
+      const frame = stderrWrite(drawLine("⠋ Code valid for 15:00 · waiting for approval (Ctrl-C to cancel)"))
+      assert.deepStrictEqual((yield* capture.writes).slice(1), [
+        { stream: "stdout", text: "QR\n" },
+        frame,
+        stderrWrite(clearLine),
+        stderrWrite("Demo: approving ABCD-EFGHI\n"),
+        frame
+      ])
+    })
+  )
+
+  it.scoped("a warning before the code is a plain line", () =>
+    Effect.gen(function* () {
+      const capture = yield* Terminal.capture(tty)
+      const renderer = yield* Effect.provide(makeLoginRenderer, capture.layer)
+      yield* renderer.onEvent(LoginEvent.StoreUnreadable({ detail: "auth.json is not valid JSON" }))
+      assert.deepStrictEqual(yield* capture.writes, [
+        stderrWrite("Warning: auth.json is not valid JSON. It will be replaced once you sign in.\n")
+      ])
+    })
+  )
+})
+
+/** The whole event sequence of a login that was slowed down and retried, with the clock moving. */
+const plainRun = (flags: Parameters<typeof Terminal.capture>[0]) =>
+  Effect.gen(function* () {
+    const capture = yield* Terminal.capture(flags)
+    const renderer = yield* Effect.provide(makeLoginRenderer, capture.layer)
+    yield* renderer.onEvent(LoginEvent.StoreUnreadable({ detail: "auth.json is not valid JSON" }))
+    const deadline = DateTime.addDuration(yield* DateTime.now, Duration.minutes(15))
+    yield* renderer.onEvent(LoginEvent.CodeIssued({ code, deadline }))
+    yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 1, nextPollIn: Duration.seconds(5) }))
+    yield* TestClock.adjust("5 seconds")
+    yield* renderer.onEvent(LoginEvent.SlowedDown({ interval: Duration.seconds(10) }))
+    yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 2, nextPollIn: Duration.seconds(10) }))
+    yield* TestClock.adjust("10 seconds")
+    yield* renderer.onEvent(LoginEvent.Retrying({ detail: "HTTP 503 from the issuer", delay: Duration.seconds(5) }))
+    yield* TestClock.adjust("5 seconds")
+    yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 4, nextPollIn: Duration.seconds(10) }))
+    yield* TestClock.adjust("10 seconds")
+    yield* renderer.onEvent(LoginEvent.Approved())
+    yield* renderer.close
+    return capture
+  })
+
+const plainStderr = [
+  "Warning: auth.json is not valid JSON. It will be replaced once you sign in.\n",
+  "Waiting for the code to be approved… (Ctrl-C to cancel)\n",
+  "The server asked us to slow down; polling every 10s.\n",
+  "HTTP 503 from the issuer; retrying in 5s.\n",
+  "Approved; fetching tokens…\n"
+]
+
+describe("waiting screen without a terminal or colour", () => {
+  it.scoped("not a terminal: the prompt and one plain line per change, no escape byte", () =>
+    Effect.gen(function* () {
+      const capture = yield* plainRun({})
+      assert.deepStrictEqual(yield* capture.writes, [
+        stderrWrite(plainStderr[0]!),
+        { stream: "stdout", text: `${promptText(uri, "ABCD-EFGHI", Duration.minutes(15))}\n` },
+        ...plainStderr.slice(1).map(stderrWrite)
+      ])
+      assert.notInclude(JSON.stringify(yield* capture.writes), "\\u001b")
+      assert.isFalse((yield* capture.writes).some((write) => write.text.includes("\x1b")))
+    })
+  )
+
+  it.scoped("NO_COLOR or --no-color on a terminal: the same plain output", () =>
+    Effect.gen(function* () {
+      const capture = yield* plainRun({ stdoutIsTty: true, stderrIsTty: true, color: false })
+      assert.strictEqual(yield* capture.text("stderr"), plainStderr.join(""))
+      assert.strictEqual(yield* capture.text("stdout"), `${promptText(uri, "ABCD-EFGHI", Duration.minutes(15))}\n`)
+      assert.isFalse((yield* capture.writes).some((write) => write.text.includes("\x1b")))
+    })
+  )
+
+  it.scoped("a colour terminal on stderr with stdout piped: live line, but no link in the prompt", () =>
+    Effect.gen(function* () {
+      const { capture, renderer } = yield* issued({ stdoutIsTty: false, stderrIsTty: true, color: true })
+      yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 1, nextPollIn: Duration.seconds(5) }))
+      assert.isFalse((yield* capture.text("stdout")).includes("\x1b"))
+      assert.include(yield* capture.text("stderr"), "Code valid for 15:00")
+    })
+  )
+
+  it("colour: off with NO_COLOR set to anything non-empty, --no-color, TERM=dumb or no terminal", () => {
+    const on = { noColor: false, env: {}, isTty: true }
+    assert.isTrue(Terminal.colorEnabled(on))
+    assert.isTrue(Terminal.colorEnabled({ ...on, env: { NO_COLOR: "" } }), "no-color.org: an empty value is unset")
+    assert.isFalse(Terminal.colorEnabled({ ...on, env: { NO_COLOR: "1" } }))
+    assert.isFalse(Terminal.colorEnabled({ ...on, env: { NO_COLOR: "0" } }))
+    assert.isFalse(Terminal.colorEnabled({ ...on, env: { TERM: "dumb" } }))
+    assert.isFalse(Terminal.colorEnabled({ ...on, noColor: true }))
+    assert.isFalse(Terminal.colorEnabled({ ...on, isTty: false }))
+  })
+})
