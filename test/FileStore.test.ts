@@ -3,15 +3,16 @@ import { SystemError } from "@effect/platform/Error"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, Fiber, Layer, Option, Redacted, Ref, TestClock, TestServices } from "effect"
+import { Effect, Exit, Fiber, Layer, Option, Redacted, Ref, TestClock, TestServices } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fsp from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { StoreError } from "../src/domain/Errors.js"
-import { apiKeyAuth, StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
+import { apiKeyAuth } from "../src/domain/StoredAuth.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import { chatgptAuth, credentialStoreContract } from "./CredentialStore.contract.js"
+import { fixedChatgptAuth } from "./support/records.js"
 
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 
@@ -53,25 +54,7 @@ describe("FileStore", () => {
       const dir = yield* tempDir
       const authPath = FileStore.authJsonPath(dir)
       const store = yield* storeAt(authPath)
-      yield* store.save(
-        new StoredAuth({
-          authMode: Option.some("chatgpt"),
-          apiKey: Option.none(),
-          tokens: Option.some(
-            new StoredTokens({
-              idToken: Option.some(Redacted.make("id.jwt")),
-              accessToken: Redacted.make("access.jwt"),
-              refreshToken: Option.some(Redacted.make("rt_opaque")),
-              accountId: Option.some("acct-1"),
-              expiresAt: Option.none(),
-              extra: []
-            })
-          ),
-          lastRefresh: Option.some(DateTime.unsafeMake("2026-04-25T12:34:56.123Z")),
-          origin: Option.none(),
-          extra: []
-        })
-      )
+      yield* store.save(fixedChatgptAuth)
       assert.strictEqual(
         yield* readText(authPath),
         `{

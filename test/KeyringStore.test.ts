@@ -1,12 +1,12 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Fiber, Layer, Option, Redacted, Ref, TestClock } from "effect"
+import { Effect, Fiber, Layer, Option, Redacted, Ref, TestClock } from "effect"
 import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { StoreError } from "../src/domain/Errors.js"
-import { StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
+import { StoredAuth } from "../src/domain/StoredAuth.js"
 import * as AutoStore from "../src/layers/AutoStore.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as KeyringLive from "../src/layers/KeyringLive.js"
@@ -15,6 +15,7 @@ import { Keyring } from "../src/services/Keyring.js"
 import { chatgptAuth, credentialStoreContract } from "./CredentialStore.contract.js"
 import { describeWithSecretService, secretTool } from "./support/secretService.js"
 import { tempDir } from "./support/tmp.js"
+import { fixedChatgptAuth } from "./support/records.js"
 
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 
@@ -40,23 +41,7 @@ const realKeyringStore = (codexHome: string, profile?: string) =>
     return store
   }).pipe(Effect.provide(Layer.mergeAll(KeyringLive.layer, Platform)))
 
-const fixedAuth = new StoredAuth({
-  authMode: Option.some("chatgpt"),
-  apiKey: Option.none(),
-  tokens: Option.some(
-    new StoredTokens({
-      idToken: Option.some(Redacted.make("id.jwt")),
-      accessToken: Redacted.make("access.jwt"),
-      refreshToken: Option.some(Redacted.make("rt_opaque")),
-      accountId: Option.some("acct-1"),
-      expiresAt: Option.none(),
-      extra: []
-    })
-  ),
-  lastRefresh: Option.some(DateTime.unsafeMake("2026-04-25T12:34:56.123Z")),
-  origin: Option.none(),
-  extra: []
-})
+const fixedAuth = fixedChatgptAuth
 
 const fixedAuthCompact =
   `{"auth_mode":"chatgpt","OPENAI_API_KEY":null,"tokens":{"id_token":"id.jwt","access_token":"access.jwt",` +
