@@ -1,4 +1,4 @@
-import { Console, DateTime, Duration, Effect, Option } from "effect"
+import { DateTime, Duration, Option } from "effect"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
 
@@ -63,12 +63,6 @@ export const eventLine = (event: LoginEvent): Option.Option<string> =>
     Approved: () => Option.some("Approved; fetching tokens…"),
     LoggedIn: () => Option.none()
   })
-
-/** Renders login progress as plain lines: the prompt on stdout, everything else on stderr. */
-export const renderLoginEvent = (event: LoginEvent): Effect.Effect<void> =>
-  event._tag === "CodeIssued"
-    ? Effect.flatMap(DateTime.now, (now) => Console.log(codeIssuedPrompt(event, now)))
-    : Option.match(eventLine(event), { onNone: () => Effect.void, onSome: (line) => Console.error(line) })
 
 /** "dev@example.com (plus)", or what is known of it. */
 export const whoText = (claims: IdTokenClaims): string => {
