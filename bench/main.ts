@@ -13,6 +13,7 @@ import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
+import * as PkceLive from "../src/layers/PkceLive.js"
 import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { login } from "../src/services/login.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
@@ -79,6 +80,7 @@ const signedIn = Effect.gen(function* () {
       Layer.mergeAll(
         CodexIssuer.layer({ issuer: issuer.url }),
         FileStore.layer(authPath),
+        PkceLive.layer,
         WorkspacePolicyLive.layer(Option.none())
       )
     )

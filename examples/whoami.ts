@@ -12,6 +12,7 @@ import {
   CodexIssuer,
   IssuerResolverLive,
   login,
+  PkceLive,
   type LoginEvent,
   MemoryStore,
   WorkspacePolicyLive
@@ -39,7 +40,11 @@ const program = Effect.gen(function* () {
   // One store for the login and for the session (tokens held in memory only).
   const Store = MemoryStore.layer()
   const Http = NodeHttpClient.layer
-  const Login = Layer.mergeAll(CodexIssuer.layer({ issuer: issuer.url }), WorkspacePolicyLive.layer(Option.none()))
+  const Login = Layer.mergeAll(
+    CodexIssuer.layer({ issuer: issuer.url }),
+    PkceLive.layer,
+    WorkspacePolicyLive.layer(Option.none())
+  )
   const Session = AuthSessionLive.layer().pipe(Layer.provide(IssuerResolverLive.layer))
   const Api = AuthenticatedHttpClient.layer.pipe(Layer.provideMerge(Session))
   const App = Layer.mergeAll(Login, Api).pipe(Layer.provideMerge(Store), Layer.provideMerge(Http))

@@ -3,9 +3,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { DeviceAuthError } from "../src/domain/Errors.js"
-import { TokenSet } from "../src/domain/TokenSet.js"
+import { s256Challenge } from "../src/domain/Pkce.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
-import { AuthorizationGrant } from "../src/services/DeviceAuthorization.js"
+import { PkceCodes } from "../src/services/Pkce.js"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
 const issuerWith = (reply: (request: Recorded) => Reply | "never", options: CodexIssuer.CodexIssuerOptions = {}) =>
@@ -260,6 +260,7 @@ describe("CodexIssuer.poll", () => {
       if (result.grant._tag !== "AuthorizationCode") return
       assert.strictEqual(Redacted.value(result.grant.code), "ac_1")
       assert.strictEqual(Redacted.value(result.grant.codeVerifier), "ver_1")
+      assert.strictEqual(result.grant.codeChallenge, "ch")
     })
   )
 
@@ -294,18 +295,16 @@ describe("CodexIssuer.poll", () => {
   )
 })
 
-const grant = AuthorizationGrant.AuthorizationCode({
-  code: Redacted.make("ac_1/+ x"),
-  codeVerifier: Redacted.make("ver-_1")
-})
+const authCode = Redacted.make("ac_1/+ x")
+const pkce = new PkceCodes({ verifier: Redacted.make("ver-_1"), challenge: s256Challenge("ver-_1") })
 
-describe("CodexIssuer.complete", () => {
+describe("CodexIssuer.exchange", () => {
   it.effect("posts the exact form body and reads the tokens", () =>
     Effect.gen(function* () {
       const { issuer, requests } = yield* issuerWith(() =>
         json(200, { id_token: "id", access_token: "at", refresh_token: "rt", expires_in: 3600 })
       )
-      const tokens = yield* issuer.complete(grant)
+      const tokens = yield* issuer.exchange(authCode, pkce)
       assert.strictEqual(requests[0]!.url, "https://auth.openai.com/oauth/token")
       assert.strictEqual(requests[0]!.headers["content-type"], "application/x-www-form-urlencoded")
       assert.strictEqual(
@@ -326,7 +325,7 @@ describe("CodexIssuer.complete", () => {
       const { issuer } = yield* issuerWith(() =>
         json(200, { id_token: "id", access_token: "at", refresh_token: "rt", expires_in: "3600" })
       )
-      const tokens = yield* issuer.complete(grant)
+      const tokens = yield* issuer.exchange(authCode, pkce)
       assert.isTrue(Option.isNone(tokens.expiresIn))
     })
   )
@@ -334,26 +333,11 @@ describe("CodexIssuer.complete", () => {
   it.effect("fails with codex's exchange message on 400", () =>
     Effect.gen(function* () {
       const { issuer } = yield* issuerWith(() => json(400, { error: "invalid_grant", error_description: "bad code" }))
-      const error = failure(yield* Effect.exit(issuer.complete(grant)))
+      const error = failure(yield* Effect.exit(issuer.exchange(authCode, pkce)))
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.step, "exchange")
       assert.strictEqual(error.code, "invalid_grant")
       assert.strictEqual(error.message, "device code exchange failed: token endpoint returned status 400: bad code")
-    })
-  )
-
-  it.effect("returns a Tokens grant as is, with no request", () =>
-    Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith(() => json(500, {}))
-      const tokens = new TokenSet({
-        accessToken: Redacted.make("at"),
-        idToken: Option.none(),
-        refreshToken: Option.none(),
-        expiresIn: Option.none()
-      })
-      const result = yield* issuer.complete(AuthorizationGrant.Tokens({ tokens }))
-      assert.strictEqual(result, tokens)
-      assert.strictEqual(requests.length, 0)
     })
   )
 })

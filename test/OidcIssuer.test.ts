@@ -3,9 +3,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { DeviceAuthError } from "../src/domain/Errors.js"
-import { TokenSet } from "../src/domain/TokenSet.js"
+import { s256Challenge } from "../src/domain/Pkce.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import { AuthorizationGrant } from "../src/services/DeviceAuthorization.js"
+import { PkceCodes } from "../src/services/Pkce.js"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
 const ISSUER = "https://id.example.com"
@@ -342,19 +342,12 @@ describe("OidcIssuer.poll", () => {
   )
 })
 
-describe("OidcIssuer.complete", () => {
-  it.effect("returns a Tokens grant as is and refuses an authorization code", () =>
+describe("OidcIssuer.exchange", () => {
+  it.effect("refuses an authorization code: the dialect's tokens come from the poll", () =>
     Effect.gen(function* () {
       const { issuer, requests } = yield* issuerWith({})
-      const tokens = new TokenSet({
-        accessToken: Redacted.make("at"),
-        idToken: Option.none(),
-        refreshToken: Option.none(),
-        expiresIn: Option.none()
-      })
-      assert.strictEqual(yield* issuer.complete(AuthorizationGrant.Tokens({ tokens })), tokens)
-      const grant = AuthorizationGrant.AuthorizationCode({ code: Redacted.make("c"), codeVerifier: Redacted.make("v") })
-      const error = failure(yield* Effect.exit(issuer.complete(grant)))
+      const pkce = new PkceCodes({ verifier: Redacted.make("v"), challenge: s256Challenge("v") })
+      const error = failure(yield* Effect.exit(issuer.exchange(Redacted.make("c"), pkce)))
       assert.strictEqual(error.reason, "Malformed")
       assert.strictEqual(requests.length, 0)
     })

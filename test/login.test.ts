@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Layer, Option, Ref, TestClock } from "effect"
+import { Duration, Effect, Exit, Fiber, Layer, Option, Random, Ref, TestClock } from "effect"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import type { LoginEvent } from "../src/domain/LoginEvent.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
@@ -8,6 +8,7 @@ import { CredentialStore } from "../src/services/CredentialStore.js"
 import { PollResult } from "../src/services/DeviceAuthorization.js"
 import { login } from "../src/services/login.js"
 import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
+import * as TestPkce from "../src/testing/TestPkce.js"
 
 const issuer = "https://issuer.test"
 
@@ -26,17 +27,21 @@ const start = (options: ScriptedIssuer.ScriptedIssuerOptions & { readonly forced
     const scripted = yield* ScriptedIssuer.make({ issuer, ...options })
     const store = yield* MemoryStore.make()
     const events = yield* Ref.make<ReadonlyArray<LoginEvent>>([])
+    const pkce = yield* TestPkce.make
     const layer = Layer.mergeAll(
       scripted.layer,
       Layer.succeed(CredentialStore, store),
+      pkce.layer,
       WorkspacePolicyLive.layer(Option.fromNullable(options.forcedWorkspace))
     )
     const fiber = yield* login({ onEvent: (event) => Ref.update(events, (all) => [...all, event]) }).pipe(
       Effect.provide(layer),
+      // jitter ×1 exactly, so every retry lands on its nominal instant
+      Effect.withRandom(Random.fixed([0.5])),
       Effect.fork
     )
     yield* Effect.yieldNow()
-    return { fiber, scripted, store, events: Ref.get(events) }
+    return { fiber, scripted, store, pkce, events: Ref.get(events) }
   })
 
 const seconds = (...values: ReadonlyArray<number>) => values.map((s) => s * 1000)
@@ -137,7 +142,7 @@ describe("login polling on TestClock", () => {
 
   it.effect("a non-transient failure ends the login with the server's message", () =>
     Effect.gen(function* () {
-      const { fiber, store } = yield* start({
+      const { events, fiber, store } = yield* start({
         polls: [
           PollResult.Pending(),
           new DeviceAuthError({ reason: "Rejected", issuer, step: "poll", status: 500, detail: "database on fire" })
@@ -147,6 +152,10 @@ describe("login polling on TestClock", () => {
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.include(error.message, "database on fire")
       assert.include(error.message, "500")
+      assert.isFalse(
+        (yield* events).some((e) => e._tag === "Retrying"),
+        "no retry announced for a failure that is not retried"
+      )
       assert.isTrue(Option.isNone(yield* store.load))
     })
   )
@@ -159,8 +168,33 @@ describe("login polling on TestClock", () => {
       yield* TestClock.adjust("1 hour")
       const calls = yield* scripted.calls
       assert.strictEqual(calls.poll, 2)
-      assert.strictEqual(calls.complete, 0)
+      assert.strictEqual(calls.exchange, 0)
       assert.isTrue(Option.isNone(yield* store.load))
+    })
+  )
+
+  it.effect("an approval whose PKCE pair does not match fails at the poll step: no exchange, nothing stored", () =>
+    Effect.gen(function* () {
+      const { fiber, pkce, scripted, store } = yield* start({
+        polls: [ScriptedIssuer.approvedPoll({ mismatchedPkce: true })]
+      })
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "DeviceAuthError")
+      assert.strictEqual(error._tag === "DeviceAuthError" && error.reason, "Malformed")
+      assert.strictEqual(error._tag === "DeviceAuthError" && error.step, "poll")
+      assert.include(error.message, "the issuer's PKCE values do not match")
+      assert.strictEqual((yield* scripted.calls).exchange, 0)
+      assert.strictEqual(yield* pkce.checked, 1)
+      assert.isTrue(Option.isNone(yield* store.load))
+    })
+  )
+
+  it.effect("a matching PKCE pair is checked through the Pkce service before the exchange", () =>
+    Effect.gen(function* () {
+      const { fiber, pkce, scripted } = yield* start({ polls: [ScriptedIssuer.approvedPoll()] })
+      yield* Fiber.join(fiber)
+      assert.strictEqual(yield* pkce.checked, 1)
+      assert.strictEqual((yield* scripted.calls).exchange, 1)
     })
   )
 

@@ -1,12 +1,14 @@
 import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Layer, Option, TestClock } from "effect"
+import { Clock, Effect, Fiber, Layer, Option, Random, TestClock } from "effect"
+import { s256Challenge } from "../src/domain/Pkce.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { login } from "../src/services/login.js"
 import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
+import * as TestPkce from "../src/testing/TestPkce.js"
 import { fakeClient, json, type Reply } from "./support/fakeHttp.js"
 
 const issuer = "https://issuer.test"
@@ -17,7 +19,7 @@ const tokens = json(200, {
   refresh_token: "rt_opaque"
 })
 
-const approved = json(200, { authorization_code: "ac", code_challenge: "cc", code_verifier: "cv" })
+const approved = json(200, { authorization_code: "ac", code_challenge: s256Challenge("cv"), code_verifier: "cv" })
 
 const issued: Reply = json(200, { device_auth_id: "deviceauth_1", user_code: "ABCD-EFGHJ", interval: "5" })
 
@@ -47,11 +49,12 @@ const loginAgainst = (usercode: Reply | ReadonlyArray<Reply>, polls: ReadonlyArr
     const layer = Layer.mergeAll(
       CodexIssuer.layer({ issuer }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client))),
       Layer.succeed(CredentialStore, store),
+      TestPkce.layer,
       WorkspacePolicyLive.layer(Option.none())
     )
-    const fiber = yield* Effect.fork(Effect.provide(login(), layer))
+    const fiber = yield* Effect.fork(Effect.provide(login(), layer).pipe(Effect.withRandom(Random.fixed([0.5]))))
     yield* Effect.yieldNow()
-    return { fiber, pollTimes, store }
+    return { fiber, pollTimes, store, requests: fake.requests }
   })
 
 describe("login through CodexIssuer on TestClock", () => {
@@ -61,7 +64,7 @@ describe("login through CodexIssuer on TestClock", () => {
         json(503, { error: "unavailable" }),
         json(429, { error: "rate_limited" }, { "retry-after": "7" }),
         json(403, { error: { code: "deviceauth_authorization_pending" } }),
-        json(200, { authorization_code: "ac", code_challenge: "cc", code_verifier: "cv" })
+        approved
       ])
       yield* TestClock.adjust("60 seconds")
       const result = yield* Fiber.join(fiber)
@@ -69,6 +72,34 @@ describe("login through CodexIssuer on TestClock", () => {
       assert.deepStrictEqual(pollTimes, [0, 5_000, 12_000, 17_000])
       assert.strictEqual(Option.getOrNull(result.claims.email), "dev@example.com")
       assert.isTrue(Option.isSome(yield* store.load))
+    })
+  )
+
+  it.effect("a first poll answered 429 with Retry-After: 3600 is retried at 60 s, and the login completes", () =>
+    Effect.gen(function* () {
+      const { fiber, pollTimes, store } = yield* loginAgainst(issued, [
+        json(429, { error: "rate_limited" }, { "retry-after": "3600" }),
+        json(403, { error: { code: "deviceauth_authorization_pending" } }),
+        approved
+      ])
+      yield* TestClock.adjust("59 seconds")
+      assert.deepStrictEqual(pollTimes, [0], "Retry-After is capped at 60 s, not obeyed for an hour")
+      yield* TestClock.adjust("6 seconds")
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(pollTimes, [0, 60_000, 65_000])
+      assert.isTrue(Option.isSome(yield* store.load))
+    })
+  )
+
+  it.effect("an issuer whose code_verifier does not hash to its code_challenge: no request to /oauth/token", () =>
+    Effect.gen(function* () {
+      const { fiber, requests, store } = yield* loginAgainst(issued, [
+        json(200, { authorization_code: "ac", code_challenge: s256Challenge("another"), code_verifier: "cv" })
+      ])
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.include(error.message, "the issuer's PKCE values do not match")
+      assert.isFalse(requests.some((request) => request.url.endsWith("/oauth/token")))
+      assert.isTrue(Option.isNone(yield* store.load))
     })
   )
 
@@ -115,7 +146,7 @@ describe("login through CodexIssuer on TestClock", () => {
       for (const interval of [5, undefined]) {
         const { fiber, pollTimes } = yield* loginAgainst(
           json(200, { device_auth_id: "deviceauth_1", usercode: "ABCD-EFGHJ", interval }),
-          [json(403, {}), json(200, { authorization_code: "ac", code_challenge: "cc", code_verifier: "cv" })]
+          [json(403, {}), approved]
         )
         yield* TestClock.adjust("5 seconds")
         yield* Fiber.join(fiber)

@@ -10,6 +10,7 @@ import { DEFAULT_PROFILE, profileForIssuer } from "../domain/Profile.js"
 import { apiKeyAuth } from "../domain/StoredAuth.js"
 import * as CodexIssuer from "../layers/CodexIssuer.js"
 import * as OidcIssuer from "../layers/OidcIssuer.js"
+import * as PkceLive from "../layers/PkceLive.js"
 import * as WorkspacePolicyLive from "../layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { login, type LoginError } from "../services/login.js"
@@ -107,6 +108,7 @@ export const deviceLogin = (
     const layer = Layer.mergeAll(
       Layer.provide(authorization, http),
       storeLayer(env, target.profile),
+      PkceLive.layer,
       // forced_chatgpt_workspace_id speaks of ChatGPT workspaces: it binds the Codex dialect only.
       WorkspacePolicyLive.layer(target.dialect === "codex" ? env.config.forcedWorkspaceId : Option.none())
     )

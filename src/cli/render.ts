@@ -59,7 +59,10 @@ export const eventLine = (event: LoginEvent): Option.Option<string> =>
       attempt === 1 ? Option.some("Waiting for the code to be approved… (Ctrl-C to cancel)") : Option.none(),
     SlowedDown: ({ interval }) =>
       Option.some(`The server asked us to slow down; polling every ${Duration.format(interval)}.`),
-    Retrying: ({ delay, detail }) => Option.some(`${detail}; retrying in ${Duration.format(delay)}.`),
+    Retrying: ({ delay, detail }) =>
+      Option.some(
+        `${detail}; retrying in ${Duration.format(Duration.seconds(Math.max(1, Math.round(Duration.toSeconds(delay)))))}.`
+      ),
     Approved: () => Option.some("Approved; fetching tokens…"),
     LoggedIn: () => Option.none()
   })

@@ -156,7 +156,16 @@ export const makeLoginRenderer: Effect.Effect<LoginRenderer, never, TerminalOutp
         case "SlowedDown":
           return update((state) => ({ ...state, slowedTo: Option.some(event.interval), retrying: Option.none() }))
         case "Retrying":
-          return update((state) => ({ ...state, retrying: Option.some({ detail: event.detail, delay: event.delay }) }))
+          // before the code is shown (the device-code request) and after approval (the exchange) there is no
+          // status line to put it on: it gets a line of its own
+          return Effect.flatMap(Ref.get(screen), (state) =>
+            Option.isSome(state)
+              ? update((state) => ({ ...state, retrying: Option.some({ detail: event.detail, delay: event.delay }) }))
+              : Option.match(eventLine(event), {
+                  onNone: () => Effect.void,
+                  onSome: (line) => print("stderr", `${line}\n`)
+                })
+          )
         case "StoreUnreadable":
         case "Approved":
         case "LoggedIn":

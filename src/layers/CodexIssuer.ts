@@ -13,9 +13,11 @@ import {
 } from "../domain/CodexWire.js"
 import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
 import { TokenSet } from "../domain/TokenSet.js"
+import { SignInOrigin } from "../domain/StoredAuth.js"
 import { AuthorizationGrant, DeviceAuthorization, PollResult } from "../services/DeviceAuthorization.js"
+import type { PkceCodes } from "../services/Pkce.js"
 import { isRecord, parseJson } from "../domain/Json.js"
-import { isOk, makeExchange, nonEmpty } from "./httpExchange.js"
+import { codexRefreshFailure, type DialectPolicy, isOk, makeExchange, nonEmpty, readClaims } from "./httpExchange.js"
 
 /** Where and as whom the Codex dialect signs in; every field falls back to what codex uses. */
 export interface CodexIssuerOptions {
@@ -34,6 +36,25 @@ const expiresInOf = (json: unknown): Option.Option<Duration.Duration> => {
     : Option.none()
 }
 const REVOKE_TIMEOUT = Duration.seconds(10)
+
+/** The Codex dialect's decisions, for an issuer and client: what codex reads back is what it writes itself. */
+export const policy = (issuer: string, clientId: string): DialectPolicy => ({
+  dialect: "codex",
+  issuer,
+  clientId,
+  scope: Option.none(),
+  // codex's own issuer and client leave no trace in the record, so the file stays codex's exact shape
+  origin:
+    issuer === CODEX_DEFAULT_ISSUER && clientId === CODEX_CLIENT_ID
+      ? Option.none()
+      : Option.some(new SignInOrigin({ dialect: "codex", issuer, clientId, scope: Option.none() })),
+  authMode: "chatgpt",
+  // codex cannot use a sign-in without a readable id_token (§5)
+  claimsOf: (tokens) => readClaims(issuer, tokens, true),
+  // codex reads expiry from the access token's `exp` and would not keep another field
+  storedExpiry: () => Option.none(),
+  refreshFailure: codexRefreshFailure
+})
 
 /** Makes the Codex dialect's wire calls over the ambient HttpClient (codex-protocol.md §1–§9). */
 export const make = (
@@ -87,7 +108,8 @@ export const make = (
         return PollResult.Approved({
           grant: AuthorizationGrant.AuthorizationCode({
             code: Redacted.make(value.authorization_code),
-            codeVerifier: Redacted.make(value.code_verifier)
+            codeVerifier: Redacted.make(value.code_verifier),
+            codeChallenge: value.code_challenge
           })
         })
       }
@@ -104,15 +126,14 @@ export const make = (
       return yield* classify("poll", answer)
     })
 
-    const complete = Effect.fn("CodexIssuer.complete")(function* (grant: AuthorizationGrant) {
-      if (grant._tag === "Tokens") return grant.tokens
+    const exchange = Effect.fn("CodexIssuer.exchange")(function* (code: Redacted.Redacted<string>, pkce: PkceCodes) {
       // §4: form parameters in codex's exact order
       const form = new URLSearchParams([
         ["grant_type", "authorization_code"],
-        ["code", Redacted.value(grant.code)],
+        ["code", Redacted.value(code)],
         ["redirect_uri", endpoints.redirectUri],
         ["client_id", clientId],
-        ["code_verifier", Redacted.value(grant.codeVerifier)]
+        ["code_verifier", Redacted.value(pkce.verifier)]
       ])
       const answer = yield* send(
         "exchange",
@@ -165,17 +186,7 @@ export const make = (
       if (!isOk(answer.status)) return yield* classify("revoke", answer)
     })
 
-    return DeviceAuthorization.of({
-      dialect: "codex",
-      issuer,
-      clientId,
-      scope: Option.none(),
-      start,
-      poll,
-      complete,
-      refresh,
-      revoke
-    })
+    return DeviceAuthorization.of({ ...policy(issuer, clientId), start, poll, exchange, refresh, revoke })
   })
 
 /** The Codex dialect as the DeviceAuthorization service. */

@@ -1,11 +1,12 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Duration, Effect, Either, Layer, Option, Random, Scope } from "effect"
+import { Clock, Duration, Effect, Either, Layer, Option, Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import * as NodePath from "node:path"
 import { StoreError } from "../domain/Errors.js"
 import { encodeStoredAuth, parseStoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
+import { lockWait, lockWaitBound } from "../services/schedules.js"
 import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
 
 /** The auth.json path of a profile inside CODEX_HOME: codex's `auth.json` for the default, `auth.<name>.json` beside it. */
@@ -38,8 +39,6 @@ export const listProfiles = (
 
 /** A lock file older than this is taken over even when its process seems alive. */
 const STALE_AFTER = Duration.seconds(60)
-/** How long `locked` waits for another process before failing with reason `Locked`. */
-const GIVE_UP_AFTER = Duration.seconds(45)
 
 const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
 const isAlreadyExists = (error: PlatformError): boolean =>
@@ -173,27 +172,34 @@ export const makeFileLock = (
         }
       })
 
+    // lockWait: try, and between tries clear a stale lock, every 25–50 ms until lockWaitBound
     const acquireFileLock = Effect.gen(function* () {
       yield* ensureDirectory
       const id = yield* randomSuffix
-      const start = yield* Clock.currentTimeMillis
-      while (true) {
+      const tryOnce = Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        if (yield* tryAcquire({ pid: process.pid, time: now, id })) return
-        if (now - start >= Duration.toMillis(GIVE_UP_AFTER)) {
-          const holder = Option.flatMap(yield* readLock, parseLockOwner)
-          return yield* new StoreError({
-            reason: "Locked",
-            path: lockPath,
-            detail: Option.match(holder, {
-              onNone: () => `waited ${Duration.format(GIVE_UP_AFTER)}`,
-              onSome: (owner) => `held by pid ${owner.pid}; waited ${Duration.format(GIVE_UP_AFTER)}`
-            })
-          })
-        }
-        yield* removeIfStale(now)
-        yield* Effect.sleep(Duration.millis(yield* Random.nextIntBetween(25, 51)))
-      }
+        const acquired = yield* tryAcquire({ pid: process.pid, time: now, id })
+        if (!acquired) yield* removeIfStale(now)
+        return acquired
+      })
+      yield* tryOnce.pipe(
+        Effect.repeat({ schedule: lockWait, until: (acquired) => acquired }),
+        Effect.timeout(lockWaitBound),
+        Effect.catchTag("TimeoutException", () =>
+          Effect.flatMap(readLock.pipe(Effect.orElseSucceed(() => Option.none<string>())), (text) =>
+            Effect.fail(
+              new StoreError({
+                reason: "Locked",
+                path: lockPath,
+                detail: Option.match(Option.flatMap(text, parseLockOwner), {
+                  onNone: () => `waited ${Duration.format(lockWaitBound)}`,
+                  onSome: (owner) => `held by pid ${owner.pid}; waited ${Duration.format(lockWaitBound)}`
+                })
+              })
+            )
+          )
+        )
+      )
     })
 
     return (self) =>

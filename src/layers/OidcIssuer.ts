@@ -2,10 +2,22 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { DateTime, Duration, Effect, HashSet, Layer, Option, Redacted, Ref, Schema, SynchronizedRef } from "effect"
 import { normalizeIssuer } from "../domain/CodexWire.js"
 import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
+import type { DeviceAuthError, RefreshError } from "../domain/Errors.js"
 import { isRecord, parseJson } from "../domain/Json.js"
+import { SignInOrigin } from "../domain/StoredAuth.js"
 import { TokenSet } from "../domain/TokenSet.js"
 import { AuthorizationGrant, DeviceAuthorization, PollResult } from "../services/DeviceAuthorization.js"
-import { type Answer, isOk, isTransientStatus, makeExchange, nonEmpty, oauthError } from "./httpExchange.js"
+import {
+  type Answer,
+  codexRefreshFailure,
+  type DialectPolicy,
+  isOk,
+  isTransientStatus,
+  makeExchange,
+  nonEmpty,
+  oauthError,
+  readClaims
+} from "./httpExchange.js"
 
 /** Which OpenID provider the RFC 8628 dialect signs in at, as which client, for which scope. */
 export interface OidcIssuerOptions {
@@ -79,6 +91,39 @@ const seconds = (raw: unknown): Option.Option<Duration.Duration> => {
 
 const secret = (s: string | undefined): Option.Option<Redacted.Redacted<string>> =>
   Option.map(Option.fromNullable(nonEmpty(s)), Redacted.make)
+
+/**
+ * A final refresh failure at an RFC 8628 provider: a 400/401 `invalid_grant` (RFC 6749 §5.2), its reason read from the
+ * description; otherwise codex's rules (any 401 is final).
+ */
+const refreshFailure = (error: DeviceAuthError): Option.Option<RefreshError["reason"]> => {
+  if (
+    error.reason !== "Unavailable" &&
+    error.code === "invalid_grant" &&
+    (error.status === 400 || error.status === 401)
+  ) {
+    const description = (error.detail ?? "").toLowerCase()
+    if (/expired/.test(description)) return Option.some("Expired")
+    if (/already (been )?used|reuse/.test(description)) return Option.some("Reused")
+    if (/revoked|invalidated/.test(description)) return Option.some("Invalidated")
+    return Option.some("Other")
+  }
+  return codexRefreshFailure(error)
+}
+
+/** The RFC 8628 dialect's decisions: an `oidc` record that remembers its provider and keeps `expires_in`. */
+export const policy = (issuer: string, clientId: string, scope: string): DialectPolicy => ({
+  dialect: "rfc8628",
+  issuer,
+  clientId,
+  scope: Option.some(scope),
+  origin: Option.some(new SignInOrigin({ dialect: "rfc8628", issuer, clientId, scope: Option.some(scope) })),
+  authMode: "oidc",
+  // a provider need not send an id_token (no `openid` scope): the claims are then empty
+  claimsOf: (tokens) => readClaims(issuer, tokens, false),
+  storedExpiry: (expiresIn, now) => Option.map(expiresIn, (ttl) => DateTime.addDuration(now, ttl)),
+  refreshFailure
+})
 
 /** Makes the RFC 8628 dialect's wire calls over the ambient HttpClient, against endpoints found by discovery. */
 export const make = (
@@ -250,8 +295,7 @@ export const make = (
       }
     })
 
-    const complete = Effect.fn("OidcIssuer.complete")(function* (grant: AuthorizationGrant) {
-      if (grant._tag === "Tokens") return grant.tokens
+    const exchange = Effect.fn("OidcIssuer.exchange")(function* () {
       return yield* fail("exchange", {
         reason: "Malformed",
         detail: "the rfc8628 dialect gets tokens from its poll and has no authorization code to exchange"
@@ -297,17 +341,7 @@ export const make = (
       if (!isOk(answer.status)) return yield* classify("revoke", answer)
     })
 
-    return DeviceAuthorization.of({
-      dialect: "rfc8628",
-      issuer,
-      clientId,
-      scope: Option.some(scope),
-      start,
-      poll,
-      complete,
-      refresh,
-      revoke
-    })
+    return DeviceAuthorization.of({ ...policy(issuer, clientId, scope), start, poll, exchange, refresh, revoke })
   })
 
 /** The RFC 8628 dialect as the DeviceAuthorization service. */

@@ -1,8 +1,14 @@
 import type { Headers, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { Clock, DateTime, Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
 import { errorCode, errorDetail } from "../domain/CodexWire.js"
-import { DeviceAuthError, type DeviceAuthStep } from "../domain/Errors.js"
+import { DeviceAuthError, type DeviceAuthStep, type RefreshError } from "../domain/Errors.js"
+import { emptyClaims, type IdTokenClaims, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import { isRecord, parseJson } from "../domain/Json.js"
+import type { TokenSet } from "../domain/TokenSet.js"
+import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
+
+/** What a dialect decides besides its wire calls: the non-wire half of a {@link DeviceAuthorization}. */
+export type DialectPolicy = Omit<DeviceAuthorization["Type"], "start" | "poll" | "exchange" | "refresh" | "revoke">
 
 /** The fields of a {@link DeviceAuthError} an exchange fills in besides its issuer and step. */
 export type ErrorFields = Omit<ConstructorParameters<typeof DeviceAuthError>[0], "issuer" | "step">
@@ -32,9 +38,15 @@ const innermostMessage = (u: unknown, depth = 0): string | undefined => {
   return deeper ?? nonEmpty(u.message)
 }
 
+/** A request that could never be sent (a URL or body that cannot be encoded): retrying cannot help. */
+const unsendable = (error: HttpClientError.HttpClientError): ErrorFields | undefined =>
+  error.reason === "InvalidUrl"
+    ? { reason: "Misconfigured", detail: "its URL is not a valid URL, so no request could be sent" }
+    : error.reason === "Encode"
+      ? { reason: "Misconfigured", detail: "the request could not be encoded, so none was sent" }
+      : undefined
+
 const transportDetail = (error: HttpClientError.HttpClientError): string => {
-  if (error.reason === "InvalidUrl") return "invalid URL"
-  if (error.reason === "Encode") return "could not encode the request"
   const cause = innermostMessage(error.cause)
   const detail = cause === undefined ? "network error" : `network error: ${cause.replace(/\s+/g, " ")}`
   return detail.length > MAX_TRANSPORT_DETAIL ? `${detail.slice(0, MAX_TRANSPORT_DETAIL)}…` : detail
@@ -114,7 +126,9 @@ export const makeExchange = (options: {
       Effect.flatMap((response) =>
         Effect.map(response.text, (text): Answer => ({ status: response.status, headers: response.headers, text }))
       ),
-      Effect.catchAll((error) => fail(step, { reason: "Unavailable", detail: transportDetail(error) })),
+      Effect.catchAll((error) =>
+        fail(step, unsendable(error) ?? { reason: "Unavailable", detail: transportDetail(error) })
+      ),
       Effect.timeoutFail({
         duration: timeout,
         onTimeout: () =>
@@ -155,4 +169,45 @@ export const makeExchange = (options: {
     })
 
   return { fail, send, classify, decode }
+}
+
+/**
+ * codex's final refresh failures (codex-protocol.md §8): a 401 whose code is `refresh_token_expired`,
+ * `refresh_token_reused` or `refresh_token_invalidated`, and any other 401. Everything else is transient.
+ */
+export const codexRefreshFailure = (error: DeviceAuthError): Option.Option<RefreshError["reason"]> => {
+  if (error.reason === "Unavailable" || error.status !== 401) return Option.none()
+  switch (error.code) {
+    case "refresh_token_expired":
+      return Option.some("Expired")
+    case "refresh_token_reused":
+      return Option.some("Reused")
+    case "refresh_token_invalidated":
+      return Option.some("Invalidated")
+    default:
+      return Option.some("Other")
+  }
+}
+
+/**
+ * The id_token's claims, when it is readable. `required`: a dialect that cannot use a sign-in without them fails
+ * `Malformed` (at the exchange); otherwise missing or unreadable claims are empty.
+ */
+export const readClaims = (
+  issuer: string,
+  tokens: TokenSet,
+  required: boolean
+): Effect.Effect<IdTokenClaims, DeviceAuthError> => {
+  const malformed = (detail: string) =>
+    required
+      ? Effect.fail(new DeviceAuthError({ reason: "Malformed", issuer, step: "exchange", detail }))
+      : Effect.succeed(emptyClaims)
+  return Option.match(tokens.idToken, {
+    onNone: () => malformed("the token response has no id_token"),
+    onSome: (idToken) =>
+      Either.match(parseIdTokenClaims(idToken), {
+        onLeft: (why) => malformed(`the id_token is unreadable: ${why}`),
+        onRight: Effect.succeed
+      })
+  })
 }

@@ -1,11 +1,19 @@
-import { Context, Data, Duration, Effect, Option, Redacted } from "effect"
+import { Context, Data, type DateTime, type Duration, type Effect, type Option, type Redacted } from "effect"
 import type { DeviceCode } from "../domain/DeviceCode.js"
-import type { DeviceAuthError } from "../domain/Errors.js"
+import type { DeviceAuthError, RefreshError } from "../domain/Errors.js"
+import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
+import type { SignInOrigin } from "../domain/StoredAuth.js"
 import type { TokenSet } from "../domain/TokenSet.js"
+import type { PkceCodes } from "./Pkce.js"
 
 /** What an approved device code yields: a code to exchange (Codex) or the tokens themselves (RFC 8628). */
 export type AuthorizationGrant = Data.TaggedEnum<{
-  AuthorizationCode: { readonly code: Redacted.Redacted<string>; readonly codeVerifier: Redacted.Redacted<string> }
+  /** An authorization code with the PKCE pair the issuer sent with it (Codex), checked before the exchange. */
+  AuthorizationCode: {
+    readonly code: Redacted.Redacted<string>
+    readonly codeVerifier: Redacted.Redacted<string>
+    readonly codeChallenge: string
+  }
   Tokens: { readonly tokens: TokenSet }
 }>
 
@@ -32,7 +40,11 @@ export interface RefreshedTokens {
   readonly expiresIn: Option.Option<Duration.Duration>
 }
 
-/** One dialect's wire calls against one issuer and client. */
+/**
+ * One dialect's wire calls against one issuer and client, and every decision that differs between dialects (what a
+ * stored record looks like, where expiry comes from, which refresh failures are final), so the stages and the session
+ * never ask which dialect they run.
+ */
 export class DeviceAuthorization extends Context.Tag("devicecode/DeviceAuthorization")<
   DeviceAuthorization,
   {
@@ -45,11 +57,27 @@ export class DeviceAuthorization extends Context.Tag("devicecode/DeviceAuthoriza
     readonly start: Effect.Effect<DeviceCode, DeviceAuthError>
     /** Polls once. */
     readonly poll: (code: DeviceCode) => Effect.Effect<PollResult, DeviceAuthError>
-    /** Turns an approved grant into tokens. */
-    readonly complete: (grant: AuthorizationGrant) => Effect.Effect<TokenSet, DeviceAuthError>
+    /** Exchanges an authorization code, with its checked PKCE pair, for tokens. */
+    readonly exchange: (code: Redacted.Redacted<string>, pkce: PkceCodes) => Effect.Effect<TokenSet, DeviceAuthError>
     /** Trades a refresh token for new tokens. */
     readonly refresh: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<RefreshedTokens, DeviceAuthError>
     /** Revokes a refresh token at the issuer. */
     readonly revoke: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<void, DeviceAuthError>
+    /** What a stored record remembers of this issuer; none for codex's own issuer and client (codex's exact file). */
+    readonly origin: Option.Option<SignInOrigin>
+    /** The `auth_mode` a sign-in of this dialect is stored with. */
+    readonly authMode: "chatgpt" | "oidc"
+    /** The id_token's claims of issued tokens; fails `Malformed` when this dialect cannot use tokens without them. */
+    readonly claimsOf: (tokens: TokenSet) => Effect.Effect<IdTokenClaims, DeviceAuthError>
+    /**
+     * When an access token issued at `now` expires, to keep in the record; none when readers take it from the JWT's
+     * `exp` (codex reads no other field).
+     */
+    readonly storedExpiry: (
+      expiresIn: Option.Option<Duration.Duration>,
+      now: DateTime.Utc
+    ) => Option.Option<DateTime.Utc>
+    /** The final reason of a refresh failure (only signing in again helps), or none when it is worth retrying. */
+    readonly refreshFailure: (error: DeviceAuthError) => Option.Option<RefreshError["reason"]>
   }
 >() {}

@@ -1,14 +1,14 @@
 import { DateTime, Effect, Option } from "effect"
-import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
 import type { DeviceAuthError, StoreError, WorkspaceError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
-import { SignInOrigin, type StoredAuth } from "../domain/StoredAuth.js"
+import type { StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "./CredentialStore.js"
 import { DeviceAuthorization } from "./DeviceAuthorization.js"
 import { ensureWorkspaceAllowed } from "./ensureWorkspaceAllowed.js"
 import { exchangeCodeForTokens } from "./exchangeCodeForTokens.js"
 import { persistTokens } from "./persistTokens.js"
+import type { Pkce } from "./Pkce.js"
 import { loginDeadline, pollForAuthorization } from "./pollForAuthorization.js"
 import { requestDeviceCode } from "./requestDeviceCode.js"
 import type { WorkspacePolicy } from "./WorkspacePolicy.js"
@@ -29,24 +29,15 @@ export interface LoginResult {
 /** Any way a login can fail; interruption (Ctrl-C) is not a failure and writes nothing. */
 export type LoginError = DeviceAuthError | WorkspaceError | StoreError
 
-/** The origin a record remembers: none for codex's own issuer and client, so the file stays codex's exact shape. */
-export const signInOrigin = (auth: DeviceAuthorization["Type"]): Option.Option<SignInOrigin> =>
-  auth.dialect === "codex" && auth.issuer === CODEX_DEFAULT_ISSUER && auth.clientId === CODEX_CLIENT_ID
-    ? Option.none()
-    : Option.some(
-        new SignInOrigin({ dialect: auth.dialect, issuer: auth.issuer, clientId: auth.clientId, scope: auth.scope })
-      )
-
 /**
  * The device-code login: request a code, show it (via `onEvent`), poll until approved, exchange, check the
  * workspace, and only then store. Nothing is written unless every step before the write succeeded.
  */
 export const login = (
   options: LoginOptions = {}
-): Effect.Effect<LoginResult, LoginError, DeviceAuthorization | CredentialStore | WorkspacePolicy> =>
+): Effect.Effect<LoginResult, LoginError, DeviceAuthorization | CredentialStore | WorkspacePolicy | Pkce> =>
   Effect.gen(function* () {
     const emit = options.onEvent ?? (() => Effect.void)
-    const auth = yield* DeviceAuthorization
     const store = yield* CredentialStore
 
     yield* store.load.pipe(
@@ -56,14 +47,14 @@ export const login = (
       )
     )
 
-    const code = yield* requestDeviceCode
+    const code = yield* requestDeviceCode({ onEvent: emit })
     const deadline = loginDeadline(code, yield* DateTime.now)
     yield* emit(LoginEvent.CodeIssued({ code, deadline }))
     const grant = yield* pollForAuthorization(code, { deadline, onEvent: emit })
     yield* emit(LoginEvent.Approved())
-    const { claims, tokens } = yield* exchangeCodeForTokens(grant)
+    const { claims, tokens } = yield* exchangeCodeForTokens(grant, { onEvent: emit })
     yield* ensureWorkspaceAllowed(claims)
-    const record = yield* persistTokens(tokens, claims, signInOrigin(auth))
+    const record = yield* persistTokens(tokens, claims)
     yield* emit(LoginEvent.LoggedIn({ claims, location: store.location }))
     return { claims, record, location: store.location }
   }).pipe(Effect.withSpan("login"))

@@ -1,21 +1,23 @@
 import { DateTime, Effect, Option } from "effect"
 import type { StoreError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
-import { type SignInOrigin, StoredAuth, StoredTokens } from "../domain/StoredAuth.js"
+import { StoredAuth, StoredTokens } from "../domain/StoredAuth.js"
 import type { TokenSet } from "../domain/TokenSet.js"
 import { CredentialStore } from "./CredentialStore.js"
+import { DeviceAuthorization } from "./DeviceAuthorization.js"
 
 /**
  * Stage 5: writes the new sign-in under the store's lock, keeping fields of the old record that codex or others
- * added. An unreadable old record is replaced (the login said so when it started).
+ * added. An unreadable old record is replaced (the login said so when it started). The record's shape (auth mode,
+ * origin, stored expiry) is the dialect's call.
  */
 export const persistTokens = (
   tokens: TokenSet,
-  claims: IdTokenClaims,
-  origin: Option.Option<SignInOrigin>
-): Effect.Effect<StoredAuth, StoreError, CredentialStore> =>
+  claims: IdTokenClaims
+): Effect.Effect<StoredAuth, StoreError, CredentialStore | DeviceAuthorization> =>
   Effect.gen(function* () {
     const store = yield* CredentialStore
+    const auth = yield* DeviceAuthorization
     return yield* store.locked(
       Effect.gen(function* () {
         const previous = yield* store.load.pipe(
@@ -25,10 +27,8 @@ export const persistTokens = (
           )
         )
         const now = yield* DateTime.now
-        // codex reads the Codex dialect's record and derives expiry from the JWT; other dialects keep expires_in.
-        const codex = Option.match(origin, { onNone: () => true, onSome: (o) => o.dialect === "codex" })
         const record = new StoredAuth({
-          authMode: Option.some(codex ? "chatgpt" : "oidc"),
+          authMode: Option.some(auth.authMode),
           apiKey: Option.none(),
           tokens: Option.some(
             new StoredTokens({
@@ -36,12 +36,12 @@ export const persistTokens = (
               accessToken: tokens.accessToken,
               refreshToken: tokens.refreshToken,
               accountId: claims.accountId,
-              expiresAt: codex ? Option.none() : Option.map(tokens.expiresIn, (ttl) => DateTime.addDuration(now, ttl)),
+              expiresAt: auth.storedExpiry(tokens.expiresIn, now),
               extra: []
             })
           ),
           lastRefresh: Option.some(now),
-          origin,
+          origin: auth.origin,
           extra: Option.match(previous, { onNone: () => [], onSome: (old) => old.extra })
         })
         yield* store.save(record)

@@ -1,9 +1,9 @@
-import { DateTime, Duration, Effect, Option } from "effect"
-import { type DeviceCode, minimumInterval } from "../domain/DeviceCode.js"
+import { DateTime, Duration, Effect, Option, Schedule } from "effect"
+import type { DeviceCode } from "../domain/DeviceCode.js"
 import { DeviceAuthError } from "../domain/Errors.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
-import { type AuthorizationGrant, DeviceAuthorization } from "./DeviceAuthorization.js"
-import { maximumWait } from "./requestDeviceCode.js"
+import { type AuthorizationGrant, DeviceAuthorization, type PollResult } from "./DeviceAuthorization.js"
+import { maximumWait, onRetry, pollSchedule, type PollProgress, retryEvent, transientRetry } from "./schedules.js"
 
 /** Options of {@link pollForAuthorization}. */
 export interface PollOptions {
@@ -11,9 +11,6 @@ export interface PollOptions {
   readonly deadline?: DateTime.Utc
   readonly onEvent?: (event: LoginEvent) => Effect.Effect<void>
 }
-
-const slowDownStep = Duration.seconds(5)
-const longestBackoff = Duration.minutes(1)
 
 /** The earlier of the code's expiry and `maximumWait` from `now`. */
 export const loginDeadline = (code: DeviceCode, now: DateTime.Utc): DateTime.Utc => {
@@ -25,9 +22,10 @@ export const loginDeadline = (code: DeviceCode, now: DateTime.Utc): DateTime.Utc
 }
 
 /**
- * Stage 2: polls until the code is approved. The first poll goes out at once, then one per interval; `slow_down`
- * adds 5 s for the rest of the login (RFC 8628 §3.5); transient failures back off (or wait Retry-After) inside the
- * deadline. Past the deadline the login fails `Expired` when the code's own expiry came first, else `TimedOut`.
+ * Stage 2: polls until the code is approved, on {@link pollSchedule} (at once, then every interval; `slow_down` adds
+ * 5 s for the rest of the login). A poll that fails transiently is retried on {@link transientRetry} from the code's
+ * interval (Retry-After honoured up to 60 s). The whole wait is bounded by the deadline: past it the login fails
+ * `Expired` when the code's own expiry came first, else `TimedOut`.
  */
 export const pollForAuthorization = (
   code: DeviceCode,
@@ -39,41 +37,22 @@ export const pollForAuthorization = (
     const now = yield* DateTime.now
     const deadline = options.deadline ?? loginDeadline(code, now)
     const expiredFirst = Option.exists(code.expiresAt, (expiresAt) => DateTime.lessThanOrEqualTo(expiresAt, deadline))
-
     const budget = Duration.millis(Math.max(0, DateTime.distance(now, deadline)))
 
-    const loop = Effect.gen(function* () {
-      let interval = Duration.max(code.interval, minimumInterval)
-      let attempt = 0
-      let failures = 0
-      while (true) {
-        attempt++
-        const result = yield* Effect.either(auth.poll(code))
-        if (result._tag === "Left") {
-          const error = result.left
-          if (error.reason !== "Unavailable") return yield* error
-          failures++
-          const delay = Duration.max(
-            error.retryAfter ?? Duration.min(Duration.times(interval, 2 ** (failures - 1)), longestBackoff),
-            minimumInterval
+    const report = ({ interval, polls, result }: PollProgress): Effect.Effect<void> =>
+      result._tag === "Approved"
+        ? Effect.void
+        : Effect.zipRight(
+            result._tag === "SlowDown" ? emit(LoginEvent.SlowedDown({ interval })) : Effect.void,
+            emit(LoginEvent.Waiting({ attempt: polls, nextPollIn: interval }))
           )
-          yield* emit(LoginEvent.Retrying({ detail: error.message, delay }))
-          yield* Effect.sleep(delay)
-          continue
-        }
-        failures = 0
-        const poll = result.right
-        if (poll._tag === "Approved") return poll.grant
-        if (poll._tag === "SlowDown") {
-          interval = Duration.sum(interval, slowDownStep)
-          yield* emit(LoginEvent.SlowedDown({ interval }))
-        }
-        yield* emit(LoginEvent.Waiting({ attempt, nextPollIn: interval }))
-        yield* Effect.sleep(interval)
-      }
-    })
 
-    return yield* loop.pipe(
+    const pollOnce: Effect.Effect<PollResult, DeviceAuthError> = auth
+      .poll(code)
+      .pipe(Effect.retry(transientRetry({ base: code.interval }).pipe(onRetry(retryEvent(emit)))))
+
+    const { result } = yield* pollOnce.pipe(
+      Effect.repeat(pollSchedule(code.interval).pipe(Schedule.tapOutput(report))),
       Effect.timeoutFail({
         duration: budget,
         onTimeout: () =>
@@ -85,4 +64,7 @@ export const pollForAuthorization = (
           })
       })
     )
+    // the schedule stops only on an approval, which it hands back as its last output
+    if (result._tag === "Approved") return result.grant
+    return yield* Effect.dieMessage("pollSchedule stopped before an approval")
   }).pipe(Effect.withSpan("pollForAuthorization"))

@@ -2,7 +2,11 @@ import { Clock, DateTime, Duration, Effect, Layer, Option, Redacted, Ref } from 
 import { CODEX_CLIENT_ID, codexEndpoints } from "../domain/CodexWire.js"
 import { DeviceCode } from "../domain/DeviceCode.js"
 import type { DeviceAuthError } from "../domain/Errors.js"
+import { s256Challenge } from "../domain/Pkce.js"
 import { TokenSet } from "../domain/TokenSet.js"
+import * as CodexIssuer from "../layers/CodexIssuer.js"
+import * as OidcIssuer from "../layers/OidcIssuer.js"
+import { DEFAULT_SCOPE } from "../layers/OidcIssuer.js"
 import { AuthorizationGrant, DeviceAuthorization, PollResult } from "../services/DeviceAuthorization.js"
 
 /** One scripted answer to a poll: a result, a failure, or no answer at all. */
@@ -19,9 +23,9 @@ export interface ScriptedIssuerOptions {
   readonly startError?: DeviceAuthError
   /** Answers to the polls in order; once used up, every poll is pending. */
   readonly polls?: ReadonlyArray<ScriptedPoll>
-  /** The id_token payload handed out by `complete`. */
+  /** The id_token payload handed out by `exchange`. */
   readonly claims?: Record<string, unknown>
-  /** Fails `complete` with this error. */
+  /** Fails `exchange` with this error. */
   readonly exchangeError?: DeviceAuthError
 }
 
@@ -29,7 +33,7 @@ export interface ScriptedIssuerOptions {
 export interface ScriptedCalls {
   readonly start: number
   readonly poll: number
-  readonly complete: number
+  readonly exchange: number
   readonly refresh: number
   readonly revoke: number
 }
@@ -59,12 +63,13 @@ export const chatgptClaims = (options: { email?: string; plan?: string; accountI
   }
 })
 
-/** An approved poll with a Codex authorization code. */
-export const approvedPoll = (): PollResult =>
+/** An approved poll with a Codex authorization code; `mismatchedPkce` sends a challenge that is not S256(verifier). */
+export const approvedPoll = (options: { readonly mismatchedPkce?: boolean } = {}): PollResult =>
   PollResult.Approved({
     grant: AuthorizationGrant.AuthorizationCode({
       code: Redacted.make("test-authorization-code"),
-      codeVerifier: Redacted.make("test-code-verifier")
+      codeVerifier: Redacted.make("test-code-verifier"),
+      codeChallenge: s256Challenge(options.mismatchedPkce ? "another-code-verifier" : "test-code-verifier")
     })
   })
 
@@ -74,7 +79,7 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
     const issuer = options.issuer ?? "https://issuer.test"
     const script = yield* Ref.make(options.polls ?? [])
     const times = yield* Ref.make<ReadonlyArray<number>>([])
-    const calls = yield* Ref.make<ScriptedCalls>({ start: 0, poll: 0, complete: 0, refresh: 0, revoke: 0 })
+    const calls = yield* Ref.make<ScriptedCalls>({ start: 0, poll: 0, exchange: 0, refresh: 0, revoke: 0 })
     const count = (key: keyof ScriptedCalls) => Ref.update(calls, (c) => ({ ...c, [key]: c[key] + 1 }))
 
     const issueTokens = Effect.sync(
@@ -88,10 +93,9 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
     )
 
     const service: DeviceAuthorization["Type"] = {
-      dialect: options.dialect ?? "codex",
-      issuer,
-      clientId: CODEX_CLIENT_ID,
-      scope: Option.none(),
+      ...(options.dialect === "rfc8628"
+        ? OidcIssuer.policy(issuer, CODEX_CLIENT_ID, DEFAULT_SCOPE)
+        : CodexIssuer.policy(issuer, CODEX_CLIENT_ID)),
       start: Effect.gen(function* () {
         yield* count("start")
         if (options.startError) return yield* options.startError
@@ -116,11 +120,11 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
           if (next._tag === "DeviceAuthError") return yield* next
           return next
         }),
-      complete: (grant) =>
+      exchange: () =>
         Effect.gen(function* () {
-          yield* count("complete")
+          yield* count("exchange")
           if (options.exchangeError) return yield* options.exchangeError
-          return grant._tag === "Tokens" ? grant.tokens : yield* issueTokens
+          return yield* issueTokens
         }),
       refresh: () =>
         Effect.as(count("refresh"), {
