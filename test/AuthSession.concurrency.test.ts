@@ -8,6 +8,7 @@ import * as AuthSessionLive from "../src/layers/AuthSessionLive.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
+import * as PkceLive from "../src/layers/PkceLive.js"
 import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { AuthSession } from "../src/services/AuthSession.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
@@ -32,7 +33,8 @@ describe("AuthSession over real HTTP", () => {
         const loginLayer = Layer.mergeAll(
           CodexIssuer.layer({ issuer: issuer.url }),
           store,
-          WorkspacePolicyLive.layer(Option.none())
+          WorkspacePolicyLive.layer(Option.none()),
+          PkceLive.layer
         ).pipe(Layer.provide(platform))
         const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
         assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))

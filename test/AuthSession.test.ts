@@ -4,8 +4,10 @@ import { DeviceAuthError, NotLoggedIn, RefreshError } from "../src/domain/Errors
 import { emptyClaims } from "../src/domain/IdTokenClaims.js"
 import { apiKeyAuth, SignInOrigin, StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
 import * as AuthSessionLive from "../src/layers/AuthSessionLive.js"
+import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
+import * as OidcIssuer from "../src/layers/OidcIssuer.js"
 import type { AuthSessionError } from "../src/services/AuthSession.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { DeviceAuthorization, type RefreshedTokens } from "../src/services/DeviceAuthorization.js"
@@ -44,6 +46,9 @@ const codexRecord = (options: {
 
 type Scripted = RefreshedTokens | DeviceAuthError
 
+/** A scripted answer made from the Clock time and the refresh count; an Effect for one that takes time. */
+type Answer = (now: number, n: number) => RefreshedTokens | Effect.Effect<RefreshedTokens>
+
 /** A refresh answer whose access token lives `ttl` seconds from the Clock's now. */
 const answer =
   (ttl: number, extra: Partial<RefreshedTokens> = {}) =>
@@ -73,21 +78,25 @@ const unavailable = new DeviceAuthError({ reason: "Unavailable", issuer: ISSUER,
  */
 const setup = (
   initial: Option.Option<StoredAuth>,
-  answers: ReadonlyArray<Scripted | ((now: number, n: number) => RefreshedTokens)> = [],
-  options: { readonly dialect?: "codex" | "rfc8628" } = {}
+  answers: ReadonlyArray<Scripted | Answer> = [],
+  options: { readonly dialect?: "codex" | "rfc8628"; readonly saveDelay?: Duration.DurationInput } = {}
 ) =>
   Effect.gen(function* () {
-    const store = yield* MemoryStore.make(initial)
+    const memory = yield* MemoryStore.make(initial)
+    const saveDelay = options.saveDelay
+    const store: CredentialStore["Type"] =
+      saveDelay === undefined
+        ? memory
+        : { ...memory, save: (auth) => Effect.zipRight(Effect.sleep(saveDelay), memory.save(auth)) }
     const script = yield* Ref.make(answers)
     const log = yield* Ref.make<ReadonlyArray<{ readonly at: number; readonly refreshToken: string }>>([])
     const service: DeviceAuthorization["Type"] = {
-      dialect: options.dialect ?? "codex",
-      issuer: ISSUER,
-      clientId: "client",
-      scope: Option.none(),
+      ...(options.dialect === "rfc8628"
+        ? OidcIssuer.policy(ISSUER, "client", "openid")
+        : CodexIssuer.policy(ISSUER, "client")),
       start: Effect.die("not scripted"),
       poll: () => Effect.die("not scripted"),
-      complete: () => Effect.die("not scripted"),
+      exchange: () => Effect.die("not scripted"),
       revoke: () => Effect.die("not scripted"),
       refresh: (refreshToken) =>
         Effect.gen(function* () {
@@ -96,7 +105,10 @@ const setup = (
           yield* Ref.update(log, (all) => [...all, { at, refreshToken: Redacted.value(refreshToken) }])
           const next = yield* Ref.modify(script, (all) => [all[0], all.slice(1)] as const)
           if (next === undefined) return answer(3600)(at, n)
-          if (typeof next === "function") return next(at, n)
+          if (typeof next === "function") {
+            const made = next(at, n)
+            return Effect.isEffect(made) ? yield* made : made
+          }
           if (next instanceof DeviceAuthError) return yield* next
           return next
         })
@@ -350,6 +362,37 @@ describe("AuthSession: transient refresh errors", () => {
     })
   )
 
+  it.effect("the backoff follows refreshBackoff: doubling up to 5 min, a longer Retry-After honoured up to 5 min", () =>
+    Effect.gen(function* () {
+      const limited = (seconds: number) =>
+        new DeviceAuthError({
+          reason: "Unavailable",
+          issuer: ISSUER,
+          step: "refresh",
+          status: 429,
+          retryAfter: Duration.seconds(seconds)
+        })
+      // no exp: due once last_refresh is 8 days old, and usable all along
+      const { session, log } = yield* setup(Option.some(codexRecord({ access: "opaque-access-token" })), [
+        limited(90),
+        ...Array.from({ length: 9 }, () => unavailable),
+        limited(3600)
+      ])
+      yield* TestClock.adjust(Duration.days(8))
+      assert.strictEqual(yield* token(session.accessToken), "opaque-access-token")
+      for (const seconds of [90, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]) {
+        const attempts = (yield* log).length
+        yield* TestClock.adjust(Duration.millis(seconds * 1000 - 1))
+        assert.strictEqual(yield* token(session.accessToken), "opaque-access-token")
+        assert.strictEqual((yield* log).length, attempts, `no attempt before +${seconds} s`)
+        yield* TestClock.adjust(Duration.millis(1))
+        yield* session.accessToken
+        assert.strictEqual((yield* log).length, attempts + 1, `an attempt at +${seconds} s`)
+      }
+      assert.notStrictEqual(yield* token(session.accessToken), "opaque-access-token")
+    })
+  )
+
   it.effect("once the token has expired, the call retries after 1 s, 2 s and 4 s, then fails", () =>
     Effect.gen(function* () {
       const { session, log } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
@@ -397,6 +440,49 @@ describe("AuthSession: transient refresh errors", () => {
       const fresh = yield* Fiber.join(fiber)
       assert.notStrictEqual(fresh, jwt(0))
       assert.strictEqual((yield* log).length, 2)
+    })
+  )
+})
+
+describe("AuthSession: interruption", () => {
+  it.effect("a caller going away interrupts the refresh request; nothing is saved and the next call refreshes", () =>
+    Effect.gen(function* () {
+      const interrupted = yield* Ref.make(false)
+      const slowAnswer: Answer = (now, n) =>
+        Effect.sleep(Duration.minutes(1)).pipe(
+          Effect.as(answer(3600)(now, n)),
+          Effect.onInterrupt(() => Ref.set(interrupted, true))
+        )
+      const { session, stored, log } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [slowAnswer])
+      const fiber = yield* Effect.fork(session.accessToken)
+      yield* TestClock.adjust(Duration.seconds(1))
+      const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* TestClock.adjust(Duration.minutes(2))
+      yield* Fiber.join(interrupting)
+      assert.isTrue(yield* Ref.get(interrupted))
+      assert.strictEqual(storedAccess(yield* stored), jwt(0))
+      assert.notStrictEqual(yield* token(session.accessToken), jwt(0))
+      assert.deepStrictEqual(
+        (yield* log).map((entry) => entry.refreshToken),
+        ["rt-1", "rt-1"]
+      )
+    })
+  )
+
+  it.effect("once the issuer answered, the rotated tokens are saved even if the caller goes away, then adopted", () =>
+    Effect.gen(function* () {
+      const { session, stored, refreshes } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [], {
+        saveDelay: Duration.seconds(1)
+      })
+      const fiber = yield* Effect.fork(session.accessToken)
+      yield* TestClock.adjust(Duration.millis(500))
+      const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* Fiber.join(interrupting)
+      const record = yield* stored
+      assert.strictEqual(Redacted.value(Option.getOrThrow(Option.getOrThrow(record.tokens).refreshToken)), "rt-2")
+      assert.strictEqual(yield* token(session.accessToken), storedAccess(record))
+      assert.strictEqual(yield* refreshes, 1)
     })
   )
 })

@@ -1,0 +1,211 @@
+import { Data, DateTime, Effect, Either, Equivalence, Option, Redacted } from "effect"
+import { CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
+import { type DeviceAuthError, RefreshError } from "../domain/Errors.js"
+import { emptyClaims, type IdTokenClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
+import { authMethod, StoredAuth, StoredTokens } from "../domain/StoredAuth.js"
+import type { RefreshedTokens } from "../services/DeviceAuthorization.js"
+import { refreshBackoff } from "../services/schedules.js"
+
+/** What a session holds for one stored record: the token it hands out and until when, computed once per record. */
+export interface Entry {
+  readonly record: StoredAuth
+  readonly token: Redacted.Redacted<string>
+  /** `token` as an Effect made once, so the fast path allocates nothing. */
+  readonly served: Effect.Effect<Redacted.Redacted<string>>
+  /** Before this, the fast path serves `token`; a backoff after a transient failure moves it later. */
+  readonly refreshAtMillis: number
+  /** From this on, `token` is never served. */
+  readonly expiresAtMillis: number
+  /** The state of {@link refreshBackoff} after the transient failures in a row (its initial state after none). */
+  readonly backoff: unknown
+  /** The last refresh failure: a RefreshError is final for `record`'s refresh token. */
+  readonly error: RefreshError | DeviceAuthError | undefined
+}
+
+/** How early a session refreshes, in milliseconds: before expiry, and after `last_refresh` without one. */
+export interface Limits {
+  readonly skew: number
+  readonly maxAge: number
+}
+
+/** Who asks for a token: the one a server refused, if any, and whether another caller settled the entry meanwhile. */
+export interface Ask {
+  readonly rejected: Option.Option<Redacted.Redacted<string>>
+  readonly shared: boolean
+}
+
+/** What the session does next with the entry it holds, or with the record the store holds. */
+export type RefreshPlan = Data.TaggedEnum<{
+  /** Hand out this token. */
+  Serve: { readonly token: Redacted.Redacted<string> }
+  /** Take what another process (or a new sign-in) stored, without a refresh. */
+  Adopt: { readonly entry: Entry }
+  /** Trade `refreshToken` at the sign-in's issuer and merge the answer into `record`. */
+  Refresh: {
+    readonly record: StoredAuth
+    readonly tokens: StoredTokens
+    readonly refreshToken: Redacted.Redacted<string>
+  }
+  /** Fail with a final refresh failure, or with the one another caller just met. */
+  Fail: { readonly error: RefreshError | DeviceAuthError }
+}>
+
+/** Constructors and matchers for {@link RefreshPlan}. */
+export const RefreshPlan = Data.taggedEnum<RefreshPlan>()
+
+const secret = Redacted.getEquivalence(Equivalence.string)
+const optionalSecret = Option.getEquivalence(secret)
+const sameTokens = Option.getEquivalence(
+  Equivalence.make<StoredTokens>(
+    (a, b) => secret(a.accessToken, b.accessToken) && optionalSecret(a.refreshToken, b.refreshToken)
+  )
+)
+
+/** Whether two records hold the same credentials: access and refresh token, or API key. */
+export const sameCredentials = (a: StoredAuth, b: StoredAuth): boolean =>
+  sameTokens(a.tokens, b.tokens) && (Option.isSome(a.tokens) || optionalSecret(a.apiKey, b.apiKey))
+
+/** Whether two records hold the same refresh token (or both none). */
+export const sameRefreshToken = (a: StoredAuth, b: StoredAuth): boolean =>
+  optionalSecret(
+    Option.flatMap(a.tokens, (tokens) => tokens.refreshToken),
+    Option.flatMap(b.tokens, (tokens) => tokens.refreshToken)
+  )
+
+const makeEntry = (
+  record: StoredAuth,
+  token: Redacted.Redacted<string>,
+  refreshAtMillis: number,
+  expiresAtMillis: number
+) =>
+  ({
+    record,
+    token,
+    served: Effect.succeed(token),
+    refreshAtMillis,
+    expiresAtMillis,
+    backoff: refreshBackoff.initial,
+    error: undefined
+  }) satisfies Entry
+
+/**
+ * The entry of a stored record; none when it holds nothing to hand out. A token with an expiry is refreshed at
+ * expiry − min(skew, lifetime / 2), so one living less than the skew is not refreshed on every call; one without is
+ * refreshed once `last_refresh` is `maxAge` old (at once without it); an API key never.
+ */
+export const entryOf = (record: StoredAuth, limits: Limits): Option.Option<Entry> => {
+  const method = Option.getOrUndefined(authMethod(record))
+  if (method === "apikey") return Option.map(record.apiKey, (key) => makeEntry(record, key, Infinity, Infinity))
+  if (method === undefined || Option.isNone(record.tokens)) return Option.none()
+  const tokens = record.tokens.value
+  const expiry = Option.orElse(tokens.expiresAt, () => jwtExpiry(tokens.accessToken))
+  const lastRefresh = Option.map(record.lastRefresh, DateTime.toEpochMillis)
+  if (Option.isNone(expiry)) {
+    const refreshAt = Option.isSome(lastRefresh) ? lastRefresh.value + limits.maxAge : -Infinity
+    return Option.some(makeEntry(record, tokens.accessToken, refreshAt, Infinity))
+  }
+  const expiresAt = DateTime.toEpochMillis(expiry.value)
+  const lifetime = Option.isSome(lastRefresh) ? expiresAt - lastRefresh.value : NaN
+  const margin = lifetime > 0 ? Math.min(limits.skew, lifetime / 2) : limits.skew
+  return Option.some(makeEntry(record, tokens.accessToken, expiresAt - margin, expiresAt))
+}
+
+/** Whether `entry`'s token may be handed out at `now`: unexpired, and not the one a server just refused. */
+export const isUsable = (entry: Entry, now: number, rejected: Option.Option<Redacted.Redacted<string>>): boolean =>
+  now < entry.expiresAtMillis && !Option.exists(rejected, (token) => secret(token, entry.token))
+
+/**
+ * Before the store's lock, from memory: fail while a final failure holds for the stored refresh token; serve a usable
+ * token that is not due yet, that another caller just settled, or that is not the refused one; share the failure
+ * another caller just met. None: the store decides, under its lock ({@link planStored}).
+ */
+export const planHeld = (
+  held: Entry,
+  now: number,
+  ask: Ask
+): Option.Option<Extract<RefreshPlan, { readonly _tag: "Serve" | "Fail" }>> => {
+  if (held.error?._tag === "RefreshError") return Option.some(RefreshPlan.Fail({ error: held.error }))
+  const due = !ask.shared && Option.isNone(ask.rejected) && now >= held.refreshAtMillis
+  if (isUsable(held, now, ask.rejected) && !due) return Option.some(RefreshPlan.Serve({ token: held.token }))
+  if (ask.shared && held.error !== undefined) return Option.some(RefreshPlan.Fail({ error: held.error }))
+  return Option.none()
+}
+
+/**
+ * Under the store's lock, with what it holds now: adopt credentials another process (or a new sign-in) stored while
+ * they are unexpired, or a key; otherwise refresh with the stored refresh token, or fail for want of one.
+ */
+export const planStored = (
+  held: Entry,
+  stored: Entry,
+  now: number,
+  rejected: Option.Option<Redacted.Redacted<string>>
+): Exclude<RefreshPlan, { readonly _tag: "Serve" }> => {
+  const changed = Option.match(rejected, {
+    onNone: () => !sameCredentials(stored.record, held.record),
+    onSome: (token) => !secret(stored.token, token)
+  })
+  const record = stored.record
+  if ((changed && now < stored.expiresAtMillis) || Option.isNone(record.tokens)) {
+    return RefreshPlan.Adopt({ entry: stored })
+  }
+  const tokens = record.tokens.value
+  return Option.match(tokens.refreshToken, {
+    onNone: () => RefreshPlan.Fail({ error: new RefreshError({ reason: "Other", issuer: issuerOf(record) }) }),
+    onSome: (refreshToken) => RefreshPlan.Refresh({ record, tokens, refreshToken })
+  })
+}
+
+/**
+ * The record after a refresh (codex-protocol.md §8): only the tokens present replace the stored ones, a new id_token
+ * brings its account id, a new access token the `expiresAt` its issuer keeps; every other field is kept.
+ */
+export const refreshedRecord = (
+  record: StoredAuth,
+  tokens: StoredTokens,
+  refreshed: RefreshedTokens,
+  now: DateTime.Utc,
+  storedExpiry: Option.Option<DateTime.Utc>
+): StoredAuth => {
+  const newClaims = Option.map(refreshed.idToken, (idToken) =>
+    Either.getOrElse(parseIdTokenClaims(idToken), () => emptyClaims)
+  )
+  return new StoredAuth({
+    ...record,
+    tokens: Option.some(
+      new StoredTokens({
+        ...tokens,
+        idToken: Option.orElse(refreshed.idToken, () => tokens.idToken),
+        accessToken: Option.getOrElse(refreshed.accessToken, () => tokens.accessToken),
+        refreshToken: Option.orElse(refreshed.refreshToken, () => tokens.refreshToken),
+        accountId: Option.orElse(
+          Option.flatMap(newClaims, (claims) => claims.accountId),
+          () => tokens.accountId
+        ),
+        expiresAt: Option.isNone(refreshed.accessToken) ? tokens.expiresAt : storedExpiry
+      })
+    ),
+    lastRefresh: Option.some(now)
+  })
+}
+
+/** The dialect a record was signed in with: its origin's, else `oidc` records are RFC 8628 and the rest codex. */
+export const dialectOf = (record: StoredAuth): "codex" | "rfc8628" =>
+  Option.match(record.origin, {
+    onNone: () => (Option.getOrUndefined(authMethod(record)) === "oidc" ? "rfc8628" : "codex"),
+    onSome: (origin) => origin.dialect
+  })
+
+/** The issuer a record was signed in at: its origin's, else codex's default. */
+export const issuerOf = (record: StoredAuth): string =>
+  Option.match(record.origin, { onNone: () => CODEX_DEFAULT_ISSUER, onSome: (origin) => origin.issuer })
+
+/** The id_token's claims of a record; empty without a readable one. */
+export const claimsOf = (record: StoredAuth): IdTokenClaims =>
+  Option.match(
+    Option.flatMap(record.tokens, (tokens) => tokens.idToken),
+    {
+      onNone: () => emptyClaims,
+      onSome: (idToken) => Either.getOrElse(parseIdTokenClaims(idToken), () => emptyClaims)
+    }
+  )
