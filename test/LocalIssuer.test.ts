@@ -329,6 +329,28 @@ describe("LocalIssuer", () => {
     })
   )
 
+  it.scoped("answers PKCE values that do not match when asked, while the code stays bound to the verifier", () =>
+    Effect.gen(function* () {
+      const issuer = yield* LocalIssuer.make()
+      yield* issuer.setKnobs({ mismatchedPkce: true })
+      const code = yield* userCode(issuer)
+      assert.isTrue(yield* issuer.approve(code.userCode))
+      const granted = yield* poll(issuer, code)
+      assert.strictEqual(granted.status, 200)
+      const { code_challenge: challenge, code_verifier: verifier } = granted.json
+      assert.match(challenge, /^[A-Za-z0-9_-]{43}$/)
+      assert.notStrictEqual(challenge, s256Challenge(verifier))
+      const tokens = yield* exchange(issuer, { code: granted.json.authorization_code, code_verifier: verifier })
+      assert.strictEqual(tokens.status, 200, "only a client's own check can refuse the pair")
+
+      yield* issuer.setKnobs({ mismatchedPkce: false })
+      const next = yield* userCode(issuer)
+      assert.isTrue(yield* issuer.approve(next.userCode))
+      const honest = (yield* poll(issuer, next)).json
+      assert.strictEqual(honest.code_challenge, s256Challenge(honest.code_verifier))
+    })
+  )
+
   it.scoped("answers 404 when device-code login is disabled", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make()

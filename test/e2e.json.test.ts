@@ -6,17 +6,8 @@ import { codexEndpoints } from "../src/domain/CodexWire.js"
 import { CliEvents } from "../src/index.js"
 import { submitUserCode } from "../src/testing/browser.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
-import { runCli, startCli } from "./support/cli.js"
+import { eventsOf, runCli, startCli } from "./support/cli.js"
 import { assertNoSecrets, secretsOf, tempDir } from "./support/tmp.js"
-
-const decodeEvent = Schema.decodeUnknownSync(CliEvents.CliEvent)
-
-/** Every stdout line, decoded with the exported schemas (a line that does not decode fails the test). */
-const eventsOf = (stdout: string): ReadonlyArray<CliEvents.CliEvent> =>
-  stdout
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => decodeEvent(JSON.parse(line)))
 
 const USER_CODE_JSON = /"user_code":"([A-Z0-9-]+)"/
 
@@ -188,8 +179,8 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
 
       const usage = yield* runCli(["login", "--json", "--bogus"], { env })
       assert.strictEqual(usage.code, 2)
-      const usageEvent = decodeEvent(JSON.parse(usage.stdout))
-      assert.strictEqual(usageEvent.event, "error")
+      const [usageEvent] = eventsOf(usage.stdout)
+      assert.strictEqual(usageEvent?.event, "error")
       assert.strictEqual(JSON.parse(usage.stdout).code, "UsageError")
 
       const missingHome = yield* runCli(["status", "--json"], { env: { CODEX_HOME: join(home, "missing") } })

@@ -79,6 +79,8 @@ export interface LocalIssuerKnobs {
   readonly faults: ReadonlyArray<Fault>
   /** Lifetime of the access tokens minted from now on, in seconds (0: born expired). */
   readonly accessTokenTtlSeconds: number
+  /** An approved Codex poll answers a `code_challenge` that is not S256 of the `code_verifier` it sends. */
+  readonly mismatchedPkce: boolean
 }
 
 /** Where a device code stands. */
@@ -215,7 +217,8 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
       deviceCodeDisabled: false,
       discovery: "normal",
       faults: [],
-      accessTokenTtlSeconds
+      accessTokenTtlSeconds,
+      mismatchedPkce: false
     }
     let stats: LocalIssuerStats = emptyStats
     const count = (key: keyof LocalIssuerStats) => {

@@ -1,4 +1,5 @@
-import { Effect, type Scope } from "effect"
+import { Effect, Schema, type Scope } from "effect"
+import { CliEvents } from "../../src/index.js"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
@@ -80,3 +81,12 @@ export const startCli = (
 /** Runs the built CLI to the end. */
 export const runCli = (args: ReadonlyArray<string>, options: CliOptions = {}): Effect.Effect<CliResult> =>
   Effect.scoped(Effect.flatMap(startCli(args, options), (cli) => cli.exit))
+
+const decodeEvent = Schema.decodeUnknownSync(CliEvents.CliEvent)
+
+/** Every stdout line of a `--json` run, decoded with the exported schemas (a line that does not decode fails). */
+export const eventsOf = (stdout: string): ReadonlyArray<CliEvents.CliEvent> =>
+  stdout
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => decodeEvent(JSON.parse(line)))

@@ -76,7 +76,8 @@ export const makeCodex = (
           authCodes.set(authorizationCode, { challenge: codeChallenge, expiresAt: now + AUTH_CODE_TTL_MS, used: false })
           return json(200, {
             authorization_code: authorizationCode,
-            code_challenge: codeChallenge,
+            // the code stays bound to the true challenge, so only the client's own check can stop the exchange
+            code_challenge: context.knobs().mismatchedPkce ? s256Challenge(randomToken(64)) : codeChallenge,
             code_verifier: codeVerifier
           })
         }
