@@ -94,16 +94,21 @@ export class StoreError extends Data.TaggedError("StoreError")<{
   }
 }
 
-/** CODEX_HOME or config.toml is unusable. */
+/** CODEX_HOME, config.toml or the options an app passed are unusable. */
 export class ConfigError extends Data.TaggedError("ConfigError")<{
-  readonly reason: "CodexHome" | "ConfigFile"
+  readonly reason: "CodexHome" | "ConfigFile" | "Options"
   readonly path: string
   readonly detail: string
 }> {
   override get message(): string {
-    return this.reason === "CodexHome"
-      ? `CODEX_HOME is set to ${this.path}, which ${this.detail}; create it or unset CODEX_HOME`
-      : `${this.path}: ${this.detail}`
+    switch (this.reason) {
+      case "CodexHome":
+        return `CODEX_HOME is set to ${this.path}, which ${this.detail}; create it or unset CODEX_HOME`
+      case "ConfigFile":
+        return `${this.path}: ${this.detail}`
+      case "Options":
+        return `${this.path}: ${this.detail}`
+    }
   }
 }
 

@@ -31,24 +31,37 @@ const envVar = (name: string): Effect.Effect<Option.Option<string>> =>
  */
 export const resolveCodexHome: Effect.Effect<string, ConfigError, FileSystem.FileSystem | Path.Path> = Effect.gen(
   function* () {
-    const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const codexHome = yield* envVar("CODEX_HOME")
     if (Option.isNone(codexHome)) {
       const home = Option.getOrElse(yield* envVar("HOME"), homedir)
       return path.join(home, ".codex")
     }
-    const dir = path.resolve(codexHome.value)
-    const fail = (detail: string) => new ConfigError({ reason: "CodexHome", path: dir, detail })
+    return yield* canonicalCodexHome(codexHome.value, "CodexHome")
+  }
+).pipe(Effect.withSpan("Config.resolveCodexHome"))
+
+/**
+ * A CODEX_HOME that must exist as a directory, made absolute and canonical (symlinks resolved), as codex keys the
+ * keyring entry by it; `reason` is the ConfigError's when it does not.
+ */
+export const canonicalCodexHome = (
+  dir: string,
+  reason: ConfigError["reason"]
+): Effect.Effect<string, ConfigError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const absolute = path.resolve(dir)
+    const fail = (detail: string) => new ConfigError({ reason, path: absolute, detail })
     const info = yield* fs
-      .stat(dir)
+      .stat(absolute)
       .pipe(
         Effect.mapError((error) => fail(isNotFound(error) ? "does not exist" : `cannot be read (${error.message})`))
       )
     if (info.type !== "Directory") return yield* fail("is not a directory")
-    return yield* fs.realPath(dir).pipe(Effect.mapError((error) => fail(`cannot be resolved (${error.message})`)))
-  }
-).pipe(Effect.withSpan("Config.resolveCodexHome"))
+    return yield* fs.realPath(absolute).pipe(Effect.mapError((error) => fail(`cannot be resolved (${error.message})`)))
+  })
 
 const isCredentialsStoreKind = (value: string): value is CredentialsStoreKind =>
   (credentialsStoreKinds as ReadonlyArray<string>).includes(value)

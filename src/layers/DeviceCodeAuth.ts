@@ -1,0 +1,195 @@
+import type { FileSystem, HttpClient, Path } from "@effect/platform"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import { Context, Effect, Either, Layer, Option } from "effect"
+import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER, normalizeIssuer } from "../domain/CodexWire.js"
+import { ConfigError, type StoreError } from "../domain/Errors.js"
+import { type LoginTarget, resolveLoginTarget } from "../domain/Profile.js"
+import type { AuthSession } from "../services/AuthSession.js"
+import { CredentialStore } from "../services/CredentialStore.js"
+import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
+import type { IssuerResolver } from "../services/IssuerResolver.js"
+import type { Pkce } from "../services/Pkce.js"
+import type { WorkspacePolicy } from "../services/WorkspacePolicy.js"
+import * as AuthenticatedHttpClient from "./AuthenticatedHttpClient.js"
+import * as AuthSessionLive from "./AuthSessionLive.js"
+import * as AutoStore from "./AutoStore.js"
+import * as CodexIssuer from "./CodexIssuer.js"
+import {
+  canonicalCodexHome,
+  type CodexConfig,
+  type CredentialsStoreKind,
+  loadCodexConfig,
+  resolveCodexHome
+} from "./Config.js"
+import * as FileStore from "./FileStore.js"
+import * as IssuerResolverLive from "./IssuerResolverLive.js"
+import * as KeyringLive from "./KeyringLive.js"
+import * as KeyringStore from "./KeyringStore.js"
+import * as MemoryStore from "./MemoryStore.js"
+import * as OidcIssuer from "./OidcIssuer.js"
+import * as PkceLive from "./PkceLive.js"
+import * as WorkspacePolicyLive from "./WorkspacePolicyLive.js"
+
+/** What an app (or the CLI) asks of {@link layer}; every field has codex's default. */
+export interface Options {
+  /** The CODEX_HOME to use; default: `$CODEX_HOME` (which must exist), else `~/.codex`, as codex resolves it. */
+  readonly codexHome?: string
+  /** Which stored sign-in: `default` is codex's own auth.json; an RFC 8628 login defaults to the issuer's host. */
+  readonly profile?: string
+  /** Where sign-ins are kept; default: `cli_auth_credentials_store` in config.toml, else `file`. */
+  readonly store?: CredentialsStoreKind
+  /** The dialect of a login: `codex` (default) or `rfc8628`. */
+  readonly dialect?: "codex" | "rfc8628"
+  /** The issuer of a login; default codex's (`https://auth.openai.com`); required for `rfc8628`. */
+  readonly issuer?: string
+  /** The client id of a login; default codex's; required for `rfc8628`. */
+  readonly clientId?: string
+  /** The scope of an RFC 8628 login; default `openid profile email offline_access`. */
+  readonly scope?: string
+  /** How early the session refreshes (`skew`, `maxAge`). */
+  readonly session?: AuthSessionLive.AuthSessionOptions
+  /** Told once when the `auto` store gives up on the keyring and uses the file; default: a warning log. */
+  readonly onStoreFallback?: (error: StoreError, file: string) => Effect.Effect<void>
+}
+
+/** The setup {@link layer} resolved: CODEX_HOME, config.toml, the store kind and the login it would run. */
+export interface Resolved {
+  readonly codexHome: string
+  readonly config: CodexConfig
+  readonly store: CredentialsStoreKind
+  readonly target: LoginTarget
+}
+
+/** The resolved setup, for apps and commands that report where the sign-in lives. */
+export class Setup extends Context.Tag("devicecode/DeviceCodeAuth/Setup")<Setup, Resolved>() {}
+
+/** Everything {@link layer} provides: a session, an authenticated client, the store, and what `login` needs. */
+export type Services =
+  | AuthSession
+  | AuthenticatedHttpClient.AuthenticatedHttpClient
+  | CredentialStore
+  | DeviceAuthorization
+  | IssuerResolver
+  | Pkce
+  | WorkspacePolicy
+  | Setup
+
+const optionsError = (detail: string) => new ConfigError({ reason: "Options", path: "DeviceCodeAuth", detail })
+
+/** Resolves CODEX_HOME and config.toml the way codex does, picks the store kind and the login target. */
+export const resolve = (
+  options: Options = {}
+): Effect.Effect<Resolved, ConfigError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const codexHome =
+      options.codexHome === undefined
+        ? yield* resolveCodexHome
+        : yield* canonicalCodexHome(options.codexHome, "Options")
+    const config = yield* loadCodexConfig(codexHome)
+    const issuer = options.issuer === undefined ? undefined : yield* issuerUrl(options.issuer)
+    const target = resolveLoginTarget(
+      { ...options, issuer },
+      { codexIssuer: CODEX_DEFAULT_ISSUER, codexClientId: CODEX_CLIENT_ID, scope: OidcIssuer.DEFAULT_SCOPE },
+      (name) => `the ${name} option`
+    )
+    if (Either.isLeft(target)) return yield* optionsError(target.left)
+    const store = options.store ?? Option.getOrElse(config.credentialsStore, () => "file" as const)
+    return { codexHome, config, store, target: target.right }
+  }).pipe(Effect.withSpan("DeviceCodeAuth.resolve"))
+
+const issuerUrl = (issuer: string): Effect.Effect<string, ConfigError> => {
+  const url = URL.canParse(issuer) ? new URL(issuer) : undefined
+  return url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")
+    ? Effect.fail(optionsError(`the issuer must be an http(s) URL, got "${issuer}"`))
+    : Effect.succeed(normalizeIssuer(issuer))
+}
+
+const warnFallback = (error: StoreError, file: string) => Effect.logWarning(`${error.message}. Using ${file} instead.`)
+
+/** The store of the resolved profile, of the resolved kind. */
+const storeOf = (
+  resolved: Resolved,
+  onFallback: NonNullable<Options["onStoreFallback"]>
+): Layer.Layer<CredentialStore, never, FileSystem.FileSystem | Path.Path> => {
+  const { codexHome, store, target } = resolved
+  const authPath = FileStore.authJsonPath(codexHome, target.profile)
+  const keyring = { codexHome, profile: target.profile }
+  switch (store) {
+    case "file":
+      return FileStore.layer(authPath)
+    case "ephemeral":
+      return MemoryStore.layer()
+    case "keyring":
+      return Layer.provide(KeyringStore.layer(keyring), KeyringLive.layer)
+    case "auto":
+      return Layer.provide(
+        Layer.effect(
+          CredentialStore,
+          Effect.gen(function* () {
+            const file = yield* FileStore.make(authPath)
+            return yield* AutoStore.make({
+              keyring: yield* KeyringStore.make(keyring),
+              file,
+              onFallback: (error) => onFallback(error, file.location)
+            })
+          })
+        ),
+        KeyringLive.layer
+      )
+  }
+}
+
+/** The login's issuer and the workspace rule that binds it (forced_chatgpt_workspace_id speaks of ChatGPT only). */
+const loginOf = (
+  resolved: Resolved
+): Layer.Layer<DeviceAuthorization | WorkspacePolicy, never, HttpClient.HttpClient> => {
+  const { config, target } = resolved
+  return target.dialect === "codex"
+    ? Layer.merge(
+        CodexIssuer.layer({ issuer: target.issuer, clientId: target.clientId }),
+        WorkspacePolicyLive.layer(config.forcedWorkspaceId)
+      )
+    : Layer.merge(
+        OidcIssuer.layer({ issuer: target.issuer, clientId: target.clientId, scope: target.scope }),
+        WorkspacePolicyLive.layer(Option.none())
+      )
+}
+
+const fromSetup = <A, E, R>(f: (resolved: Resolved) => Layer.Layer<A, E, R>): Layer.Layer<A, E, R | Setup> =>
+  Layer.unwrapEffect(Effect.map(Setup, f))
+
+/**
+ * Only the resolved setup and the store: for reading or removing a sign-in without the network (a status line).
+ * Fails with a typed {@link ConfigError} when CODEX_HOME, config.toml or the options are broken.
+ */
+export const layerStore = (
+  options: Options = {}
+): Layer.Layer<CredentialStore | Setup, ConfigError, FileSystem.FileSystem | Path.Path> =>
+  fromSetup((resolved) => storeOf(resolved, options.onStoreFallback ?? warnFallback)).pipe(
+    Layer.provideMerge(Layer.effect(Setup, resolve(options)))
+  )
+
+/**
+ * The one layer an Effect app composes: {@link AuthSession} (fresh access tokens), the
+ * {@link AuthenticatedHttpClient.AuthenticatedHttpClient} for API calls, the {@link CredentialStore} of the profile
+ * (chosen as the CLI chooses it), and what `login` needs (`DeviceAuthorization` for the dialect, `WorkspacePolicy`,
+ * `Pkce`) — one store shared by all of them. Needs an HttpClient, a FileSystem and a Path from the platform.
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<Services, ConfigError, HttpClient.HttpClient | FileSystem.FileSystem | Path.Path> =>
+  AuthenticatedHttpClient.layer.pipe(
+    Layer.provideMerge(AuthSessionLive.layer(options.session)),
+    Layer.provideMerge(Layer.mergeAll(IssuerResolverLive.layer, PkceLive.layer, fromSetup(loginOf))),
+    Layer.provideMerge(layerStore(options))
+  )
+
+/** Node's HttpClient (node:http), loaded on first build so that importing this module stays cheap. */
+const nodeHttpClient: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
+  Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(Effect.map((http) => http.layer))
+)
+
+/** {@link layer} on Node: Node's HttpClient, FileSystem and Path included, so a Node app needs nothing else. */
+export const layerNode = (options: Options = {}): Layer.Layer<Services, ConfigError> =>
+  layer(options).pipe(Layer.provide(Layer.mergeAll(nodeHttpClient, NodeFileSystem.layer, NodePath.layer)))
