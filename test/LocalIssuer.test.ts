@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Option, TestClock } from "effect"
 import { CODEX_CLIENT_ID } from "../src/domain/CodexWire.js"
@@ -397,6 +398,65 @@ describe("LocalIssuer", () => {
         answer = yield* poll(issuer, code)
       }
       assert.strictEqual(answer.status, 200)
+    })
+  )
+
+  it.scoped("routes by exact path: 404, 405 and unreadable bodies in each endpoint's own error shape, all logged", () =>
+    Effect.gen(function* () {
+      const issuer = yield* LocalIssuer.make()
+      const send = (method: string, path: string, body?: string) =>
+        request(`${issuer.url}${path}`, {
+          method,
+          ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } })
+        })
+      const tokenGet = yield* send("GET", "/oauth/token")
+      assert.strictEqual(tokenGet.status, 405)
+      assert.deepStrictEqual(tokenGet.json, { error: { code: "method_not_allowed", message: "GET is not allowed." } })
+      const deviceGet = yield* send("GET", "/oauth/device/code")
+      assert.strictEqual(deviceGet.status, 405)
+      assert.deepStrictEqual(deviceGet.json, { error: "invalid_request", error_description: "GET is not allowed." })
+      assert.strictEqual((yield* send("HEAD", "/.well-known/openid-configuration")).status, 405)
+      assert.strictEqual((yield* send("POST", "/v1/me", "{not json")).status, 405, "the resource never reads a body")
+
+      const badToken = yield* send("POST", "/oauth/token", "{not json")
+      assert.strictEqual(badToken.status, 400)
+      assert.strictEqual(badToken.json.error, "invalid_request")
+      const badUserCode = yield* send("POST", "/api/accounts/deviceauth/usercode", "{not json")
+      assert.strictEqual(badUserCode.status, 400)
+      assert.strictEqual(badUserCode.json.error.code, "invalid_request")
+
+      const trailing = yield* postForm(`${issuer.url}/oauth/token/`, { grant_type: "constructor" })
+      assert.strictEqual(trailing.status, 400)
+      assert.strictEqual(trailing.json.error, "unsupported_grant_type")
+      const upper = yield* send("GET", "/OAUTH/TOKEN")
+      assert.strictEqual(upper.status, 404)
+      assert.strictEqual(upper.json.error.code, "not_found")
+
+      assert.deepStrictEqual(yield* issuer.requests, [
+        { method: "GET", path: "/oauth/token", status: 405 },
+        { method: "GET", path: "/oauth/device/code", status: 405 },
+        { method: "HEAD", path: "/.well-known/openid-configuration", status: 405 },
+        { method: "POST", path: "/v1/me", status: 405 },
+        { method: "POST", path: "/oauth/token", status: 400 },
+        { method: "POST", path: "/api/accounts/deviceauth/usercode", status: 400 },
+        { method: "POST", path: "/oauth/token", status: 400, grantType: "constructor" },
+        { method: "GET", path: "/OAUTH/TOKEN", status: 404 }
+      ])
+      const stats = yield* issuer.stats
+      assert.strictEqual(stats.notFound, 1)
+      assert.strictEqual(stats.usercode + stats.discovery + stats.me, 0)
+    })
+  )
+
+  it.effect("keeps its concern modules free of the public face (no import circle)", () =>
+    Effect.sync(() => {
+      const dir = "src/testing/localIssuer"
+      for (const file of readdirSync(dir)) {
+        const imports = [...readFileSync(`${dir}/${file}`, "utf8").matchAll(/from "(\.[^"]*)"/g)].map((m) => m[1]!)
+        for (const path of imports) {
+          assert.match(path, /^\.\/|^\.\.\/\.\.\/domain\//, `${file} imports ${path}`)
+        }
+      }
     })
   )
 

@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto"
 import { Clock, type Duration, Effect, Option, Queue, type Scope } from "effect"
-import type { LocalIssuerCodeStatus } from "../LocalIssuer.js"
+import type { LocalIssuerCodeStatus } from "./types.js"
 
 /** The device-flow dialect a code or token belongs to. */
 export type Dialect = "codex" | "rfc8628"

@@ -1,10 +1,12 @@
 import { Clock, DateTime, Effect } from "effect"
 import { codexEndpoints } from "../../domain/CodexWire.js"
 import { s256Challenge } from "../../domain/Pkce.js"
+import { approvalRoute } from "./approval.js"
 import { normalizeUserCode } from "./codes.js"
 import type { IssuerContext } from "./context.js"
 import { codexError, json, oauthError, type Params, type Reply } from "./http.js"
 import { type JwtSigner, randomToken } from "./jwt.js"
+import type { DialectRoutes } from "./route.js"
 
 /** The Codex dialect's own paths (codex-protocol.md). */
 export const CodexPaths = {
@@ -24,11 +26,11 @@ interface AuthCodeRecord {
   used: boolean
 }
 
-/** The Codex dialect's handlers: user code, poll, authorization-code exchange and token exchange. */
+/** The Codex dialect: user code, poll and approval page; authorization-code exchange and token exchange. */
 export const makeCodex = (
   context: IssuerContext,
   options: { readonly clientId: string; readonly interval: string | number | null; readonly signer: JwtSigner }
-) => {
+): DialectRoutes => {
   const { codes, count, tokens } = context
   const { clientId, interval } = options
   const endpoints = codexEndpoints(context.url)
@@ -125,5 +127,15 @@ export const makeCodex = (
     })
   }
 
-  return { issueCode, pollCode, exchangeCode, tokenExchange }
+  return {
+    routes: [
+      { path: CodexPaths.userCode, post: ({ params }) => issueCode(params) },
+      { path: CodexPaths.poll, post: ({ params }) => pollCode(params) },
+      approvalRoute(context, CodexPaths.device)
+    ],
+    grants: [
+      ["authorization_code", exchangeCode],
+      [TOKEN_EXCHANGE_GRANT, (params) => Effect.sync(() => tokenExchange(params))]
+    ]
+  }
 }

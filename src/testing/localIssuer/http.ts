@@ -94,3 +94,10 @@ export const write = (res: ServerResponse, reply: Reply): Effect.Effect<void> =>
     res.writeHead(reply.status, { "content-length": Buffer.byteLength(reply.body), ...reply.headers })
     res.end(reply.body)
   })
+
+/** Whose error body a path answers with: Codex's nested one or RFC 6749's. */
+export type ErrorShape = "codex" | "oauth"
+
+/** An error in the given shape. */
+export const errorReply = (shape: ErrorShape, status: number, code: string, message: string): Reply =>
+  shape === "oauth" ? oauthError(status, code, message) : codexError(status, code, message)

@@ -1,8 +1,11 @@
 import { Clock, Effect } from "effect"
-import type { LocalIssuerDiscovery } from "../LocalIssuer.js"
+import { approvalRoute } from "./approval.js"
 import type { IssuerContext } from "./context.js"
 import { codexError, json, oauthError, type Params, type Reply } from "./http.js"
 import { randomToken } from "./jwt.js"
+import { OAuthPaths } from "./oauth.js"
+import type { DialectRoutes } from "./route.js"
+import type { LocalIssuerDiscovery } from "./types.js"
 
 /** The standard dialect's paths: discovery (RFC 8414, OpenID Discovery), RFC 8628 and its verification page. */
 export const Rfc8628Paths = {
@@ -27,13 +30,21 @@ const grantedScope = (requested: string | undefined): ReadonlyArray<string> => {
   return SCOPES.filter((scope) => asked.has(scope))
 }
 
-/** The RFC 8628 dialect's handlers: discovery, device authorization and the device_code grant. */
+/** RFC 8628 wants a number of seconds; the issuer's `interval` option may be a string, as codex's. */
+const numericInterval = (interval: string | number | null): number | undefined => {
+  if (interval === null) return undefined
+  const seconds = typeof interval === "number" ? interval : Number.parseInt(interval, 10)
+  return Number.isFinite(seconds) ? seconds : 5
+}
+
+/** The RFC 8628 dialect: discovery, device authorization and approval page; the device_code grant. */
 export const makeRfc8628 = (
   context: IssuerContext,
-  options: { readonly clientId: string; readonly interval: number | undefined; readonly expiresIn: number }
-) => {
+  options: { readonly clientId: string; readonly interval: string | number | null; readonly expiresIn: number }
+): DialectRoutes => {
   const { codes, count, tokens, url } = context
   const { clientId } = options
+  const interval = numericInterval(options.interval)
   const unknownClient = (id: string | undefined) =>
     oauthError(400, "invalid_client", `Unknown client ${id === undefined ? "(none)" : JSON.stringify(id)}.`)
 
@@ -48,8 +59,8 @@ export const makeRfc8628 = (
     return json(200, {
       issuer: mode === "wrong-issuer" ? WRONG_ISSUER : url,
       ...(withDevice ? { device_authorization_endpoint: `${url}${Rfc8628Paths.deviceAuthorization}` } : {}),
-      token_endpoint: `${url}/oauth/token`,
-      revocation_endpoint: `${url}/oauth/revoke`,
+      token_endpoint: `${url}${OAuthPaths.token}`,
+      revocation_endpoint: `${url}${OAuthPaths.revoke}`,
       grant_types_supported: [
         ...(withDevice ? [DEVICE_CODE_GRANT] : []),
         "refresh_token",
@@ -88,7 +99,7 @@ export const makeRfc8628 = (
         verification_uri: verificationUri,
         verification_uri_complete: `${verificationUri}?user_code=${encodeURIComponent(record.userCode)}`,
         expires_in: options.expiresIn,
-        ...(options.interval === undefined ? {} : { interval: options.interval })
+        ...(interval === undefined ? {} : { interval })
       })
     })
 
@@ -120,5 +131,18 @@ export const makeRfc8628 = (
       }
     })
 
-  return { discovery, deviceAuthorization, pollDeviceCode }
+  return {
+    routes: [
+      { path: Rfc8628Paths.openidConfiguration, get: () => Effect.sync(discovery) },
+      { path: Rfc8628Paths.authorizationServer, get: () => Effect.sync(discovery) },
+      {
+        path: Rfc8628Paths.deviceAuthorization,
+        notAllowed: "oauth",
+        badBody: "oauth",
+        post: ({ params }) => deviceAuthorization(params)
+      },
+      approvalRoute(context, Rfc8628Paths.device)
+    ],
+    grants: [[DEVICE_CODE_GRANT, pollDeviceCode]]
+  }
 }

@@ -1,8 +1,8 @@
 import { Clock, Effect } from "effect"
-import type { LocalIssuerStats } from "../LocalIssuer.js"
 import type { Grant } from "./codes.js"
 import { codexError, json, oauthError, type Params, type Reply } from "./http.js"
 import { type JwtSigner, randomToken } from "./jwt.js"
+import type { LocalIssuerStats } from "./types.js"
 
 /** Who the issuer signs tokens for, and for how long. */
 export interface TokenOptions {

@@ -1,0 +1,76 @@
+/** A canned answer for the next request(s) to `path`, consumed before normal handling. */
+export interface Fault {
+  readonly path: string
+  readonly status?: number
+  readonly body?: string
+  readonly headers?: Record<string, string>
+  /** How many matching requests it answers; default 1. */
+  readonly times?: number
+  /** Never answer (the socket stays open until the issuer closes). */
+  readonly hang?: boolean
+  /** Destroy the socket without an answer. */
+  readonly reset?: boolean
+}
+
+/**
+ * What the discovery documents say: `normal`; `no-device-endpoint` (no `device_authorization_endpoint`, no device_code
+ * grant type); `wrong-issuer` (an `issuer` other than the URL it was fetched from); `missing` (both paths answer 404).
+ */
+export type LocalIssuerDiscovery = "normal" | "no-device-endpoint" | "wrong-issuer" | "missing"
+
+/** Misbehaviours a test can switch on while the issuer runs. */
+export interface LocalIssuerKnobs {
+  /** The next N polls of a pending code, in either dialect, answer `slow_down`. */
+  readonly slowDownPolls: number
+  /** Both device-code endpoints (codex usercode, RFC 8628 device authorization) answer 404. */
+  readonly deviceCodeDisabled: boolean
+  readonly discovery: LocalIssuerDiscovery
+  readonly faults: ReadonlyArray<Fault>
+  /** Lifetime of the access tokens minted from now on, in seconds (0: born expired). */
+  readonly accessTokenTtlSeconds: number
+  /** An approved Codex poll answers a `code_challenge` that is not S256 of the `code_verifier` it sends. */
+  readonly mismatchedPkce: boolean
+}
+
+/** Where a device code stands. */
+export type LocalIssuerCodeStatus = "pending" | "approved" | "denied" | "expired" | "redeemed"
+
+/** Request counts, per endpoint and per notable answer. */
+export interface LocalIssuerStats {
+  /** Codex usercode requests. */
+  readonly usercode: number
+  /** Codex polls. */
+  readonly poll: number
+  /** RFC 8628 device authorization requests. */
+  readonly deviceAuthorization: number
+  /** RFC 8628 device_code grants at /oauth/token. */
+  readonly devicePoll: number
+  /** GETs of either discovery document. */
+  readonly discovery: number
+  /** authorization_code grants at /oauth/token. */
+  readonly exchange: number
+  /** refresh_token grants at /oauth/token. */
+  readonly refresh: number
+  /** token-exchange grants (API key) at /oauth/token. */
+  readonly tokenExchange: number
+  readonly revoke: number
+  /** GET and POST of either approval page. */
+  readonly devicePage: number
+  readonly slowDown: number
+  readonly refreshTokenReused: number
+  /** Requests answered by a queued fault. */
+  readonly faults: number
+  readonly notFound: number
+  /** Requests to the protected `GET /v1/me`. */
+  readonly me: number
+}
+
+/** One request the issuer saw, for assertions and debugging. */
+export interface LocalIssuerRequest {
+  readonly method: string
+  readonly path: string
+  /** The status answered, or how a fault dropped it. */
+  readonly status: number | "reset" | "hang"
+  /** `grant_type` of a token request. */
+  readonly grantType?: string
+}
