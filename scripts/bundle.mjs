@@ -1,11 +1,16 @@
-// Bundles the CLI into one ESM file: an unbundled Effect CLI loads ~1,000 modules and starts over a second.
+// Bundles the CLI into dist/bin/: an unbundled Effect CLI loads ~1,000 modules and starts over a second. The test kit
+// (demo, issuer) and Node's HttpClient are dynamic imports, split into chunks of their own, so `status` and `token`
+// never load them.
 import { build } from "esbuild"
 import { nodeBundle } from "./esbuild.mjs"
 
 await build({
   ...nodeBundle,
-  entryPoints: ["src/cli/main.ts"],
-  outfile: "dist/devicecode.mjs",
+  entryPoints: { devicecode: "src/cli/main.ts" },
+  outdir: "dist/bin",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
+  outExtension: { ".js": ".mjs" },
   minify: true,
   legalComments: "none"
 })

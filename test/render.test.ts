@@ -4,6 +4,7 @@ import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { LoginEvent } from "../src/domain/LoginEvent.js"
 import { promptText } from "../src/cli/render.js"
 import * as Terminal from "../src/cli/terminal.js"
+import * as TestTerminal from "./support/terminal.js"
 import {
   clearLine,
   countdown,
@@ -24,9 +25,9 @@ const code = new DeviceCode({
 })
 
 /** A renderer on a capturing terminal, with the code issued now and valid for 15 minutes. */
-const issued = (flags: Parameters<typeof Terminal.capture>[0]) =>
+const issued = (flags: Parameters<typeof TestTerminal.capture>[0]) =>
   Effect.gen(function* () {
-    const capture = yield* Terminal.capture(flags)
+    const capture = yield* TestTerminal.capture(flags)
     const renderer = yield* Effect.provide(makeLoginRenderer, capture.layer)
     const deadline = DateTime.addDuration(yield* DateTime.now, Duration.minutes(15))
     yield* renderer.onEvent(LoginEvent.CodeIssued({ code, deadline }))
@@ -34,8 +35,8 @@ const issued = (flags: Parameters<typeof Terminal.capture>[0]) =>
   })
 
 const tty = { stdoutIsTty: true, stderrIsTty: true, color: true } as const
-const lastWrite = (capture: Terminal.Capture) => Effect.map(capture.writes, (writes) => writes[writes.length - 1])
-const stderrWrite = (text: string): Terminal.CapturedWrite => ({ stream: "stderr", text })
+const lastWrite = (capture: TestTerminal.Capture) => Effect.map(capture.writes, (writes) => writes[writes.length - 1])
+const stderrWrite = (text: string): TestTerminal.CapturedWrite => ({ stream: "stderr", text })
 
 describe("status line frames (pure)", () => {
   const deadline = DateTime.unsafeMake(15 * 60 * 1000)
@@ -126,7 +127,7 @@ describe("waiting screen on a terminal (TestClock)", () => {
 
   it.effect("interruption (Ctrl-C) clears the line", () =>
     Effect.gen(function* () {
-      const capture = yield* Terminal.capture(tty)
+      const capture = yield* TestTerminal.capture(tty)
       const fiber = yield* Effect.gen(function* () {
         const renderer = yield* makeLoginRenderer
         const deadline = DateTime.addDuration(yield* DateTime.now, Duration.minutes(15))
@@ -150,7 +151,7 @@ describe("waiting screen on a terminal (TestClock)", () => {
 
   it.effect("a failed login clears the line too", () =>
     Effect.gen(function* () {
-      const capture = yield* Terminal.capture(tty)
+      const capture = yield* TestTerminal.capture(tty)
       const exit = yield* Effect.gen(function* () {
         const renderer = yield* makeLoginRenderer
         const deadline = DateTime.addDuration(yield* DateTime.now, Duration.minutes(15))
@@ -182,7 +183,7 @@ describe("waiting screen on a terminal (TestClock)", () => {
 
   it.scoped("a warning before the code is a plain line", () =>
     Effect.gen(function* () {
-      const capture = yield* Terminal.capture(tty)
+      const capture = yield* TestTerminal.capture(tty)
       const renderer = yield* Effect.provide(makeLoginRenderer, capture.layer)
       yield* renderer.onEvent(LoginEvent.StoreUnreadable({ detail: "auth.json is not valid JSON" }))
       assert.deepStrictEqual(yield* capture.writes, [
@@ -193,9 +194,9 @@ describe("waiting screen on a terminal (TestClock)", () => {
 })
 
 /** The whole event sequence of a login that was slowed down and retried, with the clock moving. */
-const plainRun = (flags: Parameters<typeof Terminal.capture>[0]) =>
+const plainRun = (flags: Parameters<typeof TestTerminal.capture>[0]) =>
   Effect.gen(function* () {
-    const capture = yield* Terminal.capture(flags)
+    const capture = yield* TestTerminal.capture(flags)
     const renderer = yield* Effect.provide(makeLoginRenderer, capture.layer)
     yield* renderer.onEvent(LoginEvent.StoreUnreadable({ detail: "auth.json is not valid JSON" }))
     const deadline = DateTime.addDuration(yield* DateTime.now, Duration.minutes(15))

@@ -1,11 +1,33 @@
-import type { HttpClient } from "@effect/platform"
-import { Context, type Layer } from "effect"
+import type { CredentialStore } from "../services/CredentialStore.js"
+import type { ConfigError } from "../domain/Errors.js"
+import type * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
+import { Context, Effect, Layer } from "effect"
 
-/** The live parts main.ts picks for the commands; commands build them only when they need them. */
+/** What a command asks for its sign-in: DeviceCodeAuth's options, and whether to log each HTTP exchange. */
+export interface AuthOptions extends DeviceCodeAuth.Options {
+  readonly verbose?: boolean
+}
+
+/**
+ * The live services main.ts (the composition root) picks for the commands, as factories of their parsed options:
+ * commands ask for these and never build a store, an issuer or a session themselves. Tests provide their own.
+ */
 export class CliLayers extends Context.Tag("devicecode/cli/CliLayers")<
   CliLayers,
   {
-    /** The HttpClient for commands that use the network (built only by those commands). */
-    readonly httpClient: Layer.Layer<HttpClient.HttpClient>
+    /** Everything a command working on one sign-in may use: session, store, the login's issuer, … */
+    readonly auth: (options: AuthOptions) => Layer.Layer<DeviceCodeAuth.Services, ConfigError>
+    /** Only the resolved setup and the store: no network. */
+    readonly store: (options: AuthOptions) => Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError>
   }
 >() {}
+
+/** The services of {@link CliLayers.auth} for `options`, for `Command.provide`. */
+export const authFor = (options: AuthOptions): Layer.Layer<DeviceCodeAuth.Services, ConfigError, CliLayers> =>
+  Layer.unwrapEffect(Effect.map(CliLayers, (layers) => layers.auth(options)))
+
+/** The services of {@link CliLayers.store} for `options`, for `Command.provide`. */
+export const storeFor = (
+  options: AuthOptions
+): Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError, CliLayers> =>
+  Layer.unwrapEffect(Effect.map(CliLayers, (layers) => layers.store(options)))

@@ -3,10 +3,8 @@ import { FileSystem } from "@effect/platform"
 import { Console, Duration, Effect, Option } from "effect"
 import { codexEndpoints } from "../domain/CodexWire.js"
 import { ConfigError } from "../domain/Errors.js"
-import { DEFAULT_PROFILE } from "../domain/Profile.js"
-import { submitUserCode } from "../testing/browser.js"
-import * as LocalIssuer from "../testing/LocalIssuer.js"
-import { loadEnvironment, store, verbose } from "./environment.js"
+import { CliLayers } from "./CliLayers.js"
+import { store, verbose } from "./environment.js"
 import { described } from "./described.js"
 import { deviceLogin, openOption, qr } from "./loginCommand.js"
 import { noColor } from "./terminal.js"
@@ -20,6 +18,9 @@ const manual = Options.boolean("manual").pipe(
   Options.withDescription("Do not approve automatically: open the printed page and approve the code yourself")
 )
 
+/** The test kit, loaded only by the commands that run it: `status` and `token` never evaluate it. */
+export const loadTestKit = Effect.promise(() => import("../testing/index.js"))
+
 /** `devicecode demo`: a whole login against the embedded LocalIssuer. */
 export const demoCommand = Command.make(
   "demo",
@@ -28,6 +29,8 @@ export const demoCommand = Command.make(
     Effect.scoped(
       Effect.gen(function* () {
         const fs = yield* FileSystem.FileSystem
+        const layers = yield* CliLayers
+        const { LocalIssuer, submitUserCode } = yield* loadTestKit
         const issuer = yield* LocalIssuer.make()
         const home = yield* Option.match(options.codexHome, {
           onSome: Effect.succeed,
@@ -43,30 +46,36 @@ export const demoCommand = Command.make(
         })
         yield* Console.error(`Demo: a local issuer runs at ${issuer.url}; CODEX_HOME is ${home}`)
         if (Option.isNone(options.codexHome)) yield* Console.error("(the temporary CODEX_HOME is removed at the end)")
+        const verification = codexEndpoints(issuer.url).verification
         // A person reads the code, opens the page, types it and presses Approve a few seconds later.
         const person = (say: (line: string) => Effect.Effect<void>) =>
           issuer.nextCode.pipe(
             Effect.tap(() => Effect.sleep(Duration.seconds(3))),
-            Effect.tap((userCode) => say(`Demo: approving ${userCode} on ${codexEndpoints(issuer.url).verification}`)),
-            Effect.flatMap((userCode) => submitUserCode(codexEndpoints(issuer.url).verification, userCode)),
+            Effect.tap((userCode) => say(`Demo: approving ${userCode} on ${verification}`)),
+            Effect.flatMap((userCode) => submitUserCode(verification, userCode)),
             Effect.asVoid,
             Effect.catchAll((error) => say(`Demo: could not approve: ${error.message}`))
           )
-        const env = yield* loadEnvironment({ codexHome: home, store: options.store })
-        yield* deviceLogin(
-          env,
-          { dialect: "codex", issuer: issuer.url, clientId: issuer.clientId, scope: "", profile: DEFAULT_PROFILE },
-          {
+        // the issuer's URL is known only now, so the services come from the root's factory here, not Command.provide
+        const auth = layers.auth({
+          ...Option.match(options.store, { onNone: () => ({}), onSome: (store) => ({ store }) }),
+          codexHome: home,
+          issuer: issuer.url,
+          clientId: issuer.clientId,
+          verbose: options.verbose
+        })
+        yield* Effect.gen(function* () {
+          yield* deviceLogin({
             verbose: options.verbose,
             json: false,
             qr: options.qr,
             open: options.open,
             noColor: options.noColor,
             ...(options.manual ? {} : { companion: person })
-          }
-        )
-        yield* Console.log("")
-        yield* printStatus(yield* loadStatus(env), false)
+          })
+          yield* Console.log("")
+          yield* printStatus(yield* loadStatus, false)
+        }).pipe(Effect.provide(auth))
       })
     )
 ).pipe(

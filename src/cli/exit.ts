@@ -10,10 +10,3 @@ export const ExitCode = {
   usage: 2,
   cancelled: 130
 } as const
-
-/** Flags that parse but do not fit together; exit code 2. */
-export class UsageError extends Data.TaggedError("UsageError")<{ readonly detail: string }> {
-  override get message(): string {
-    return this.detail
-  }
-}

@@ -1,7 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Duration, Effect, Option } from "effect"
 import { codexEndpoints } from "../domain/CodexWire.js"
-import * as LocalIssuer from "../testing/LocalIssuer.js"
+import { loadTestKit } from "./demoCommand.js"
 import { described } from "./described.js"
 import { verbose } from "./environment.js"
 
@@ -18,11 +18,12 @@ const autoApprove = Options.integer("auto-approve").pipe(
 export const issuerCommand = Command.make("issuer", { port, autoApprove, verbose }, (options) =>
   Effect.scoped(
     Effect.gen(function* () {
+      const { LocalIssuer } = yield* loadTestKit
       const issuer = yield* LocalIssuer.make({
         port: options.port,
         ...(options.verbose
           ? {
-              onRequest: (request: LocalIssuer.LocalIssuerRequest) =>
+              onRequest: (request: { readonly method: string; readonly path: string; readonly status: unknown }) =>
                 Console.error(`[http] ${request.method} ${request.path} -> ${request.status}`)
             }
           : {}),

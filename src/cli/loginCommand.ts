@@ -1,28 +1,28 @@
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import type { FileSystem, Path } from "@effect/platform"
-import { Console, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { Console, Effect, Either, Option, Redacted, type Scope } from "effect"
 import * as CliEvents from "../domain/CliEvents.js"
 import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER, normalizeIssuer } from "../domain/CodexWire.js"
 import { ApiKeyInputError, type StoreError } from "../domain/Errors.js"
 import type { DeviceCode } from "../domain/DeviceCode.js"
 import type { LoginEvent } from "../domain/LoginEvent.js"
-import { DEFAULT_PROFILE, profileForIssuer } from "../domain/Profile.js"
+import { DEFAULT_PROFILE, resolveLoginTarget } from "../domain/Profile.js"
 import { apiKeyAuth } from "../domain/StoredAuth.js"
-import * as CodexIssuer from "../layers/CodexIssuer.js"
+import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import * as OidcIssuer from "../layers/OidcIssuer.js"
-import * as PkceLive from "../layers/PkceLive.js"
-import * as WorkspacePolicyLive from "../layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../services/CredentialStore.js"
+import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
 import { login, type LoginError } from "../services/login.js"
-import type { CliLayers } from "./CliLayers.js"
-import { type CommandEnv, httpLayer, loadEnvironment, profile, store, storeLayer, verbose } from "./environment.js"
+import type { Pkce } from "../services/Pkce.js"
+import type { WorkspacePolicy } from "../services/WorkspacePolicy.js"
+import { authFor } from "./CliLayers.js"
+import { profile, store, verbose } from "./environment.js"
 import { described } from "./described.js"
-import { UsageError } from "./exit.js"
 import { json, jsonLoginRenderer, printJson } from "./jsonOutput.js"
 import { openBrowser } from "./openBrowser.js"
 import { qrCodeText } from "./qrCode.js"
 import { whoText } from "./render.js"
 import * as Terminal from "./terminal.js"
+import { TerminalOutput, withNoColor } from "./terminal.js"
 import { type LoginRenderer, makeLoginRenderer } from "./waitingScreen.js"
 
 const checkUrl = (name: string, value: string) => {
@@ -63,15 +63,6 @@ const withApiKey = Options.boolean("with-api-key").pipe(
   Options.withDescription("Store an API key read from stdin instead of signing in with a device code")
 )
 
-/** A device login, resolved from the flags: which dialect, issuer and client, and which profile stores it. */
-export interface DeviceLoginTarget {
-  readonly dialect: "codex" | "rfc8628"
-  readonly issuer: string
-  readonly clientId: string
-  readonly scope: string
-  readonly profile: string
-}
-
 /** How a device login shows itself: HTTP log, NDJSON instead of text, a QR code, a browser opened. */
 export interface DeviceLoginDisplay {
   readonly verbose: boolean
@@ -93,29 +84,18 @@ export const openOption = Options.boolean("open").pipe(
   Options.withDescription("Open the sign-in page in the default browser (a failure is only a warning)")
 )
 
-/** Device-code login rendered on the terminal, or as NDJSON on stdout with `json`. */
+/** Device-code login rendered on the terminal, or as NDJSON on stdout with `json`, with the services in context. */
 export const deviceLogin = (
-  env: CommandEnv,
-  target: DeviceLoginTarget,
   display: DeviceLoginDisplay
-): Effect.Effect<void, LoginError, CliLayers | FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<
+  void,
+  LoginError,
+  DeviceAuthorization | CredentialStore | WorkspacePolicy | Pkce | DeviceCodeAuth.Setup | TerminalOutput
+> =>
   Effect.gen(function* () {
-    const http = yield* httpLayer(display.verbose)
-    const authorization =
-      target.dialect === "codex"
-        ? CodexIssuer.layer({ issuer: target.issuer, clientId: target.clientId })
-        : OidcIssuer.layer({ issuer: target.issuer, clientId: target.clientId, scope: target.scope })
-    const layer = Layer.mergeAll(
-      Layer.provide(authorization, http),
-      storeLayer(env, target.profile),
-      PkceLive.layer,
-      // forced_chatgpt_workspace_id speaks of ChatGPT workspaces: it binds the Codex dialect only.
-      WorkspacePolicyLive.layer(target.dialect === "codex" ? env.config.forcedWorkspaceId : Option.none())
-    )
+    const { target } = yield* DeviceCodeAuth.Setup
     const scope = yield* Effect.scope
-    const screen: LoginRenderer = display.json
-      ? jsonLoginRenderer
-      : yield* Effect.provide(makeLoginRenderer, Terminal.layer({ noColor: display.noColor }))
+    const screen: LoginRenderer = display.json ? jsonLoginRenderer : yield* makeLoginRenderer
     if (display.companion) {
       yield* Effect.forkIn(
         display.companion((line) => screen.print("stderr", `${line}\n`)),
@@ -128,7 +108,6 @@ export const deviceLogin = (
         event._tag === "CodeIssued" ? onCodeIssued(event.code, display, screen, scope) : Effect.void
       )
     const result = yield* login({ onEvent }).pipe(
-      Effect.provide(layer),
       Effect.ensuring(screen.close),
       Effect.onInterrupt(() =>
         display.json
@@ -157,7 +136,7 @@ export const deviceLogin = (
     const where = target.profile === DEFAULT_PROFILE ? "" : ` (profile ${target.profile})`
     const to = target.dialect === "codex" ? "" : ` to ${target.issuer}`
     yield* Console.log(`Successfully logged in${to} as ${whoText(result.claims)}${where}`)
-  }).pipe(Effect.scoped)
+  }).pipe(withNoColor(display.noColor), Effect.scoped)
 
 /** After the prompt: the QR code on stdout (never in JSON mode), and the browser opened in the background. */
 const onCodeIssued = (
@@ -188,12 +167,10 @@ const readStdin = Effect.promise(async () => {
   return Buffer.concat(chunks).toString("utf8")
 })
 
-/** `login --with-api-key`: the key from stdin, stored in codex's API-key shape. */
+/** `login --with-api-key`: the key from stdin, stored in codex's API-key shape, in the store in context. */
 export const apiKeyLogin = (
-  env: CommandEnv,
-  profileName: string,
   json: boolean
-): Effect.Effect<void, ApiKeyInputError | StoreError, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<void, ApiKeyInputError | StoreError, CredentialStore | DeviceCodeAuth.Setup> =>
   Effect.gen(function* () {
     if (process.stdin.isTTY) return yield* new ApiKeyInputError({ reason: "Terminal" })
     const key = (yield* readStdin).trim()
@@ -211,85 +188,62 @@ export const apiKeyLogin = (
         yield* store.save(apiKeyAuth(Redacted.make(key), extra))
       })
     )
+    const { target } = yield* DeviceCodeAuth.Setup
     yield* json
       ? printJson(
           CliEvents.ApiKeyLoggedInEvent,
-          new CliEvents.ApiKeyLoggedInEvent({ method: "apikey", profile: profileName })
+          new CliEvents.ApiKeyLoggedInEvent({ method: "apikey", profile: target.profile })
         )
       : Console.log("Successfully logged in using an API key")
-  }).pipe(Effect.provide(storeLayer(env, profileName)))
-
-/** Resolves the flags of a device login, or says which flag is missing or does not fit. */
-export const loginTarget = (options: {
-  readonly dialect: "codex" | "rfc8628"
-  readonly issuer: Option.Option<string>
-  readonly clientId: Option.Option<string>
-  readonly scope: string
-  readonly profile: Option.Option<string>
-}): Effect.Effect<DeviceLoginTarget, UsageError> => {
-  if (options.dialect === "codex") {
-    return Effect.succeed({
-      dialect: "codex",
-      issuer: Option.getOrElse(options.issuer, () => CODEX_DEFAULT_ISSUER),
-      clientId: Option.getOrElse(options.clientId, () => CODEX_CLIENT_ID),
-      scope: options.scope,
-      profile: Option.getOrElse(options.profile, () => DEFAULT_PROFILE)
-    })
-  }
-  const issuerUrl = Option.getOrUndefined(options.issuer)
-  const client = Option.getOrUndefined(options.clientId)
-  if (issuerUrl === undefined) return Effect.fail(new UsageError({ detail: "--dialect rfc8628 needs --issuer URL" }))
-  if (client === undefined) return Effect.fail(new UsageError({ detail: "--dialect rfc8628 needs --client-id ID" }))
-  const profileName = Option.getOrElse(options.profile, () => profileForIssuer(issuerUrl))
-  if (profileName === DEFAULT_PROFILE) {
-    return Effect.fail(
-      new UsageError({
-        detail: `the "${DEFAULT_PROFILE}" profile is codex's auth.json and holds only Codex or API-key sign-ins; name another --profile`
-      })
-    )
-  }
-  return Effect.succeed({
-    dialect: "rfc8628",
-    issuer: issuerUrl,
-    clientId: client,
-    scope: options.scope,
-    profile: profileName
   })
-}
+
+/** The device login the flags ask for; a flag that is missing or does not fit is a usage error (exit 2). */
+const target = Options.all({ dialect, issuer, clientId, scope, profile }).pipe(
+  Options.mapEffect((flags) =>
+    Either.match(
+      resolveLoginTarget(
+        {
+          dialect: flags.dialect,
+          issuer: Option.getOrUndefined(flags.issuer),
+          clientId: Option.getOrUndefined(flags.clientId),
+          scope: flags.scope,
+          profile: Option.getOrUndefined(flags.profile)
+        },
+        { codexIssuer: CODEX_DEFAULT_ISSUER, codexClientId: CODEX_CLIENT_ID, scope: OidcIssuer.DEFAULT_SCOPE },
+        (name) => ({ issuer: "--issuer URL", clientId: "--client-id ID", profile: "--profile" })[name]
+      ),
+      {
+        onLeft: (detail) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(detail))),
+        onRight: Effect.succeed
+      }
+    )
+  )
+)
 
 /** `devicecode login`. */
 export const loginCommand = Command.make(
   "login",
-  {
-    dialect,
-    issuer,
-    clientId,
-    scope,
-    profile,
-    store,
-    withApiKey,
-    json,
-    qr,
-    open: openOption,
-    noColor: Terminal.noColor,
-    verbose
-  },
+  { target, store, withApiKey, json, qr, open: openOption, noColor: Terminal.noColor, verbose },
   (options) =>
     Effect.gen(function* () {
-      const env = yield* loadEnvironment({ store: options.store })
-      if (options.withApiKey)
-        return yield* apiKeyLogin(
-          env,
-          Option.getOrElse(options.profile, () => DEFAULT_PROFILE),
-          options.json
-        )
-      yield* deviceLogin(env, yield* loginTarget(options), options)
+      if (options.withApiKey) return yield* apiKeyLogin(options.json)
+      yield* deviceLogin(options)
     })
-).pipe(
-  Command.withDescription(
-    described(
-      "Sign in with a device code (Codex dialect, or --dialect rfc8628 for any OpenID provider), or store an API key with --with-api-key",
-      "devicecode login --open --qr"
+)
+  .pipe(
+    Command.provide((options) =>
+      authFor({
+        ...options.target,
+        ...Option.match(options.store, { onNone: () => ({}), onSome: (store) => ({ store }) }),
+        verbose: options.verbose
+      })
     )
   )
-)
+  .pipe(
+    Command.withDescription(
+      described(
+        "Sign in with a device code (Codex dialect, or --dialect rfc8628 for any OpenID provider), or store an API key with --with-api-key",
+        "devicecode login --open --qr"
+      )
+    )
+  )

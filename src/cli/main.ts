@@ -1,28 +1,45 @@
 import { ValidationError } from "@effect/cli"
+import { HttpClient } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
+import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import { cli } from "./Cli.js"
-import { CliLayers } from "./CliLayers.js"
+import { type AuthOptions, CliLayers } from "./CliLayers.js"
 import { ExitCode } from "./exit.js"
+import { withHttpLog } from "./httpLog.js"
 import { printDefect, printError, usageErrorOf, wantsJson } from "./jsonOutput.js"
+import * as Terminal from "./terminal.js"
 
-// The only place live layers are chosen. Only subpath modules are loaded: the NodeContext barrel costs start-up time
-// every command would pay, and so would NodeHttpClient (it loads undici), so it is imported only when a command uses
-// the network.
-const live = Layer.mergeAll(
-  NodeFileSystem.layer,
-  NodePath.layer,
-  NodeTerminal.layer,
-  Layer.succeed(CliLayers, {
-    httpClient: Layer.unwrapEffect(
-      Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(Effect.map((http) => http.layer))
-    )
-  })
+// The composition root: the only place live layers are chosen. Only subpath modules are loaded: the NodeContext
+// barrel costs start-up time every command would pay, and so would NodeHttpClient (it loads undici), so it is imported
+// only when a command builds its services.
+const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
+
+const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
+  Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(Effect.map((http) => http.layer))
 )
+
+// --verbose logs each exchange on stderr
+const httpFor = (verbose: boolean): Layer.Layer<HttpClient.HttpClient> =>
+  verbose
+    ? Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, withHttpLog)).pipe(Layer.provide(nodeHttp))
+    : nodeHttp
+
+const onStoreFallback = (error: { readonly message: string }, file: string) =>
+  Console.error(`Warning: ${error.message}. Using ${file} instead.`)
+
+const cliLayers = Layer.succeed(CliLayers, {
+  auth: ({ verbose = false, ...options }: AuthOptions) =>
+    DeviceCodeAuth.layer({ onStoreFallback, ...options }).pipe(Layer.provide(Layer.merge(httpFor(verbose), platform))),
+  store: ({ verbose: _, ...options }: AuthOptions) =>
+    DeviceCodeAuth.layerStore({ onStoreFallback, ...options }).pipe(Layer.provide(platform))
+})
+
+const live = Layer.mergeAll(platform, NodeTerminal.layer, Terminal.layer, cliLayers)
 
 // Whether to print failures as JSON error events is decided from argv: a usage error fails before any handler runs.
 const json = wantsJson(process.argv.slice(2))
@@ -38,7 +55,6 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
       return json ? Effect.as(printError(usageErrorOf(error)), ExitCode.usage) : Effect.succeed(ExitCode.usage)
     }
     if (error._tag === "CliExit") return Effect.succeed(error.code)
-    if (error._tag === "UsageError") return report(error, ExitCode.usage)
     return report(error, ExitCode.failure)
   }),
   Effect.catchAllDefect((defect) =>

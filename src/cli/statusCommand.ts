@@ -1,15 +1,17 @@
 import { Command, Options } from "@effect/cli"
-import type { FileSystem, Path } from "@effect/platform"
+import type { FileSystem } from "@effect/platform"
 import { Console, DateTime, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
 import * as CliEvents from "../domain/CliEvents.js"
 import type { StoreError } from "../domain/Errors.js"
 import { emptyClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { authMethod, type StoredAuth } from "../domain/StoredAuth.js"
+import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import { listProfiles } from "../layers/FileStore.js"
 import { CredentialStore } from "../services/CredentialStore.js"
+import { type AuthOptions, CliLayers, storeFor } from "./CliLayers.js"
 import { described } from "./described.js"
-import { type CommandEnv, loadEnvironment, profile, store, storeLayer, verbose } from "./environment.js"
+import { authOptions, profile, store, verbose } from "./environment.js"
 import { CliExit, ExitCode } from "./exit.js"
 import { json, printJson } from "./jsonOutput.js"
 import { humanDuration } from "./render.js"
@@ -113,26 +115,33 @@ export const statusTable = (reports: ReadonlyArray<StatusReport>, now: DateTime.
     .join("\n")
 }
 
-/** Loads and describes one profile's sign-in; reads only, never the network. */
-export const loadStatus = (
-  env: CommandEnv,
-  profileName: string = DEFAULT_PROFILE
-): Effect.Effect<StatusReport, StoreError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
+/** Loads and describes the sign-in of the store in context; reads only, never the network. */
+export const loadStatus: Effect.Effect<StatusReport, StoreError, CredentialStore | DeviceCodeAuth.Setup> = Effect.gen(
+  function* () {
     const store = yield* CredentialStore
-    return describeAuth(profileName, yield* store.load, store.location)
-  }).pipe(Effect.provide(storeLayer(env, profileName)))
+    const { target } = yield* DeviceCodeAuth.Setup
+    return describeAuth(target.profile, yield* store.load, store.location)
+  }
+)
 
 /** Every profile: the default first, then the named ones; an unreadable one is reported, not fatal. */
 export const loadAllStatuses = (
-  env: CommandEnv
-): Effect.Effect<ReadonlyArray<StatusReport>, StoreError, FileSystem.FileSystem | Path.Path> =>
+  options: AuthOptions
+): Effect.Effect<ReadonlyArray<StatusReport>, StoreError, CliLayers | DeviceCodeAuth.Setup | FileSystem.FileSystem> =>
   Effect.gen(function* () {
-    const names = [DEFAULT_PROFILE, ...(yield* listProfiles(env.codexHome))]
+    const { codexHome } = yield* DeviceCodeAuth.Setup
+    const layers = yield* CliLayers
+    const names = [DEFAULT_PROFILE, ...(yield* listProfiles(codexHome))]
     return yield* Effect.forEach(names, (name) =>
-      loadStatus(env, name).pipe(
+      loadStatus.pipe(
+        Effect.provide(layers.store({ ...options, codexHome, profile: name })),
         Effect.catchAll((error) =>
-          Effect.succeed<StatusReport>({ profile: name, logged_in: false, store: error.path, error: error.message })
+          Effect.succeed<StatusReport>({
+            profile: name,
+            logged_in: false,
+            store: error.path,
+            error: error.message
+          })
         )
       )
     )
@@ -152,27 +161,20 @@ const all = Options.boolean("all").pipe(
 /** `devicecode status`. */
 export const statusCommand = Command.make("status", { json, all, profile, store, verbose }, (options) =>
   Effect.gen(function* () {
-    const env = yield* loadEnvironment({ store: options.store })
-    if (!options.all) {
-      return yield* printStatus(
-        yield* loadStatus(
-          env,
-          Option.getOrElse(options.profile, () => DEFAULT_PROFILE)
-        ),
-        options.json
-      )
-    }
-    const reports = yield* loadAllStatuses(env)
+    if (!options.all) return yield* printStatus(yield* loadStatus, options.json)
+    const reports = yield* loadAllStatuses(authOptions(options))
     yield* options.json
       ? printJson(Schema.Array(CliEvents.StatusReport), reports)
       : Console.log(statusTable(reports, yield* DateTime.now))
     if (!reports.some((report) => report.logged_in)) return yield* new CliExit({ code: ExitCode.failure })
   })
-).pipe(
-  Command.withDescription(
-    described(
-      "Show who is signed in and where the sign-in is stored (no network); exit 1 if nobody. --all lists every profile",
-      "devicecode status --all"
+)
+  .pipe(Command.provide((options) => storeFor(authOptions(options))))
+  .pipe(
+    Command.withDescription(
+      described(
+        "Show who is signed in and where the sign-in is stored (no network); exit 1 if nobody. --all lists every profile",
+        "devicecode status --all"
+      )
     )
   )
-)

@@ -1,5 +1,5 @@
 import { Options } from "@effect/cli"
-import { Context, Effect, Layer, Ref } from "effect"
+import { Context, Effect, Layer } from "effect"
 
 /** Where the CLI writes for a person, and what that terminal can show. */
 export class TerminalOutput extends Context.Tag("devicecode/cli/TerminalOutput")<
@@ -33,59 +33,20 @@ export const colorEnabled = (options: {
   options.env.TERM !== "dumb" &&
   options.isTty
 
-/** The process's own stdout and stderr; `noColor` is the `--no-color` flag. */
-export const layer = (options: { readonly noColor: boolean }): Layer.Layer<TerminalOutput> =>
-  Layer.sync(TerminalOutput, () => {
-    const stderrIsTty = process.stderr.isTTY === true
-    return {
-      stdout: (text) => Effect.sync(() => void process.stdout.write(text)),
-      stderr: (text) => Effect.sync(() => void process.stderr.write(text)),
-      stdoutIsTty: process.stdout.isTTY === true,
-      stderrIsTty,
-      color: colorEnabled({ noColor: options.noColor, env: process.env, isTty: stderrIsTty })
-    }
-  })
+/** The process's own stdout and stderr (the live layer main.ts provides); colour as the environment allows. */
+export const layer: Layer.Layer<TerminalOutput> = Layer.sync(TerminalOutput, () => {
+  const stderrIsTty = process.stderr.isTTY === true
+  return {
+    stdout: (text) => Effect.sync(() => void process.stdout.write(text)),
+    stderr: (text) => Effect.sync(() => void process.stderr.write(text)),
+    stdoutIsTty: process.stdout.isTTY === true,
+    stderrIsTty,
+    color: colorEnabled({ noColor: false, env: process.env, isTty: stderrIsTty })
+  }
+})
 
-/** One write a {@link capture} terminal recorded. */
-export interface CapturedWrite {
-  readonly stream: "stdout" | "stderr"
-  readonly text: string
-}
-
-/** A recording terminal for tests: its service, a layer of it, and every write so far, in order. */
-export interface Capture {
-  readonly terminal: TerminalOutput["Type"]
-  readonly layer: Layer.Layer<TerminalOutput>
-  readonly writes: Effect.Effect<ReadonlyArray<CapturedWrite>>
-  /** Everything written to one stream, joined. */
-  readonly text: (stream: "stdout" | "stderr") => Effect.Effect<string>
-}
-
-/** A terminal that records every write; the flags are the test's choice (default: not a terminal, no colour). */
-export const capture = (
-  flags: { readonly stdoutIsTty?: boolean; readonly stderrIsTty?: boolean; readonly color?: boolean } = {}
-): Effect.Effect<Capture> =>
-  Effect.gen(function* () {
-    const log = yield* Ref.make<ReadonlyArray<CapturedWrite>>([])
-    const record = (stream: CapturedWrite["stream"]) => (text: string) =>
-      Ref.update(log, (writes) => [...writes, { stream, text }])
-    const terminal: TerminalOutput["Type"] = {
-      stdout: record("stdout"),
-      stderr: record("stderr"),
-      stdoutIsTty: flags.stdoutIsTty ?? false,
-      stderrIsTty: flags.stderrIsTty ?? false,
-      color: flags.color ?? false
-    }
-    return {
-      terminal,
-      layer: Layer.succeed(TerminalOutput, terminal),
-      writes: Ref.get(log),
-      text: (stream) =>
-        Effect.map(Ref.get(log), (writes) =>
-          writes
-            .filter((write) => write.stream === stream)
-            .map((write) => write.text)
-            .join("")
-        )
-    }
-  })
+/** Runs `self` with colour off when `noColor` (the `--no-color` flag) says so. */
+export const withNoColor =
+  (noColor: boolean) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | TerminalOutput> =>
+    noColor ? Effect.updateService(self, TerminalOutput, (terminal) => ({ ...terminal, color: false })) : self
