@@ -1,22 +1,12 @@
 // An Effect app that signs in with devicecode and calls a protected API with fresh tokens.
 //
 // It runs against the embedded LocalIssuer from the test kit, so it needs no network: `npm run example`.
-// Against the real ChatGPT issuer, drop the LocalIssuer part, use CodexIssuer.layer() and FileStore (see README).
-import { HttpClientResponse } from "@effect/platform"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Console, Effect, Layer, Option, Schema } from "effect"
-import {
-  AuthenticatedHttpClient,
-  AuthSession,
-  AuthSessionLive,
-  CodexIssuer,
-  IssuerResolverLive,
-  login,
-  PkceLive,
-  type LoginEvent,
-  MemoryStore,
-  WorkspacePolicyLive
-} from "devicecode"
+// Against the real ChatGPT issuer, drop the LocalIssuer part and use `DeviceCodeAuth.layerNode()` (see README).
+import { FileSystem, HttpClientResponse } from "@effect/platform"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Console, Effect, Option, Schema } from "effect"
+import { AuthenticatedHttpClient, AuthSession, DeviceCodeAuth, login, type LoginEvent } from "devicecode"
 import { LocalIssuer, submitUserCode } from "devicecode/testing"
 
 /** The protected resource's answer. */
@@ -37,17 +27,9 @@ const program = Effect.gen(function* () {
     Effect.forkScoped
   )
 
-  // One store for the login and for the session (tokens held in memory only).
-  const Store = MemoryStore.layer()
-  const Http = NodeHttpClient.layer
-  const Login = Layer.mergeAll(
-    CodexIssuer.layer({ issuer: issuer.url }),
-    PkceLive.layer,
-    WorkspacePolicyLive.layer(Option.none())
-  )
-  const Session = AuthSessionLive.layer().pipe(Layer.provide(IssuerResolverLive.layer))
-  const Api = AuthenticatedHttpClient.layer.pipe(Layer.provideMerge(Session))
-  const App = Layer.mergeAll(Login, Api).pipe(Layer.provideMerge(Store), Layer.provideMerge(Http))
+  // A CODEX_HOME of its own, so no config.toml of yours applies; the sign-in is kept in memory only.
+  const codexHome = yield* Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped())
+  const Auth = DeviceCodeAuth.layerNode({ codexHome, store: "ephemeral", issuer: issuer.url })
 
   yield* Effect.gen(function* () {
     const signedIn = yield* login({ onEvent })
@@ -70,10 +52,7 @@ const program = Effect.gen(function* () {
     yield* Console.log(
       `5. Again -> ${again.status}; refresh requests so far: ${stats.refresh} (the second call used the cached token)`
     )
-  }).pipe(Effect.provide(App))
+  }).pipe(Effect.provide(Auth))
 })
 
-Effect.runPromise(Effect.scoped(program)).catch((error) => {
-  process.stderr.write(`whoami failed: ${error instanceof Error ? error.message : String(error)}\n`)
-  process.exitCode = 1
-})
+program.pipe(Effect.scoped, Effect.provide(NodeContext.layer), NodeRuntime.runMain)
