@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option, Redacted, type Scope } from "effect"
+import { DateTime, Effect, Option, Redacted, type Scope } from "effect"
 import { apiKeyAuth, StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
 import type { CredentialStore } from "../src/services/CredentialStore.js"
 
@@ -22,6 +22,10 @@ export const chatgptAuth = (accessToken: string, counter = 0): StoredAuth =>
     origin: Option.none(),
     extra: [["counter", counter]]
   })
+
+/** `auth` with `last_refresh` set to the ISO instant `at`. */
+export const refreshedAt = (auth: StoredAuth, at: string): StoredAuth =>
+  new StoredAuth({ ...auth, lastRefresh: Option.some(DateTime.unsafeMake(at)) })
 
 const accessToken = (auth: Option.Option<StoredAuth>): string | undefined =>
   Option.getOrUndefined(
@@ -71,6 +75,19 @@ export const credentialStoreContract = <E>(
         yield* store.save(chatgptAuth("access-1"))
         yield* store.save(chatgptAuth("access-2"))
         assert.strictEqual(accessToken(yield* store.load), "access-2")
+      })
+    )
+
+    it.scoped("save replaces a record refreshed later, and one with a last_refresh by one without", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        yield* store.save(refreshedAt(chatgptAuth("access-new"), "2026-04-25T12:00:00Z"))
+        yield* store.save(refreshedAt(chatgptAuth("access-old"), "2026-04-24T12:00:00Z"))
+        assert.strictEqual(accessToken(yield* store.load), "access-old")
+        yield* store.save(apiKeyAuth(Redacted.make("sk-test")))
+        const loaded = yield* store.load
+        assert.isTrue(Option.isNone(Option.flatMap(loaded, (a) => a.tokens)))
+        assert.isTrue(Option.isNone(Option.flatMap(loaded, (a) => a.lastRefresh)))
       })
     )
 

@@ -6,13 +6,13 @@ import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { StoreError } from "../src/domain/Errors.js"
-import { StoredAuth } from "../src/domain/StoredAuth.js"
+import { apiKeyAuth, StoredAuth } from "../src/domain/StoredAuth.js"
 import * as AutoStore from "../src/layers/AutoStore.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as KeyringLive from "../src/layers/KeyringLive.js"
 import * as KeyringStore from "../src/layers/KeyringStore.js"
 import { Keyring } from "../src/services/Keyring.js"
-import { chatgptAuth, credentialStoreContract } from "./CredentialStore.contract.js"
+import { chatgptAuth, credentialStoreContract, refreshedAt } from "./CredentialStore.contract.js"
 import { describeWithSecretService, secretTool } from "./support/secretService.js"
 import { tempDir } from "./support/tmp.js"
 import { fixedChatgptAuth } from "./support/records.js"
@@ -155,16 +155,20 @@ const unreachable = (service: string, account: string) =>
     detail: "Platform secure storage failure: no Secret Service on the session bus"
   })
 
-/** A working in-memory Keyring, with its entries to look at. */
+/** An in-memory Keyring, with its entries to look at; while `state.down` it fails as {@link FailingKeyring} does. */
 const memoryKeyring = () => {
   const entries = new Map<string, string>()
+  const state = { down: false }
   const key = (service: string, account: string) => `${service}\u0000${account}`
+  // KeyringStore builds its calls once, so whether the keyring is down is looked at when a call runs.
+  const call = <A>(service: string, account: string, f: () => A) =>
+    Effect.suspend(() => (state.down ? Effect.fail(unreachable(service, account)) : Effect.sync(f)))
   const layer = Layer.succeed(Keyring, {
-    get: (service, account) => Effect.sync(() => Option.fromNullable(entries.get(key(service, account)))),
-    set: (service, account, secret) => Effect.sync(() => void entries.set(key(service, account), secret)),
-    remove: (service, account) => Effect.sync(() => entries.delete(key(service, account)))
+    get: (service, account) => call(service, account, () => Option.fromNullable(entries.get(key(service, account)))),
+    set: (service, account, secret) => call(service, account, () => void entries.set(key(service, account), secret)),
+    remove: (service, account) => call(service, account, () => entries.delete(key(service, account)))
   })
-  return { layer, entries, key }
+  return { layer, entries, key, state }
 }
 
 const keyringStoreWith = (keyring: Layer.Layer<Keyring>, codexHome: string) =>
@@ -182,6 +186,21 @@ const autoStoreWith = (keyring: Layer.Layer<Keyring>, codexHome: string) =>
     })
     return { store, file, fallbacks: Ref.get(fallbacks) }
   })
+
+credentialStoreContract(
+  "KeyringStore (fake keyring)",
+  Effect.flatMap(tempDir, (home) => keyringStoreWith(memoryKeyring().layer, home))
+)
+
+credentialStoreContract(
+  "AutoStore (fake keyring)",
+  Effect.flatMap(tempDir, (home) => Effect.map(autoStoreWith(memoryKeyring().layer, home), ({ store }) => store))
+)
+
+credentialStoreContract(
+  "AutoStore (keyring down)",
+  Effect.flatMap(tempDir, (home) => Effect.map(autoStoreWith(FailingKeyring, home), ({ store }) => store))
+)
 
 /** Waits until `fiber` has registered a sleep (its timeout) with the TestClock, or has ended. */
 const untilSleeping = <A, E>(fiber: Fiber.Fiber<A, E>) =>
@@ -284,19 +303,90 @@ describe("AutoStore", () => {
     })
   )
 
-  it.scoped("load looks in the keyring first, then in auth.json", () =>
+  it.scoped("load takes the keyring's record when it was refreshed later, else auth.json's", () =>
     Effect.gen(function* () {
       const home = yield* tempDir
       const keyring = memoryKeyring()
       const { store, file, fallbacks } = yield* autoStoreWith(keyring.layer, home)
-      yield* file.save(chatgptAuth("from-file"))
+      const keyringLocation = `keyring (service "Codex Auth", account "${expectedAccount(home)}")`
       keyring.entries.set(keyring.key("Codex Auth", expectedAccount(home)), fixedAuthCompact)
+      yield* file.save(refreshedAt(chatgptAuth("from-file"), "2026-04-25T12:00:00Z"))
       assert.strictEqual(accessToken(yield* store.load), "access.jwt")
-      assert.strictEqual(store.location, `keyring (service "Codex Auth", account "${expectedAccount(home)}")`)
+      assert.strictEqual(store.location, keyringLocation)
+      yield* file.save(refreshedAt(chatgptAuth("from-file"), "2026-04-25T12:34:56.123Z"))
+      assert.strictEqual(accessToken(yield* store.load), "from-file", "a tie goes to the file, written after the entry")
+      assert.strictEqual(store.location, file.location)
+      yield* file.remove
+      assert.strictEqual(accessToken(yield* store.load), "access.jwt")
+      assert.strictEqual(store.location, keyringLocation)
       keyring.entries.clear()
+      yield* file.save(chatgptAuth("from-file"))
       assert.strictEqual(accessToken(yield* store.load), "from-file")
       assert.strictEqual(store.location, file.location)
       assert.deepStrictEqual(yield* fallbacks, [])
+    })
+  )
+
+  it.scoped("a save that fell back to auth.json wins over the older record a recovered keyring still holds", () =>
+    Effect.gen(function* () {
+      const home = yield* tempDir
+      const authPath = join(home, "auth.json")
+      const keyring = memoryKeyring()
+      const entry = keyring.key("Codex Auth", expectedAccount(home))
+      const { store, file, fallbacks } = yield* autoStoreWith(keyring.layer, home)
+      yield* store.save(refreshedAt(chatgptAuth("access-1"), "2026-04-25T12:00:00Z"))
+      const older = keyring.entries.get(entry)
+      assert.isFalse(existsSync(authPath))
+
+      keyring.state.down = true
+      yield* store.save(refreshedAt(chatgptAuth("access-2"), "2026-04-25T13:00:00Z"))
+      assert.strictEqual(JSON.parse(readFileSync(authPath, "utf8")).tokens.access_token, "access-2")
+      assert.strictEqual(store.location, file.location)
+
+      keyring.state.down = false
+      assert.strictEqual(keyring.entries.get(entry), older, "the keyring came back holding the spent record")
+      assert.strictEqual(accessToken(yield* store.load), "access-2")
+      assert.strictEqual(store.location, file.location)
+      assert.strictEqual(keyring.entries.get(entry), older, "a load writes nothing")
+      assert.strictEqual((yield* fallbacks).length, 1)
+
+      assert.isTrue(yield* store.remove)
+      assert.isFalse(keyring.entries.has(entry))
+      assert.isFalse(existsSync(authPath))
+      assert.isTrue(Option.isNone(yield* store.load))
+    })
+  )
+
+  it.scoped("an API-key sign-in that fell back wins over the ChatGPT sign-in left in the keyring", () =>
+    Effect.gen(function* () {
+      const home = yield* tempDir
+      const keyring = memoryKeyring()
+      const { store, file } = yield* autoStoreWith(keyring.layer, home)
+      yield* store.save(refreshedAt(chatgptAuth("access-1"), "2026-04-25T12:00:00Z"))
+      keyring.state.down = true
+      yield* store.save(apiKeyAuth(Redacted.make("sk-new")))
+      keyring.state.down = false
+      const key = Option.flatMap(yield* store.load, (a) => a.apiKey)
+      assert.strictEqual(Option.getOrUndefined(Option.map(key, Redacted.value)), "sk-new")
+      assert.strictEqual(store.location, file.location)
+    })
+  )
+
+  it.scoped("once the keyring is back, the next save goes there and removes auth.json", () =>
+    Effect.gen(function* () {
+      const home = yield* tempDir
+      const authPath = join(home, "auth.json")
+      const keyring = memoryKeyring()
+      const { store, fallbacks } = yield* autoStoreWith(keyring.layer, home)
+      keyring.state.down = true
+      yield* store.save(refreshedAt(chatgptAuth("access-1"), "2026-04-25T12:00:00Z"))
+      assert.strictEqual(accessToken(yield* store.load), "access-1")
+      keyring.state.down = false
+      yield* store.save(refreshedAt(chatgptAuth("access-2"), "2026-04-25T13:00:00Z"))
+      assert.isFalse(existsSync(authPath))
+      assert.strictEqual(accessToken(yield* store.load), "access-2")
+      assert.strictEqual(store.location, `keyring (service "Codex Auth", account "${expectedAccount(home)}")`)
+      assert.strictEqual((yield* fallbacks).length, 1, "one warning per store")
     })
   )
 })

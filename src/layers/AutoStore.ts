@@ -1,5 +1,6 @@
-import { Effect, Layer, Option, Ref } from "effect"
+import { DateTime, Effect, Layer, Option, Ref } from "effect"
 import type { StoreError } from "../domain/Errors.js"
+import type { StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 
 /** Options of {@link make}: the two stores, and who hears (once) why the keyring was given up. */
@@ -11,9 +12,18 @@ export interface AutoStoreOptions {
 
 const isKeyringFailure = (error: StoreError) => error.reason === "Keyring"
 
+// A keyring save removes the auth file (codex's too), so a file beside a keyring entry was written after it, by a
+// save that fell back or by a file-mode codex: the keyring wins only when both carry a last_refresh and its is later.
+// An API-key record has none, and must not lose to the older ChatGPT sign-in it replaced.
+const keyringIsNewer = (inKeyring: StoredAuth, inFile: StoredAuth): boolean =>
+  Option.isSome(inKeyring.lastRefresh) &&
+  Option.isSome(inFile.lastRefresh) &&
+  DateTime.greaterThan(inKeyring.lastRefresh.value, inFile.lastRefresh.value)
+
 /**
- * Keyring first, the file on any keyring failure or timeout (announced once through `onFallback`). `load` looks in
- * the keyring, then the file; `location` says which one holds the sign-in now.
+ * Keyring first, the file on any keyring failure or timeout (announced once through `onFallback`). `load` reads both
+ * and returns the newer record, so an entry left in the keyring by a save that fell back is not handed out again;
+ * `location` says which one holds the sign-in now.
  */
 export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["Type"]> =>
   Effect.gen(function* () {
@@ -32,27 +42,31 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
         use(file)
       )
 
-    const load: CredentialStore["Type"]["load"] = keyring.load.pipe(
-      Effect.tap(() => use(keyring)),
-      Effect.catchIf(isKeyringFailure, (error) => Effect.as(fallBack(error), Option.none())),
-      Effect.flatMap((found) =>
-        Option.isSome(found)
-          ? Effect.succeed(found)
-          : Effect.tap(file.load, (inFile) => (Option.isSome(inFile) ? use(file) : Effect.void))
+    const load: CredentialStore["Type"]["load"] = Effect.gen(function* () {
+      const inKeyring = yield* keyring.load.pipe(
+        Effect.tap(() => use(keyring)),
+        Effect.catchIf(isKeyringFailure, (error) => Effect.as(fallBack(error), Option.none()))
       )
-    )
+      const inFile = yield* file.load
+      if (Option.isNone(inFile) || (Option.isSome(inKeyring) && keyringIsNewer(inKeyring.value, inFile.value))) {
+        return inKeyring
+      }
+      yield* use(file)
+      return inFile
+    }).pipe(Effect.withSpan("AutoStore.load"))
 
     const save: CredentialStore["Type"]["save"] = (auth) =>
       keyring.save(auth).pipe(
         Effect.zipRight(use(keyring)),
-        Effect.catchIf(isKeyringFailure, (error) => Effect.zipRight(fallBack(error), file.save(auth)))
+        Effect.catchIf(isKeyringFailure, (error) => Effect.zipRight(fallBack(error), file.save(auth))),
+        Effect.withSpan("AutoStore.save")
       )
 
     const remove: CredentialStore["Type"]["remove"] = Effect.zipWith(
       keyring.remove.pipe(Effect.catchIf(isKeyringFailure, (error) => Effect.as(fallBack(error), false))),
       file.remove,
       (a, b) => a || b
-    )
+    ).pipe(Effect.withSpan("AutoStore.remove"))
 
     return {
       get location() {
