@@ -8,7 +8,7 @@ export const nodeBundle = {
   banner: {
     js: 'import { createRequire as __dcCreateRequire } from "node:module";const require = __dcCreateRequire(import.meta.url);'
   },
-  // A native module cannot be bundled; it is loaded from node_modules when the keyring is used.
-  external: ["@napi-rs/keyring"],
+  // Native modules cannot be bundled; they are loaded from node_modules on first use (the keyring, the store lock).
+  external: ["@napi-rs/keyring", "fs-ext"],
   logLevel: "warning"
 }

@@ -10,6 +10,7 @@ import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
 import type { AuthSessionError } from "../src/services/AuthSession.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
+import { adoptionWatchBound } from "../src/services/schedules.js"
 import { DeviceAuthorization, type RefreshedTokens } from "../src/services/DeviceAuthorization.js"
 import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 
@@ -130,6 +131,14 @@ const failureOf = <A>(exit: Exit.Exit<A, AuthSessionError>): AuthSessionError =>
   if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
   throw new Error(`expected a failure, got ${String(exit)}`)
 }
+
+/** Runs `effect` while the clock moves past the 10 s a session watches the store after a spent refresh token. */
+const exitAfterWatch = <A>(effect: Effect.Effect<A, AuthSessionError>) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(Effect.exit(effect))
+    yield* TestClock.adjust(adoptionWatchBound)
+    return yield* Fiber.join(fiber)
+  })
 
 const storedAccess = (record: StoredAuth) => Redacted.value(Option.getOrThrow(record.tokens).accessToken)
 
@@ -290,7 +299,8 @@ describe("AuthSession: permanent refresh errors", () => {
         const { session, store, refreshes, stored } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
           rejected(401, code)
         ])
-        const error = failureOf(yield* Effect.exit(session.accessToken))
+        // a spent token is watched for 10 s in case another program stores its successor; nobody does here
+        const error = failureOf(yield* exitAfterWatch(session.accessToken))
         assert.instanceOf(error, RefreshError)
         assert.strictEqual(error.reason, reason)
         assert.strictEqual(error.message, message)
@@ -319,14 +329,50 @@ describe("AuthSession: permanent refresh errors", () => {
       const revoked = yield* setup(record, [rejected(400, "invalid_grant", "The refresh token was revoked.")], {
         dialect: "rfc8628"
       })
-      const error = failureOf(yield* Effect.exit(revoked.session.accessToken))
+      const error = failureOf(yield* exitAfterWatch(revoked.session.accessToken))
       assert.instanceOf(error, RefreshError)
       assert.strictEqual(error.reason, "Invalidated")
       assert.strictEqual(error.code, "invalid_grant")
       const vague = yield* setup(record, [rejected(400, "invalid_grant")], { dialect: "rfc8628" })
-      const other = failureOf(yield* Effect.exit(vague.session.accessToken))
+      const other = failureOf(yield* exitAfterWatch(vague.session.accessToken))
       assert.instanceOf(other, RefreshError)
       assert.strictEqual(other.reason, "Other")
+    })
+  )
+})
+
+describe("AuthSession: a refresh token spent by another program", () => {
+  it.effect("refresh_token_reused, then the other program stores its result 2 s later: adopted, no failure", () =>
+    Effect.gen(function* () {
+      const codexToken = jwt(10_000, "codex")
+      const { session, store, refreshes } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+        rejected(401, "refresh_token_reused")
+      ])
+      const fiber = yield* Effect.fork(token(session.accessToken))
+      yield* TestClock.adjust(Duration.seconds(2))
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still watching the store")
+      yield* store.save(codexRecord({ access: codexToken, refreshToken: "rt-codex", lastRefresh: 2000 }))
+      yield* TestClock.adjust(Duration.millis(100))
+      assert.strictEqual(yield* Fiber.join(fiber), codexToken)
+      assert.strictEqual(yield* refreshes, 1)
+      // and it stays adopted: the next call serves it from memory
+      assert.strictEqual(yield* token(session.accessToken), codexToken)
+      assert.strictEqual(yield* refreshes, 1)
+    })
+  )
+
+  it.effect("a record stored in the watch whose access token has expired is not adopted", () =>
+    Effect.gen(function* () {
+      const { session, store } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+        rejected(401, "refresh_token_reused")
+      ])
+      const fiber = yield* Effect.fork(Effect.exit(session.accessToken))
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* store.save(codexRecord({ access: jwt(0, "stale"), refreshToken: "rt-stale" }))
+      yield* TestClock.adjust(Duration.seconds(9))
+      const error = failureOf(yield* Fiber.join(fiber))
+      assert.instanceOf(error, RefreshError)
+      assert.strictEqual(error.reason, "Reused")
     })
   )
 })

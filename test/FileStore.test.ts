@@ -3,15 +3,16 @@ import { SystemError } from "@effect/platform/Error"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Option, Redacted, Ref, TestClock, TestServices } from "effect"
-import { spawnSync } from "node:child_process"
+import { Deferred, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock, TestServices } from "effect"
 import * as fsp from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { StoreError } from "../src/domain/Errors.js"
 import { apiKeyAuth } from "../src/domain/StoredAuth.js"
 import * as FileStore from "../src/layers/FileStore.js"
+import { loadFsExt } from "../src/layers/flock.js"
 import { chatgptAuth, credentialStoreContract } from "./CredentialStore.contract.js"
+import { assertExclusion } from "./support/exclusion.js"
 import { fixedChatgptAuth } from "./support/records.js"
 
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
@@ -21,7 +22,8 @@ const tempDir = Effect.acquireRelease(
   (dir) => Effect.promise(() => fsp.rm(dir, { recursive: true, force: true }))
 )
 
-const storeAt = (authPath: string) => FileStore.make(authPath).pipe(Effect.provide(Platform))
+const storeAt = (authPath: string, options: FileStore.FileStoreOptions = {}) =>
+  FileStore.make(authPath, options).pipe(Effect.provide(Platform))
 
 const mode = (path: string) => Effect.promise(() => fsp.stat(path)).pipe(Effect.map((s) => s.mode & 0o777))
 const readText = (path: string) => Effect.promise(() => fsp.readFile(path, "utf8"))
@@ -36,12 +38,13 @@ const exists = (path: string) =>
     )
   )
 
+/** Waits, a look every 10 ms of real time and 1,000 looks at most, until `condition` holds (on TestClock too). */
 const waitUntil = (condition: Effect.Effect<boolean>) =>
-  Effect.gen(function* () {
-    while (!(yield* condition)) yield* TestServices.provideLive(Effect.sleep("10 millis"))
-  })
-
-const deadPid = (): number => spawnSync(process.execPath, ["-e", ""]).pid ?? 2 ** 22 + 1
+  condition.pipe(
+    Effect.tap((ok) => (ok ? Effect.void : TestServices.provideLive(Effect.sleep("10 millis")))),
+    Effect.repeat({ until: (ok) => ok, times: 1000 }),
+    Effect.flatMap((ok) => (ok ? Effect.void : Effect.dieMessage("the condition did not hold within 10 s")))
+  )
 
 credentialStoreContract(
   "FileStore",
@@ -150,7 +153,7 @@ describe("FileStore", () => {
       assert.instanceOf(error, StoreError)
       assert.strictEqual(error.reason, "Io")
       assert.strictEqual(yield* readText(authPath), before)
-      assert.deepStrictEqual(yield* list(dir), ["auth.json"])
+      assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json", "auth.json.lock"])
     })
   )
 
@@ -186,84 +189,91 @@ describe("FileStore", () => {
     })
   )
 
-  it.scopedLive("takes over a lock file whose pid is dead", () =>
+  it.scoped(
+    "creates auth.lock (0666 less the umask, as codex) and auth.json.lock (0600), empty, and never deletes them",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const authPath = FileStore.authJsonPath(dir)
+        const store = yield* storeAt(authPath)
+        yield* store.locked(store.save(chatgptAuth("access-1")))
+        assert.isTrue(yield* store.remove)
+        const lockPaths = [join(dir, "auth.lock"), join(dir, "auth.json.lock")]
+        assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json.lock", "auth.lock"])
+        // what 0666 becomes under this process's umask
+        yield* writeText(join(dir, "umask-probe"), "", 0o666)
+        assert.deepStrictEqual(yield* Effect.forEach(lockPaths, mode), [yield* mode(join(dir, "umask-probe")), 0o600])
+        for (const lockPath of lockPaths) assert.strictEqual(yield* readText(lockPath), "")
+      })
+  )
+
+  it.scoped("remove with no auth file and no directory creates nothing", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
-      const authPath = FileStore.authJsonPath(dir)
-      const lockPath = `${authPath}.devicecode.lock`
-      yield* writeText(lockPath, JSON.stringify({ pid: deadPid(), time: Date.now(), id: "dead" }))
-      const store = yield* storeAt(authPath)
-      const seen = yield* store.locked(readText(lockPath))
-      assert.strictEqual(JSON.parse(seen).pid, process.pid)
-      assert.isFalse(yield* exists(lockPath))
+      const store = yield* storeAt(FileStore.authJsonPath(join(dir, "missing")))
+      assert.isFalse(yield* store.remove)
+      assert.deepStrictEqual(yield* list(dir), [])
     })
   )
 
-  it.scopedLive("takes over a lock file older than 60 s even if its pid is alive", () =>
+  it.scoped("two store instances on one path exclude each other through flock(2), not only their semaphores", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const authPath = FileStore.authJsonPath(dir)
-      const lockPath = `${authPath}.devicecode.lock`
-      yield* writeText(lockPath, JSON.stringify({ pid: process.pid, time: Date.now() - 120_000, id: "old" }))
-      const store = yield* storeAt(authPath)
-      assert.strictEqual(yield* store.locked(Effect.succeed("ran")), "ran")
-      assert.isFalse(yield* exists(lockPath))
-    })
-  )
-
-  it.scopedLive("two store instances on one path exclude each other through the lock file", () =>
-    Effect.gen(function* () {
-      const dir = yield* tempDir
-      const authPath = FileStore.authJsonPath(dir)
-      const lockPath = `${authPath}.devicecode.lock`
-      const first = yield* storeAt(authPath)
-      const second = yield* storeAt(authPath)
-      const events = yield* Ref.make<ReadonlyArray<string>>([])
-      const log = (event: string) => Ref.update(events, (all) => [...all, event])
-      const holding = yield* Effect.fork(
-        first.locked(Effect.zipRight(log("first start"), Effect.zipRight(Effect.sleep("300 millis"), log("first end"))))
+      const flock = yield* Effect.orDie(loadFsExt)
+      const counts = { busy: 0 }
+      const spied = Effect.succeed(
+        Option.some({
+          tryLock: (fd: number) => {
+            const taken = flock.tryLock(fd)
+            if (!taken) counts.busy++
+            return taken
+          },
+          unlock: flock.unlock
+        })
       )
-      yield* waitUntil(exists(lockPath))
-      const waiting = yield* Effect.fork(second.locked(log("second")))
-      yield* Fiber.join(holding)
-      yield* Fiber.join(waiting)
-      assert.deepStrictEqual(yield* Ref.get(events), ["first start", "first end", "second"])
-      assert.isFalse(yield* exists(lockPath))
+      const first = yield* storeAt(authPath, { flock: spied })
+      const second = yield* storeAt(authPath, { flock: spied })
+      yield* assertExclusion(first, second, { waiting: waitUntil(Effect.sync(() => counts.busy > 0)) })
     })
   )
 
-  it.scoped("gives up with Locked after 45 s behind a live holder", () =>
+  it.scoped("gives up with Locked after 60 s behind another holder of auth.lock, naming it", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const authPath = FileStore.authJsonPath(dir)
-      const lockPath = `${authPath}.devicecode.lock`
-      yield* writeText(lockPath, JSON.stringify({ pid: process.pid, time: 0, id: "held" }))
+      const holder = yield* storeAt(authPath)
       const store = yield* storeAt(authPath)
+      const entered = yield* Deferred.make<void>()
+      yield* Effect.fork(holder.locked(Effect.zipRight(Deferred.succeed(entered, undefined), Effect.never)))
+      yield* Deferred.await(entered)
       const fiber = yield* Effect.fork(store.locked(Effect.void))
-      // The waiter does real file I/O between sleeps, so move the clock in steps until it gives up.
-      while (Option.isNone(yield* Fiber.poll(fiber))) {
-        yield* TestClock.adjust("1 second")
-        yield* TestServices.provideLive(Effect.sleep("10 millis"))
-      }
-      assert.isAtLeast(yield* TestClock.currentTimeMillis, 45_000)
+      yield* waitUntil(Effect.map(TestClock.sleeps(), (sleeps) => sleeps.length > 0))
+      yield* TestClock.adjust("59 seconds")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+      yield* TestClock.adjust("1 second")
       const error = yield* Fiber.join(fiber).pipe(Effect.flip)
       assert.strictEqual(error.reason, "Locked")
-      assert.include(error.message, String(process.pid))
-      assert.isTrue(yield* exists(lockPath))
+      assert.include(error.message, join(dir, "auth.lock"))
     })
   )
 
-  it.scopedLive("releases the lock file when the locked effect is interrupted", () =>
+  it.scoped("releases auth.lock when the locked effect is interrupted", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const authPath = FileStore.authJsonPath(dir)
-      const lockPath = `${authPath}.devicecode.lock`
       const store = yield* storeAt(authPath)
-      const fiber = yield* Effect.fork(store.locked(Effect.never))
-      yield* waitUntil(exists(lockPath))
+      const other = yield* storeAt(authPath)
+      const entered = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(
+        store.locked(Effect.zipRight(Deferred.succeed(entered, undefined), Effect.never))
+      )
+      yield* Deferred.await(entered)
       const exit = yield* Fiber.interrupt(fiber)
       assert.isTrue(Exit.isInterrupted(exit))
-      assert.isFalse(yield* exists(lockPath))
+      // on TestClock, a lock still held would make this wait forever
+      assert.strictEqual(yield* other.locked(Effect.succeed("entered")), "entered")
+      assert.isTrue(yield* exists(join(dir, "auth.lock")))
     })
   )
 })

@@ -33,18 +33,24 @@ const revokeStored = (auth: StoredAuth) =>
     }
   )
 
-/** `devicecode logout`. */
+/** `devicecode logout`: load, revoke and remove, all under the store's lock. */
 export const logoutCommand = Command.make("logout", { json, profile, store, verbose }, (options) =>
   Effect.gen(function* () {
     const store = yield* CredentialStore
-    const existing = yield* store.load.pipe(
-      Effect.catchIf(
-        (error) => error.reason === "Corrupt",
-        (error) => Effect.as(Console.error(`Warning: ${error.message}; removing it without revoking.`), Option.none())
-      )
+    // under the store's lock, so a refresh (ours or codex's) cannot slip a sign-in back in between
+    const { removed, revoked } = yield* store.locked(
+      Effect.gen(function* () {
+        const existing = yield* store.load.pipe(
+          Effect.catchIf(
+            (error) => error.reason === "Corrupt",
+            (error) =>
+              Effect.as(Console.error(`Warning: ${error.message}; removing it without revoking.`), Option.none())
+          )
+        )
+        const revoked = Option.isSome(existing) ? yield* revokeStored(existing.value) : false
+        return { removed: yield* store.remove, revoked }
+      })
     )
-    const revoked = Option.isSome(existing) ? yield* revokeStored(existing.value) : false
-    const removed = yield* store.remove
     const { target } = yield* DeviceCodeAuth.Setup
     yield* options.json
       ? printJson(CliEvents.LoggedOutEvent, new CliEvents.LoggedOutEvent({ profile: target.profile, removed, revoked }))

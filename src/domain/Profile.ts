@@ -5,13 +5,21 @@ export const DEFAULT_PROFILE = "default"
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
-/** Checks a profile name: letters, digits, `.`, `_` and `-`, at most 64 characters, starting with a letter or digit. */
-export const validateProfileName = (name: string): Either.Either<string, string> =>
-  NAME.test(name) && !name.endsWith(".")
-    ? Either.right(name)
-    : Either.left(
-        `profile names use letters, digits, ".", "_" and "-" (at most 64, starting with a letter or digit), got "${name}"`
-      )
+/**
+ * Checks a profile name: letters, digits, `.`, `_` and `-`, at most 64 characters, starting with a letter or digit.
+ * `json` and names ending in `.json` are refused: their lock files (`auth.<name>.lock`) would be another profile's
+ * write lock (`auth.<other>.json.lock`).
+ */
+export const validateProfileName = (name: string): Either.Either<string, string> => {
+  if (!NAME.test(name) || name.endsWith(".")) {
+    return Either.left(
+      `profile names use letters, digits, ".", "_" and "-" (at most 64, starting with a letter or digit), got "${name}"`
+    )
+  }
+  return /(^|\.)json$/i.test(name)
+    ? Either.left(`a profile name cannot be "json" or end in ".json" (its lock files would clash), got "${name}"`)
+    : Either.right(name)
+}
 
 /** The profile an RFC 8628 login uses when none is named: the issuer's host (`login.example.com`, `127.0.0.1-8080`). */
 export const profileForIssuer = (issuer: string): string => {

@@ -5,7 +5,13 @@ import { AuthSession, type AuthSessionError, type SessionAccount } from "../serv
 import { CredentialStore } from "../services/CredentialStore.js"
 import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
-import { expiredTokenRetry, refreshBackoff, stepDelay } from "../services/schedules.js"
+import {
+  adoptionWatch,
+  adoptionWatchBound,
+  expiredTokenRetry,
+  refreshBackoff,
+  stepDelay
+} from "../services/schedules.js"
 import {
   claimsOf,
   dialectOf,
@@ -17,6 +23,7 @@ import {
   planStored,
   type RefreshPlan,
   refreshedRecord,
+  sameCredentials,
   sameRefreshToken
 } from "./refreshPlan.js"
 
@@ -34,6 +41,12 @@ type Rejected = Option.Option<Redacted.Redacted<string>>
 type Step = readonly [Effect.Effect<Redacted.Redacted<string>, AuthSessionError>, Entry | undefined]
 
 const serve = (entry: Entry): Step => [entry.served, entry]
+
+/** A refresh token the issuer found spent, and the failure to report if nobody stores its successor in time. */
+interface Spent {
+  readonly spent: Entry
+  readonly error: RefreshError | DeviceAuthError
+}
 
 /** A failed refresh: the caller fails, and so does every call until a refresh succeeds (or, if final, a new sign-in). */
 const failed = (entry: Entry, error: RefreshError | DeviceAuthError): Step => [
@@ -78,7 +91,9 @@ export const make = (
     // the store's failures end a turn; with nothing stored, the next call loads the store again
     const settleStore =
       (held: Entry | undefined) =>
-      (self: Effect.Effect<Step, DeviceAuthError | NotLoggedIn | StoreError>): Effect.Effect<Step, DeviceAuthError> =>
+      <A>(
+        self: Effect.Effect<A | Step, DeviceAuthError | NotLoggedIn | StoreError>
+      ): Effect.Effect<A | Step, DeviceAuthError> =>
         Effect.catchTags(self, {
           NotLoggedIn: (error) => Effect.succeed<Step>([Effect.fail(error), undefined]),
           StoreError: (error) => Effect.succeed<Step>([Effect.fail(error), held])
@@ -107,7 +122,7 @@ export const make = (
      * One attempt under the store's lock, planned on what it holds now. After a transient failure a still-usable token
      * is served and the issuer left alone for `refreshBackoff`'s next delay; with an unusable one the attempt fails.
      */
-    const attempt = (held: Entry, rejected: Rejected): Effect.Effect<Step, DeviceAuthError> =>
+    const attempt = (held: Entry, rejected: Rejected): Effect.Effect<Step | Spent, DeviceAuthError> =>
       store
         .locked(
           Effect.gen(function* () {
@@ -119,11 +134,13 @@ export const make = (
             const answer = yield* refreshAndSave(issuer, plan)
             if (Either.isRight(answer)) return serve(yield* entryFor(answer.right))
             const error = answer.left
-            const final = issuer.refreshFailure(error)
-            if (Option.isSome(final)) {
+            const final = Option.map(issuer.refreshFailure(error), (reason) => {
               const code = error.code === undefined ? {} : { code: error.code }
-              return failed(stored, new RefreshError({ reason: final.value, issuer: issuer.issuer, ...code }))
-            }
+              return new RefreshError({ reason, issuer: issuer.issuer, ...code })
+            })
+            if (issuer.refreshSpentElsewhere(error))
+              return { spent: stored, error: Option.getOrElse(final, () => error) }
+            if (Option.isSome(final)) return failed(stored, final.value)
             const now = yield* Clock.currentTimeMillis
             const next = isUsable(stored, now, rejected)
               ? yield* stepDelay(refreshBackoff, held.backoff, error, now)
@@ -135,9 +152,34 @@ export const make = (
         )
         .pipe(settleStore(held), Effect.withSpan("AuthSession.refresh"))
 
+    /**
+     * After the issuer said the refresh token was spent, with the store's lock released: another program (codex
+     * refreshes with no lock and writes a moment later) may be about to store what it got. Watch the store on
+     * `adoptionWatch` for up to 10 s and adopt a changed record whose access token is valid; else fail as the issuer
+     * said.
+     */
+    const adoptOrFail = ({ error, spent }: Spent): Effect.Effect<Step> =>
+      Effect.gen(function* () {
+        const stored = yield* loadEntry
+        const now = yield* Clock.currentTimeMillis
+        return !sameCredentials(stored.record, spent.record) && now < stored.expiresAtMillis
+          ? Option.some(stored)
+          : Option.none()
+      }).pipe(
+        Effect.repeat(adoptionWatch<Entry>()),
+        Effect.timeout(adoptionWatchBound),
+        Effect.map((found) => (Option.isSome(found) ? serve(found.value) : failed(spent, error))),
+        Effect.catchTag("TimeoutException", () => Effect.succeed(failed(spent, error))),
+        settleStore(spent),
+        Effect.catchAll((error) => Effect.succeed(failed(spent, error))),
+        Effect.withSpan("AuthSession.adoptAfterSpent")
+      )
+
     /** A refresh of `held`; with an expired token it is retried inside the call, and its last failure shared. */
     const refresh = (held: Entry, rejected: Rejected): Effect.Effect<Step> =>
-      Effect.retryOrElse(attempt(held, rejected), expiredTokenRetry, (error) => Effect.succeed(failed(held, error)))
+      Effect.retryOrElse(attempt(held, rejected), expiredTokenRetry, (error) =>
+        Effect.succeed(failed(held, error))
+      ).pipe(Effect.flatMap((outcome) => ("spent" in outcome ? adoptOrFail(outcome) : Effect.succeed(outcome))))
 
     /**
      * The slow path, one caller at a time (the cache's lock). `seen` is the entry the caller saw: if another caller

@@ -53,7 +53,9 @@ export const policy = (issuer: string, clientId: string): DialectPolicy => ({
   claimsOf: (tokens) => readClaims(issuer, tokens, true),
   // codex reads expiry from the access token's `exp` and would not keep another field
   storedExpiry: () => Option.none(),
-  refreshFailure: codexRefreshFailure
+  refreshFailure: codexRefreshFailure,
+  // §8: codex's own answer to a spent refresh token
+  refreshSpentElsewhere: (error) => error.status === 401 && error.code?.toLowerCase() === "refresh_token_reused"
 })
 
 /** Makes the Codex dialect's wire calls over the ambient HttpClient (codex-protocol.md §1–§9). */

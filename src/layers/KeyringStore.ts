@@ -6,6 +6,7 @@ import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { encodeStoredAuthCompact, parseStoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { Keyring } from "../services/Keyring.js"
+import * as CodexLock from "./CodexLock.js"
 import * as FileStore from "./FileStore.js"
 
 /** The keyring service codex stores its sign-in under. */
@@ -33,7 +34,8 @@ export interface KeyringStoreOptions {
 /**
  * A `CredentialStore` in the OS keyring, in the entry codex uses (codex-protocol.md §7): the compact JSON of the
  * record. After a save the profile's auth file is removed, as codex does; `remove` deletes both. Every keyring call
- * fails with reason `Keyring` after 3 s. The lock is the file lock beside where the auth file would be.
+ * fails with reason `Keyring` after 3 s. `locked` is the file store's: `flock(2)` on codex's `auth.lock` in CODEX_HOME
+ * (`auth.<profile>.lock` for other profiles); a keyring write or delete also holds `auth.json.lock`, as codex does.
  */
 export const make = (
   options: KeyringStoreOptions
@@ -47,6 +49,8 @@ export const make = (
     const location = `keyring (service "${KEYRING_SERVICE}", account "${account}")`
     const authPath = FileStore.authJsonPath(options.codexHome, profile)
     const file = yield* FileStore.make(authPath)
+    // codex 0.169 writes its keyring entry holding both locks (strace: auth.lock, then auth.json.lock, then D-Bus)
+    const lock = yield* CodexLock.make(authPath)
     const timeout = Duration.decode(options.timeout ?? KEYRING_TIMEOUT)
 
     const bounded = <A>(call: Effect.Effect<A, StoreError>): Effect.Effect<A, StoreError> =>
@@ -75,14 +79,12 @@ export const make = (
     )
 
     const save: CredentialStore["Type"]["save"] = (auth) =>
-      bounded(keyring.set(KEYRING_SERVICE, account, encodeStoredAuthCompact(auth))).pipe(
-        Effect.zipRight(file.remove),
-        Effect.asVoid,
-        Effect.withSpan("KeyringStore.save")
-      )
+      lock
+        .writing(bounded(keyring.set(KEYRING_SERVICE, account, encodeStoredAuthCompact(auth))))
+        .pipe(Effect.zipRight(file.remove), Effect.asVoid, Effect.withSpan("KeyringStore.save"))
 
     const remove: CredentialStore["Type"]["remove"] = Effect.zipWith(
-      bounded(keyring.remove(KEYRING_SERVICE, account)),
+      lock.writing(bounded(keyring.remove(KEYRING_SERVICE, account))),
       file.remove,
       (fromKeyring, fromFile) => fromKeyring || fromFile
     ).pipe(Effect.withSpan("KeyringStore.remove"))

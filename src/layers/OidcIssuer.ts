@@ -111,6 +111,8 @@ const refreshFailure = (error: DeviceAuthError): Option.Option<RefreshError["rea
   return codexRefreshFailure(error)
 }
 
+const codexSpent = (error: DeviceAuthError) => error.status === 401 && error.code === "refresh_token_reused"
+
 /** The RFC 8628 dialect's decisions: an `oidc` record that remembers its provider and keeps `expires_in`. */
 export const policy = (issuer: string, clientId: string, scope: string): DialectPolicy => ({
   dialect: "rfc8628",
@@ -122,7 +124,10 @@ export const policy = (issuer: string, clientId: string, scope: string): Dialect
   // a provider need not send an id_token (no `openid` scope): the claims are then empty
   claimsOf: (tokens) => readClaims(issuer, tokens, false),
   storedExpiry: (expiresIn, now) => Option.map(expiresIn, (ttl) => DateTime.addDuration(now, ttl)),
-  refreshFailure
+  refreshFailure,
+  // RFC 6749 §5.2: a spent refresh token is an `invalid_grant`, like every other unusable one
+  refreshSpentElsewhere: (error) =>
+    (error.status === 400 || error.status === 401) && (error.code === "invalid_grant" || codexSpent(error))
 })
 
 /** Makes the RFC 8628 dialect's wire calls over the ambient HttpClient, against endpoints found by discovery. */

@@ -79,5 +79,10 @@ export class DeviceAuthorization extends Context.Tag("devicecode/DeviceAuthoriza
     ) => Option.Option<DateTime.Utc>
     /** The final reason of a refresh failure (only signing in again helps), or none when it is worth retrying. */
     readonly refreshFailure: (error: DeviceAuthError) => Option.Option<RefreshError["reason"]>
+    /**
+     * Whether a refresh failure says the refresh token was spent already — perhaps a moment ago by another program
+     * (codex refreshes without a lock and writes afterwards), whose result is worth waiting for.
+     */
+    readonly refreshSpentElsewhere: (error: DeviceAuthError) => boolean
   }
 >() {}

@@ -1,4 +1,4 @@
-import { Duration, Effect, Schedule, ScheduleDecision, ScheduleInterval, ScheduleIntervals } from "effect"
+import { Duration, Effect, Option, Schedule, ScheduleDecision, ScheduleInterval, ScheduleIntervals } from "effect"
 import { minimumInterval } from "../domain/DeviceCode.js"
 import { DeviceAuthError } from "../domain/Errors.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
@@ -190,10 +190,19 @@ export const expiredTokenRetry: Schedule.Schedule<RetryStep, DeviceAuthError> = 
   )
 )
 
-/** How long `locked` waits for another holder of a store's lock before failing. */
-export const lockWaitBound = Duration.seconds(45)
+/** How long a store's `locked` waits for `auth.lock` (another devicecode's or codex's refresh) before failing. */
+export const outerLockBound = Duration.seconds(60)
 
-/** The store-lock wait: try again every 25–50 ms (jittered, so waiters do not march in step) until the bound. */
+/** How long a save or remove waits for `auth.json.lock` before failing: codex's own bound for that lock. */
+export const innerLockBound = Duration.seconds(5)
+
+/** The write-lock wait, as codex does it: try `auth.json.lock` again every 10 ms until {@link innerLockBound}. */
+export const innerLockWait: Schedule.Schedule<number> = Schedule.spaced(Duration.millis(10))
+
+/**
+ * The store-lock wait for `auth.lock`: try again every 25–50 ms (jittered, so waiters do not march in step) until
+ * {@link outerLockBound}.
+ */
 export const lockWait: Schedule.Schedule<number> = Schedule.spaced(Duration.millis(25)).pipe(
   Schedule.jitteredWith({ min: 1, max: 2 })
 )
@@ -212,4 +221,19 @@ export const stepDelay = <In>(
     ScheduleDecision.isDone(decision)
       ? undefined
       : { state: next, delay: Duration.millis(Math.max(0, ScheduleIntervals.start(decision.intervals) - now)) }
+  )
+
+/** How long a session watches the store for another program's refresh after its refresh token was spent. */
+export const adoptionWatchBound = Duration.seconds(10)
+
+/**
+ * Watching the store for another program's refresh: a look every 100 ms until one finds something (bounded by
+ * {@link adoptionWatchBound} at the call site), which it hands back. codex spends a refresh token with no lock held
+ * and writes its answer a moment later, under `auth.lock`.
+ */
+export const adoptionWatch = <A>(): Schedule.Schedule<Option.Option<A>, Option.Option<A>> =>
+  Schedule.identity<Option.Option<A>>().pipe(
+    Schedule.intersect(Schedule.spaced(Duration.millis(100))),
+    Schedule.map(([found]) => found),
+    Schedule.whileInput(Option.isNone)
   )

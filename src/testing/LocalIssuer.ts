@@ -112,6 +112,7 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
       url,
       signer,
       accessTokenTtlSeconds: () => state.knobs().accessTokenTtlSeconds,
+      refreshDelayMillis: () => state.knobs().refreshDelayMillis,
       codexClientId: clientId,
       oidcClientId,
       email: options.email ?? "dev@example.com",

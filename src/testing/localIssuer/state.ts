@@ -42,7 +42,8 @@ export const makeIssuerState = (options: { readonly accessTokenTtlSeconds: numbe
     discovery: "normal",
     faults: [],
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
-    mismatchedPkce: false
+    mismatchedPkce: false,
+    refreshDelayMillis: 0
   }
   let stats = emptyStats
   const log: Array<LocalIssuerRequest> = []

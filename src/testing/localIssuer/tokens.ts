@@ -10,6 +10,8 @@ export interface TokenOptions {
   readonly signer: JwtSigner
   /** Read at each mint, so a test can change it while the issuer runs. */
   readonly accessTokenTtlSeconds: () => number
+  /** Read at each refresh: how long it waits before answering. */
+  readonly refreshDelayMillis: () => number
   readonly codexClientId: string
   readonly oidcClientId: string
   readonly email: string
@@ -174,6 +176,12 @@ export const makeTokens = (options: TokenOptions): Tokens => {
   const refresh = (params: Params): Effect.Effect<Reply> =>
     Effect.suspend(() => {
       count("refresh")
+      const delay = options.refreshDelayMillis()
+      return delay > 0 ? Effect.zipRight(Effect.sleep(delay), answerRefresh(params)) : answerRefresh(params)
+    })
+
+  const answerRefresh = (params: Params): Effect.Effect<Reply> =>
+    Effect.suspend(() => {
       const record = refreshTokens.get(params.refresh_token ?? "")
       const clientId = params.client_id
       // An unknown token is answered in the dialect of the client that sent it.

@@ -30,6 +30,8 @@ export interface LocalIssuerKnobs {
   readonly accessTokenTtlSeconds: number
   /** An approved Codex poll answers a `code_challenge` that is not S256 of the `code_verifier` it sends. */
   readonly mismatchedPkce: boolean
+  /** Each refresh is answered this many milliseconds after it arrived (the token is spent when it is answered). */
+  readonly refreshDelayMillis: number
 }
 
 /** Where a device code stands. */

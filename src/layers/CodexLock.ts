@@ -1,0 +1,152 @@
+import { FileSystem, Path } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
+import { Duration, Effect, Option, type Schedule, Scope } from "effect"
+import { globalValue } from "effect/GlobalValue"
+import { StoreError } from "../domain/Errors.js"
+import type { CredentialStore } from "../services/CredentialStore.js"
+import { innerLockBound, innerLockWait, lockWait, outerLockBound } from "../services/schedules.js"
+import { defaultFlock, type Flock, type FlockSource } from "./flock.js"
+
+/** The two lock files beside an auth file: `auth.lock` and `auth.json.lock` for `auth.json`, as codex names them. */
+export interface LockFiles {
+  /** Held for a whole read–refresh–write (codex: `LOCK_EX`, blocking). */
+  readonly outer: string
+  /** Held only around a write (codex: `LOCK_EX | LOCK_NB` every 10 ms for 5 s, always after the outer one). */
+  readonly inner: string
+}
+
+/** `auth.json` → `auth.lock` and `auth.json.lock`; `auth.<name>.json` → `auth.<name>.lock` and `auth.<name>.json.lock`. */
+export const lockFiles = (authPath: string): LockFiles => ({
+  outer: authPath.endsWith(".json") ? `${authPath.slice(0, -".json".length)}.lock` : `${authPath}.outer.lock`,
+  inner: `${authPath}.lock`
+})
+
+/** codex's two locks for one auth file. */
+export interface CodexLock {
+  readonly files: LockFiles
+  /** Runs `self` holding the outer lock; one holder per instance, then `flock(2)` against everyone else. */
+  readonly locked: CredentialStore["Type"]["locked"]
+  /** Runs `self` holding the inner lock: only a write (temp file, rename) or an unlink goes here. */
+  readonly writing: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
+}
+
+/** Options of {@link make}. */
+export interface CodexLockOptions {
+  /** Where `flock(2)` comes from; default fs-ext, loaded on first use. */
+  readonly flock?: FlockSource
+}
+
+const io = (target: string) => (error: PlatformError) =>
+  new StoreError({ reason: "Io", path: target, detail: error.message })
+
+/** Creates `dir` (mode exactly 0700, whatever the umask) when it is missing; an existing directory is left alone. */
+export const ensureDirectory = (fs: FileSystem.FileSystem, dir: string): Effect.Effect<void, StoreError> =>
+  Effect.gen(function* () {
+    if (yield* fs.exists(dir)) return
+    yield* fs.makeDirectory(dir, { recursive: true, mode: 0o700 })
+    yield* fs.chmod(dir, 0o700)
+  }).pipe(Effect.mapError(io(dir)))
+
+// Without flock(2) the locks fall back to this process-wide table of held lock files, so that two stores on one path
+// in one process still exclude each other.
+const heldInProcess = globalValue(Symbol.for("devicecode/CodexLock/heldInProcess"), () => new Set<string>())
+
+/**
+ * One try at `lockPath` open as `fd`: true when taken, its release (LOCK_UN) then registered in the scope before the
+ * file's close. Uninterruptible, so that a lock taken always has its release.
+ */
+const tryOnce = (
+  flock: Option.Option<Flock>,
+  lockPath: string,
+  fd: number
+): Effect.Effect<boolean, StoreError, Scope.Scope> =>
+  Effect.uninterruptible(
+    Option.match(flock, {
+      onSome: (flock) =>
+        Effect.try({
+          try: () => flock.tryLock(fd),
+          catch: (error) =>
+            new StoreError({
+              reason: "Io",
+              path: lockPath,
+              detail: `flock: ${error instanceof Error ? error.message : String(error)}`
+            })
+        }).pipe(
+          Effect.tap((taken) =>
+            taken ? Effect.addFinalizer(() => Effect.ignore(Effect.try(() => flock.unlock(fd)))) : Effect.void
+          )
+        ),
+      onNone: () =>
+        Effect.suspend(() => {
+          if (heldInProcess.has(lockPath)) return Effect.succeed(false)
+          heldInProcess.add(lockPath)
+          return Effect.as(
+            Effect.addFinalizer(() => Effect.sync(() => heldInProcess.delete(lockPath))),
+            true
+          )
+        })
+    })
+  )
+
+/**
+ * codex 0.169's locks on an auth file (codex-protocol.md §7): BSD `flock(2)` — not fcntl locks, which do not exclude
+ * it — on two empty files created when missing and never deleted. `locked` holds the outer one (`auth.lock`, created
+ * 0666 & umask like codex's) for a whole read–refresh–write; `writing` holds the inner one (`auth.json.lock`, 0600)
+ * around a write only, since codex drops its own write after waiting 5 s for it. Neither wait blocks a thread: each
+ * tries `LOCK_EX | LOCK_NB` on a schedule (outer: `lockWait` up to 60 s; inner: `innerLockWait` up to 5 s) and then
+ * fails with reason `Locked` naming the file; both waits can be interrupted. A lock is released by closing its file,
+ * also on interruption, and the kernel drops it when its holder dies. Without a `flock(2)` binding both locks work
+ * only inside this process (see `flock.ts`). Not re-entrant.
+ */
+export const make = (
+  authPath: string,
+  options: CodexLockOptions = {}
+): Effect.Effect<CodexLock, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const files = lockFiles(path.resolve(authPath))
+    const flockSource = options.flock ?? defaultFlock
+    const semaphore = yield* Effect.makeSemaphore(1)
+
+    // Holds `lockPath` until the scope closes: the first try at once, then on `schedule` until `bound`.
+    const hold = (
+      lockPath: string,
+      mode: number,
+      schedule: Schedule.Schedule<unknown>,
+      bound: Duration.Duration
+    ): Effect.Effect<void, StoreError, Scope.Scope> =>
+      Effect.gen(function* () {
+        const flock = yield* flockSource
+        yield* ensureDirectory(fs, path.dirname(lockPath))
+        const file = yield* fs.open(lockPath, { flag: "a", mode }).pipe(Effect.mapError(io(lockPath)))
+        const attempt = tryOnce(flock, lockPath, file.fd)
+        if (yield* attempt) return
+        yield* attempt.pipe(
+          Effect.repeat({ schedule, until: (taken) => taken }),
+          Effect.timeoutFail({
+            duration: bound,
+            onTimeout: () =>
+              new StoreError({ reason: "Locked", path: lockPath, detail: `gave up after ${Duration.format(bound)}` })
+          })
+        )
+      })
+
+    const holding =
+      (acquire: Effect.Effect<void, StoreError, Scope.Scope>) =>
+      <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | StoreError, R> =>
+        Effect.acquireUseRelease(
+          Scope.make(),
+          (scope) => Effect.zipRight(Scope.extend(acquire, scope), self),
+          (scope, exit) => Scope.close(scope, exit)
+        )
+
+    const outer = holding(hold(files.outer, 0o666, lockWait, outerLockBound))
+    const inner = holding(hold(files.inner, 0o600, innerLockWait, innerLockBound))
+
+    return {
+      files,
+      locked: (self) => semaphore.withPermits(1)(outer(self)).pipe(Effect.withSpan("CodexLock.locked")),
+      writing: (self) => inner(self).pipe(Effect.withSpan("CodexLock.writing"))
+    }
+  })
