@@ -5,6 +5,7 @@ import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import { s256Challenge } from "../src/domain/Pkce.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
+import { userAgent } from "../src/layers/httpExchange.js"
 import { PkceCodes } from "../src/services/Pkce.js"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
@@ -431,6 +432,162 @@ describe("CodexIssuer.revoke", () => {
       const timedOut = failure(yield* Fiber.join(fiber))
       assert.strictEqual(timedOut.reason, "Unavailable")
       assert.include(timedOut.message, "no answer within 10s")
+    })
+  )
+})
+
+describe("CodexIssuer: hostile answers and codex parity", () => {
+  const exchangeTokens = { id_token: "id.jwt", access_token: "at", refresh_token: "rt" }
+
+  it.effect("refuses an exchange answer with a blank or spaced token, naming the field and never the value", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [string, string]> = [
+        ["access_token", " "],
+        ["access_token", ""],
+        ["refresh_token", "rt secret"],
+        ["id_token", "id\u0000secret"],
+        ["access_token", "at\nsecret"]
+      ]
+      for (const [field, value] of cases) {
+        const { issuer } = yield* issuerWith(() => json(200, { ...exchangeTokens, [field]: value }))
+        const error = failure(yield* Effect.exit(issuer.exchange(authCode, pkce)))
+        assert.strictEqual(error.reason, "Malformed", `${field} = ${JSON.stringify(value)}`)
+        assert.include(error.message, field)
+        assert.notInclude(error.message, "secret")
+      }
+    })
+  )
+
+  it.effect("refuses a refresh answer with a blank token, and reads null as absent", () =>
+    Effect.gen(function* () {
+      for (const body of [{ access_token: "\t" }, { access_token: "at2", refresh_token: "" }]) {
+        const { issuer } = yield* issuerWith(() => json(200, body))
+        const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt1"))))
+        assert.strictEqual(error.reason, "Malformed")
+        assert.include(error.message, Object.keys(body).at(-1)!)
+      }
+      const { issuer } = yield* issuerWith(() =>
+        json(200, { access_token: "at2", refresh_token: null, id_token: null })
+      )
+      const refreshed = yield* issuer.refresh(Redacted.make("rt1"))
+      assert.deepStrictEqual(Option.map(refreshed.accessToken, Redacted.value), Option.some("at2"))
+      assert.isTrue(Option.isNone(refreshed.refreshToken))
+      assert.isTrue(Option.isNone(refreshed.idToken))
+    })
+  )
+
+  it.effect("refuses a blank device_auth_id, authorization code or verifier, and an absurd expires_in", () =>
+    Effect.gen(function* () {
+      const start = yield* issuerWith(() => json(200, userCodeBody({ device_auth_id: "\u3000" })))
+      const startError = failure(yield* Effect.exit(start.issuer.start))
+      assert.strictEqual(startError.reason, "Malformed")
+      assert.include(startError.message, "device_auth_id")
+      const approved = { authorization_code: "ac_1", code_challenge: "ch", code_verifier: "ver_1" }
+      for (const field of ["authorization_code", "code_verifier", "code_challenge"]) {
+        const { issuer } = yield* issuerWith(() => json(200, { ...approved, [field]: " " }))
+        const error = failure(yield* Effect.exit(issuer.poll(code)))
+        assert.strictEqual(error.reason, "Malformed")
+        assert.include(error.message, field)
+      }
+      for (const expiresIn of [1e300, 1e13]) {
+        const { issuer } = yield* issuerWith(() => json(200, { ...exchangeTokens, expires_in: expiresIn }))
+        assert.isTrue(Option.isNone((yield* issuer.exchange(authCode, pkce)).expiresIn))
+      }
+    })
+  )
+
+  it.effect("sends devicecode's User-Agent and originator: codex_cli_rs on every call", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith((request) =>
+        request.url.endsWith("/usercode")
+          ? json(200, userCodeBody())
+          : request.url.endsWith("/deviceauth/token")
+            ? json(403, { error: { code: "deviceauth_authorization_pending" } })
+            : request.url.endsWith("/oauth/token")
+              ? json(200, exchangeTokens)
+              : { status: 200 }
+      )
+      yield* issuer.start
+      yield* issuer.poll(code)
+      yield* issuer.exchange(authCode, pkce)
+      yield* issuer.refresh(Redacted.make("rt1"))
+      yield* issuer.revoke(Redacted.make("rt1"))
+      assert.deepStrictEqual(
+        requests.map((request) => new URL(request.url).pathname),
+        [
+          "/api/accounts/deviceauth/usercode",
+          "/api/accounts/deviceauth/token",
+          "/oauth/token",
+          "/oauth/token",
+          "/oauth/revoke"
+        ]
+      )
+      for (const request of requests) {
+        assert.strictEqual(request.headers["user-agent"], userAgent, request.url)
+        assert.strictEqual(request.headers["originator"], "codex_cli_rs", request.url)
+      }
+    })
+  )
+
+  it.effect("derives the revoke URL from CODEX_REFRESH_TOKEN_URL_OVERRIDE when only that is set", () =>
+    Effect.gen(function* () {
+      const onlyRefresh = yield* issuerWith(() => ({ status: 200 })).pipe(
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(
+            new Map([["CODEX_REFRESH_TOKEN_URL_OVERRIDE", "http://127.0.0.1:9/gateway/oauth/token?tenant=a"]])
+          )
+        )
+      )
+      yield* onlyRefresh.issuer.revoke(Redacted.make("rt1"))
+      assert.strictEqual(onlyRefresh.requests[0]!.url, "http://127.0.0.1:9/oauth/revoke")
+      const both = yield* issuerWith(() => ({ status: 200 })).pipe(
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(
+            new Map([
+              ["CODEX_REFRESH_TOKEN_URL_OVERRIDE", "http://127.0.0.1:9/oauth/token"],
+              ["CODEX_REVOKE_TOKEN_URL_OVERRIDE", "http://127.0.0.1:8/custom/revoke"]
+            ])
+          )
+        )
+      )
+      yield* both.issuer.revoke(Redacted.make("rt1"))
+      assert.strictEqual(both.requests[0]!.url, "http://127.0.0.1:8/custom/revoke")
+    })
+  )
+
+  it.effect("revokes an access token with token_type_hint access_token", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith(() => ({ status: 200 }))
+      yield* issuer.revoke(Redacted.make("at1"), "access_token")
+      assert.strictEqual(
+        requests[0]!.body,
+        `{"token":"at1","token_type_hint":"access_token","client_id":"app_EMoamEEZ73f0CkXaXp7hrann"}`
+      )
+    })
+  )
+
+  it.effect("reads refresh error codes in any case; a 400 refresh_token_* is final like a 401", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [number, unknown, Option.Option<string>]> = [
+        [401, { error: { code: "REFRESH_TOKEN_REUSED" } }, Option.some("Reused")],
+        [400, { error: { code: "refresh_token_reused" } }, Option.some("Reused")],
+        [400, { error: "Refresh_Token_Expired" }, Option.some("Expired")],
+        [400, { code: "refresh_token_invalidated" }, Option.some("Invalidated")],
+        [401, { error: "something_else" }, Option.some("Other")],
+        [400, { error: "invalid_request" }, Option.none()],
+        [500, { error: { code: "refresh_token_reused" } }, Option.none()],
+        [503, { error: { code: "refresh_token_reused" } }, Option.none()]
+      ]
+      for (const [status, body, expected] of cases) {
+        const { issuer } = yield* issuerWith(() => json(status, body))
+        const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt1"))))
+        assert.deepStrictEqual(issuer.refreshFailure(error), expected, `${status} ${JSON.stringify(body)}`)
+        assert.strictEqual(
+          issuer.refreshSpentElsewhere(error),
+          Option.contains(expected, "Reused"),
+          `${status} ${JSON.stringify(body)}`
+        )
+      }
     })
   )
 })

@@ -4,6 +4,7 @@ import { DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } 
 import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import { s256Challenge } from "../src/domain/Pkce.js"
+import { userAgent } from "../src/layers/httpExchange.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
 import { PkceCodes } from "../src/services/Pkce.js"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
@@ -430,6 +431,101 @@ describe("OidcIssuer.revoke", () => {
       assert.strictEqual(error.step, "revoke")
       assert.include(error.message, "it publishes no revocation_endpoint")
       assert.strictEqual(to(REVOKE).length, 0)
+    })
+  )
+})
+
+describe("OidcIssuer: hostile answers", () => {
+  it.effect("refuses a token answer with a blank or spaced token, naming the field and never the value", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<Record<string, unknown>> = [
+        { access_token: " " },
+        { access_token: "" },
+        { access_token: "at-1", refresh_token: "rt secret" },
+        { access_token: "at-1", id_token: "id\u0007secret" }
+      ]
+      for (const body of cases) {
+        const { issuer } = yield* pollWith(json(200, body))
+        const error = failure(yield* Effect.exit(issuer.poll(code)))
+        assert.strictEqual(error.reason, "Malformed", JSON.stringify(body))
+        assert.include(error.message, Object.keys(body).at(-1)!)
+        assert.notInclude(error.message, "secret")
+      }
+      const { issuer } = yield* pollWith(json(200, { access_token: "at-1", refresh_token: null, id_token: null }))
+      const result = yield* issuer.poll(code)
+      if (result._tag !== "Approved" || result.grant._tag !== "Tokens") return assert.fail("expected a Tokens grant")
+      assert.isTrue(Option.isNone(result.grant.tokens.refreshToken))
+      const refreshed = yield* issuerWith({ [TOKEN]: () => json(200, { access_token: "at 2" }) })
+      assert.strictEqual(
+        failure(yield* Effect.exit(refreshed.issuer.refresh(Redacted.make("rt-1")))).reason,
+        "Malformed"
+      )
+    })
+  )
+
+  it.effect("refuses a blank device or user code, and reads an absurd expires_in as none", () =>
+    Effect.gen(function* () {
+      for (const [field, value] of [
+        ["device_code", "\t"],
+        ["user_code", " "]
+      ] as const) {
+        const { issuer } = yield* issuerWith({ [DEVICE]: () => json(200, deviceBody({ [field]: value })) })
+        const error = failure(yield* Effect.exit(issuer.start))
+        assert.strictEqual(error.reason, "Malformed")
+        assert.include(error.message, field)
+      }
+      const { issuer } = yield* issuerWith({ [TOKEN]: () => json(200, { access_token: "at-2", expires_in: "1e308" }) })
+      assert.isTrue(Option.isNone((yield* issuer.refresh(Redacted.make("rt-1"))).expiresIn))
+    })
+  )
+
+  it.effect("sends devicecode's User-Agent on every call, and no codex originator", () =>
+    Effect.gen(function* () {
+      const { issuer, requests } = yield* issuerWith({
+        [DEVICE]: () => json(200, deviceBody()),
+        [TOKEN]: (request) =>
+          request.body.startsWith("grant_type=refresh_token")
+            ? json(200, { access_token: "at-2" })
+            : json(400, { error: "authorization_pending" }),
+        [REVOKE]: () => ({ status: 200 })
+      })
+      yield* issuer.start
+      yield* issuer.poll(code)
+      yield* issuer.refresh(Redacted.make("rt-1"))
+      yield* issuer.revoke(Redacted.make("rt-1"))
+      assert.deepStrictEqual(
+        requests.map((request) => request.url),
+        [OPENID, DEVICE, TOKEN, TOKEN, REVOKE]
+      )
+      for (const request of requests) {
+        assert.strictEqual(request.headers["user-agent"], userAgent, request.url)
+        assert.isUndefined(request.headers["originator"], request.url)
+      }
+    })
+  )
+
+  it.effect("revokes an access token with token_type_hint access_token", () =>
+    Effect.gen(function* () {
+      const { issuer, to } = yield* issuerWith({ [REVOKE]: () => ({ status: 200 }) })
+      yield* issuer.revoke(Redacted.make("at-1"), "access_token")
+      assert.strictEqual(to(REVOKE)[0]!.body, "token=at-1&token_type_hint=access_token&client_id=cli-123")
+    })
+  )
+
+  it.effect("reads invalid_grant and codex's refresh codes in any case", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [number, unknown, Option.Option<string>, boolean]> = [
+        [400, { error: "INVALID_GRANT", error_description: "Token expired" }, Option.some("Expired"), true],
+        [400, { error: "Invalid_Grant" }, Option.some("Other"), true],
+        [400, { error: { code: "REFRESH_TOKEN_REUSED" } }, Option.some("Reused"), true],
+        [400, { error: "invalid_request" }, Option.none(), false]
+      ]
+      for (const [status, body, expected, spent] of cases) {
+        const { issuer } = yield* issuerWith({ [TOKEN]: () => json(status, body) })
+        const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt-1"))))
+        assert.deepStrictEqual(issuer.refreshFailure(error), expected, JSON.stringify(body))
+        assert.strictEqual(issuer.refreshSpentElsewhere(error), spent, JSON.stringify(body))
+      }
     })
   )
 })

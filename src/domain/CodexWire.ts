@@ -1,5 +1,6 @@
 import { Option, Schema } from "effect"
 import { isRecord, parseJson } from "./Json.js"
+import { WireToken } from "./TokenSet.js"
 
 /** Codex dialect constants (codex-protocol.md). */
 export const CODEX_DEFAULT_ISSUER = "https://auth.openai.com"
@@ -15,12 +16,24 @@ export const codexEndpoints = (issuer: string) => ({
   revoke: `${issuer}/oauth/revoke`
 })
 
+/**
+ * The revoke endpoint codex derives from `CODEX_REFRESH_TOKEN_URL_OVERRIDE` when no revoke override is set: the same
+ * origin, the path `/oauth/revoke`, no query. None when the refresh URL is not an absolute URL.
+ */
+export const revokeUrlFromRefreshUrl = (refreshUrl: string): Option.Option<string> => {
+  if (!URL.canParse(refreshUrl.trim())) return Option.none()
+  const url = new URL(refreshUrl.trim())
+  url.pathname = "/oauth/revoke"
+  url.search = ""
+  return Option.some(url.toString())
+}
+
 /** Trims the trailing slashes codex trims from an issuer URL. */
 export const normalizeIssuer = (issuer: string): string => issuer.trim().replace(/\/+$/, "")
 
 /** §1 200 body: `user_code` may come as `usercode`; `interval` as a string, a number or not at all. */
 export const UserCodeResponse = Schema.Struct({
-  device_auth_id: Schema.String,
+  device_auth_id: WireToken,
   user_code: Schema.optional(Schema.String),
   usercode: Schema.optional(Schema.String),
   interval: Schema.optional(Schema.Unknown),
@@ -29,44 +42,74 @@ export const UserCodeResponse = Schema.Struct({
 
 /** §3 200 body: the authorization code and the server-made PKCE pair. */
 export const PollSuccessResponse = Schema.Struct({
-  authorization_code: Schema.String,
-  code_challenge: Schema.String,
-  code_verifier: Schema.String
+  authorization_code: WireToken,
+  code_challenge: WireToken,
+  code_verifier: WireToken
 })
 
-/** §4 200 body; extra fields such as `expires_in` are ignored. */
+/** §4 200 body; extra fields such as `expires_in` are ignored. Every token must be usable as it is. */
 export const CodeExchangeResponse = Schema.Struct({
-  id_token: Schema.String,
-  access_token: Schema.String,
-  refresh_token: Schema.String
+  id_token: WireToken,
+  access_token: WireToken,
+  refresh_token: WireToken
 })
 
-/** §8 200 body: any of the three tokens. */
+/** §8 200 body: any of the three tokens (null reads as absent, as codex's serde does); each one sent must be usable. */
 export const RefreshResponse = Schema.Struct({
-  id_token: Schema.optional(Schema.String),
-  access_token: Schema.optional(Schema.String),
-  refresh_token: Schema.optional(Schema.String)
+  id_token: Schema.optionalWith(WireToken, { nullable: true }),
+  access_token: Schema.optionalWith(WireToken, { nullable: true }),
+  refresh_token: Schema.optionalWith(WireToken, { nullable: true })
 })
 
 const text = (u: unknown): string | undefined => (typeof u === "string" && u.trim() !== "" ? u : undefined)
+
+const MAX_FIELD = 300
+const MAX_SNIPPET = 100
+
+// a run of base64url that reads as words (`deviceauth_authorization_pending`) is a code, not a secret
+const wordy = /^(?:[a-z]+(?:[_-][a-z]+)*|[A-Z]+(?:[_-][A-Z]+)*)$/
+
+/**
+ * Replaces with `…` whatever looks like a token or key: a JWT (`eyJ…`), a refresh token (`rt_…`), an API key (`sk-…`)
+ * and any base64url run of 32 characters or more that is not made of plain words.
+ */
+export const redactSecrets = (s: string): string =>
+  s
+    .replace(/\beyJ[\w-]*(?:\.[\w-]*)*/g, "…")
+    .replace(/\b(?:rt_|sk-)[\w-]*/g, "…")
+    .replace(/[\w-]{32,}/g, (run) => (wordy.test(run) ? run : "…"))
+
+/** Server-chosen text made fit for a message: one line, no control or format characters, no secrets, at most `max`. */
+export const sanitizeServerText = (s: string, max: number): string => {
+  const clean = redactSecrets(s.replace(/\s+/g, " ").replace(/[\p{Cc}\p{Cf}]/gu, "")).trim()
+  const chars = Array.from(clean)
+  return chars.length > max ? `${chars.slice(0, max).join("")}…` : clean
+}
 
 /** The error code of an OAuth or Codex error body: `error.code`, `error` as a string, or `code`. */
 export const errorCode = (body: unknown): string | undefined => {
   if (!isRecord(body)) return undefined
   const error = body.error
-  return (isRecord(error) ? text(error.code) : text(error)) ?? text(body.code)
+  const code = (isRecord(error) ? text(error.code) : text(error)) ?? text(body.code)
+  return code === undefined ? undefined : sanitizeServerText(code, MAX_SNIPPET)
 }
 
-const MAX_DETAIL = 300
-
-/** The message to show for an error body (§3): error_description, error.message, error/error.code, raw text. */
+/**
+ * The message to show for an error body (§3): of a JSON body only its error_description, error.message, error or
+ * error.code, or message — never the rest, which may hold tokens; of any other body a short snippet. Either way one
+ * sanitised line with whatever looks like a secret replaced by `…`; empty when there is nothing to show.
+ */
 export const errorDetail = (raw: string): string => {
-  const body = Option.getOrUndefined(parseJson(raw))
-  const found = isRecord(body)
-    ? (text(body.error_description) ??
-      (isRecord(body.error) ? (text(body.error.message) ?? text(body.error.code)) : text(body.error)) ??
-      text(body.message))
+  const body = parseJson(raw)
+  if (Option.isNone(body)) {
+    // broken or too deep JSON is still JSON: none of it is shown
+    return /^\s*[[{]/.test(raw) ? "" : sanitizeServerText(raw, MAX_SNIPPET)
+  }
+  const json = body.value
+  const found = isRecord(json)
+    ? (text(json.error_description) ??
+      (isRecord(json.error) ? (text(json.error.message) ?? text(json.error.code)) : text(json.error)) ??
+      text(json.message))
     : undefined
-  const detail = (found ?? raw).replace(/\s+/g, " ").trim()
-  return detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL)}…` : detail
+  return found === undefined ? "" : sanitizeServerText(found, MAX_FIELD)
 }

@@ -1,4 +1,4 @@
-import { Data, Duration, Option, Redacted } from "effect"
+import { Data, Duration, Option, Redacted, Schema } from "effect"
 
 /** Tokens an issuer handed out. Every token is `Redacted` from the moment it is decoded. */
 export class TokenSet extends Data.Class<{
@@ -8,3 +8,15 @@ export class TokenSet extends Data.Class<{
   /** `expires_in` when the server sent one (RFC 6749 §5.1). */
   readonly expiresIn: Option.Option<Duration.Duration>
 }> {}
+
+/** Whether a token could go into a header as it is: not empty, no whitespace, no control characters. */
+export const isUsableToken = (s: string): boolean => s !== "" && !/[\s\p{Cc}]/u.test(s)
+
+/**
+ * A token or code as a server sends it (access, refresh or id token, device code, authorization code, PKCE verifier),
+ * checked on the way in: a blank or spaced one would be saved or sent back and fail at every use. The refinement's
+ * message names no value.
+ */
+export const WireToken = Schema.String.pipe(
+  Schema.filter(isUsableToken, { message: () => "an empty token, or one with whitespace or control characters" })
+)

@@ -9,15 +9,29 @@ import {
   normalizeIssuer,
   PollSuccessResponse,
   RefreshResponse,
+  revokeUrlFromRefreshUrl,
   UserCodeResponse
 } from "../domain/CodexWire.js"
 import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
 import { TokenSet } from "../domain/TokenSet.js"
 import { SignInOrigin } from "../domain/StoredAuth.js"
-import { AuthorizationGrant, DeviceAuthorization, PollResult } from "../services/DeviceAuthorization.js"
+import {
+  AuthorizationGrant,
+  DeviceAuthorization,
+  PollResult,
+  type TokenTypeHint
+} from "../services/DeviceAuthorization.js"
 import type { PkceCodes } from "../services/Pkce.js"
 import { isRecord, parseJson } from "../domain/Json.js"
-import { codexRefreshFailure, type DialectPolicy, isOk, makeExchange, nonEmpty, readClaims } from "./httpExchange.js"
+import {
+  codexRefreshFailure,
+  type DialectPolicy,
+  isOk,
+  lifetime,
+  makeExchange,
+  nonEmpty,
+  readClaims
+} from "./httpExchange.js"
 
 /** Where and as whom the Codex dialect signs in; every field falls back to what codex uses. */
 export interface CodexIssuerOptions {
@@ -28,14 +42,15 @@ export interface CodexIssuerOptions {
 
 const DEFAULT_TIMEOUT = Duration.seconds(30)
 
-/** `expires_in` of a token answer when it is a number of seconds; the schemas ignore it, as codex does. */
+/** `expires_in` of a token answer when it is a usable number of seconds; the schemas ignore it, as codex does. */
 const expiresInOf = (json: unknown): Option.Option<Duration.Duration> => {
   const expiresIn = isRecord(json) ? json.expires_in : undefined
-  return typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn >= 0
-    ? Option.some(Duration.seconds(expiresIn))
-    : Option.none()
+  return typeof expiresIn === "number" ? lifetime(expiresIn) : Option.none()
 }
 const REVOKE_TIMEOUT = Duration.seconds(10)
+
+/** What codex sends as `originator` on its requests (codex-protocol.md §8). */
+export const ORIGINATOR = "codex_cli_rs"
 
 /** The Codex dialect's decisions, for an issuer and client: what codex reads back is what it writes itself. */
 export const policy = (issuer: string, clientId: string): DialectPolicy => ({
@@ -55,7 +70,7 @@ export const policy = (issuer: string, clientId: string): DialectPolicy => ({
   storedExpiry: () => Option.none(),
   refreshFailure: codexRefreshFailure,
   // §8: codex's own answer to a spent refresh token
-  refreshSpentElsewhere: (error) => error.status === 401 && error.code?.toLowerCase() === "refresh_token_reused"
+  refreshSpentElsewhere: (error) => Option.contains(codexRefreshFailure(error), "Reused")
 })
 
 /** Makes the Codex dialect's wire calls over the ambient HttpClient (codex-protocol.md §1–§9). */
@@ -73,10 +88,22 @@ export const make = (
         Effect.map(Option.filter((url) => url.trim() !== "")),
         Effect.orElseSucceed(() => Option.none<string>())
       )
-    const refreshUrl = Option.getOrElse(yield* override("CODEX_REFRESH_TOKEN_URL_OVERRIDE"), () => endpoints.token)
-    const revokeUrl = Option.getOrElse(yield* override("CODEX_REVOKE_TOKEN_URL_OVERRIDE"), () => endpoints.revoke)
+    const refreshOverride = yield* override("CODEX_REFRESH_TOKEN_URL_OVERRIDE")
+    const refreshUrl = Option.getOrElse(refreshOverride, () => endpoints.token)
+    // §9: with only the refresh URL overridden, codex revokes at /oauth/revoke of the same origin
+    const revokeUrl = Option.getOrElse(
+      Option.orElse(yield* override("CODEX_REVOKE_TOKEN_URL_OVERRIDE"), () =>
+        Option.flatMap(refreshOverride, revokeUrlFromRefreshUrl)
+      ),
+      () => endpoints.revoke
+    )
 
-    const { classify, decode, fail, send } = makeExchange({ client, issuer, requestTimeout })
+    const { classify, decode, fail, send } = makeExchange({
+      client,
+      issuer,
+      requestTimeout,
+      headers: { originator: ORIGINATOR }
+    })
 
     const postJson = (url: string, body: Record<string, string>) =>
       HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body))
@@ -165,7 +192,7 @@ export const make = (
       )
       if (!isOk(answer.status)) return yield* classify("refresh", answer)
       const { json, value } = yield* decode("refresh", RefreshResponse, answer)
-      const token = (s: string | undefined) => Option.map(Option.fromNullable(nonEmpty(s)), Redacted.make)
+      const token = (s: string | undefined) => Option.map(Option.fromNullable(s), Redacted.make)
       return {
         accessToken: token(value.access_token),
         idToken: token(value.id_token),
@@ -174,15 +201,14 @@ export const make = (
       }
     })
 
-    const revoke = Effect.fn("CodexIssuer.revoke")(function* (refreshToken: Redacted.Redacted<string>) {
+    const revoke = Effect.fn("CodexIssuer.revoke")(function* (
+      token: Redacted.Redacted<string>,
+      hint: TokenTypeHint = "refresh_token"
+    ) {
       // §9: best-effort, bounded by codex's 10 s
       const answer = yield* send(
         "revoke",
-        postJson(revokeUrl, {
-          token: Redacted.value(refreshToken),
-          token_type_hint: "refresh_token",
-          client_id: clientId
-        }),
+        postJson(revokeUrl, { token: Redacted.value(token), token_type_hint: hint, client_id: clientId }),
         REVOKE_TIMEOUT
       )
       if (!isOk(answer.status)) return yield* classify("revoke", answer)

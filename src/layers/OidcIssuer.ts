@@ -1,18 +1,24 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { DateTime, Duration, Effect, HashSet, Layer, Option, Redacted, Ref, Schema, SynchronizedRef } from "effect"
-import { normalizeIssuer } from "../domain/CodexWire.js"
+import { normalizeIssuer, sanitizeServerText } from "../domain/CodexWire.js"
 import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
 import type { DeviceAuthError, RefreshError } from "../domain/Errors.js"
 import { isRecord, parseJson } from "../domain/Json.js"
 import { SignInOrigin } from "../domain/StoredAuth.js"
-import { TokenSet } from "../domain/TokenSet.js"
-import { AuthorizationGrant, DeviceAuthorization, PollResult } from "../services/DeviceAuthorization.js"
+import { TokenSet, WireToken } from "../domain/TokenSet.js"
+import {
+  AuthorizationGrant,
+  DeviceAuthorization,
+  PollResult,
+  type TokenTypeHint
+} from "../services/DeviceAuthorization.js"
 import {
   type Answer,
   codexRefreshFailure,
   type DialectPolicy,
   isOk,
   isTransientStatus,
+  lifetime,
   makeExchange,
   nonEmpty,
   oauthError,
@@ -44,7 +50,7 @@ const DiscoveryDocument = Schema.Struct({
 
 /** RFC 8628 §3.2; Google names the verification URI `verification_url`, some servers send numbers as strings. */
 const DeviceAuthorizationResponse = Schema.Struct({
-  device_code: Schema.String,
+  device_code: WireToken,
   user_code: Schema.String,
   verification_uri: Schema.optional(Schema.String),
   verification_url: Schema.optional(Schema.String),
@@ -53,21 +59,21 @@ const DeviceAuthorizationResponse = Schema.Struct({
   interval: Schema.optional(Schema.Unknown)
 })
 
-/** RFC 6749 §5.1, with the OpenID Connect id_token. */
+/** RFC 6749 §5.1, with the OpenID Connect id_token; every token sent must be usable as it is (null is absent). */
 const TokenResponse = Schema.Struct({
-  access_token: Schema.String,
+  access_token: WireToken,
   token_type: Schema.optional(Schema.String),
   expires_in: Schema.optional(Schema.Unknown),
-  refresh_token: Schema.optional(Schema.String),
-  id_token: Schema.optional(Schema.String),
+  refresh_token: Schema.optionalWith(WireToken, { nullable: true }),
+  id_token: Schema.optionalWith(WireToken, { nullable: true }),
   scope: Schema.optional(Schema.String)
 })
 
 /** RFC 6749 §6: a refresh may leave out any token, and only those present replace the stored ones. */
 const RefreshResponse = Schema.Struct({
-  access_token: Schema.optional(Schema.String),
-  refresh_token: Schema.optional(Schema.String),
-  id_token: Schema.optional(Schema.String),
+  access_token: Schema.optionalWith(WireToken, { nullable: true }),
+  refresh_token: Schema.optionalWith(WireToken, { nullable: true }),
+  id_token: Schema.optionalWith(WireToken, { nullable: true }),
   expires_in: Schema.optional(Schema.Unknown)
 })
 
@@ -83,23 +89,21 @@ const form = (entries: ReadonlyArray<readonly [string, string]>) =>
     "application/x-www-form-urlencoded"
   )
 
-/** A count of seconds sent as a number or a numeric string (Azure AD v1 sends strings). */
-const seconds = (raw: unknown): Option.Option<Duration.Duration> => {
-  const n = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN
-  return Number.isFinite(n) && n >= 0 ? Option.some(Duration.seconds(n)) : Option.none()
-}
+/** A lifetime in seconds sent as a number or a numeric string (Azure AD v1 sends strings). */
+const seconds = (raw: unknown): Option.Option<Duration.Duration> =>
+  lifetime(typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN)
 
 const secret = (s: string | undefined): Option.Option<Redacted.Redacted<string>> =>
-  Option.map(Option.fromNullable(nonEmpty(s)), Redacted.make)
+  Option.map(Option.fromNullable(s), Redacted.make)
 
 /**
- * A final refresh failure at an RFC 8628 provider: a 400/401 `invalid_grant` (RFC 6749 §5.2), its reason read from the
- * description; otherwise codex's rules (any 401 is final).
+ * A final refresh failure at an RFC 8628 provider: a 400/401 `invalid_grant` (RFC 6749 §5.2, in any case), its reason
+ * read from the description; otherwise codex's rules (any 401 is final).
  */
 const refreshFailure = (error: DeviceAuthError): Option.Option<RefreshError["reason"]> => {
   if (
     error.reason !== "Unavailable" &&
-    error.code === "invalid_grant" &&
+    error.code?.toLowerCase() === "invalid_grant" &&
     (error.status === 400 || error.status === 401)
   ) {
     const description = (error.detail ?? "").toLowerCase()
@@ -110,8 +114,6 @@ const refreshFailure = (error: DeviceAuthError): Option.Option<RefreshError["rea
   }
   return codexRefreshFailure(error)
 }
-
-const codexSpent = (error: DeviceAuthError) => error.status === 401 && error.code === "refresh_token_reused"
 
 /** The RFC 8628 dialect's decisions: an `oidc` record that remembers its provider and keeps `expires_in`. */
 export const policy = (issuer: string, clientId: string, scope: string): DialectPolicy => ({
@@ -127,7 +129,8 @@ export const policy = (issuer: string, clientId: string, scope: string): Dialect
   refreshFailure,
   // RFC 6749 §5.2: a spent refresh token is an `invalid_grant`, like every other unusable one
   refreshSpentElsewhere: (error) =>
-    (error.status === 400 || error.status === 401) && (error.code === "invalid_grant" || codexSpent(error))
+    ((error.status === 400 || error.status === 401) && error.code?.toLowerCase() === "invalid_grant") ||
+    Option.contains(codexRefreshFailure(error), "Reused")
 })
 
 /** Makes the RFC 8628 dialect's wire calls over the ambient HttpClient, against endpoints found by discovery. */
@@ -166,7 +169,7 @@ export const make = (
       if (normalizeIssuer(value.issuer) !== issuer) {
         return yield* fail("discovery", {
           reason: "Misconfigured",
-          detail: `discovery says its issuer is ${value.issuer}, not ${issuer}`
+          detail: `discovery says its issuer is ${sanitizeServerText(value.issuer, 200)}, not ${issuer}`
         })
       }
       return {
@@ -223,6 +226,8 @@ export const make = (
         return yield* classify("usercode", answer)
       }
       const { value } = yield* decode("usercode", DeviceAuthorizationResponse, answer)
+      const userCode = nonEmpty(value.user_code)
+      if (userCode === undefined) return yield* fail("usercode", { reason: "Malformed", detail: "missing user_code" })
       const verificationUri = nonEmpty(value.verification_uri) ?? nonEmpty(value.verification_url)
       if (verificationUri === undefined) {
         return yield* fail("usercode", { reason: "Malformed", detail: "missing verification_uri" })
@@ -230,7 +235,7 @@ export const make = (
       const now = yield* DateTime.now
       return new DeviceCode({
         deviceCode: Redacted.make(value.device_code),
-        userCode: value.user_code,
+        userCode,
         verificationUri,
         verificationUriComplete: Option.fromNullable(nonEmpty(value.verification_uri_complete)),
         interval: parseInterval(value.interval),
@@ -328,7 +333,10 @@ export const make = (
       }
     })
 
-    const revoke = Effect.fn("OidcIssuer.revoke")(function* (refreshToken: Redacted.Redacted<string>) {
+    const revoke = Effect.fn("OidcIssuer.revoke")(function* (
+      token: Redacted.Redacted<string>,
+      hint: TokenTypeHint = "refresh_token"
+    ) {
       const { revocation } = yield* endpoints
       if (Option.isNone(revocation)) {
         return yield* fail("revoke", { reason: "Misconfigured", detail: "it publishes no revocation_endpoint" })
@@ -337,8 +345,8 @@ export const make = (
       const answer = yield* send(
         "revoke",
         post(revocation.value, [
-          ["token", Redacted.value(refreshToken)],
-          ["token_type_hint", "refresh_token"],
+          ["token", Redacted.value(token)],
+          ["token_type_hint", hint],
           ["client_id", clientId]
         ]),
         REVOKE_TIMEOUT

@@ -1,10 +1,17 @@
-import type { Headers, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import { Clock, DateTime, Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
-import { errorCode, errorDetail } from "../domain/CodexWire.js"
+import {
+  type Headers,
+  type HttpClient,
+  type HttpClientError,
+  HttpClientRequest,
+  type HttpClientResponse
+} from "@effect/platform"
+import { Clock, DateTime, Duration, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
+import { errorCode, errorDetail, sanitizeServerText } from "../domain/CodexWire.js"
 import { DeviceAuthError, type DeviceAuthStep, type RefreshError } from "../domain/Errors.js"
 import { emptyClaims, type IdTokenClaims, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
-import { isRecord, parseJson } from "../domain/Json.js"
+import { isRecord, nestedDeeperThan, parseJson } from "../domain/Json.js"
 import type { TokenSet } from "../domain/TokenSet.js"
+import { VERSION } from "../version.js"
 import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
 
 /** What a dialect decides besides its wire calls: the non-wire half of a {@link DeviceAuthorization}. */
@@ -21,6 +28,21 @@ export interface Answer {
 }
 
 const MAX_TRANSPORT_DETAIL = 200
+
+/** The largest answer read from a server, in bytes: 1 MiB, far above any real OAuth answer. */
+export const maxResponseBytes = 1024 * 1024
+
+/** The `User-Agent` of every request: `devicecode/<version> (<os>; <arch>) node/<version>`. */
+export const userAgent = `devicecode/${VERSION} (${process.platform}; ${process.arch}) node/${process.versions.node}`
+
+/** The longest lifetime (`expires_in`) taken from a server: ten years; a longer one is read as none given. */
+export const maxLifetime = Duration.days(3650)
+
+/** A lifetime in seconds as a Duration, when it is a finite number from 0 to {@link maxLifetime}. */
+export const lifetime = (seconds: number): Option.Option<Duration.Duration> =>
+  Number.isFinite(seconds) && seconds >= 0 && seconds <= Duration.toSeconds(maxLifetime)
+    ? Option.some(Duration.seconds(seconds))
+    : Option.none()
 
 /** The string itself unless it is missing or blank. */
 export const nonEmpty = (s: string | undefined): string | undefined =>
@@ -48,8 +70,7 @@ const unsendable = (error: HttpClientError.HttpClientError): ErrorFields | undef
 
 const transportDetail = (error: HttpClientError.HttpClientError): string => {
   const cause = innermostMessage(error.cause)
-  const detail = cause === undefined ? "network error" : `network error: ${cause.replace(/\s+/g, " ")}`
-  return detail.length > MAX_TRANSPORT_DETAIL ? `${detail.slice(0, MAX_TRANSPORT_DETAIL)}…` : detail
+  return cause === undefined ? "network error" : `network error: ${sanitizeServerText(cause, MAX_TRANSPORT_DETAIL)}`
 }
 
 /** Names the fields a 2xx body lacks, never their values: bodies may hold tokens. */
@@ -90,7 +111,10 @@ export const oauthError = (text: string): { readonly code?: string; readonly des
 export interface Exchange {
   /** Fails with a {@link DeviceAuthError} at this issuer and step. */
   readonly fail: (step: DeviceAuthStep, fields: ErrorFields) => Effect.Effect<never, DeviceAuthError>
-  /** Sends a request and reads its answer; network failures and timeouts are `Unavailable`. */
+  /**
+   * Sends a request and reads its answer; network failures and timeouts are `Unavailable`, an answer over 1 MiB or
+   * nested too deeply `Malformed`.
+   */
   readonly send: (
     step: DeviceAuthStep,
     request: HttpClientRequest.HttpClientRequest,
@@ -106,28 +130,64 @@ export interface Exchange {
   ) => Effect.Effect<{ readonly value: A; readonly json: unknown }, DeviceAuthError>
 }
 
-/** Builds the {@link Exchange} of an issuer over a client whose requests time out after `requestTimeout`. */
+/**
+ * Builds the {@link Exchange} of an issuer over a client whose requests time out after `requestTimeout`. Every request
+ * carries {@link userAgent} and the dialect's `headers`; every answer is read up to {@link maxResponseBytes}.
+ */
 export const makeExchange = (options: {
   readonly client: HttpClient.HttpClient
   readonly issuer: string
   readonly requestTimeout: Duration.Duration
+  readonly headers?: Record<string, string>
 }): Exchange => {
   const { client, issuer, requestTimeout } = options
 
   const fail = (step: DeviceAuthStep, fields: ErrorFields) =>
     Effect.fail(new DeviceAuthError({ ...fields, issuer, step }))
 
+  const withHeaders = HttpClientRequest.setHeaders({ "user-agent": userAgent, ...options.headers })
+  const tooLarge: ErrorFields = { reason: "Malformed", detail: "the answer is larger than 1 MiB" }
+
+  // read as a stream and given up as soon as it passes the cap, so a hostile server cannot fill the memory
+  const readBody = (
+    step: DeviceAuthStep,
+    response: HttpClientResponse.HttpClientResponse
+  ): Effect.Effect<string, DeviceAuthError> =>
+    Effect.suspend(() => {
+      const chunks: Array<Uint8Array> = []
+      let size = 0
+      return response.stream.pipe(
+        Stream.runForEach((chunk) => {
+          size += chunk.length
+          if (size > maxResponseBytes) return fail(step, tooLarge)
+          chunks.push(chunk)
+          return Effect.void
+        }),
+        Effect.map(() => new TextDecoder().decode(Buffer.concat(chunks, size))),
+        Effect.catchTag("ResponseError", (error) =>
+          error.reason === "EmptyBody"
+            ? Effect.succeed("")
+            : fail(step, { reason: "Unavailable", detail: transportDetail(error) })
+        )
+      )
+    })
+
   const send = (
     step: DeviceAuthStep,
     request: HttpClientRequest.HttpClientRequest,
     timeout: Duration.Duration = requestTimeout
   ): Effect.Effect<Answer, DeviceAuthError> =>
-    client.execute(request).pipe(
-      Effect.flatMap((response) =>
-        Effect.map(response.text, (text): Answer => ({ status: response.status, headers: response.headers, text }))
-      ),
+    client.execute(withHeaders(request)).pipe(
       Effect.catchAll((error) =>
         fail(step, unsendable(error) ?? { reason: "Unavailable", detail: transportDetail(error) })
+      ),
+      Effect.flatMap((response) =>
+        Effect.flatMap(readBody(step, response), (text) =>
+          // refused before anything parses it: walking a deeply nested value can exhaust the stack
+          /^\s*[[{]/.test(text) && nestedDeeperThan(text)
+            ? fail(step, { reason: "Malformed", detail: "the answer is nested too deeply" })
+            : Effect.succeed<Answer>({ status: response.status, headers: response.headers, text })
+        )
       ),
       Effect.timeoutFail({
         duration: timeout,
@@ -172,12 +232,12 @@ export const makeExchange = (options: {
 }
 
 /**
- * codex's final refresh failures (codex-protocol.md §8): a 401 whose code is `refresh_token_expired`,
- * `refresh_token_reused` or `refresh_token_invalidated`, and any other 401. Everything else is transient.
+ * codex's final refresh failures (codex-protocol.md §8): a 401 or 400 whose code is `refresh_token_expired`,
+ * `refresh_token_reused` or `refresh_token_invalidated` (in any case), and any other 401. Everything else is transient.
  */
 export const codexRefreshFailure = (error: DeviceAuthError): Option.Option<RefreshError["reason"]> => {
-  if (error.reason === "Unavailable" || error.status !== 401) return Option.none()
-  switch (error.code) {
+  if (error.reason === "Unavailable" || (error.status !== 401 && error.status !== 400)) return Option.none()
+  switch (error.code?.toLowerCase()) {
     case "refresh_token_expired":
       return Option.some("Expired")
     case "refresh_token_reused":
@@ -185,7 +245,7 @@ export const codexRefreshFailure = (error: DeviceAuthError): Option.Option<Refre
     case "refresh_token_invalidated":
       return Option.some("Invalidated")
     default:
-      return Option.some("Other")
+      return error.status === 401 ? Option.some("Other") : Option.none()
   }
 }
 

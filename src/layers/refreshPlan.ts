@@ -157,8 +157,8 @@ export const planStored = (
 }
 
 /**
- * The record after a refresh (codex-protocol.md §8): only the tokens present replace the stored ones, a new id_token
- * brings its account id, a new access token the `expiresAt` its issuer keeps; every other field is kept.
+ * The record after a refresh (codex-protocol.md §8): only the tokens present replace the stored ones, a new access
+ * token brings the `expiresAt` its issuer keeps; every other field is kept, the account id included (as codex keeps it).
  */
 export const refreshedRecord = (
   record: StoredAuth,
@@ -166,11 +166,8 @@ export const refreshedRecord = (
   refreshed: RefreshedTokens,
   now: DateTime.Utc,
   storedExpiry: Option.Option<DateTime.Utc>
-): StoredAuth => {
-  const newClaims = Option.map(refreshed.idToken, (idToken) =>
-    Either.getOrElse(parseIdTokenClaims(idToken), () => emptyClaims)
-  )
-  return new StoredAuth({
+): StoredAuth =>
+  new StoredAuth({
     ...record,
     tokens: Option.some(
       new StoredTokens({
@@ -178,16 +175,11 @@ export const refreshedRecord = (
         idToken: Option.orElse(refreshed.idToken, () => tokens.idToken),
         accessToken: Option.getOrElse(refreshed.accessToken, () => tokens.accessToken),
         refreshToken: Option.orElse(refreshed.refreshToken, () => tokens.refreshToken),
-        accountId: Option.orElse(
-          Option.flatMap(newClaims, (claims) => claims.accountId),
-          () => tokens.accountId
-        ),
         expiresAt: Option.isNone(refreshed.accessToken) ? tokens.expiresAt : storedExpiry
       })
     ),
     lastRefresh: Option.some(now)
   })
-}
 
 /** The dialect a record was signed in with: its origin's, else `oidc` records are RFC 8628 and the rest codex. */
 export const dialectOf = (record: StoredAuth): "codex" | "rfc8628" =>

@@ -31,6 +31,9 @@ export type PollResult = Data.TaggedEnum<{
 /** Constructors and matchers for {@link PollResult}. */
 export const PollResult = Data.taggedEnum<PollResult>()
 
+/** Which kind of token a revocation names (RFC 7009 §2.1 `token_type_hint`). */
+export type TokenTypeHint = "refresh_token" | "access_token"
+
 /** Tokens a refresh returned; only those present replace the stored ones (codex-protocol.md §8). */
 export interface RefreshedTokens {
   readonly accessToken: Option.Option<Redacted.Redacted<string>>
@@ -61,8 +64,8 @@ export class DeviceAuthorization extends Context.Tag("devicecode/DeviceAuthoriza
     readonly exchange: (code: Redacted.Redacted<string>, pkce: PkceCodes) => Effect.Effect<TokenSet, DeviceAuthError>
     /** Trades a refresh token for new tokens. */
     readonly refresh: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<RefreshedTokens, DeviceAuthError>
-    /** Revokes a refresh token at the issuer. */
-    readonly revoke: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<void, DeviceAuthError>
+    /** Revokes a token at the issuer (RFC 7009): a refresh token unless `hint` says it is an access token. */
+    readonly revoke: (token: Redacted.Redacted<string>, hint?: TokenTypeHint) => Effect.Effect<void, DeviceAuthError>
     /** What a stored record remembers of this issuer; none for codex's own issuer and client (codex's exact file). */
     readonly origin: Option.Option<SignInOrigin>
     /** The `auth_mode` a sign-in of this dialect is stored with. */
