@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Duration, Effect, Schema } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { codexEndpoints } from "../src/domain/CodexWire.js"
@@ -84,6 +84,39 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
       const slowDown = eventsOf(result.stdout).find((event) => event.event === "slow_down")
       assert.isDefined(slowDown)
       assert.isAbove(JSON.parse(result.stdout.split("\n").find((l) => l.includes("slow_down"))!).interval, 1)
+    })
+  )
+
+  it.scopedLive("a retried code request and a retried exchange: retrying events in --json, lines on stderr", () =>
+    Effect.gen(function* () {
+      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "100 millis" })
+      const home = yield* tempDir
+      const faults = [
+        { path: "/api/accounts/deviceauth/usercode", status: 503, headers: { "retry-after": "1" } },
+        { path: "/oauth/token", status: 503, headers: { "retry-after": "1" } }
+      ]
+      yield* issuer.setKnobs({ faults })
+      const json = yield* runCli(["login", "--issuer", issuer.url, "--json"], { env: { CODEX_HOME: home } })
+      assert.strictEqual(json.code, 0, json.stderr)
+      const events = eventsOf(json.stdout)
+      const kinds = events.map((event) => event.event).filter((kind) => kind !== "waiting")
+      assert.deepStrictEqual(kinds, ["retrying", "code", "approved", "retrying", "logged_in"])
+      for (const event of events) {
+        if (event.event === "retrying") {
+          assert.include(event.message, "503")
+          assert.isAtLeast(Duration.toSeconds(event.delay), 1)
+        }
+      }
+
+      yield* issuer.setKnobs({ faults })
+      const text = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
+      assert.strictEqual(text.code, 0, text.stderr)
+      const retries = text.stderr.split("\n").filter((line) => /; retrying in \d+s\.$/.test(line))
+      assert.strictEqual(retries.length, 2, text.stderr)
+      assert.match(retries[0]!, /^device code request could not reach .*503/)
+      assert.match(retries[1]!, /^device code exchange could not reach .*503/)
+      assert.isBelow(text.stderr.indexOf(retries[0]!), text.stderr.indexOf("Approved"), "before the prompt's approval")
+      assert.isAbove(text.stderr.indexOf(retries[1]!), text.stderr.indexOf("Approved"), "the exchange, after it")
     })
   )
 

@@ -2,7 +2,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { LoginEvent } from "../src/domain/LoginEvent.js"
-import { promptText } from "../src/cli/render.js"
+import { eventLine, promptText, whoText } from "../src/cli/render.js"
+import { statusTable, statusText } from "../src/cli/statusCommand.js"
+import { emptyClaims } from "../src/domain/IdTokenClaims.js"
 import * as Terminal from "../src/cli/terminal.js"
 import * as TestTerminal from "./support/terminal.js"
 import {
@@ -265,4 +267,99 @@ describe("waiting screen without a terminal or colour", () => {
     assert.isFalse(Terminal.colorEnabled({ ...on, noColor: true }))
     assert.isFalse(Terminal.colorEnabled({ ...on, isTty: false }))
   })
+})
+
+/** What a hostile server or file may put in any text: a screen clear, a title change, a bare CSI, a bidi override. */
+const hostile = {
+  userCode: "ABCD\x1b[2J",
+  uri: "https://issuer.test/codex/device\x1b]8;;https://evil.test\x07",
+  email: "dev@example.com\x1b]0;pwn\x07",
+  plan: "plus\u009b2J",
+  detail: "HTTP 503: \x1b[31mdown\u202e\r"
+}
+
+/** Whether a write holds a control byte other than the escapes the renderer itself draws with. */
+const controlBytes = (text: string) =>
+  text
+    .replaceAll(clearLine, "")
+    .replaceAll("\x1b[?7l", "")
+    .replaceAll("\x1b[?7h", "")
+    .replace(/\x1b\]8;;[^\x1b]*\x1b\\/g, "")
+    .replace(/\n/g, "")
+    .match(/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g) ?? []
+
+describe("hostile server text on the screen", () => {
+  const hostileCode = new DeviceCode({
+    deviceCode: Redacted.make("device-secret"),
+    userCode: hostile.userCode,
+    verificationUri: hostile.uri,
+    verificationUriComplete: Option.none(),
+    interval: Duration.seconds(5),
+    expiresAt: Option.none()
+  })
+
+  it("the prompt shows the code and the page escaped, with or without a link", () => {
+    for (const link of [false, true]) {
+      const text = promptText(hostile.uri, hostile.userCode, Duration.minutes(15), { hyperlink: link })
+      assert.include(text, "     ABCD\\x1b[2J\n")
+      assert.include(text, "https://issuer.test/codex/device\\x1b]8;;https://evil.test\\x07")
+      assert.deepStrictEqual(controlBytes(text), [])
+    }
+  })
+
+  it("event lines, the status line and the success line escape the server's words", () => {
+    const retry = eventLine(LoginEvent.Retrying({ detail: hostile.detail, delay: Duration.seconds(2) }))
+    assert.deepStrictEqual(retry, Option.some("HTTP 503: \\x1b[31mdown\\u202e\\r; retrying in 2s."))
+    const unreadable = Option.getOrThrow(eventLine(LoginEvent.StoreUnreadable({ detail: hostile.email })))
+    assert.deepStrictEqual(controlBytes(unreadable), [])
+    const state: ScreenState = {
+      deadline: DateTime.unsafeMake(60_000),
+      frame: 0,
+      slowedTo: Option.none(),
+      retrying: Option.some({ detail: hostile.detail, delay: Duration.seconds(2) })
+    }
+    assert.deepStrictEqual(controlBytes(statusLine(state, DateTime.unsafeMake(0))), [])
+    const who = whoText({ ...emptyClaims, email: Option.some(hostile.email), plan: Option.some(hostile.plan) })
+    assert.strictEqual(who, "dev@example.com\\x1b]0;pwn\\x07 (plus\\u009b2J)")
+  })
+
+  it("status and status --all print every field escaped, one line each", () => {
+    const report = {
+      profile: "default",
+      logged_in: true,
+      method: "chatgpt" as const,
+      email: hostile.email,
+      plan: hostile.plan,
+      account_id: "acct\n  Plan:          enterprise",
+      issuer: "https://issuer.test\u202e",
+      access_token_expires_at: null,
+      store: "/home/dev/.codex/auth.json"
+    }
+    const now = DateTime.unsafeMake(0)
+    const text = statusText(report, now)
+    assert.include(text, "  Email:         dev@example.com\\x1b]0;pwn\\x07")
+    assert.include(text, "  Account id:    acct\\n  Plan:          enterprise")
+    assert.strictEqual(text.split("\n").length, 7, "a newline in a field makes no line of its own")
+    assert.deepStrictEqual(controlBytes(text), [])
+    assert.deepStrictEqual(controlBytes(statusTable([report], now)), [])
+  })
+
+  it.scoped("the waiting screen on a colour terminal writes no byte of the server's escapes", () =>
+    Effect.gen(function* () {
+      const capture = yield* TestTerminal.capture(tty)
+      const renderer = yield* Effect.provide(makeLoginRenderer, capture.layer)
+      yield* renderer.onEvent(LoginEvent.Retrying({ detail: hostile.detail, delay: Duration.seconds(1) }))
+      const deadline = DateTime.addDuration(yield* DateTime.now, Duration.minutes(15))
+      yield* renderer.onEvent(LoginEvent.CodeIssued({ code: hostileCode, deadline }))
+      yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 1, nextPollIn: Duration.seconds(5) }))
+      yield* renderer.onEvent(LoginEvent.Retrying({ detail: hostile.detail, delay: Duration.seconds(5) }))
+      yield* TestClock.adjust("1 second")
+      yield* renderer.onEvent(LoginEvent.Approved())
+      yield* renderer.onEvent(LoginEvent.Retrying({ detail: hostile.detail, delay: Duration.seconds(1) }))
+      const writes = yield* capture.writes
+      assert.include(yield* capture.text("stdout"), "ABCD\\x1b[2J")
+      assert.include(yield* capture.text("stderr"), "HTTP 503: \\x1b[31mdown")
+      for (const write of writes) assert.deepStrictEqual(controlBytes(write.text), [], JSON.stringify(write))
+    })
+  )
 })

@@ -7,7 +7,7 @@ import { CliLayers } from "./CliLayers.js"
 import { store, verbose } from "./environment.js"
 import { described } from "./described.js"
 import { deviceLogin, openOption, qr } from "./loginCommand.js"
-import { noColor } from "./terminal.js"
+import { noColor, withSafeConsole } from "./terminal.js"
 import { loadStatus, printStatus } from "./statusCommand.js"
 
 const codexHome = Options.directory("codex-home", { exists: "yes" }).pipe(
@@ -77,7 +77,7 @@ export const demoCommand = Command.make(
           yield* printStatus(yield* loadStatus, false)
         }).pipe(Effect.provide(auth))
       })
-    )
+    ).pipe(withSafeConsole)
 ).pipe(
   Command.withDescription(
     described("Run a whole login against an embedded local issuer, in a temporary CODEX_HOME", "devicecode demo --qr")

@@ -1,6 +1,7 @@
 import { HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Effect, Either, Option } from "effect"
 import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
+import { sanitize } from "../domain/Sanitize.js"
 import { credentialsStoreKinds, type CredentialsStoreKind } from "../layers/Config.js"
 import type { AuthOptions } from "./CliLayers.js"
 
@@ -17,7 +18,7 @@ export const profile = Options.text("profile").pipe(
       onNone: () => Effect.succeedNone,
       onSome: (value) =>
         Either.match(validateProfileName(value), {
-          onLeft: (why) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--profile: ${why}`))),
+          onLeft: (why) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--profile: ${sanitize(why)}`))),
           onRight: (valid) => Effect.succeed(Option.some(valid))
         })
     })
@@ -42,4 +43,14 @@ export const authOptions = (options: {
   ...Option.match(options.profile, { onNone: () => ({}), onSome: (profile) => ({ profile }) }),
   ...Option.match(options.store, { onNone: () => ({}), onSome: (store) => ({ store }) }),
   verbose: options.verbose
+})
+
+/**
+ * {@link authOptions} for a command that only reads or removes a sign-in (`status`, `logout`): with `--store` given,
+ * config.toml has nothing left to decide, so a broken one is a warning and the command goes on with the defaults.
+ * Without it, config.toml picks the store and its errors stay fatal.
+ */
+export const storeCommandOptions = (options: Parameters<typeof authOptions>[0]): AuthOptions => ({
+  ...authOptions(options),
+  ...(Option.isSome(options.store) ? { configErrors: "warn" as const } : {})
 })

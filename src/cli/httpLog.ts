@@ -1,5 +1,6 @@
 import { HttpClient } from "@effect/platform"
 import { Clock, Console, Effect, Exit } from "effect"
+import { sanitize } from "../domain/Sanitize.js"
 
 /** The URL without query or fragment, which could carry secrets. */
 const safeUrl = (url: string): string => {
@@ -11,7 +12,10 @@ const safeUrl = (url: string): string => {
   }
 }
 
-/** Logs each exchange to stderr: method, URL, status and time taken. Headers and bodies are never logged. */
+/**
+ * Logs each exchange to stderr: method, URL, status and time taken, sanitised (a URL may come from a server's
+ * discovery document). Headers and bodies are never logged.
+ */
 export const withHttpLog = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
   HttpClient.transform(client, (response, request) =>
     Effect.gen(function* () {
@@ -22,7 +26,7 @@ export const withHttpLog = (client: HttpClient.HttpClient): HttpClient.HttpClien
         onSuccess: (res) => String(res.status),
         onFailure: () => "no response"
       })
-      yield* Console.error(`[http] ${request.method} ${safeUrl(request.url)} -> ${outcome} (${took} ms)`)
+      yield* Console.error(sanitize(`[http] ${request.method} ${safeUrl(request.url)} -> ${outcome} (${took} ms)`))
       return yield* exit
     })
   )

@@ -1,6 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Duration, Effect, Option } from "effect"
 import { codexEndpoints } from "../domain/CodexWire.js"
+import { sanitize } from "../domain/Sanitize.js"
 import { loadTestKit } from "./demoCommand.js"
 import { described } from "./described.js"
 import { verbose } from "./environment.js"
@@ -24,7 +25,7 @@ export const issuerCommand = Command.make("issuer", { port, autoApprove, verbose
         ...(options.verbose
           ? {
               onRequest: (request: { readonly method: string; readonly path: string; readonly status: unknown }) =>
-                Console.error(`[http] ${request.method} ${request.path} -> ${request.status}`)
+                Console.error(sanitize(`[http] ${request.method} ${request.path} -> ${request.status}`))
             }
           : {}),
         ...Option.match(options.autoApprove, {

@@ -2,6 +2,7 @@ import { HelpDoc, Options, type ValidationError } from "@effect/cli"
 import { Cause, Console, Effect, Option, Schema } from "effect"
 import * as CliEvents from "../domain/CliEvents.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
+import { escapeJsonText, sanitize } from "../domain/Sanitize.js"
 import type { LoginRenderer } from "./waitingScreen.js"
 
 /** `--json`, on login, status, logout and token. */
@@ -18,10 +19,13 @@ export const wantsJson = (args: ReadonlyArray<string>): boolean => {
   return (end === -1 ? args : args.slice(0, end)).includes("--json")
 }
 
-/** Encodes a value with its schema and prints it as one line on stdout. */
+/**
+ * Encodes a value with its schema and prints it as one line on stdout. JSON escapes the C0 controls (ESC included);
+ * DEL, C1 and bidi controls, which it leaves raw, are written as `\uXXXX` too: the same JSON, inert on a terminal.
+ */
 export const printJson = <A, I>(schema: Schema.Schema<A, I>, value: A): Effect.Effect<void> =>
   Schema.encode(schema)(value).pipe(
-    Effect.flatMap((encoded) => Console.log(JSON.stringify(encoded))),
+    Effect.flatMap((encoded) => Console.log(escapeJsonText(JSON.stringify(encoded)))),
     Effect.orDie
   )
 
@@ -38,9 +42,12 @@ export const usageErrorOf = (error: ValidationError.ValidationError) => ({
   _tag: "UsageError",
   reason: error._tag,
   // eslint-disable-next-line no-control-regex
-  message: HelpDoc.toAnsiText(error.error)
-    .replace(/\x1b\[[0-9;]*m/g, "")
-    .trim()
+  message: sanitize(
+    HelpDoc.toAnsiText(error.error)
+      .replace(/\x1b\[[0-9;]*m/g, "")
+      .trim(),
+    { multiline: true }
+  )
 })
 
 /** Prints the error event of a failure. */
@@ -57,7 +64,8 @@ export const printDefect = (cause: Cause.Cause<unknown>): Effect.Effect<void> =>
  */
 export const renderJsonLoginEvent = (event: LoginEvent): Effect.Effect<void> =>
   LoginEvent.$match(event, {
-    StoreUnreadable: ({ detail }) => Console.error(`Warning: ${detail}. It will be replaced once you sign in.`),
+    StoreUnreadable: ({ detail }) =>
+      Console.error(`Warning: ${sanitize(detail)}. It will be replaced once you sign in.`),
     CodeIssued: ({ code, deadline }) =>
       printJson(
         CliEvents.CodeEvent,
@@ -75,12 +83,13 @@ export const renderJsonLoginEvent = (event: LoginEvent): Effect.Effect<void> =>
     Retrying: ({ delay, detail }) =>
       printJson(CliEvents.RetryingEvent, new CliEvents.RetryingEvent({ message: detail, delay })),
     Approved: () => printJson(CliEvents.ApprovedEvent, new CliEvents.ApprovedEvent()),
+    StoreSetAside: ({ keptAs }) => Console.error(`Warning: the unreadable sign-in was moved to ${sanitize(keptAs)}.`),
     LoggedIn: () => Effect.void
   })
 
-/** The renderer of `login --json`: events as NDJSON on stdout; other text as it comes. */
+/** The renderer of `login --json`: events as NDJSON on stdout; other text (a warning) sanitised, as it comes. */
 export const jsonLoginRenderer: LoginRenderer = {
   onEvent: renderJsonLoginEvent,
-  print: (stream, text) => Effect.sync(() => void process[stream].write(text)),
+  print: (stream, text) => Effect.sync(() => void process[stream].write(sanitize(text, { multiline: true }))),
   close: Effect.void
 }

@@ -1,19 +1,22 @@
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Console, Effect, Either, Option, Redacted, type Scope } from "effect"
+import { Console, Effect, Either, Option, type Scope } from "effect"
 import * as CliEvents from "../domain/CliEvents.js"
-import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER, normalizeIssuer } from "../domain/CodexWire.js"
-import { ApiKeyInputError, type StoreError } from "../domain/Errors.js"
+import { parseApiKeyInput } from "../domain/ApiKey.js"
+import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
+import { ApiKeyInputError, type LoginMethodError, type StoreError } from "../domain/Errors.js"
+import { validateIssuerUrl } from "../domain/IssuerUrl.js"
 import type { DeviceCode } from "../domain/DeviceCode.js"
 import type { LoginEvent } from "../domain/LoginEvent.js"
 import { DEFAULT_PROFILE, resolveLoginTarget } from "../domain/Profile.js"
+import { sanitize } from "../domain/Sanitize.js"
 import { apiKeyAuth } from "../domain/StoredAuth.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import * as OidcIssuer from "../layers/OidcIssuer.js"
-import { CredentialStore } from "../services/CredentialStore.js"
+import { CredentialStore, loadOrSetAside } from "../services/CredentialStore.js"
 import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
 import { login, type LoginError } from "../services/login.js"
 import type { Pkce } from "../services/Pkce.js"
-import type { WorkspacePolicy } from "../services/WorkspacePolicy.js"
+import { checkLoginMethod, type WorkspacePolicy } from "../services/WorkspacePolicy.js"
 import { authFor } from "./CliLayers.js"
 import { profile, store, verbose } from "./environment.js"
 import { described } from "./described.js"
@@ -22,20 +25,19 @@ import { openBrowser } from "./openBrowser.js"
 import { qrCodeText } from "./qrCode.js"
 import { whoText } from "./render.js"
 import * as Terminal from "./terminal.js"
-import { TerminalOutput, withNoColor } from "./terminal.js"
+import { TerminalOutput, withNoColor, withSafeConsole } from "./terminal.js"
 import { type LoginRenderer, makeLoginRenderer } from "./waitingScreen.js"
 
-const checkUrl = (name: string, value: string) => {
-  try {
-    const url = new URL(value)
-    if (url.protocol === "https:" || url.protocol === "http:") return Effect.succeed(normalizeIssuer(value))
-  } catch {
-    // reported below
-  }
-  return Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} must be an http(s) URL, got "${value}"`)))
-}
+const checkUrl = (name: string, value: string) =>
+  Either.match(validateIssuerUrl(value, `--${name}`), {
+    onLeft: (why) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(why))),
+    onRight: Effect.succeed
+  })
 
-/** An optional http(s) URL option; anything else is a usage error. */
+/**
+ * An optional issuer URL option: https, or http on a loopback host; no credentials, query or fragment. Anything else
+ * is a usage error (exit 2) before any request.
+ */
 export const urlOption = (name: string) =>
   Options.text(name).pipe(
     Options.optional,
@@ -98,7 +100,7 @@ export const deviceLogin = (
     const screen: LoginRenderer = display.json ? jsonLoginRenderer : yield* makeLoginRenderer
     if (display.companion) {
       yield* Effect.forkIn(
-        display.companion((line) => screen.print("stderr", `${line}\n`)),
+        display.companion((line) => screen.print("stderr", `${sanitize(line)}\n`)),
         scope
       )
     }
@@ -134,7 +136,7 @@ export const deviceLogin = (
       )
     }
     const where = target.profile === DEFAULT_PROFILE ? "" : ` (profile ${target.profile})`
-    const to = target.dialect === "codex" ? "" : ` to ${target.issuer}`
+    const to = target.dialect === "codex" ? "" : ` to ${sanitize(target.issuer)}`
     yield* Console.log(`Successfully logged in${to} as ${whoText(result.claims)}${where}`)
   }).pipe(withNoColor(display.noColor), Effect.scoped)
 
@@ -170,22 +172,22 @@ const readStdin = Effect.promise(async () => {
 /** `login --with-api-key`: the key from stdin, stored in codex's API-key shape, in the store in context. */
 export const apiKeyLogin = (
   json: boolean
-): Effect.Effect<void, ApiKeyInputError | StoreError, CredentialStore | DeviceCodeAuth.Setup> =>
+): Effect.Effect<void, ApiKeyInputError | LoginMethodError | StoreError, CredentialStore | DeviceCodeAuth.Setup> =>
   Effect.gen(function* () {
+    yield* checkLoginMethod((yield* DeviceCodeAuth.Setup).config.forcedLoginMethod, "apikey")
     if (process.stdin.isTTY) return yield* new ApiKeyInputError({ reason: "Terminal" })
-    const key = (yield* readStdin).trim()
-    if (key === "") return yield* new ApiKeyInputError({ reason: "Empty" })
+    const key = yield* parseApiKeyInput(yield* readStdin)
     const store = yield* CredentialStore
     yield* store.locked(
       Effect.gen(function* () {
-        const previous = yield* store.load.pipe(
-          Effect.catchIf(
-            (error) => error.reason === "Corrupt",
-            () => Effect.succeedNone
-          )
+        const previous = yield* loadOrSetAside(store, (_, keptAs) =>
+          Option.match(keptAs, {
+            onNone: () => Effect.void,
+            onSome: (keptAs) => Console.error(`Warning: the unreadable sign-in was moved to ${keptAs}.`)
+          })
         )
         const extra = Option.match(previous, { onNone: () => [], onSome: (p) => p.extra })
-        yield* store.save(apiKeyAuth(Redacted.make(key), extra))
+        yield* store.save(apiKeyAuth(key, extra))
       })
     )
     const { target } = yield* DeviceCodeAuth.Setup
@@ -228,7 +230,7 @@ export const loginCommand = Command.make(
     Effect.gen(function* () {
       if (options.withApiKey) return yield* apiKeyLogin(options.json)
       yield* deviceLogin(options)
-    })
+    }).pipe(withSafeConsole)
 )
   .pipe(
     Command.provide((options) =>

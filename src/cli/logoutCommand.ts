@@ -1,24 +1,36 @@
 import { Command } from "@effect/cli"
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Option, Redacted } from "effect"
 import * as CliEvents from "../domain/CliEvents.js"
-import type { StoredAuth } from "../domain/StoredAuth.js"
+import { sanitize } from "../domain/Sanitize.js"
+import { authMethod, type StoredAuth } from "../domain/StoredAuth.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
 import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
-import { authOptions, profile, store, verbose } from "./environment.js"
+import { profile, store, storeCommandOptions, verbose } from "./environment.js"
 import { json, printJson } from "./jsonOutput.js"
+import { withSafeConsole } from "./terminal.js"
 
-/** Best-effort revocation of a stored refresh token at the issuer it came from, capped at 10 s; true if it was revoked. */
+/**
+ * Best-effort revocation at the issuer the sign-in came from, capped at 10 s; true if it was revoked. As codex does
+ * (codex-protocol.md §9): the refresh token, or the access token when there is none.
+ */
 const revokeStored = (auth: StoredAuth) =>
   Option.match(
-    Option.flatMap(auth.tokens, (tokens) => tokens.refreshToken),
+    Option.flatMap(auth.tokens, (tokens) => {
+      const present = (token: Option.Option<Redacted.Redacted<string>>) =>
+        Option.filter(token, (value) => Redacted.value(value) !== "")
+      return Option.orElse(
+        Option.map(present(tokens.refreshToken), (token) => [token, "refresh_token"] as const),
+        () => Option.map(present(Option.some(tokens.accessToken)), (token) => [token, "access_token"] as const)
+      )
+    }),
     {
       onNone: () => Effect.succeed(false),
-      onSome: (refreshToken) =>
+      onSome: ([token, hint]) =>
         Effect.flatMap(IssuerResolver, (resolver) => resolver.forSignIn(auth.origin)).pipe(
-          Effect.flatMap((issuer) => issuer.revoke(refreshToken)),
+          Effect.flatMap((issuer) => issuer.revoke(token, hint)),
           Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "no answer within 10 s" }),
           Effect.as(true),
           Effect.catchAll((error) =>
@@ -33,7 +45,11 @@ const revokeStored = (auth: StoredAuth) =>
     }
   )
 
-/** `devicecode logout`: load, revoke and remove, all under the store's lock. */
+/**
+ * `devicecode logout`: load, revoke and remove, all under the store's lock. A stored record that holds no sign-in
+ * (`{}`, an API-key record without a key) is removed too, but that is "Not logged in", as `status` and `token` see it;
+ * an unreadable one was a sign-in once, and removing it is a logout.
+ */
 export const logoutCommand = Command.make("logout", { json, profile, store, verbose }, (options) =>
   Effect.gen(function* () {
     const store = yield* CredentialStore
@@ -41,23 +57,41 @@ export const logoutCommand = Command.make("logout", { json, profile, store, verb
     const { removed, revoked } = yield* store.locked(
       Effect.gen(function* () {
         const existing = yield* store.load.pipe(
+          Effect.map((auth) => ({
+            auth,
+            signedIn: Option.exists(auth, (a) => Option.isSome(authMethod(a))),
+            keptAside: false
+          })),
           Effect.catchIf(
             (error) => error.reason === "Corrupt",
             (error) =>
-              Effect.as(Console.error(`Warning: ${error.message}; removing it without revoking.`), Option.none())
+              // kept aside, never deleted: the warning says where it went
+              Effect.flatMap(store.setAside, (keptAs) =>
+                Effect.as(
+                  Console.error(
+                    `Warning: ${sanitize(error.message)}; ${Option.match(keptAs, {
+                      onNone: () => "removing it",
+                      onSome: (to) => `moved it to ${sanitize(to)}`
+                    })} without revoking.`
+                  ),
+                  { auth: Option.none<StoredAuth>(), signedIn: true, keptAside: Option.isSome(keptAs) }
+                )
+              )
           )
         )
-        const revoked = Option.isSome(existing) ? yield* revokeStored(existing.value) : false
-        return { removed: yield* store.remove, revoked }
+        const revoked =
+          existing.signedIn && Option.isSome(existing.auth) ? yield* revokeStored(existing.auth.value) : false
+        const removed = yield* store.remove
+        return { removed: (removed || existing.keptAside) && existing.signedIn, revoked }
       })
     )
     const { target } = yield* DeviceCodeAuth.Setup
     yield* options.json
       ? printJson(CliEvents.LoggedOutEvent, new CliEvents.LoggedOutEvent({ profile: target.profile, removed, revoked }))
       : Console.log(removed ? "Successfully logged out" : "Not logged in")
-  })
+  }).pipe(withSafeConsole)
 )
-  .pipe(Command.provide((options) => authFor(authOptions(options))))
+  .pipe(Command.provide((options) => authFor(storeCommandOptions(options))))
   .pipe(
     Command.withDescription(
       described(

@@ -6,6 +6,8 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Effect, Exit, Layer } from "effect"
+import type { ConfigError } from "../domain/Errors.js"
+import { sanitize } from "../domain/Sanitize.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import { cli } from "./Cli.js"
 import { type AuthOptions, CliLayers } from "./CliLayers.js"
@@ -30,13 +32,19 @@ const httpFor = (verbose: boolean): Layer.Layer<HttpClient.HttpClient> =>
     : nodeHttp
 
 const onStoreFallback = (error: { readonly message: string }, file: string) =>
-  Console.error(`Warning: ${error.message}. Using ${file} instead.`)
+  Console.error(sanitize(`Warning: ${error.message}. Using ${file} instead.`))
+
+// only for commands that asked for configErrors: "warn" (status, logout with --store)
+const onConfigWarning = (error: ConfigError) =>
+  Console.error(sanitize(`Warning: ${error.message}; going on with the defaults.`))
 
 const cliLayers = Layer.succeed(CliLayers, {
   auth: ({ verbose = false, ...options }: AuthOptions) =>
-    DeviceCodeAuth.layer({ onStoreFallback, ...options }).pipe(Layer.provide(Layer.merge(httpFor(verbose), platform))),
+    DeviceCodeAuth.layer({ onStoreFallback, onConfigWarning, ...options }).pipe(
+      Layer.provide(Layer.merge(httpFor(verbose), platform))
+    ),
   store: ({ verbose: _, ...options }: AuthOptions) =>
-    DeviceCodeAuth.layerStore({ onStoreFallback, ...options }).pipe(Layer.provide(platform))
+    DeviceCodeAuth.layerStore({ onStoreFallback, onConfigWarning, ...options }).pipe(Layer.provide(platform))
 })
 
 const live = Layer.mergeAll(platform, NodeTerminal.layer, Terminal.layer, cliLayers)
@@ -44,8 +52,9 @@ const live = Layer.mergeAll(platform, NodeTerminal.layer, Terminal.layer, cliLay
 // Whether to print failures as JSON error events is decided from argv: a usage error fails before any handler runs.
 const json = wantsJson(process.argv.slice(2))
 
+// Error messages quote servers (an error description) and files: sanitised, as everything else printed.
 const report = (error: { readonly _tag: string; readonly message: string }, code: number) =>
-  Effect.as(json ? printError(error) : Console.error(`Error: ${error.message}`), code)
+  Effect.as(json ? printError(error) : Console.error(`Error: ${sanitize(error.message)}`), code)
 
 const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.as<number>(ExitCode.ok),
@@ -61,7 +70,7 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
     Effect.as(
       json
         ? printDefect(Cause.die(defect))
-        : Console.error(`Error: unexpected failure: ${Cause.pretty(Cause.die(defect))}`),
+        : Console.error(`Error: unexpected failure: ${sanitize(Cause.pretty(Cause.die(defect)), { multiline: true })}`),
       ExitCode.failure
     )
   ),

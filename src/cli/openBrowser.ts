@@ -1,5 +1,6 @@
 import { Console, Effect, Option } from "effect"
 import type { ChildProcess } from "node:child_process"
+import { sanitize } from "../domain/Sanitize.js"
 
 /** The exit code of a launcher, if it exits within the time a launcher takes (xdg-open may stay with the browser). */
 const launcherExit = (child: ChildProcess): Effect.Effect<Option.Option<number | null>> =>
@@ -14,13 +15,19 @@ const launcherExit = (child: ChildProcess): Effect.Effect<Option.Option<number |
  * Opens `url` in the default browser with the `open` package (loaded only here). Any failure — no launcher, no
  * browser, a launcher that exits non-zero — is one warning line on stderr, never an error. The bundled CLI has no copy
  * of `open`'s own xdg-open script beside it, so `open` uses the system's xdg-open there. `printWarning` defaults to
- * stderr; a live status line passes its own, which writes above it.
+ * stderr; a live status line passes its own, which writes above it. Only an http(s) URL is opened: the page may come
+ * from the server (`verification_uri_complete`), and a `file:` or custom-scheme URL is no sign-in page.
  */
 export const openBrowser = (
   url: string,
   printWarning: (line: string) => Effect.Effect<void> = Console.error
 ): Effect.Effect<void> => {
-  const warn = (why: string) => printWarning(`Warning: could not open a browser (${why}); open ${url} yourself.`)
+  const warn = (why: string) =>
+    printWarning(sanitize(`Warning: could not open a browser (${why}); open ${url} yourself.`))
+  const scheme = URL.canParse(url) ? new URL(url).protocol : undefined
+  if (scheme !== "https:" && scheme !== "http:") {
+    return printWarning(sanitize(`Warning: not opening ${url} in a browser: the sign-in page must be an http(s) URL.`))
+  }
   return Effect.tryPromise(async () => {
     const { default: open } = await import("open")
     return open(url)

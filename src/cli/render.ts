@@ -1,6 +1,7 @@
 import { DateTime, Duration, Option } from "effect"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
+import { sanitize } from "../domain/Sanitize.js"
 
 /** "15 minutes", "90 seconds": a person's reading of a duration. */
 export const humanDuration = (duration: Duration.Duration): string => {
@@ -14,28 +15,30 @@ export const hyperlink = (url: string): string => `\x1b]8;;${url}\x1b\\${url}\x1
 
 /**
  * The prompt of a device login: where to go, what to type, until when, and the phishing warning. With `hyperlink`
- * the page is an OSC 8 link; the visible text is the same.
+ * the page is an OSC 8 link; the visible text is the same. The page and the code are the server's: sanitised.
  */
 export const promptText = (
   verificationUri: string,
   userCode: string,
   validFor: Duration.Duration,
   options: { readonly hyperlink?: boolean } = {}
-): string =>
-  [
+): string => {
+  const page = sanitize(verificationUri)
+  return [
     "",
     "Sign in with your browser:",
     "",
     "  1. Open this page:",
-    `     ${options.hyperlink === true ? hyperlink(verificationUri) : verificationUri}`,
+    `     ${options.hyperlink === true ? hyperlink(page) : page}`,
     "",
     `  2. Enter this one-time code (valid for ${humanDuration(validFor)}):`,
-    `     ${userCode}`,
+    `     ${sanitize(userCode)}`,
     "",
     "Device codes are a common phishing target. Never share this code, and continue only if you",
     "started this login yourself.",
     ""
   ].join("\n")
+}
 
 /** The prompt of a `CodeIssued` event at `now`: the complete verification URI when there is one. */
 export const codeIssuedPrompt = (
@@ -50,10 +53,13 @@ export const codeIssuedPrompt = (
     options
   )
 
-/** The plain stderr line an event prints, without escapes (none for `CodeIssued`, later polls and `LoggedIn`). */
+/**
+ * The plain stderr line an event prints, without escapes (none for `CodeIssued`, later polls and `LoggedIn`); the
+ * details it quotes (a server's error message, a path) are sanitised.
+ */
 export const eventLine = (event: LoginEvent): Option.Option<string> =>
   LoginEvent.$match(event, {
-    StoreUnreadable: ({ detail }) => Option.some(`Warning: ${detail}. It will be replaced once you sign in.`),
+    StoreUnreadable: ({ detail }) => Option.some(`Warning: ${sanitize(detail)}. It will be replaced once you sign in.`),
     CodeIssued: () => Option.none(),
     Waiting: ({ attempt }) =>
       attempt === 1 ? Option.some("Waiting for the code to be approved… (Ctrl-C to cancel)") : Option.none(),
@@ -61,14 +67,15 @@ export const eventLine = (event: LoginEvent): Option.Option<string> =>
       Option.some(`The server asked us to slow down; polling every ${Duration.format(interval)}.`),
     Retrying: ({ delay, detail }) =>
       Option.some(
-        `${detail}; retrying in ${Duration.format(Duration.seconds(Math.max(1, Math.round(Duration.toSeconds(delay)))))}.`
+        `${sanitize(detail)}; retrying in ${Duration.format(Duration.seconds(Math.max(1, Math.round(Duration.toSeconds(delay)))))}.`
       ),
     Approved: () => Option.some("Approved; fetching tokens…"),
+    StoreSetAside: ({ keptAs }) => Option.some(`Warning: the unreadable sign-in was moved to ${sanitize(keptAs)}.`),
     LoggedIn: () => Option.none()
   })
 
-/** "dev@example.com (plus)", or what is known of it. */
+/** "dev@example.com (plus)", or what is known of it; the claims are the server's, sanitised. */
 export const whoText = (claims: IdTokenClaims): string => {
-  const email = Option.getOrElse(claims.email, () => "an account without an email")
-  return Option.match(claims.plan, { onNone: () => email, onSome: (plan) => `${email} (${plan})` })
+  const email = Option.match(claims.email, { onNone: () => "an account without an email", onSome: sanitize })
+  return Option.match(claims.plan, { onNone: () => email, onSome: (plan) => `${email} (${sanitize(plan)})` })
 }

@@ -5,16 +5,18 @@ import * as CliEvents from "../domain/CliEvents.js"
 import type { StoreError } from "../domain/Errors.js"
 import { emptyClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
+import { sanitize } from "../domain/Sanitize.js"
 import { authMethod, type StoredAuth } from "../domain/StoredAuth.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import { listProfiles } from "../layers/FileStore.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { type AuthOptions, CliLayers, storeFor } from "./CliLayers.js"
 import { described } from "./described.js"
-import { authOptions, profile, store, verbose } from "./environment.js"
+import { profile, store, storeCommandOptions, verbose } from "./environment.js"
 import { CliExit, ExitCode } from "./exit.js"
 import { json, printJson } from "./jsonOutput.js"
 import { humanDuration } from "./render.js"
+import { withSafeConsole } from "./terminal.js"
 
 /** codex's masking of an API key: first 8 characters, `***`, last 5; 13 characters or fewer → `***`. */
 export const maskApiKey = (key: string): string => (key.length <= 13 ? "***" : `${key.slice(0, 8)}***${key.slice(-5)}`)
@@ -67,7 +69,7 @@ const expiryText = (iso: string | null | undefined, now: DateTime.Utc): string =
   return left > 0 ? `expires ${iso} (in ${humanDuration(Duration.millis(left))})` : `expired at ${iso}`
 }
 
-/** The text `status` prints for one profile. */
+/** The text `status` prints for one profile; each line sanitised (the claims and the issuer are a server's). */
 export const statusText = (report: StatusReport, now: DateTime.Utc): string => {
   if (!report.logged_in) return "Not logged in"
   const lines =
@@ -91,18 +93,20 @@ export const statusText = (report: StatusReport, now: DateTime.Utc): string => {
   if (report.issuer && report.method !== "oidc") lines.push(`  Issuer:        ${report.issuer}`)
   if (report.profile !== DEFAULT_PROFILE) lines.push(`  Profile:       ${report.profile}`)
   lines.push(`  Stored in:     ${report.store}`)
-  return lines.join("\n")
+  return lines.map((line) => sanitize(line)).join("\n")
 }
 
-/** One line per profile for `status --all`. */
+/** One line per profile for `status --all`; each cell sanitised before the columns are measured. */
 export const statusTable = (reports: ReadonlyArray<StatusReport>, now: DateTime.Utc): string => {
-  const rows = reports.map((r) => [
-    r.profile,
-    r.error ? "unreadable" : r.logged_in ? (r.method ?? "") : "not logged in",
-    r.error ?? (r.method === "apikey" ? (r.api_key ?? "") : (r.email ?? (r.logged_in ? "unknown" : ""))),
-    r.issuer ?? (r.logged_in && r.method !== "oidc" ? "(codex default)" : ""),
-    r.logged_in && r.method !== "apikey" ? expiryText(r.access_token_expires_at, now) : ""
-  ])
+  const rows = reports.map((r) =>
+    [
+      r.profile,
+      r.error ? "unreadable" : r.logged_in ? (r.method ?? "") : "not logged in",
+      r.error ?? (r.method === "apikey" ? (r.api_key ?? "") : (r.email ?? (r.logged_in ? "unknown" : ""))),
+      r.issuer ?? (r.logged_in && r.method !== "oidc" ? "(codex default)" : ""),
+      r.logged_in && r.method !== "apikey" ? expiryText(r.access_token_expires_at, now) : ""
+    ].map((cell) => sanitize(cell))
+  )
   const header = ["PROFILE", "STATUS", "ACCOUNT", "ISSUER", "ACCESS TOKEN"]
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
   return [header, ...rows]
@@ -134,7 +138,8 @@ export const loadAllStatuses = (
     const names = [DEFAULT_PROFILE, ...(yield* listProfiles(codexHome))]
     return yield* Effect.forEach(names, (name) =>
       loadStatus.pipe(
-        Effect.provide(layers.store({ ...options, codexHome, profile: name })),
+        // a config.toml warning was printed once, when the command's own setup was resolved
+        Effect.provide(layers.store({ ...options, codexHome, profile: name, onConfigWarning: () => Effect.void })),
         Effect.catchAll((error) =>
           Effect.succeed<StatusReport>({
             profile: name,
@@ -162,14 +167,14 @@ const all = Options.boolean("all").pipe(
 export const statusCommand = Command.make("status", { json, all, profile, store, verbose }, (options) =>
   Effect.gen(function* () {
     if (!options.all) return yield* printStatus(yield* loadStatus, options.json)
-    const reports = yield* loadAllStatuses(authOptions(options))
+    const reports = yield* loadAllStatuses(storeCommandOptions(options))
     yield* options.json
       ? printJson(Schema.Array(CliEvents.StatusReport), reports)
       : Console.log(statusTable(reports, yield* DateTime.now))
     if (!reports.some((report) => report.logged_in)) return yield* new CliExit({ code: ExitCode.failure })
-  })
+  }).pipe(withSafeConsole)
 )
-  .pipe(Command.provide((options) => storeFor(authOptions(options))))
+  .pipe(Command.provide((options) => storeFor(storeCommandOptions(options))))
   .pipe(
     Command.withDescription(
       described(

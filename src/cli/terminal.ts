@@ -1,5 +1,6 @@
 import { Options } from "@effect/cli"
-import { Context, Effect, Layer } from "effect"
+import { type Console, Context, Effect, Layer } from "effect"
+import { sanitize } from "../domain/Sanitize.js"
 
 /** Where the CLI writes for a person, and what that terminal can show. */
 export class TerminalOutput extends Context.Tag("devicecode/cli/TerminalOutput")<
@@ -50,3 +51,22 @@ export const withNoColor =
   (noColor: boolean) =>
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | TerminalOutput> =>
     noColor ? Effect.updateService(self, TerminalOutput, (terminal) => ({ ...terminal, color: false })) : self
+
+const safeArgs = (args: ReadonlyArray<unknown>) =>
+  args.map((arg) => (typeof arg === "string" ? sanitize(arg, { multiline: true }) : arg))
+
+/**
+ * Runs a command's handler with a Console whose lines are {@link sanitize}d (newlines kept): whatever a server or a
+ * file slipped into a line it prints shows as `\x1b…` instead of acting on the terminal. The renderers sanitise what
+ * they print already; this is the net under them. Only for handlers: @effect/cli's help is coloured on purpose.
+ */
+export const withSafeConsole = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.console, (base) =>
+    Effect.withConsole(self, {
+      ...base,
+      log: (...args) => base.log(...safeArgs(args)),
+      info: (...args) => base.info(...safeArgs(args)),
+      warn: (...args) => base.warn(...safeArgs(args)),
+      error: (...args) => base.error(...safeArgs(args))
+    } satisfies Console.Console)
+  )

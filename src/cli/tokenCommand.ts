@@ -9,6 +9,7 @@ import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { authOptions, profile, store, verbose } from "./environment.js"
 import { json, printJson } from "./jsonOutput.js"
+import { withSafeConsole } from "./terminal.js"
 
 /** When `token` expires: the stored expiry when the store still holds it, else the JWT's `exp`; an API key never. */
 const expiryOf = (token: Redacted.Redacted<string>) =>
@@ -32,7 +33,7 @@ export const tokenCommand = Command.make("token", { json, profile, store, verbos
       CliEvents.TokenOutput,
       new CliEvents.TokenOutput({ accessToken: token, expiresAt: yield* expiryOf(token), profile: target.profile })
     )
-  })
+  }).pipe(withSafeConsole)
 )
   .pipe(Command.provide((options) => authFor(authOptions(options))))
   .pipe(

@@ -1,5 +1,6 @@
 import { DateTime, Duration, Effect, Fiber, Option, Ref, type Scope } from "effect"
 import type { LoginEvent } from "../domain/LoginEvent.js"
+import { sanitize } from "../domain/Sanitize.js"
 import { codeIssuedPrompt, eventLine } from "./render.js"
 import { TerminalOutput } from "./terminal.js"
 
@@ -36,10 +37,10 @@ export const countdown = (deadline: DateTime.Utc, now: DateTime.Utc): string => 
 
 const inSeconds = (duration: Duration.Duration) => `${Math.round(Duration.toSeconds(duration))} s`
 
-/** The poll status part of the line: retrying beats slowed down beats waiting. */
+/** The poll status part of the line: retrying beats slowed down beats waiting; the failure's detail sanitised. */
 export const pollStatus = (state: ScreenState): string =>
   Option.match(state.retrying, {
-    onSome: ({ delay, detail }) => `${detail}; retrying in ${inSeconds(delay)}`,
+    onSome: ({ delay, detail }) => `${sanitize(detail)}; retrying in ${inSeconds(delay)}`,
     onNone: () =>
       Option.match(state.slowedTo, {
         onSome: (interval) => `server asked us to slow down, polling every ${inSeconds(interval)}`,
@@ -168,6 +169,7 @@ export const makeLoginRenderer: Effect.Effect<LoginRenderer, never, TerminalOutp
           )
         case "StoreUnreadable":
         case "Approved":
+        case "StoreSetAside":
         case "LoggedIn":
           return Effect.zipRight(
             event._tag === "StoreUnreadable" ? Effect.void : close,

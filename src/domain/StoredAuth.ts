@@ -36,13 +36,21 @@ export class StoredAuth extends Data.Class<{
 /** How a stored sign-in authenticates: ChatGPT (Codex dialect), an API key, or an RFC 8628 provider's tokens. */
 export type AuthMethod = "chatgpt" | "apikey" | "oidc"
 
-/** codex's rule: `auth_mode` wins; without it a key means API-key auth and tokens mean ChatGPT. */
+/** Whether the record holds an API key that can be used: present, and not empty or only white space. */
+export const hasApiKey = (auth: StoredAuth): boolean =>
+  Option.exists(auth.apiKey, (key) => Redacted.value(key).trim() !== "")
+
+/**
+ * codex's rule: `auth_mode` wins; without it a key means API-key auth and tokens mean ChatGPT. A record with nothing
+ * to hand out (`"auth_mode": "apikey"` with a null or empty key, `{}`) is no sign-in: `status`, `token` and
+ * `logout` all read it as not logged in.
+ */
 export const authMethod = (auth: StoredAuth): Option.Option<AuthMethod> => {
   const mode = Option.getOrUndefined(auth.authMode)
-  if (mode === "apikey") return Option.some("apikey")
+  if (mode === "apikey") return hasApiKey(auth) ? Option.some("apikey") : Option.none()
   if (mode === "oidc" && Option.isSome(auth.tokens)) return Option.some("oidc")
   if (mode !== undefined && Option.isSome(auth.tokens)) return Option.some("chatgpt")
-  if (Option.isSome(auth.apiKey)) return Option.some("apikey")
+  if (hasApiKey(auth)) return Option.some("apikey")
   return Option.isSome(auth.tokens) ? Option.some("chatgpt") : Option.none()
 }
 

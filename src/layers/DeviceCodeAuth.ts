@@ -2,8 +2,9 @@ import type { FileSystem, HttpClient, Path } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { Context, Effect, Either, Layer, Option } from "effect"
-import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER, normalizeIssuer } from "../domain/CodexWire.js"
+import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
 import { ConfigError, type StoreError } from "../domain/Errors.js"
+import { validateIssuerUrl } from "../domain/IssuerUrl.js"
 import { type LoginTarget, resolveLoginTarget } from "../domain/Profile.js"
 import type { AuthSession } from "../services/AuthSession.js"
 import { CredentialStore } from "../services/CredentialStore.js"
@@ -19,6 +20,7 @@ import {
   canonicalCodexHome,
   type CodexConfig,
   type CredentialsStoreKind,
+  defaultCodexConfig,
   loadCodexConfig,
   resolveCodexHome
 } from "./Config.js"
@@ -51,6 +53,14 @@ export interface Options {
   readonly session?: AuthSessionLive.AuthSessionOptions
   /** Told once when the `auto` store gives up on the keyring and uses the file; default: a warning log. */
   readonly onStoreFallback?: (error: StoreError, file: string) => Effect.Effect<void>
+  /**
+   * What a config.toml that cannot be read or parsed does: `fail` (default) with a {@link ConfigError}, or `warn`
+   * through {@link Options.onConfigWarning} and go on with codex's defaults — for reading or removing a sign-in whose
+   * store is named explicitly, where config.toml has nothing to decide.
+   */
+  readonly configErrors?: "fail" | "warn"
+  /** Told of a config.toml error that `configErrors: "warn"` let through; default: a warning log. */
+  readonly onConfigWarning?: (error: ConfigError) => Effect.Effect<void>
 }
 
 /** The setup {@link layer} resolved: CODEX_HOME, config.toml, the store kind and the login it would run. */
@@ -86,7 +96,12 @@ export const resolve = (
       options.codexHome === undefined
         ? yield* resolveCodexHome
         : yield* canonicalCodexHome(options.codexHome, "Options")
-    const config = yield* loadCodexConfig(codexHome)
+    const config = yield* loadCodexConfig(codexHome).pipe(
+      Effect.catchIf(
+        () => options.configErrors === "warn",
+        (error) => Effect.as((options.onConfigWarning ?? warnConfig)(error), defaultCodexConfig)
+      )
+    )
     const issuer = options.issuer === undefined ? undefined : yield* issuerUrl(options.issuer)
     const target = resolveLoginTarget(
       { ...options, issuer },
@@ -98,12 +113,13 @@ export const resolve = (
     return { codexHome, config, store, target: target.right }
   }).pipe(Effect.withSpan("DeviceCodeAuth.resolve"))
 
-const issuerUrl = (issuer: string): Effect.Effect<string, ConfigError> => {
-  const url = URL.canParse(issuer) ? new URL(issuer) : undefined
-  return url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")
-    ? Effect.fail(optionsError(`the issuer must be an http(s) URL, got "${issuer}"`))
-    : Effect.succeed(normalizeIssuer(issuer))
-}
+const issuerUrl = (issuer: string): Effect.Effect<string, ConfigError> =>
+  Either.match(validateIssuerUrl(issuer, "the issuer"), {
+    onLeft: (detail) => Effect.fail(optionsError(detail)),
+    onRight: Effect.succeed
+  })
+
+const warnConfig = (error: ConfigError) => Effect.logWarning(`${error.message}; using the defaults`)
 
 const warnFallback = (error: StoreError, file: string) => Effect.logWarning(`${error.message}. Using ${file} instead.`)
 
@@ -140,7 +156,7 @@ const storeOf = (
   }
 }
 
-/** The login's issuer and the workspace rule that binds it (forced_chatgpt_workspace_id speaks of ChatGPT only). */
+/** The login's issuer and the rules that bind it (forced_chatgpt_workspace_id speaks of ChatGPT only). */
 const loginOf = (
   resolved: Resolved
 ): Layer.Layer<DeviceAuthorization | WorkspacePolicy, never, HttpClient.HttpClient> => {
@@ -148,11 +164,11 @@ const loginOf = (
   return target.dialect === "codex"
     ? Layer.merge(
         CodexIssuer.layer({ issuer: target.issuer, clientId: target.clientId }),
-        WorkspacePolicyLive.layer(config.forcedWorkspaceId)
+        WorkspacePolicyLive.layerFromConfig(config)
       )
     : Layer.merge(
         OidcIssuer.layer({ issuer: target.issuer, clientId: target.clientId, scope: target.scope }),
-        WorkspacePolicyLive.layer(Option.none())
+        WorkspacePolicyLive.layer(Option.none(), config.forcedLoginMethod)
       )
 }
 
