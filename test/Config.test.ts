@@ -5,9 +5,9 @@ import { ConfigProvider, Effect, Layer, Option } from "effect"
 import * as fsp from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { loadCodexConfig, resolveCodexHome } from "../src/layers/Config.js"
+import { defaultCodexConfig, loadCodexConfig, resolveCodexHome } from "../src/layers/Config.js"
 import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
-import { WorkspacePolicy } from "../src/services/WorkspacePolicy.js"
+import { checkLoginMethod, WorkspacePolicy } from "../src/services/WorkspacePolicy.js"
 
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 
@@ -136,17 +136,61 @@ describe("loadCodexConfig", () => {
       assert.include(error.message, `"vault"`)
     }).pipe(Effect.provide(Platform))
   )
+
+  it.scoped("reads forced_login_method: chatgpt or api", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      assert.isTrue(Option.isNone((yield* loadCodexConfig(dir)).forcedLoginMethod))
+      yield* writeConfig(dir, `forced_login_method = "api"\n`)
+      assert.deepStrictEqual((yield* loadCodexConfig(dir)).forcedLoginMethod, Option.some("api"))
+      yield* writeConfig(dir, `forced_login_method = "chatgpt"\n`)
+      assert.deepStrictEqual((yield* loadCodexConfig(dir)).forcedLoginMethod, Option.some("chatgpt"))
+    }).pipe(Effect.provide(Platform))
+  )
+
+  it.scoped("any other forced_login_method fails naming the allowed values", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      yield* writeConfig(dir, `forced_login_method = "ChatGPT"\n`)
+      const error = yield* loadCodexConfig(dir).pipe(Effect.flip)
+      assert.strictEqual(error.reason, "ConfigFile")
+      assert.include(error.message, `forced_login_method must be "chatgpt" or "api" (got "ChatGPT")`)
+      yield* writeConfig(dir, `forced_login_method = true\n`)
+      const again = yield* loadCodexConfig(dir).pipe(Effect.flip)
+      assert.include(again.message, "got a value of type boolean")
+    }).pipe(Effect.provide(Platform))
+  )
 })
 
 describe("WorkspacePolicyLive", () => {
-  it.effect("layerFromConfig forces the configured workspace", () =>
+  it.effect("layerFromConfig forces the configured workspace and login method", () =>
     Effect.gen(function* () {
       const policy = yield* WorkspacePolicy
       assert.deepStrictEqual(policy.forcedWorkspaceId, Option.some("ws-1"))
+      assert.deepStrictEqual(policy.forcedLoginMethod, Option.some("api"))
+      const refused = yield* policy.checkLoginMethod("chatgpt").pipe(Effect.flip)
+      assert.strictEqual(refused.message, "ChatGPT login is disabled. Use API key login instead.")
+      yield* policy.checkLoginMethod("apikey")
+      yield* policy.checkLoginMethod("oidc")
     }).pipe(
       Effect.provide(
-        WorkspacePolicyLive.layerFromConfig({ forcedWorkspaceId: Option.some("ws-1"), credentialsStore: Option.none() })
+        WorkspacePolicyLive.layerFromConfig({
+          ...defaultCodexConfig,
+          forcedWorkspaceId: Option.some("ws-1"),
+          forcedLoginMethod: Option.some("api")
+        })
       )
     )
+  )
+
+  it.effect("checkLoginMethod: chatgpt refuses an API key with codex's message; none allows both", () =>
+    Effect.gen(function* () {
+      const refused = yield* checkLoginMethod(Option.some("chatgpt"), "apikey").pipe(Effect.flip)
+      assert.strictEqual(refused._tag, "LoginMethodError")
+      assert.strictEqual(refused.message, "API key login is disabled. Use ChatGPT login instead.")
+      yield* checkLoginMethod(Option.some("chatgpt"), "chatgpt")
+      yield* checkLoginMethod(Option.none(), "apikey")
+      yield* checkLoginMethod(Option.none(), "chatgpt")
+    })
   )
 })

@@ -101,6 +101,28 @@ export const credentialStoreContract = <E>(
       })
     )
 
+    it.scoped("preflight passes on a fresh store and leaves it empty", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        yield* store.preflight
+        assert.isTrue(Option.isNone(yield* store.load))
+        yield* store.save(chatgptAuth("access-1"))
+        yield* store.preflight
+        assert.strictEqual(accessToken(yield* store.load), "access-1")
+      })
+    )
+
+    it.scoped("setAside leaves nothing and a readable record alone", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        assert.isTrue(Option.isNone(yield* store.setAside))
+        yield* store.save(chatgptAuth("access-1", 3))
+        assert.isTrue(Option.isNone(yield* store.setAside))
+        assert.strictEqual(accessToken(yield* store.load), "access-1")
+        assert.strictEqual(counter(yield* store.load), 3)
+      })
+    )
+
     it.scoped("locked runs its effect and passes its result and error through", () =>
       Effect.gen(function* () {
         const store = yield* makeStore

@@ -6,13 +6,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock, TestServices } from "effect"
 import * as fsp from "node:fs/promises"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { StoreError } from "../src/domain/Errors.js"
-import { apiKeyAuth } from "../src/domain/StoredAuth.js"
+import { apiKeyAuth, encodeStoredAuth } from "../src/domain/StoredAuth.js"
+import * as CodexLock from "../src/layers/CodexLock.js"
 import * as FileStore from "../src/layers/FileStore.js"
-import { loadFsExt } from "../src/layers/flock.js"
+import type { CredentialStore } from "../src/services/CredentialStore.js"
 import { chatgptAuth, credentialStoreContract } from "./CredentialStore.contract.js"
-import { assertExclusion } from "./support/exclusion.js"
+import { assertExclusion, spiedFlock } from "./support/exclusion.js"
 import { fixedChatgptAuth } from "./support/records.js"
 
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
@@ -220,18 +221,7 @@ describe("FileStore", () => {
     Effect.gen(function* () {
       const dir = yield* tempDir
       const authPath = FileStore.authJsonPath(dir)
-      const flock = yield* Effect.orDie(loadFsExt)
-      const counts = { busy: 0 }
-      const spied = Effect.succeed(
-        Option.some({
-          tryLock: (fd: number) => {
-            const taken = flock.tryLock(fd)
-            if (!taken) counts.busy++
-            return taken
-          },
-          unlock: flock.unlock
-        })
-      )
+      const { counts, source: spied } = yield* spiedFlock
       const first = yield* storeAt(authPath, { flock: spied })
       const second = yield* storeAt(authPath, { flock: spied })
       yield* assertExclusion(first, second, { waiting: waitUntil(Effect.sync(() => counts.busy > 0)) })
@@ -274,6 +264,232 @@ describe("FileStore", () => {
       // on TestClock, a lock still held would make this wait forever
       assert.strictEqual(yield* other.locked(Effect.succeed("entered")), "entered")
       assert.isTrue(yield* exists(join(dir, "auth.lock")))
+    })
+  )
+})
+
+/** Writes `auth` as a temp file a killed save left beside `authPath`, with its mtime `secondsAgo` in the past. */
+const orphan = (authPath: string, name: string, text: string, secondsAgo: number) =>
+  Effect.gen(function* () {
+    const file = join(dirname(authPath), `${FileStore.tempFilePrefix(authPath)}${name}`)
+    yield* writeText(file, text)
+    yield* age(file, secondsAgo)
+    return file
+  })
+
+const age = (file: string, secondsAgo: number) =>
+  Effect.promise(() => {
+    const at = new Date(Date.now() - secondsAgo * 1000)
+    return fsp.utimes(file, at, at)
+  })
+
+const encoded = (accessToken: string) => encodeStoredAuth(chatgptAuth(accessToken))
+
+const loadedAccessToken = (store: CredentialStore["Type"]) =>
+  Effect.map(store.load, (auth) =>
+    Option.getOrUndefined(
+      Option.map(
+        Option.flatMap(auth, (a) => a.tokens),
+        (t) => Redacted.value(t.accessToken)
+      )
+    )
+  )
+
+describe("FileStore crash recovery: the temp file of a killed save", () => {
+  it.scoped("a complete one newer than auth.json is adopted (0600) by the next load; nothing else is left", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      yield* writeText(authPath, encoded("access-old"), 0o644)
+      yield* age(authPath, 60)
+      yield* orphan(authPath, "aaaaaa", encoded("access-new"), 10)
+      const store = yield* storeAt(authPath)
+      assert.strictEqual(yield* loadedAccessToken(store), "access-new")
+      assert.strictEqual(yield* mode(authPath), 0o600)
+      assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json", "auth.json.lock"])
+    })
+  )
+
+  it.scoped("with no auth.json, a complete one is adopted; of several, the newest", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      yield* orphan(authPath, "older1", encoded("access-older"), 30)
+      yield* orphan(authPath, "newest", encoded("access-newest"), 5)
+      yield* orphan(authPath, "older2", encoded("access-old"), 20)
+      const store = yield* storeAt(authPath)
+      assert.strictEqual(yield* loadedAccessToken(store), "access-newest")
+      assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json", "auth.json.lock"])
+    })
+  )
+
+  it.scoped("an incomplete one, or one older than auth.json, is removed and auth.json kept", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      yield* writeText(authPath, encoded("access-current"))
+      yield* age(authPath, 30)
+      const full = encoded("access-torn")
+      yield* orphan(authPath, "torn00", full.slice(0, full.length / 2), 1)
+      yield* orphan(authPath, "empty0", "", 1)
+      yield* orphan(authPath, "stale0", encoded("access-stale"), 60)
+      const store = yield* storeAt(authPath)
+      assert.strictEqual(yield* loadedAccessToken(store), "access-current")
+      assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json", "auth.json.lock"])
+    })
+  )
+
+  it.scoped("an adopted one replaces an unreadable auth.json, which is kept aside", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      yield* writeText(authPath, `{"tokens": 5`)
+      yield* age(authPath, 60)
+      yield* orphan(authPath, "bbbbbb", encoded("access-new"), 1)
+      const store = yield* storeAt(authPath)
+      assert.strictEqual(yield* loadedAccessToken(store), "access-new")
+      const kept = (yield* list(dir)).filter((name) => name.startsWith("auth.json.unreadable-"))
+      assert.strictEqual(kept.length, 1)
+      assert.strictEqual(yield* readText(join(dir, kept[0]!)), `{"tokens": 5`)
+    })
+  )
+
+  it.scoped("a save leaves no temp file; remove (logout) removes temp files along with auth.json", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      const store = yield* storeAt(authPath)
+      yield* store.save(chatgptAuth("access-1"))
+      assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json", "auth.json.lock"])
+      yield* orphan(authPath, "cccccc", encoded("access-2"), 0)
+      yield* orphan(authPath, "dddddd", "{", 0)
+      assert.isTrue(yield* store.remove)
+      assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json.lock"])
+      yield* orphan(authPath, "eeeeee", encoded("access-3"), 0)
+      assert.isFalse(yield* store.remove, "no auth.json: nothing was signed in")
+      assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json.lock"])
+    })
+  )
+
+  it.scoped("a temp file that is being written (its writer holds auth.json.lock) is left to its writer", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      const { counts, source: spied } = yield* spiedFlock
+      const writer = yield* storeAt(authPath)
+      const reader = yield* storeAt(authPath, { flock: spied })
+      yield* writer.save(chatgptAuth("access-1"))
+      const inFlight = yield* orphan(authPath, "ffffff", encoded("access-2"), 0)
+      const lock = yield* CodexLock.make(authPath).pipe(Effect.provide(Platform))
+      const entered = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      // the writer's rename, under auth.json.lock, once the reader is waiting for it
+      const writing = yield* Effect.fork(
+        lock.writing(
+          Effect.zipRight(
+            Deferred.succeed(entered, undefined),
+            Effect.zipRight(
+              Deferred.await(release),
+              Effect.promise(() => fsp.rename(inFlight, authPath))
+            )
+          )
+        )
+      )
+      yield* Deferred.await(entered)
+      const loading = yield* Effect.fork(loadedAccessToken(reader))
+      yield* waitUntil(Effect.sync(() => counts.busy > 0))
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(writing)
+      assert.strictEqual(yield* Fiber.join(loading), "access-2")
+      assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json", "auth.json.lock"])
+    }).pipe(TestServices.provideLive)
+  )
+})
+
+describe("FileStore: an unreadable auth.json is kept aside, never deleted", () => {
+  const unreadable = `{"tokens": {"access_token": "sk-secret-value"`
+
+  const keptFiles = (dir: string) =>
+    Effect.map(list(dir), (names) => names.filter((name) => name.startsWith("auth.json.unreadable-")))
+
+  it.scoped("setAside renames it to auth.json.unreadable-<time>, 0600, intact, and says where", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      yield* writeText(authPath, unreadable, 0o644)
+      yield* Effect.promise(() => fsp.chmod(authPath, 0o644))
+      const store = yield* storeAt(authPath)
+      const keptAs = yield* store.setAside
+      assert.deepStrictEqual(keptAs, Option.some(`${authPath}.unreadable-1970-01-01T00-00-00.000Z`))
+      assert.strictEqual(yield* readText(Option.getOrThrow(keptAs)), unreadable)
+      assert.strictEqual(yield* mode(Option.getOrThrow(keptAs)), 0o600)
+      assert.isFalse(yield* exists(authPath))
+      assert.isTrue(Option.isNone(yield* store.load))
+      // a second one in the same instant gets a name of its own
+      yield* writeText(authPath, "not json")
+      assert.deepStrictEqual(yield* store.setAside, Option.some(`${authPath}.unreadable-1970-01-01T00-00-00.000Z-2`))
+      assert.strictEqual((yield* keptFiles(dir)).length, 2)
+    })
+  )
+
+  it.scoped("a save over it keeps it aside; so does remove", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      yield* writeText(authPath, unreadable)
+      const store = yield* storeAt(authPath)
+      yield* store.save(chatgptAuth("access-1"))
+      assert.strictEqual(yield* loadedAccessToken(store), "access-1")
+      yield* TestClock.adjust("1 second")
+      yield* writeText(authPath, "garbage")
+      assert.isTrue(yield* store.remove)
+      assert.isFalse(yield* exists(authPath))
+      const kept = (yield* keptFiles(dir)).sort()
+      assert.strictEqual(kept.length, 2)
+      assert.deepStrictEqual(yield* Effect.forEach(kept, (name) => readText(join(dir, name))), [unreadable, "garbage"])
+    })
+  )
+})
+
+describe("FileStore.preflight", () => {
+  it.scoped("creates a missing directory (0700) and leaves nothing in it", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const home = join(dir, "home")
+      const store = yield* storeAt(FileStore.authJsonPath(home))
+      yield* store.preflight
+      assert.strictEqual(yield* mode(home), 0o700)
+      assert.deepStrictEqual(yield* list(home), [])
+    })
+  )
+
+  it.scoped("fails with Io when the directory is under a regular file, or is one", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const file = join(dir, "file")
+      yield* writeText(file, "")
+      const under = yield* storeAt(FileStore.authJsonPath(join(file, "codex"))).pipe(
+        Effect.flatMap((store) => Effect.flip(store.preflight))
+      )
+      assert.strictEqual(under.reason, "Io")
+      assert.include(under.message, join(file, "codex"))
+      const itself = yield* storeAt(join(file, "auth.json")).pipe(
+        Effect.flatMap((store) => Effect.flip(store.preflight))
+      )
+      assert.strictEqual(itself.reason, "Io")
+      assert.include(itself.message, file)
+      assert.deepStrictEqual(yield* list(dir), ["file"])
+    })
+  )
+
+  it.scoped("fails with Io naming a lock file that cannot be opened", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      yield* Effect.promise(() => fsp.mkdir(join(dir, "auth.lock")))
+      const store = yield* storeAt(FileStore.authJsonPath(dir))
+      const error = yield* Effect.flip(store.preflight)
+      assert.strictEqual(error.reason, "Io")
+      assert.include(error.message, join(dir, "auth.lock"))
     })
   )
 })

@@ -9,9 +9,9 @@ import { join } from "node:path"
 import { StoreError } from "../src/domain/Errors.js"
 import * as CodexLock from "../src/layers/CodexLock.js"
 import * as FileStore from "../src/layers/FileStore.js"
-import { type Flock, loadFsExt, withFallbackWarning } from "../src/layers/flock.js"
+import { loadFsExt, withFallbackWarning } from "../src/layers/flock.js"
 import { chatgptAuth } from "./CredentialStore.contract.js"
-import { assertExclusion } from "./support/exclusion.js"
+import { assertExclusion, spiedFlock } from "./support/exclusion.js"
 import { tempDir } from "./support/tmp.js"
 
 // The other program is util-linux flock(1): the same flock(2) on the same files as codex 0.169.
@@ -65,21 +65,6 @@ const holder = (file: string) =>
       )
     }
   })
-
-/** fs-ext's flock (which must load here), counting the tries that found the lock held. */
-const spiedFlock = Effect.gen(function* () {
-  const flock = yield* Effect.orDie(loadFsExt)
-  const counts = { busy: 0 }
-  const spied: Flock = {
-    tryLock: (fd) => {
-      const taken = flock.tryLock(fd)
-      if (!taken) counts.busy++
-      return taken
-    },
-    unlock: flock.unlock
-  }
-  return { source: Effect.succeed(Option.some(spied)), counts }
-})
 
 const exists = (path: string) =>
   Effect.promise(() =>

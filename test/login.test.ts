@@ -1,14 +1,23 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, Layer, Option, Random, Ref, TestClock } from "effect"
-import { DeviceAuthError } from "../src/domain/Errors.js"
-import type { LoginEvent } from "../src/domain/LoginEvent.js"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import { readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { DeviceAuthError, StoreError } from "../src/domain/Errors.js"
+import { LoginEvent } from "../src/domain/LoginEvent.js"
+import * as FileStore from "../src/layers/FileStore.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
-import { PollResult } from "../src/services/DeviceAuthorization.js"
+import { DeviceAuthorization, PollResult } from "../src/services/DeviceAuthorization.js"
 import { login } from "../src/services/login.js"
 import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
 import * as TestPkce from "../src/testing/TestPkce.js"
+import type { ForcedLoginMethod } from "../src/services/WorkspacePolicy.js"
+import { tempDir } from "./support/tmp.js"
+
+const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 
 const issuer = "https://issuer.test"
 
@@ -21,18 +30,32 @@ const unavailable = (status: number, retryAfter?: Duration.DurationInput) =>
     ...(retryAfter === undefined ? {} : { retryAfter: Duration.decode(retryAfter) })
   })
 
-/** Runs a login against a scripted issuer and an in-memory store; returns the fiber and what to inspect. */
-const start = (options: ScriptedIssuer.ScriptedIssuerOptions & { readonly forcedWorkspace?: string } = {}) =>
+/** What a test changes of the login's surroundings: config.toml's rules, the store, a revocation that fails. */
+interface StartOptions extends ScriptedIssuer.ScriptedIssuerOptions {
+  readonly forcedWorkspace?: string
+  readonly forcedLoginMethod?: ForcedLoginMethod
+  readonly store?: CredentialStore["Type"]
+  readonly revokeFails?: boolean
+}
+
+/** Runs a login against a scripted issuer and an in-memory store (or `store`); returns the fiber and what to inspect. */
+const start = (options: StartOptions = {}) =>
   Effect.gen(function* () {
     const scripted = yield* ScriptedIssuer.make({ issuer, ...options })
-    const store = yield* MemoryStore.make()
+    const store = options.store ?? (yield* MemoryStore.make())
     const events = yield* Ref.make<ReadonlyArray<LoginEvent>>([])
     const pkce = yield* TestPkce.make
+    const service: DeviceAuthorization["Type"] = options.revokeFails
+      ? { ...scripted.service, revoke: () => Effect.fail(unavailable(503)) }
+      : scripted.service
     const layer = Layer.mergeAll(
-      scripted.layer,
+      Layer.succeed(DeviceAuthorization, service),
       Layer.succeed(CredentialStore, store),
       pkce.layer,
-      WorkspacePolicyLive.layer(Option.fromNullable(options.forcedWorkspace))
+      WorkspacePolicyLive.layer(
+        Option.fromNullable(options.forcedWorkspace),
+        Option.fromNullable(options.forcedLoginMethod)
+      )
     )
     const fiber = yield* login({ onEvent: (event) => Ref.update(events, (all) => [...all, event]) }).pipe(
       Effect.provide(layer),
@@ -246,6 +269,105 @@ describe("workspace policy", () => {
         "Login is restricted to a specific workspace, but the token did not include a chatgpt_account_id claim."
       )
       assert.isTrue(Option.isNone(yield* store.load))
+    })
+  )
+})
+
+describe("before a code is asked for", () => {
+  it.effect('forced_login_method = "api": the ChatGPT login is refused with codex\'s message, no request made', () =>
+    Effect.gen(function* () {
+      const { fiber, scripted, store } = yield* start({
+        forcedLoginMethod: "api",
+        polls: [ScriptedIssuer.approvedPoll()]
+      })
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "LoginMethodError")
+      assert.strictEqual(error.message, "ChatGPT login is disabled. Use API key login instead.")
+      assert.strictEqual((yield* scripted.calls).start, 0)
+      assert.isTrue(Option.isNone(yield* store.load))
+    })
+  )
+
+  it.effect('forced_login_method = "chatgpt" lets the ChatGPT login through; "api" lets an RFC 8628 one through', () =>
+    Effect.gen(function* () {
+      const chatgpt = yield* start({ forcedLoginMethod: "chatgpt", polls: [ScriptedIssuer.approvedPoll()] })
+      yield* Fiber.join(chatgpt.fiber)
+      assert.isTrue(Option.isSome(yield* chatgpt.store.load))
+      const oidc = yield* start({
+        dialect: "rfc8628",
+        forcedLoginMethod: "api",
+        polls: [ScriptedIssuer.approvedPoll()]
+      })
+      yield* Fiber.join(oidc.fiber)
+      assert.isTrue(Option.isSome(yield* oidc.store.load))
+    })
+  )
+
+  it.scoped("a store that cannot save (its directory is under a regular file) fails the login, no request made", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      writeFileSync(join(dir, "file"), "")
+      const store = yield* FileStore.make(FileStore.authJsonPath(join(dir, "file", "codex"))).pipe(
+        Effect.provide(Platform)
+      )
+      const { fiber, scripted } = yield* start({ store, polls: [ScriptedIssuer.approvedPoll()] })
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "StoreError")
+      assert.strictEqual(error._tag === "StoreError" && error.reason, "Io")
+      assert.include(error.message, join(dir, "file", "codex"))
+      assert.strictEqual((yield* scripted.calls).start, 0)
+    })
+  )
+})
+
+describe("after the approval", () => {
+  const failingSave = Effect.map(MemoryStore.make(), (memory) => ({
+    ...memory,
+    save: () => Effect.fail(new StoreError({ reason: "Io", path: "/codex/auth.json", detail: "disk full" }))
+  }))
+
+  it.effect("a save that fails revokes the issued tokens, and the error says so", () =>
+    Effect.gen(function* () {
+      const { fiber, scripted } = yield* start({ store: yield* failingSave, polls: [ScriptedIssuer.approvedPoll()] })
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag === "StoreError" && error.afterApproval, "Revoked")
+      assert.include(error.message, "cannot access /codex/auth.json: disk full")
+      assert.include(error.message, "approved but could not be saved, so the tokens issued for it were revoked")
+      assert.strictEqual((yield* scripted.calls).revoke, 1)
+    })
+  )
+
+  it.effect("a revocation that fails too is said so", () =>
+    Effect.gen(function* () {
+      const { fiber } = yield* start({
+        store: yield* failingSave,
+        revokeFails: true,
+        polls: [ScriptedIssuer.approvedPoll()]
+      })
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag === "StoreError" && error.afterApproval, "NotRevoked")
+      assert.include(error.message, "could not be revoked")
+    })
+  )
+
+  it.scoped("an unreadable auth.json is announced at the start and moved aside, intact, once the login succeeds", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      writeFileSync(authPath, `{"tokens": 5`, { mode: 0o600 })
+      const store = yield* FileStore.make(authPath).pipe(Effect.provide(Platform))
+      const { events, fiber } = yield* start({ store, polls: [ScriptedIssuer.approvedPoll()] })
+      yield* Fiber.join(fiber)
+      const all = yield* events
+      assert.deepStrictEqual(
+        all.map((e) => e._tag),
+        ["StoreUnreadable", "CodeIssued", "Approved", "StoreSetAside", "LoggedIn"]
+      )
+      const keptAs = `${authPath}.unreadable-1970-01-01T00-00-00.000Z`
+      assert.deepStrictEqual(all[3], LoginEvent.StoreSetAside({ keptAs }))
+      assert.strictEqual(readFileSync(keptAs, "utf8"), `{"tokens": 5`)
+      assert.strictEqual(statSync(keptAs).mode & 0o777, 0o600)
+      assert.strictEqual(JSON.parse(readFileSync(authPath, "utf8")).auth_mode, "chatgpt")
     })
   )
 })

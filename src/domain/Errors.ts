@@ -15,7 +15,8 @@ const stepLabel: Record<DeviceAuthStep, string> = {
 /**
  * A device login failed at the issuer. `Misconfigured` means the issuer or client cannot do a device login at all (no
  * device endpoint in discovery, an issuer mismatch, an unknown client). `Unavailable` is the only transient reason: the network failed,
- * the request timed out, or the server answered 429/502/503/504; `retryAfter` carries its Retry-After.
+ * the request timed out, or the server answered 429/502/503/504 (a 429 reads as rate limited); `retryAfter` carries its
+ * Retry-After. `Malformed` includes an answer over 1 MiB or nested too deeply. `detail` never carries a token.
  */
 export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
   readonly reason:
@@ -55,7 +56,9 @@ export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
       case "TimedOut":
         return `timed out${this.detail ? ` after ${this.detail}` : ""} waiting for the device code to be approved; run login again`
       case "Unavailable":
-        return `${stepLabel[this.step]} could not reach ${this.issuer}${detail}`
+        return this.status === 429
+          ? `${stepLabel[this.step]} was rate limited by ${this.issuer} (${this.detail ?? "status 429"})`
+          : `${stepLabel[this.step]} could not reach ${this.issuer}${detail}`
       case "Malformed":
         return `${stepLabel[this.step]} failed: ${this.issuer} sent a response devicecode cannot read${detail}`
     }
@@ -74,16 +77,40 @@ export class WorkspaceError extends Data.TaggedError("WorkspaceError")<{
   }
 }
 
-/** The credential store could not be read or written. Nothing half-written is left behind. */
+/** config.toml's `forced_login_method` does not allow this way of signing in (codex-protocol.md §9). */
+export class LoginMethodError extends Data.TaggedError("LoginMethodError")<{
+  readonly reason: "ChatgptDisabled" | "ApiKeyDisabled"
+}> {
+  override get message(): string {
+    return this.reason === "ChatgptDisabled"
+      ? "ChatGPT login is disabled. Use API key login instead."
+      : "API key login is disabled. Use ChatGPT login instead."
+  }
+}
+
+/**
+ * The credential store could not be read or written. Nothing half-written is left behind, and an unreadable record is
+ * kept aside, never deleted. `afterApproval` is set when a login was approved but its tokens could not be stored: it
+ * says whether they were revoked at the issuer.
+ */
 export class StoreError extends Data.TaggedError("StoreError")<{
   readonly reason: "Corrupt" | "Io" | "Locked" | "Keyring"
   readonly path: string
   readonly detail: string
+  readonly afterApproval?: "Revoked" | "NotRevoked"
 }> {
   override get message(): string {
+    const problem = this.problem()
+    if (this.afterApproval === undefined) return problem
+    return this.afterApproval === "Revoked"
+      ? `${problem}. The sign-in was approved but could not be saved, so the tokens issued for it were revoked; run login again once this is fixed`
+      : `${problem}. The sign-in was approved but could not be saved, and the tokens issued for it could not be revoked (they expire on their own); run login again once this is fixed`
+  }
+
+  private problem(): string {
     switch (this.reason) {
       case "Corrupt":
-        return `${this.path} is not a valid auth file (${this.detail}); fix or remove it, or run "devicecode login" to replace it`
+        return `${this.path} is not a valid auth file (${this.detail}); fix it, or run "devicecode login" to sign in again (the unreadable one is then kept aside, not deleted)`
       case "Io":
         return `cannot access ${this.path}: ${this.detail}`
       case "Locked":
@@ -119,14 +146,24 @@ export class NotLoggedIn extends Data.TaggedError("NotLoggedIn")<{}> {
   }
 }
 
-/** `login --with-api-key` got no usable key on stdin. */
+/**
+ * `login --with-api-key` got no usable key on stdin: stdin is a terminal, nothing but white space came, or the key
+ * (its ends trimmed) holds white space or control characters. The message never repeats the key.
+ */
 export class ApiKeyInputError extends Data.TaggedError("ApiKeyInputError")<{
-  readonly reason: "Terminal" | "Empty"
+  readonly reason: "Terminal" | "Empty" | "Whitespace" | "Control"
 }> {
   override get message(): string {
-    return this.reason === "Terminal"
-      ? "--with-api-key reads the key from stdin; pipe it in, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
-      : "no API key was provided on stdin"
+    switch (this.reason) {
+      case "Terminal":
+        return "--with-api-key reads the key from stdin; pipe it in, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
+      case "Empty":
+        return "no API key was provided on stdin"
+      case "Whitespace":
+        return "the API key on stdin contains white space (a space, a tab or a second line); pipe in the key alone, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
+      case "Control":
+        return "the API key on stdin contains control characters; pipe in the key alone, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
+    }
   }
 }
 

@@ -16,6 +16,8 @@ export type LoginEvent = Data.TaggedEnum<{
   Retrying: { readonly detail: string; readonly delay: Duration.Duration }
   /** The code was approved; tokens are being fetched and checked. */
   Approved: {}
+  /** The unreadable stored sign-in was moved to `keptAs`, not deleted, before the new one was saved. */
+  StoreSetAside: { readonly keptAs: string }
   /** Tokens are stored. */
   LoggedIn: { readonly claims: IdTokenClaims; readonly location: string }
 }>

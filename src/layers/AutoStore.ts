@@ -23,7 +23,7 @@ const keyringIsNewer = (inKeyring: StoredAuth, inFile: StoredAuth): boolean =>
 /**
  * Keyring first, the file on any keyring failure or timeout (announced once through `onFallback`). `load` reads both
  * and returns the newer record, so an entry left in the keyring by a save that fell back is not handed out again;
- * `location` says which one holds the sign-in now.
+ * `location` says which one holds the sign-in now. `preflight` checks the keyring, or else the file; `setAside` both.
  */
 export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["Type"]> =>
   Effect.gen(function* () {
@@ -68,6 +68,20 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
       (a, b) => a || b
     ).pipe(Effect.withSpan("AutoStore.remove"))
 
+    const preflight: CredentialStore["Type"]["preflight"] = keyring.preflight.pipe(
+      Effect.catchIf(isKeyringFailure, (error) => Effect.zipRight(fallBack(error), file.preflight)),
+      Effect.withSpan("AutoStore.preflight")
+    )
+
+    const setAside: CredentialStore["Type"]["setAside"] = Effect.zipWith(
+      keyring.setAside.pipe(Effect.catchIf(isKeyringFailure, (error) => Effect.as(fallBack(error), Option.none()))),
+      file.setAside,
+      (fromKeyring, fromFile) =>
+        Option.isSome(fromKeyring) && Option.isSome(fromFile)
+          ? Option.some(`${fromKeyring.value} and ${fromFile.value}`)
+          : Option.orElse(fromKeyring, () => fromFile)
+    ).pipe(Effect.withSpan("AutoStore.setAside"))
+
     return {
       get location() {
         return location
@@ -75,7 +89,9 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
       load,
       save,
       remove,
-      locked: file.locked
+      locked: file.locked,
+      preflight,
+      setAside
     }
   })
 

@@ -28,6 +28,8 @@ export interface CodexLock {
   readonly locked: CredentialStore["Type"]["locked"]
   /** Runs `self` holding the inner lock: only a write (temp file, rename) or an unlink goes here. */
   readonly writing: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
+  /** Opens each lock file that exists, as taking it would, and creates none: fails with reason `Io` if one cannot be. */
+  readonly preflight: Effect.Effect<void, StoreError>
 }
 
 /** Options of {@link make}. */
@@ -144,9 +146,21 @@ export const make = (
     const outer = holding(hold(files.outer, 0o666, lockWait, outerLockBound))
     const inner = holding(hold(files.inner, 0o600, innerLockWait, innerLockBound))
 
+    // a missing lock file is created when first taken: the directory's own check (a file created there) covers it
+    const openable = (lockPath: string, mode: number) =>
+      Effect.scoped(fs.open(lockPath, { flag: "a", mode })).pipe(
+        Effect.asVoid,
+        Effect.mapError(io(lockPath)),
+        Effect.whenEffect(fs.exists(lockPath).pipe(Effect.mapError(io(lockPath))))
+      )
+
     return {
       files,
       locked: (self) => semaphore.withPermits(1)(outer(self)).pipe(Effect.withSpan("CodexLock.locked")),
-      writing: (self) => inner(self).pipe(Effect.withSpan("CodexLock.writing"))
+      writing: (self) => inner(self).pipe(Effect.withSpan("CodexLock.writing")),
+      preflight: Effect.zipRight(openable(files.outer, 0o666), openable(files.inner, 0o600)).pipe(
+        Effect.asVoid,
+        Effect.withSpan("CodexLock.preflight")
+      )
     }
   })

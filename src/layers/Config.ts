@@ -4,6 +4,7 @@ import { Config, Effect, Option } from "effect"
 import { homedir } from "node:os"
 import { parse, TomlError } from "smol-toml"
 import { ConfigError } from "../domain/Errors.js"
+import { type ForcedLoginMethod, forcedLoginMethods } from "../services/WorkspacePolicy.js"
 
 /** Where credentials live, as `cli_auth_credentials_store` in config.toml names it. */
 export type CredentialsStoreKind = "file" | "keyring" | "auto" | "ephemeral"
@@ -15,10 +16,16 @@ export const credentialsStoreKinds: ReadonlyArray<CredentialsStoreKind> = ["file
 export interface CodexConfig {
   readonly forcedWorkspaceId: Option.Option<string>
   readonly credentialsStore: Option.Option<CredentialsStoreKind>
+  /** `forced_login_method`: the only way of signing in codex allows, `chatgpt` or `api` (codex-protocol.md §9). */
+  readonly forcedLoginMethod: Option.Option<ForcedLoginMethod>
 }
 
 /** The configuration when config.toml is missing. */
-export const defaultCodexConfig: CodexConfig = { forcedWorkspaceId: Option.none(), credentialsStore: Option.none() }
+export const defaultCodexConfig: CodexConfig = {
+  forcedWorkspaceId: Option.none(),
+  credentialsStore: Option.none(),
+  forcedLoginMethod: Option.none()
+}
 
 const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
 
@@ -66,6 +73,12 @@ export const canonicalCodexHome = (
 const isCredentialsStoreKind = (value: string): value is CredentialsStoreKind =>
   (credentialsStoreKinds as ReadonlyArray<string>).includes(value)
 
+const isForcedLoginMethod = (value: string): value is ForcedLoginMethod =>
+  (forcedLoginMethods as ReadonlyArray<string>).includes(value)
+
+const gotText = (value: unknown): string =>
+  typeof value === "string" ? `"${value}"` : `a value of type ${typeof value}`
+
 /** Reads `$CODEX_HOME/config.toml`; a missing file gives the defaults. */
 export const loadCodexConfig = (
   codexHome: string
@@ -97,14 +110,21 @@ export const loadCodexConfig = (
     }
     const store = toml["cli_auth_credentials_store"]
     if (store !== undefined && (typeof store !== "string" || !isCredentialsStoreKind(store))) {
-      const got = typeof store === "string" ? `"${store}"` : `a value of type ${typeof store}`
-      return yield* fail(`cli_auth_credentials_store must be one of ${credentialsStoreKinds.join(", ")} (got ${got})`)
+      return yield* fail(
+        `cli_auth_credentials_store must be one of ${credentialsStoreKinds.join(", ")} (got ${gotText(store)})`
+      )
+    }
+    const method = toml["forced_login_method"]
+    if (method !== undefined && (typeof method !== "string" || !isForcedLoginMethod(method))) {
+      const allowed = forcedLoginMethods.map((m) => `"${m}"`).join(" or ")
+      return yield* fail(`forced_login_method must be ${allowed} (got ${gotText(method)})`)
     }
     return {
       forcedWorkspaceId: Option.fromNullable(forced).pipe(
         Option.map((id) => id.trim()),
         Option.filter((id) => id !== "")
       ),
-      credentialsStore: Option.fromNullable(store)
+      credentialsStore: Option.fromNullable(store),
+      forcedLoginMethod: Option.fromNullable(method)
     }
   }).pipe(Effect.withSpan("Config.loadCodexConfig"))

@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Effect, Either, Layer, Option } from "effect"
+import { Array as Arr, DateTime, Effect, Either, Layer, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import * as NodePath from "node:path"
 import { StoreError } from "../domain/Errors.js"
@@ -51,12 +51,40 @@ export interface FileStoreOptions {
   readonly flock?: FlockSource
 }
 
+/** The prefix of the temp files a save of `authPath` writes beside it: `.auth.json.tmp-`. */
+export const tempFilePrefix = (authPath: string): string => `.${NodePath.basename(authPath)}.tmp-`
+
+/** Where an unreadable `authPath` is kept aside at `at` (an ISO instant, `:` made `-`): `auth.json.unreadable-<time>`. */
+export const unreadablePath = (authPath: string, at: DateTime.Utc): string =>
+  `${authPath}.unreadable-${DateTime.formatIso(at).replace(/:/g, "-")}`
+
+/** What a temp file left beside auth.json holds. */
+type Orphan = {
+  readonly file: string
+  readonly state: "complete" | "incomplete" | "unreadable"
+  readonly mtime: number
+}
+
+const mtimeOf = (info: FileSystem.File.Info): number =>
+  Option.getOrElse(
+    Option.map(info.mtime, (d) => d.getTime()),
+    () => 0
+  )
+
 /**
  * A `CredentialStore` over auth.json at `authPath`, written and locked the way codex writes it (codex-protocol.md §7).
  *
  * - `save` writes `.auth.json.tmp-<random>` (mode 0600) beside it, fsyncs, renames it over auth.json, then chmods
  *   auth.json to 0600, all under `auth.json.lock`. A missing directory is created with mode 0700; an existing
- *   directory's mode is left alone. `remove` unlinks auth.json under `auth.json.lock`.
+ *   directory's mode is left alone. `remove` unlinks auth.json, and any temp file, under `auth.json.lock`.
+ * - A process killed between the temp write and the rename leaves the only copy of what it wrote (perhaps a refresh
+ *   token just rotated) in its temp file. `load` recovers it under `auth.json.lock`, which every writer holds around
+ *   its temp file: a temp file that parses as a record and is newer than auth.json (mtime) is renamed over it, the
+ *   others are removed.
+ * - An auth.json that does not parse is never overwritten or deleted: `save`, `remove` and a recovery first rename it
+ *   to `auth.json.unreadable-<time>` (mode 0600); `setAside` does that alone and says where it went.
+ * - `preflight` checks that the directory exists or can be made, that a file can be created in it (one is, and
+ *   removed) and that the lock files that exist can be opened.
  * - `locked` holds `auth.lock` (`flock(2)`, see `CodexLock`) for the whole read–refresh–write, so devicecode and a
  *   running codex exclude each other. It is not re-entrant: `locked` inside `locked` on one store waits for itself.
  */
@@ -68,14 +96,101 @@ export const make = (
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const dir = path.dirname(authPath)
+    const tempPrefix = tempFilePrefix(authPath)
     const lock = yield* CodexLock.make(authPath, options)
 
-    const load: CredentialStore["Type"]["load"] = Effect.gen(function* () {
-      const text = yield* fs.readFileString(authPath).pipe(
+    const readIfExists = (file: string) =>
+      fs.readFileString(file).pipe(
         Effect.map(Option.some),
+        Effect.catchIf(isNotFound, () => Effect.succeedNone),
+        Effect.mapError(io(file))
+      )
+
+    const removeIfExists = (file: string) =>
+      fs.remove(file).pipe(
+        Effect.catchIf(isNotFound, () => Effect.void),
+        Effect.mapError(io(file))
+      )
+
+    const parses = (text: string) => Either.isRight(parseStoredAuth(text))
+
+    // the next free `auth.json.unreadable-<time>[-n]`; only a holder of auth.json.lock makes one
+    const unreadableTarget = Effect.gen(function* () {
+      const base = unreadablePath(authPath, yield* DateTime.now)
+      for (let n = 1; ; n++) {
+        const candidate = n === 1 ? base : `${base}-${n}`
+        if (!(yield* fs.exists(candidate).pipe(Effect.mapError(io(candidate))))) return candidate
+      }
+    })
+
+    /** Inside `auth.json.lock`: an auth.json that does not parse is renamed aside, 0600; where it went. */
+    const keepUnreadable: Effect.Effect<Option.Option<string>, StoreError> = Effect.gen(function* () {
+      const text = yield* readIfExists(authPath)
+      if (Option.isNone(text) || parses(text.value)) return Option.none()
+      const target = yield* unreadableTarget
+      yield* fs.rename(authPath, target).pipe(Effect.mapError(io(authPath)))
+      yield* fs.chmod(target, 0o600).pipe(Effect.mapError(io(target)))
+      yield* Effect.logDebug(`kept the unreadable ${authPath} as ${target}`)
+      return Option.some(target)
+    })
+
+    // A directory that cannot be listed hides no temp file of ours worth failing a read for: the read says what is wrong.
+    const tempFiles = fs.readDirectory(dir).pipe(
+      Effect.map((names) => names.filter((name) => name.startsWith(tempPrefix)).map((name) => path.join(dir, name))),
+      Effect.orElseSucceed((): ReadonlyArray<string> => [])
+    )
+
+    const inspect = (file: string): Effect.Effect<Option.Option<Orphan>> =>
+      Effect.gen(function* () {
+        const info = yield* fs.stat(file)
+        const text = yield* fs.readFileString(file)
+        return Option.some<Orphan>({ file, state: parses(text) ? "complete" : "incomplete", mtime: mtimeOf(info) })
+      }).pipe(
+        Effect.catchAll((error) =>
+          Effect.succeed(
+            isNotFound(error) ? Option.none() : Option.some<Orphan>({ file, state: "unreadable", mtime: 0 })
+          )
+        )
+      )
+
+    /**
+     * Inside `auth.json.lock`, where no writer is between its temp write and its rename: a temp file there was left by
+     * a process that died. The newest complete one, if newer than auth.json, becomes auth.json; the rest go, except
+     * one that cannot be read.
+     */
+    const adoptOrphans = Effect.gen(function* () {
+      const orphans = Arr.getSomes(yield* Effect.forEach(yield* tempFiles, inspect))
+      const current = yield* fs.stat(authPath).pipe(
+        Effect.map((info) => Option.some(mtimeOf(info))),
         Effect.catchIf(isNotFound, () => Effect.succeedNone),
         Effect.mapError(io(authPath))
       )
+      const newest = orphans
+        .filter(
+          (o) => o.state === "complete" && Option.match(current, { onNone: () => true, onSome: (t) => o.mtime > t })
+        )
+        .reduce<Orphan | undefined>((best, o) => (best === undefined || o.mtime > best.mtime ? o : best), undefined)
+      if (newest !== undefined) {
+        yield* keepUnreadable
+        yield* fs.rename(newest.file, authPath).pipe(Effect.mapError(io(authPath)))
+        yield* fs.chmod(authPath, 0o600).pipe(Effect.mapError(io(authPath)))
+        yield* Effect.logDebug(`recovered ${authPath} from ${newest.file}, written by a process that did not finish`)
+      }
+      yield* Effect.forEach(
+        orphans.filter((o) => o !== newest && o.state !== "unreadable"),
+        (o) => removeIfExists(o.file),
+        { discard: true }
+      )
+    })
+
+    // A look without the lock first: a temp file is rare, and a live writer's is gone once its holder lets go.
+    const recover = Effect.flatMap(tempFiles, (found) =>
+      found.length === 0 ? Effect.void : lock.writing(adoptOrphans)
+    ).pipe(Effect.withSpan("FileStore.recover"))
+
+    const load: CredentialStore["Type"]["load"] = Effect.gen(function* () {
+      yield* recover
+      const text = yield* readIfExists(authPath)
       if (Option.isNone(text)) return Option.none()
       const parsed = parseStoredAuth(text.value)
       if (Either.isLeft(parsed)) {
@@ -91,45 +206,65 @@ export const make = (
           yield* file.writeAll(bytes)
           yield* file.sync
         })
-      )
+      ).pipe(Effect.mapError(io(authPath)))
 
     const save: CredentialStore["Type"]["save"] = (auth) =>
       Effect.gen(function* () {
         yield* CodexLock.ensureDirectory(fs, dir)
-        const tempPath = path.join(dir, `.${path.basename(authPath)}.tmp-${yield* randomSuffix}`)
+        const tempPath = path.join(dir, `${tempPrefix}${yield* randomSuffix}`)
         const bytes = new TextEncoder().encode(encodeStoredAuth(auth))
         yield* lock.writing(
           Effect.gen(function* () {
             yield* Effect.gen(function* () {
               yield* writeTemp(tempPath, bytes)
-              yield* fs.rename(tempPath, authPath)
-            }).pipe(
-              Effect.mapError(io(authPath)),
-              Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore))
-            )
+              yield* keepUnreadable
+              yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
+            }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
             yield* fs.chmod(authPath, 0o600).pipe(Effect.mapError(io(authPath)))
           })
         )
       }).pipe(Effect.withSpan("FileStore.save"))
 
-    // No auth file, nothing to unlink: a missing directory is not created just to hold a lock file.
-    const remove: CredentialStore["Type"]["remove"] = fs.exists(authPath).pipe(
+    // No auth file and no temp file, nothing to unlink: a missing directory is not created just to hold a lock file.
+    const remove: CredentialStore["Type"]["remove"] = Effect.gen(function* () {
+      const exists = yield* fs.exists(authPath).pipe(Effect.mapError(io(authPath)))
+      if (!exists && (yield* tempFiles).length === 0) return false
+      return yield* lock.writing(
+        Effect.gen(function* () {
+          yield* Effect.forEach(yield* tempFiles, removeIfExists, { discard: true })
+          if (Option.isSome(yield* keepUnreadable)) return true
+          return yield* fs.remove(authPath).pipe(
+            Effect.as(true),
+            Effect.catchIf(isNotFound, () => Effect.succeed(false)),
+            Effect.mapError(io(authPath))
+          )
+        })
+      )
+    }).pipe(Effect.withSpan("FileStore.remove"))
+
+    const setAside: CredentialStore["Type"]["setAside"] = fs.exists(authPath).pipe(
       Effect.mapError(io(authPath)),
-      Effect.flatMap((exists) =>
-        exists
-          ? lock.writing(
-              fs.remove(authPath).pipe(
-                Effect.as(true),
-                Effect.catchIf(isNotFound, () => Effect.succeed(false)),
-                Effect.mapError(io(authPath))
-              )
-            )
-          : Effect.succeed(false)
-      ),
-      Effect.withSpan("FileStore.remove")
+      Effect.flatMap((exists) => (exists ? lock.writing(keepUnreadable) : Effect.succeedNone)),
+      Effect.withSpan("FileStore.setAside")
     )
 
-    return { location: `file ${authPath}`, load, save, remove, locked: lock.locked }
+    const notUsable = (target: string) => (error: PlatformError) =>
+      new StoreError({ reason: "Io", path: target, detail: `cannot hold the sign-in: ${error.message}` })
+
+    const preflight: CredentialStore["Type"]["preflight"] = Effect.gen(function* () {
+      yield* CodexLock.ensureDirectory(fs, dir)
+      const info = yield* fs.stat(dir).pipe(Effect.mapError(notUsable(dir)))
+      if (info.type !== "Directory") {
+        return yield* new StoreError({ reason: "Io", path: dir, detail: "is not a directory" })
+      }
+      yield* lock.preflight
+      // named as a save's temp file, so that one left by a kill here is cleaned up like any other
+      const probe = path.join(dir, `${tempPrefix}${yield* randomSuffix}`)
+      yield* fs.writeFile(probe, new Uint8Array(), { flag: "wx", mode: 0o600 }).pipe(Effect.mapError(notUsable(dir)))
+      yield* removeIfExists(probe)
+    }).pipe(Effect.withSpan("FileStore.preflight"))
+
+    return { location: `file ${authPath}`, load, save, remove, locked: lock.locked, preflight, setAside }
   })
 
 /** A `CredentialStore` layer over auth.json at `authPath`. */

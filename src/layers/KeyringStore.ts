@@ -1,5 +1,5 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Duration, Effect, Either, Layer, Option } from "effect"
+import { DateTime, Duration, Effect, Either, Layer, Option } from "effect"
 import { createHash } from "node:crypto"
 import { StoreError } from "../domain/Errors.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
@@ -36,6 +36,8 @@ export interface KeyringStoreOptions {
  * record. After a save the profile's auth file is removed, as codex does; `remove` deletes both. Every keyring call
  * fails with reason `Keyring` after 3 s. `locked` is the file store's: `flock(2)` on codex's `auth.lock` in CODEX_HOME
  * (`auth.<profile>.lock` for other profiles); a keyring write or delete also holds `auth.json.lock`, as codex does.
+ * `preflight` reads the entry (a locked or missing keyring fails it) and checks CODEX_HOME as the file store does;
+ * `setAside` moves an unreadable entry to the account `<account>|unreadable-<time>`.
  */
 export const make = (
   options: KeyringStoreOptions
@@ -89,7 +91,28 @@ export const make = (
       (fromKeyring, fromFile) => fromKeyring || fromFile
     ).pipe(Effect.withSpan("KeyringStore.remove"))
 
-    return { location, load, save, remove, locked: file.locked }
+    // an unreadable entry is kept under the account `<account>|unreadable-<time>`, as a file is kept beside auth.json
+    const setAside: CredentialStore["Type"]["setAside"] = lock
+      .writing(
+        Effect.gen(function* () {
+          const secret = yield* bounded(keyring.get(KEYRING_SERVICE, account))
+          if (Option.isNone(secret) || Either.isRight(parseStoredAuth(secret.value))) return Option.none<string>()
+          const stamp = DateTime.formatIso(yield* DateTime.now).replace(/:/g, "-")
+          const keptAs = `${account}|unreadable-${stamp}`
+          yield* bounded(keyring.set(KEYRING_SERVICE, keptAs, secret.value))
+          yield* bounded(keyring.remove(KEYRING_SERVICE, account))
+          return Option.some(`keyring (service "${KEYRING_SERVICE}", account "${keptAs}")`)
+        })
+      )
+      .pipe(Effect.withSpan("KeyringStore.setAside"))
+
+    // a read answers whether the keyring is there and unlocked; the lock files live beside auth.json
+    const preflight: CredentialStore["Type"]["preflight"] = bounded(keyring.get(KEYRING_SERVICE, account)).pipe(
+      Effect.zipRight(file.preflight),
+      Effect.withSpan("KeyringStore.preflight")
+    )
+
+    return { location, load, save, remove, locked: file.locked, preflight, setAside }
   })
 
 /** A `CredentialStore` layer in the OS keyring. */

@@ -2,7 +2,10 @@ import { Effect, Layer, Option, Ref } from "effect"
 import type { StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 
-/** A `CredentialStore` that holds the sign-in in memory only (`ephemeral`); `locked` serializes fibers. */
+/**
+ * A `CredentialStore` that holds the sign-in in memory only (`ephemeral`); `locked` serializes fibers. It can always
+ * save, and never holds an unreadable record.
+ */
 export const make = (initial: Option.Option<StoredAuth> = Option.none()): Effect.Effect<CredentialStore["Type"]> =>
   Effect.gen(function* () {
     const ref = yield* Ref.make(initial)
@@ -12,7 +15,9 @@ export const make = (initial: Option.Option<StoredAuth> = Option.none()): Effect
       load: Ref.get(ref),
       save: (auth) => Ref.set(ref, Option.some(auth)),
       remove: Ref.getAndSet(ref, Option.none()).pipe(Effect.map(Option.isSome)),
-      locked: (self) => semaphore.withPermits(1)(self)
+      locked: (self) => semaphore.withPermits(1)(self),
+      preflight: Effect.void,
+      setAside: Effect.succeedNone
     }
   })
 

@@ -1,10 +1,16 @@
-import { Layer, type Option } from "effect"
-import { makeWorkspacePolicy, WorkspacePolicy } from "../services/WorkspacePolicy.js"
+import { Layer, Option } from "effect"
+import { type ForcedLoginMethod, makeWorkspacePolicy, WorkspacePolicy } from "../services/WorkspacePolicy.js"
 import type { CodexConfig } from "./Config.js"
 
-/** The workspace policy for a forced workspace id (trimmed; empty or none allows any workspace). */
-export const layer = (forced: Option.Option<string>): Layer.Layer<WorkspacePolicy> =>
-  Layer.succeed(WorkspacePolicy, makeWorkspacePolicy(forced))
+/**
+ * The login policy for a forced workspace id (trimmed; empty or none allows any workspace) and a forced login method
+ * (none allows both).
+ */
+export const layer = (
+  forced: Option.Option<string>,
+  forcedLoginMethod: Option.Option<ForcedLoginMethod> = Option.none()
+): Layer.Layer<WorkspacePolicy> => Layer.succeed(WorkspacePolicy, makeWorkspacePolicy(forced, forcedLoginMethod))
 
-/** The workspace policy that config.toml's `forced_chatgpt_workspace_id` asks for. */
-export const layerFromConfig = (config: CodexConfig): Layer.Layer<WorkspacePolicy> => layer(config.forcedWorkspaceId)
+/** The login policy config.toml asks for: `forced_chatgpt_workspace_id` and `forced_login_method`. */
+export const layerFromConfig = (config: CodexConfig): Layer.Layer<WorkspacePolicy> =>
+  layer(config.forcedWorkspaceId, config.forcedLoginMethod)

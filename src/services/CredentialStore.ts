@@ -8,13 +8,45 @@ export class CredentialStore extends Context.Tag("devicecode/CredentialStore")<
   {
     /** Where the sign-in lives, for people: `file /home/me/.codex/auth.json`, `memory`. */
     readonly location: string
-    /** The stored sign-in, if any; an unreadable one fails with reason `Corrupt`. */
+    /**
+     * The stored sign-in, if any; an unreadable one fails with reason `Corrupt`. A file store first recovers a write
+     * that a killed process left behind (see `FileStore`).
+     */
     readonly load: Effect.Effect<Option.Option<StoredAuth>, StoreError>
-    /** Replaces the stored sign-in atomically. */
+    /** Replaces the stored sign-in atomically. An unreadable one is kept aside (see `setAside`), not overwritten. */
     readonly save: (auth: StoredAuth) => Effect.Effect<void, StoreError>
-    /** Deletes the stored sign-in; true when there was one. */
+    /** Deletes the stored sign-in; true when there was one. An unreadable one is kept aside, not deleted. */
     readonly remove: Effect.Effect<boolean, StoreError>
     /** Runs `self` holding the store's lock, so no other process interleaves a read-modify-write. */
     readonly locked: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
+    /**
+     * Checks, writing nothing that stays, that a sign-in could be saved here now: a login runs it before it asks for a
+     * code, so that nobody approves a sign-in that cannot be kept.
+     */
+    readonly preflight: Effect.Effect<void, StoreError>
+    /**
+     * Moves an unreadable stored sign-in out of the way, kept for a person to look at (a file becomes
+     * `auth.json.unreadable-<time>`, mode 0600); returns where it went, or none when nothing unreadable was stored.
+     */
+    readonly setAside: Effect.Effect<Option.Option<string>, StoreError>
   }
 >() {}
+
+/**
+ * The stored sign-in, for a change that replaces or removes it: an unreadable one is moved aside (`setAside`), told to
+ * `onUnreadable` with where it went, and reads as none. Run it under the store's lock, before the save or remove.
+ */
+export const loadOrSetAside = (
+  store: CredentialStore["Type"],
+  onUnreadable: (error: StoreError, keptAs: Option.Option<string>) => Effect.Effect<void>
+): Effect.Effect<Option.Option<StoredAuth>, StoreError> =>
+  store.load.pipe(
+    Effect.catchIf(
+      (error) => error.reason === "Corrupt",
+      (error) =>
+        store.setAside.pipe(
+          Effect.flatMap((keptAs) => onUnreadable(error, keptAs)),
+          Effect.as(Option.none())
+        )
+    )
+  )

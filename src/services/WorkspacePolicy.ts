@@ -1,24 +1,54 @@
 import { Context, Effect, Option } from "effect"
-import { WorkspaceError } from "../domain/Errors.js"
+import { LoginMethodError, WorkspaceError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
+import type { AuthMethod } from "../domain/StoredAuth.js"
 
-/** Allows or refuses the signed-in workspace before anything is saved (codex-protocol.md §6). */
+/** The values of config.toml's `forced_login_method` (codex-protocol.md §9). */
+export type ForcedLoginMethod = "chatgpt" | "api"
+
+/** Every {@link ForcedLoginMethod}. */
+export const forcedLoginMethods: ReadonlyArray<ForcedLoginMethod> = ["chatgpt", "api"]
+
+/**
+ * Whether `forced` allows signing in with `method`: `api` refuses a ChatGPT sign-in, `chatgpt` an API key, each with
+ * codex's message. An RFC 8628 sign-in is no codex sign-in, so neither refuses it.
+ */
+export const checkLoginMethod = (
+  forced: Option.Option<ForcedLoginMethod>,
+  method: AuthMethod
+): Effect.Effect<void, LoginMethodError> => {
+  const only = Option.getOrUndefined(forced)
+  if (only === "api" && method === "chatgpt") return Effect.fail(new LoginMethodError({ reason: "ChatgptDisabled" }))
+  if (only === "chatgpt" && method === "apikey") return Effect.fail(new LoginMethodError({ reason: "ApiKeyDisabled" }))
+  return Effect.void
+}
+
+/**
+ * The login rules of config.toml: which way of signing in is allowed (checked before a code is asked for), and which
+ * workspace (checked before anything is saved; codex-protocol.md §6).
+ */
 export class WorkspacePolicy extends Context.Tag("devicecode/WorkspacePolicy")<
   WorkspacePolicy,
   {
     readonly forcedWorkspaceId: Option.Option<string>
+    readonly forcedLoginMethod: Option.Option<ForcedLoginMethod>
     readonly check: (claims: IdTokenClaims) => Effect.Effect<void, WorkspaceError>
+    readonly checkLoginMethod: (method: AuthMethod) => Effect.Effect<void, LoginMethodError>
   }
 >() {}
 
-/** The policy for a forced workspace id (trimmed; empty means none). */
-export const makeWorkspacePolicy = (forced: Option.Option<string>): WorkspacePolicy["Type"] => {
+/** The policy for a forced workspace id (trimmed; empty means none) and a forced login method. */
+export const makeWorkspacePolicy = (
+  forced: Option.Option<string>,
+  forcedLoginMethod: Option.Option<ForcedLoginMethod> = Option.none()
+): WorkspacePolicy["Type"] => {
   const forcedWorkspaceId = forced.pipe(
     Option.map((id) => id.trim()),
     Option.filter((id) => id !== "")
   )
   return {
     forcedWorkspaceId,
+    forcedLoginMethod,
     check: (claims) =>
       Option.match(forcedWorkspaceId, {
         onNone: () => Effect.void,
@@ -28,6 +58,7 @@ export const makeWorkspacePolicy = (forced: Option.Option<string>): WorkspacePol
             onSome: (actual) =>
               actual === expected ? Effect.void : Effect.fail(new WorkspaceError({ reason: "Mismatch", expected }))
           })
-      })
+      }),
+    checkLoginMethod: (method) => checkLoginMethod(forcedLoginMethod, method)
   }
 }

@@ -1,8 +1,9 @@
 import { DateTime, Effect, Option } from "effect"
-import type { DeviceAuthError, StoreError, WorkspaceError } from "../domain/Errors.js"
+import { type DeviceAuthError, type LoginMethodError, StoreError, type WorkspaceError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
+import type { TokenSet } from "../domain/TokenSet.js"
 import { CredentialStore } from "./CredentialStore.js"
 import { DeviceAuthorization } from "./DeviceAuthorization.js"
 import { ensureWorkspaceAllowed } from "./ensureWorkspaceAllowed.js"
@@ -11,7 +12,8 @@ import { persistTokens } from "./persistTokens.js"
 import type { Pkce } from "./Pkce.js"
 import { loginDeadline, pollForAuthorization } from "./pollForAuthorization.js"
 import { requestDeviceCode } from "./requestDeviceCode.js"
-import type { WorkspacePolicy } from "./WorkspacePolicy.js"
+import { revokeBound } from "./schedules.js"
+import { WorkspacePolicy } from "./WorkspacePolicy.js"
 
 /** Options of {@link login}. */
 export interface LoginOptions {
@@ -27,11 +29,43 @@ export interface LoginResult {
 }
 
 /** Any way a login can fail; interruption (Ctrl-C) is not a failure and writes nothing. */
-export type LoginError = DeviceAuthError | WorkspaceError | StoreError
+export type LoginError = DeviceAuthError | WorkspaceError | LoginMethodError | StoreError
 
 /**
- * The device-code login: request a code, show it (via `onEvent`), poll until approved, exchange, check the
- * workspace, and only then store. Nothing is written unless every step before the write succeeded.
+ * Before a code is asked for, so that nobody approves a sign-in that would be refused or could not be kept:
+ * config.toml's `forced_login_method` allows this dialect's sign-in, and the store can save one now.
+ */
+export const preflightLogin: Effect.Effect<
+  void,
+  LoginMethodError | StoreError,
+  DeviceAuthorization | CredentialStore | WorkspacePolicy
+> = Effect.gen(function* () {
+  const auth = yield* DeviceAuthorization
+  const policy = yield* WorkspacePolicy
+  const store = yield* CredentialStore
+  yield* policy.checkLoginMethod(auth.authMode)
+  yield* store.preflight
+}).pipe(Effect.withSpan("preflightLogin"))
+
+/**
+ * A save that failed after the approval leaves issued tokens nobody holds: they are revoked (best effort, 10 s at
+ * most: the refresh token, else the access token), and the error says whether they were.
+ */
+const revokeUnsaved = (tokens: TokenSet, error: StoreError): Effect.Effect<never, StoreError, DeviceAuthorization> =>
+  Effect.gen(function* () {
+    const auth = yield* DeviceAuthorization
+    const revoked = yield* Option.match(tokens.refreshToken, {
+      onSome: (refreshToken) => auth.revoke(refreshToken),
+      onNone: () => auth.revoke(tokens.accessToken, "access_token")
+    }).pipe(Effect.timeout(revokeBound), Effect.isSuccess)
+    const { detail, path, reason } = error
+    return yield* new StoreError({ reason, path, detail, afterApproval: revoked ? "Revoked" : "NotRevoked" })
+  })
+
+/**
+ * The device-code login: check that this sign-in is allowed and can be stored, request a code, show it (via
+ * `onEvent`), poll until approved, exchange, check the workspace, and only then store. Nothing is written unless every
+ * step before the write succeeded; tokens issued but not stored are revoked.
  */
 export const login = (
   options: LoginOptions = {}
@@ -40,6 +74,7 @@ export const login = (
     const emit = options.onEvent ?? (() => Effect.void)
     const store = yield* CredentialStore
 
+    yield* preflightLogin
     yield* store.load.pipe(
       Effect.catchIf(
         (error) => error.reason === "Corrupt",
@@ -54,7 +89,9 @@ export const login = (
     yield* emit(LoginEvent.Approved())
     const { claims, tokens } = yield* exchangeCodeForTokens(grant, { onEvent: emit })
     yield* ensureWorkspaceAllowed(claims)
-    const record = yield* persistTokens(tokens, claims)
+    const record = yield* persistTokens(tokens, claims, { onEvent: emit }).pipe(
+      Effect.catchTag("StoreError", (error) => revokeUnsaved(tokens, error))
+    )
     yield* emit(LoginEvent.LoggedIn({ claims, location: store.location }))
     return { claims, record, location: store.location }
   }).pipe(Effect.withSpan("login"))

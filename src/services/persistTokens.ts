@@ -1,30 +1,39 @@
 import { DateTime, Effect, Option } from "effect"
 import type { StoreError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
+import { LoginEvent } from "../domain/LoginEvent.js"
 import { StoredAuth, StoredTokens } from "../domain/StoredAuth.js"
 import type { TokenSet } from "../domain/TokenSet.js"
-import { CredentialStore } from "./CredentialStore.js"
+import { CredentialStore, loadOrSetAside } from "./CredentialStore.js"
 import { DeviceAuthorization } from "./DeviceAuthorization.js"
+
+/** Options of {@link persistTokens}. */
+export interface PersistOptions {
+  /** Told where an unreadable old record was moved (`StoreSetAside`). */
+  readonly onEvent?: (event: LoginEvent) => Effect.Effect<void>
+}
 
 /**
  * Stage 5: writes the new sign-in under the store's lock, keeping fields of the old record that codex or others
- * added. An unreadable old record is replaced (the login said so when it started). The record's shape (auth mode,
- * origin, stored expiry) is the dialect's call.
+ * added. An unreadable old record is moved aside, not deleted (the login said it would be replaced when it started,
+ * and says where it went now). The record's shape (auth mode, origin, stored expiry) is the dialect's call.
  */
 export const persistTokens = (
   tokens: TokenSet,
-  claims: IdTokenClaims
+  claims: IdTokenClaims,
+  options: PersistOptions = {}
 ): Effect.Effect<StoredAuth, StoreError, CredentialStore | DeviceAuthorization> =>
   Effect.gen(function* () {
     const store = yield* CredentialStore
     const auth = yield* DeviceAuthorization
+    const emit = options.onEvent ?? (() => Effect.void)
     return yield* store.locked(
       Effect.gen(function* () {
-        const previous = yield* store.load.pipe(
-          Effect.catchIf(
-            (error) => error.reason === "Corrupt",
-            () => Effect.succeedNone
-          )
+        const previous = yield* loadOrSetAside(store, (_, keptAs) =>
+          Option.match(keptAs, {
+            onNone: () => Effect.void,
+            onSome: (keptAs) => emit(LoginEvent.StoreSetAside({ keptAs }))
+          })
         )
         const now = yield* DateTime.now
         const record = new StoredAuth({

@@ -1,5 +1,6 @@
 import { assert } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Option, Ref, TestClock } from "effect"
+import { type Flock, loadFsExt } from "../../src/layers/flock.js"
 import type { CredentialStore } from "../../src/services/CredentialStore.js"
 
 /**
@@ -32,3 +33,18 @@ export const assertExclusion = (
     yield* Fiber.join(waiting)
     assert.deepStrictEqual(yield* Ref.get(events), ["first in", "first out", "second in"])
   })
+
+/** The real flock(2) of fs-ext, counting the tries that found a lock taken (`counts.busy`). */
+export const spiedFlock = Effect.gen(function* () {
+  const flock = yield* Effect.orDie(loadFsExt)
+  const counts = { busy: 0 }
+  const spied: Flock = {
+    tryLock: (fd) => {
+      const taken = flock.tryLock(fd)
+      if (!taken) counts.busy++
+      return taken
+    },
+    unlock: flock.unlock
+  }
+  return { source: Effect.succeed(Option.some(spied)), counts }
+})
