@@ -28,6 +28,12 @@ export * from "./domain/Profile.js"
 export * from "./domain/StoredAuth.js"
 /** Tokens an issuer handed out. */
 export * from "./domain/TokenSet.js"
+/** Server-chosen text made safe for a terminal: control characters and bidi overrides shown escaped. */
+export * as Sanitize from "./domain/Sanitize.js"
+/** The rules an issuer URL must meet (https unless loopback; no userinfo, query or fragment). */
+export * from "./domain/IssuerUrl.js"
+/** An API key read from input: trimmed, and refused with inner whitespace or control characters. */
+export * from "./domain/ApiKey.js"
 /** The `--json` output of the CLI, as schemas. */
 export * as CliEvents from "./domain/CliEvents.js"
 
@@ -45,7 +51,7 @@ export * from "./services/IssuerResolver.js"
 export * from "./services/Keyring.js"
 /** PKCE pairs: made, and checked before an exchange. */
 export * from "./services/Pkce.js"
-/** Which workspace may sign in. */
+/** Which workspace and which login method (`forced_login_method`) may sign in. */
 export * from "./services/WorkspacePolicy.js"
 /** The whole device-code login. */
 export * from "./services/login.js"

@@ -244,17 +244,19 @@ describe("AuthSession: proactive refresh", () => {
     })
   )
 
-  it.effect("a new id_token replaces the account id", () =>
+  it.effect("a new id_token brings its claims but the stored account id is kept, as codex keeps it", () =>
     Effect.gen(function* () {
       const idToken = unsignedJwt(chatgptClaims({ accountId: "acct_new", plan: "pro" }))
       const { session, stored } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
         answer(3600, { idToken: Option.some(Redacted.make(idToken)) })
       ])
       yield* session.accessToken
-      assert.deepStrictEqual(Option.getOrThrow((yield* stored).tokens).accountId, Option.some("acct_new"))
+      const tokens = Option.getOrThrow((yield* stored).tokens)
+      assert.deepStrictEqual(Option.map(tokens.idToken, Redacted.value), Option.some(idToken))
+      assert.deepStrictEqual(tokens.accountId, Option.some("acct_old"))
       const account = yield* session.account
       assert.deepStrictEqual(account.plan, Option.some("pro"))
-      assert.deepStrictEqual(account.accountId, Option.some("acct_new"))
+      assert.deepStrictEqual(account.accountId, Option.some("acct_old"))
     })
   )
 
@@ -337,6 +339,38 @@ describe("AuthSession: permanent refresh errors", () => {
       const other = failureOf(yield* exitAfterWatch(vague.session.accessToken))
       assert.instanceOf(other, RefreshError)
       assert.strictEqual(other.reason, "Other")
+    })
+  )
+})
+
+describe("AuthSession: a refresh that never answers", () => {
+  it.effect("with an expired token the call ends by itself after 60 s, retries included, with a clear error", () =>
+    Effect.gen(function* () {
+      const { session } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+        () => Effect.never,
+        () => Effect.never,
+        () => Effect.never,
+        () => Effect.never
+      ])
+      const fiber = yield* Effect.fork(Effect.exit(session.accessToken))
+      yield* TestClock.adjust(Duration.millis(60_000 - 1))
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still trying at 59.999 s")
+      yield* TestClock.adjust(Duration.millis(1))
+      const error = failureOf(yield* Fiber.join(fiber))
+      assert.instanceOf(error, DeviceAuthError)
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.include(error.message, "within 1m, retries included")
+    })
+  )
+
+  it.effect("interrupting the caller interrupts the request; nothing is saved", () =>
+    Effect.gen(function* () {
+      const { session, stored } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [() => Effect.never])
+      const before = yield* stored
+      const fiber = yield* Effect.fork(session.accessToken)
+      yield* TestClock.adjust(Duration.seconds(2))
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(yield* stored, before)
     })
   )
 })

@@ -177,17 +177,21 @@ describe("devicecode and codex on one CODEX_HOME: codex's flock protocol (child 
         const signIn = yield* expiredSignIn
         yield* signIn.issuer.setKnobs({ refreshDelayMillis: 2000 })
         const before = (yield* signIn.issuer.stats).refresh
-        const token = yield* Effect.fork(timed(runCli(["token"], { env: signIn.env })))
+        const token = yield* Effect.fork(runCli(["token"], { env: signIn.env }))
         yield* eventually(
           "the refresh request arrived",
           Effect.map(signIn.issuer.stats, (stats) => stats.refresh > before)
         )
-        const logout = yield* timed(runCli(["logout"], { env: signIn.env }))
+        const logout = yield* runCli(["logout"], { env: signIn.env })
         const refreshed = yield* token
-        assert.strictEqual(refreshed.result.code, 0, refreshed.result.stderr)
-        assert.strictEqual(logout.result.code, 0, logout.result.stderr)
-        assert.strictEqual(logout.result.stdout.trim(), "Successfully logged out")
-        assert.isAtLeast(logout.endedAt, refreshed.endedAt, "logout waited for the refresh to be saved")
+        assert.strictEqual(refreshed.code, 0, refreshed.stderr)
+        assert.strictEqual(logout.code, 0, logout.stderr)
+        assert.strictEqual(logout.stdout.trim(), "Successfully logged out")
+        // logout took the lock only after the refresh was answered and saved: it revoked the new refresh token
+        const log = (yield* signIn.issuer.requests).map((r) => `${r.path} ${r.grantType ?? ""}`.trim())
+        const refreshAt = log.lastIndexOf("/oauth/token refresh_token")
+        assert.isAbove(refreshAt, -1)
+        assert.isAbove(log.indexOf("/oauth/revoke", refreshAt), refreshAt, "the revoke came after the refresh")
         assert.isFalse(existsSync(signIn.authJson))
         const status = yield* runCli(["status"], { env: signIn.env })
         assert.strictEqual(status.code, 1)

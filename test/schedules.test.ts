@@ -1,10 +1,25 @@
 import { assert, describe, it } from "@effect/vitest"
 import { HttpClient } from "@effect/platform"
-import { Chunk, Clock, Duration, Effect, Exit, Fiber, Layer, Option, Random, Ref, Schedule, TestClock } from "effect"
+import {
+  Cause,
+  Chunk,
+  Clock,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Random,
+  Ref,
+  Schedule,
+  TestClock
+} from "effect"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import { PollResult } from "../src/services/DeviceAuthorization.js"
 import { exchangeCodeForTokens } from "../src/services/exchangeCodeForTokens.js"
+import { pollForAuthorization } from "../src/services/pollForAuthorization.js"
 import { requestDeviceCode } from "../src/services/requestDeviceCode.js"
 import {
   lockWait,
@@ -14,6 +29,7 @@ import {
   transientRetry,
   transientDelayCap
 } from "../src/services/schedules.js"
+import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
 import { approvedPoll } from "../src/testing/ScriptedIssuer.js"
 import * as TestPkce from "../src/testing/TestPkce.js"
 import { fakeClient, json, type Reply } from "./support/fakeHttp.js"
@@ -154,6 +170,62 @@ describe("transientRetry", () => {
         assert.deepStrictEqual(yield* times, [0])
       }
       assert.strictEqual(Chunk.size(yield* TestClock.sleeps()), 0)
+    })
+  )
+})
+
+describe("unreadablePollRetry through pollForAuthorization", () => {
+  const unreadable = new DeviceAuthError({
+    reason: "Malformed",
+    issuer,
+    step: "poll",
+    detail: "the body is not JSON"
+  })
+  const pollWith = (polls: ReadonlyArray<ScriptedIssuer.ScriptedPoll>) =>
+    Effect.gen(function* () {
+      const scripted = yield* ScriptedIssuer.make({ issuer, polls })
+      const code = yield* Effect.provide(requestDeviceCode(), scripted.layer)
+      const fiber = yield* Effect.fork(
+        Effect.exit(Effect.provide(pollForAuthorization(code), scripted.layer).pipe(noJitter))
+      )
+      return { fiber, scripted }
+    })
+
+  it.effect("an unreadable answer twice in a row is retried at the interval; the approval still comes", () =>
+    Effect.gen(function* () {
+      const { fiber, scripted } = yield* pollWith([unreadable, unreadable, approvedPoll()])
+      yield* TestClock.adjust("10 seconds")
+      const exit = yield* Fiber.join(fiber)
+      assert.isTrue(Exit.isSuccess(exit))
+      assert.deepStrictEqual(yield* scripted.pollTimes, seconds(0, 5, 10))
+    })
+  )
+
+  it.effect("the fourth unreadable answer in a row ends the login Malformed", () =>
+    Effect.gen(function* () {
+      const { fiber, scripted } = yield* pollWith([unreadable, unreadable, unreadable, unreadable, approvedPoll()])
+      yield* TestClock.adjust("15 seconds")
+      const exit = yield* Fiber.join(fiber)
+      const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+      assert.strictEqual(Option.getOrUndefined(failure)?.reason, "Malformed")
+      assert.deepStrictEqual(yield* scripted.pollTimes, seconds(0, 5, 10, 15))
+    })
+  )
+
+  it.effect("a pending answer in between starts the count again", () =>
+    Effect.gen(function* () {
+      const { fiber } = yield* pollWith([
+        unreadable,
+        unreadable,
+        unreadable,
+        PollResult.Pending(),
+        unreadable,
+        unreadable,
+        unreadable,
+        approvedPoll()
+      ])
+      yield* TestClock.adjust("35 seconds")
+      assert.isTrue(Exit.isSuccess(yield* Fiber.join(fiber)))
     })
   )
 })

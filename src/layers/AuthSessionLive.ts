@@ -1,5 +1,5 @@
 import { Cause, Clock, DateTime, Duration, Effect, Either, Layer, Option, type Redacted, SynchronizedRef } from "effect"
-import { type DeviceAuthError, NotLoggedIn, RefreshError, type StoreError } from "../domain/Errors.js"
+import { DeviceAuthError, NotLoggedIn, RefreshError, type StoreError } from "../domain/Errors.js"
 import { authMethod, type StoredAuth } from "../domain/StoredAuth.js"
 import { AuthSession, type AuthSessionError, type SessionAccount } from "../services/AuthSession.js"
 import { CredentialStore } from "../services/CredentialStore.js"
@@ -10,6 +10,7 @@ import {
   adoptionWatchBound,
   expiredTokenRetry,
   refreshBackoff,
+  refreshBound,
   stepDelay
 } from "../services/schedules.js"
 import {
@@ -175,11 +176,25 @@ export const make = (
         Effect.withSpan("AuthSession.adoptAfterSpent")
       )
 
-    /** A refresh of `held`; with an expired token it is retried inside the call, and its last failure shared. */
+    /**
+     * A refresh of `held`; with an expired token it is retried inside the call, all of it within `refreshBound`, and
+     * its last failure shared.
+     */
     const refresh = (held: Entry, rejected: Rejected): Effect.Effect<Step> =>
-      Effect.retryOrElse(attempt(held, rejected), expiredTokenRetry, (error) =>
-        Effect.succeed(failed(held, error))
-      ).pipe(Effect.flatMap((outcome) => ("spent" in outcome ? adoptOrFail(outcome) : Effect.succeed(outcome))))
+      Effect.retry(attempt(held, rejected), expiredTokenRetry).pipe(
+        Effect.timeoutFail({
+          duration: refreshBound,
+          onTimeout: () =>
+            new DeviceAuthError({
+              reason: "Unavailable",
+              issuer: issuerOf(held.record),
+              step: "refresh",
+              detail: `no usable answer within ${Duration.format(refreshBound)}, retries included`
+            })
+        }),
+        Effect.catchAll((error) => Effect.succeed(failed(held, error))),
+        Effect.flatMap((outcome) => ("spent" in outcome ? adoptOrFail(outcome) : Effect.succeed(outcome)))
+      )
 
     /**
      * The slow path, one caller at a time (the cache's lock). `seen` is the entry the caller saw: if another caller

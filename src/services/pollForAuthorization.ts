@@ -3,7 +3,15 @@ import type { DeviceCode } from "../domain/DeviceCode.js"
 import { DeviceAuthError } from "../domain/Errors.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
 import { type AuthorizationGrant, DeviceAuthorization, type PollResult } from "./DeviceAuthorization.js"
-import { maximumWait, onRetry, pollSchedule, type PollProgress, retryEvent, transientRetry } from "./schedules.js"
+import {
+  maximumWait,
+  onRetry,
+  pollSchedule,
+  type PollProgress,
+  retryEvent,
+  transientRetry,
+  unreadablePollRetry
+} from "./schedules.js"
 
 /** Options of {@link pollForAuthorization}. */
 export interface PollOptions {
@@ -24,7 +32,8 @@ export const loginDeadline = (code: DeviceCode, now: DateTime.Utc): DateTime.Utc
 /**
  * Stage 2: polls until the code is approved, on {@link pollSchedule} (at once, then every interval; `slow_down` adds
  * 5 s for the rest of the login). A poll that fails transiently is retried on {@link transientRetry} from the code's
- * interval (Retry-After honoured up to 60 s). The whole wait is bounded by the deadline: past it the login fails
+ * interval (Retry-After honoured up to 60 s); an unreadable answer, a few times in a row, on
+ * {@link unreadablePollRetry}. The whole wait is bounded by the deadline: past it the login fails
  * `Expired` when the code's own expiry came first, else `TimedOut`.
  */
 export const pollForAuthorization = (
@@ -49,7 +58,10 @@ export const pollForAuthorization = (
 
     const pollOnce: Effect.Effect<PollResult, DeviceAuthError> = auth
       .poll(code)
-      .pipe(Effect.retry(transientRetry({ base: code.interval }).pipe(onRetry(retryEvent(emit)))))
+      .pipe(
+        Effect.retry(unreadablePollRetry(code.interval).pipe(onRetry(retryEvent(emit)))),
+        Effect.retry(transientRetry({ base: code.interval }).pipe(onRetry(retryEvent(emit))))
+      )
 
     const { result } = yield* pollOnce.pipe(
       Effect.repeat(pollSchedule(code.interval).pipe(Schedule.tapOutput(report))),

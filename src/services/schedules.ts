@@ -123,6 +123,28 @@ export const onRetry =
   <R>(self: Schedule.Schedule<RetryStep, DeviceAuthError, R>): Schedule.Schedule<RetryStep, DeviceAuthError, R | R2> =>
     Schedule.onDecision(self, (step, decision) => (ScheduleDecision.isContinue(decision) ? f(step) : Effect.void))
 
+/** How many unreadable 2xx poll answers in a row are retried before the login fails `Malformed`. */
+export const unreadablePollRetries = 3
+
+/**
+ * An unreadable poll answer (a maintenance page, a truncated or oversized body) while the code is still valid: the
+ * next poll may well succeed, so it is retried at the poll interval, three times in a row at most; then the login
+ * fails `Malformed`. Any other error passes through to {@link transientRetry} or ends the login.
+ *
+ * Timeline with a 5 s interval: unreadable at 0 s → 5 s → 10 s → 15 s → fails at the fourth in a row.
+ */
+export const unreadablePollRetry = (interval: Duration.Duration): Schedule.Schedule<RetryStep, DeviceAuthError> =>
+  withChosenDelay(
+    Schedule.spaced(Duration.max(interval, minimumInterval)).pipe(
+      Schedule.intersect(Schedule.recurs(unreadablePollRetries)),
+      Schedule.intersect(Schedule.identity<DeviceAuthError>()),
+      Schedule.whileInput((error) => error.reason === "Malformed")
+    )
+  )
+
+/** The longest a session's refresh may take when its token has expired, retries included. */
+export const refreshBound = Duration.seconds(60)
+
 /** How a one-shot stage reports a transient failure it is about to retry. */
 export interface StageOptions {
   readonly onEvent?: (event: LoginEvent) => Effect.Effect<void>
@@ -237,3 +259,6 @@ export const adoptionWatch = <A>(): Schedule.Schedule<Option.Option<A>, Option.O
     Schedule.map(([found]) => found),
     Schedule.whileInput(Option.isNone)
   )
+
+/** How long a revocation may take (codex-protocol.md §9: 10 s); it is best effort, so the caller goes on without it. */
+export const revokeBound = Duration.seconds(10)

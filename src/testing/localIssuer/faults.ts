@@ -1,4 +1,5 @@
-import { Option } from "effect"
+import type { ServerResponse } from "node:http"
+import { Duration, Effect, Option } from "effect"
 import { parseJson } from "../../domain/Json.js"
 import type { Reply } from "./http.js"
 import type { Fault } from "./types.js"
@@ -30,3 +31,62 @@ export const faultReply = (fault: Fault): Reply => {
     }
   }
 }
+
+/** Whether a fault streams its body (`bodyBytes`) or drips it (`dripMillis`) rather than writing it at once. */
+export const isStreamed = (fault: Fault): boolean => fault.bodyBytes !== undefined || fault.dripMillis !== undefined
+
+const STREAM_CHUNK = 64 * 1024
+const FILLER = Buffer.alloc(STREAM_CHUNK, "a")
+const STREAMED_PREFIX = '{"error":{"code":"injected_fault","message":"'
+
+/** Waits until the response can take more (`drain`), or its socket is gone; true while it can still be written. */
+const writable = (res: ServerResponse): Effect.Effect<boolean> =>
+  Effect.async<boolean>((resume) => {
+    if (res.destroyed || res.writableEnded) return resume(Effect.succeed(false))
+    if (!res.writableNeedDrain) return resume(Effect.succeed(true))
+    const onDrain = () => done(true)
+    const onClose = () => done(false)
+    const done = (open: boolean) => {
+      res.off("drain", onDrain)
+      res.off("close", onClose)
+      resume(Effect.succeed(open))
+    }
+    res.on("drain", onDrain)
+    res.on("close", onClose)
+    return Effect.sync(() => {
+      res.off("drain", onDrain)
+      res.off("close", onClose)
+    })
+  })
+
+/**
+ * Writes the answer of a streamed or dripping fault: status and headers at once, then the body piece by piece, with
+ * backpressure, until it is all sent or the client hangs up. A huge body is made of one reused filler chunk.
+ */
+export const streamFault = (res: ServerResponse, fault: Fault): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    if (res.headersSent || res.destroyed) return
+    const prefix = Buffer.from(fault.body ?? (fault.bodyBytes === undefined ? faultReply(fault).body : STREAMED_PREFIX))
+    const total = fault.bodyBytes ?? prefix.length
+    const piece = fault.dripMillis === undefined ? STREAM_CHUNK : Math.max(1, fault.dripBytes ?? 1)
+    res.writeHead(fault.status ?? 500, {
+      "content-type": "application/json",
+      // a drip's length is known, so the client waits for every byte; a streamed body has none, as a hostile server
+      ...(fault.bodyBytes === undefined ? { "content-length": String(total) } : {}),
+      ...fault.headers
+    })
+    res.flushHeaders()
+    let sent = 0
+    while (sent < total) {
+      if (!(yield* writable(res))) return
+      const size = Math.min(piece, total - sent)
+      const chunk =
+        sent < prefix.length
+          ? prefix.subarray(sent, Math.min(prefix.length, sent + size))
+          : FILLER.subarray(0, Math.min(size, STREAM_CHUNK))
+      res.write(chunk)
+      sent += chunk.length
+      if (fault.dripMillis !== undefined) yield* Effect.sleep(Duration.millis(fault.dripMillis))
+    }
+    if (!res.destroyed) res.end()
+  })

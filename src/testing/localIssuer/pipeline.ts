@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Effect, Option } from "effect"
-import { faultReply } from "./faults.js"
+import { faultReply, isStreamed, streamFault } from "./faults.js"
 import { codexError, errorReply, parseParams, type Params, readBody, type Reply, write } from "./http.js"
 import { handlerFor, type IssuerRequest, type Route, type Routes } from "./route.js"
 import type { RequestHandler } from "./server.js"
@@ -68,7 +68,7 @@ export const makeRequestHandler = (options: {
         }
         const reply = faultReply(fault)
         yield* record({ method, path, status: reply.status })
-        return yield* write(res, reply)
+        return yield* isStreamed(fault) ? streamFault(res, fault) : write(res, reply)
       }
       const route = routes.get(path)
       const params = route?.readsBody === false ? Option.some<Params>({}) : yield* readParams(req)

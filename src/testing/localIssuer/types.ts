@@ -10,6 +10,18 @@ export interface Fault {
   readonly hang?: boolean
   /** Destroy the socket without an answer. */
   readonly reset?: boolean
+  /**
+   * Stream a body of this many bytes: `body` (default: the start of a JSON error whose message never ends) and then
+   * `a`s, in 64 KiB chunks as fast as the client reads, with no Content-Length; never held in memory, so a test can
+   * send 100 MiB. The streaming stops when the client hangs up.
+   */
+  readonly bodyBytes?: number
+  /**
+   * Send the status and headers at once, then the body (`body`, or `bodyBytes` of it) `dripBytes` at a time (default
+   * 1), one piece every `dripMillis` milliseconds: a server that answers, but never quite finishes.
+   */
+  readonly dripMillis?: number
+  readonly dripBytes?: number
 }
 
 /**
