@@ -52,6 +52,38 @@ describe("IssuerResolverLive", () => {
     })
   )
 
+  it.effect("a stored issuer no login would accept (plain http to a remote host, user:pass@) sends nothing", () =>
+    Effect.gen(function* () {
+      const fake = fakeClient(() => json(200, { access_token: "at-2" }))
+      const resolver = yield* IssuerResolverLive.make.pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
+      for (const issuer of ["http://auth.example.com", "https://user:secret@auth.example.com"]) {
+        const refused = yield* resolver.forSignIn(
+          Option.some(new SignInOrigin({ dialect: "codex", issuer, clientId: "app_x", scope: Option.none() }))
+        )
+        const error = yield* Effect.flip(refused.refresh(Redacted.make("rt-1")))
+        assert.strictEqual(error.reason, "Misconfigured")
+        assert.notInclude(error.message, "secret")
+        assert.strictEqual((yield* Effect.flip(refused.revoke(Redacted.make("rt-1")))).reason, "Misconfigured")
+      }
+      assert.include(
+        (yield* Effect.flip(
+          (yield* resolver.forSignIn(
+            Option.some(
+              new SignInOrigin({
+                dialect: "rfc8628",
+                issuer: "http://id.example.com",
+                clientId: "c",
+                scope: Option.none()
+              })
+            )
+          )).refresh(Redacted.make("rt-1"))
+        )).message,
+        "https"
+      )
+      assert.strictEqual(fake.requests.length, 0, "not a single request went out")
+    })
+  )
+
   it.effect("fixed always answers with the DeviceAuthorization in context", () =>
     Effect.gen(function* () {
       const scripted = yield* ScriptedIssuer.make()

@@ -1,5 +1,7 @@
 import type { HttpClient } from "@effect/platform"
-import { Effect, Layer, Option, SynchronizedRef } from "effect"
+import { Effect, Either, Layer, Option, SynchronizedRef } from "effect"
+import { DeviceAuthError, type DeviceAuthStep } from "../domain/Errors.js"
+import { validateIssuerUrl } from "../domain/IssuerUrl.js"
 import type { SignInOrigin } from "../domain/StoredAuth.js"
 import { DeviceAuthorization } from "../services/DeviceAuthorization.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
@@ -12,17 +14,43 @@ const originKey = (origin: Option.Option<SignInOrigin>): string =>
     onSome: (o) => JSON.stringify([o.dialect, o.issuer, o.clientId, Option.getOrNull(o.scope)])
   })
 
+/**
+ * The wire calls of an issuer a stored record names but that no login would accept (plain http to a remote host,
+ * `user:pass@`, a query): each fails `Misconfigured` saying why, before any request. A record edited by hand, or by
+ * someone else, cannot send a refresh token over the network in clear text.
+ */
+const refused = (auth: DeviceAuthorization["Type"], why: string): DeviceAuthorization["Type"] => {
+  const fail = (step: DeviceAuthStep) =>
+    Effect.fail(
+      new DeviceAuthError({ reason: "Misconfigured", issuer: "the stored sign-in's issuer", step, detail: why })
+    )
+  return {
+    ...auth,
+    start: fail("usercode"),
+    poll: () => fail("poll"),
+    exchange: () => fail("exchange"),
+    refresh: () => fail("refresh"),
+    revoke: () => fail("revoke")
+  }
+}
+
 const makeFor = (origin: Option.Option<SignInOrigin>) =>
   Option.match(origin, {
     onNone: () => CodexIssuer.make(),
-    onSome: (o) =>
-      o.dialect === "codex"
-        ? CodexIssuer.make({ issuer: o.issuer, clientId: o.clientId })
-        : OidcIssuer.make({
-            issuer: o.issuer,
-            clientId: o.clientId,
-            ...(Option.isSome(o.scope) ? { scope: o.scope.value } : {})
-          })
+    onSome: (o) => {
+      const made =
+        o.dialect === "codex"
+          ? CodexIssuer.make({ issuer: o.issuer, clientId: o.clientId })
+          : OidcIssuer.make({
+              issuer: o.issuer,
+              clientId: o.clientId,
+              ...(Option.isSome(o.scope) ? { scope: o.scope.value } : {})
+            })
+      return Either.match(validateIssuerUrl(o.issuer, "the issuer stored with this sign-in"), {
+        onLeft: (why) => Effect.map(made, (auth) => refused(auth, why)),
+        onRight: () => made
+      })
+    }
   })
 
 /**
