@@ -1,7 +1,7 @@
 import { Cause, Clock, DateTime, Duration, Effect, Either, Layer, Option, type Redacted, SynchronizedRef } from "effect"
 import { DeviceAuthError, NotLoggedIn, RefreshError, type StoreError } from "../domain/Errors.js"
-import { authMethod, type StoredAuth } from "../domain/StoredAuth.js"
-import { AuthSession, type AuthSessionError, type SessionAccount } from "../services/AuthSession.js"
+import type { StoredAuth } from "../domain/StoredAuth.js"
+import { AuthSession } from "../services/AuthSession.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
@@ -14,9 +14,13 @@ import {
   stepDelay
 } from "../services/schedules.js"
 import {
+  accountOf,
   claimsOf,
-  dialectOf,
   type Entry,
+  failed,
+  serve,
+  type Spent,
+  type Step,
   entryOf,
   isUsable,
   issuerOf,
@@ -37,23 +41,6 @@ export interface AuthSessionOptions {
 }
 
 type Rejected = Option.Option<Redacted.Redacted<string>>
-
-/** What one caller gets from a turn on the slow path, and the entry it leaves cached (none: load the store again). */
-type Step = readonly [Effect.Effect<Redacted.Redacted<string>, AuthSessionError>, Entry | undefined]
-
-const serve = (entry: Entry): Step => [entry.served, entry]
-
-/** A refresh token the issuer found spent, and the failure to report if nobody stores its successor in time. */
-interface Spent {
-  readonly spent: Entry
-  readonly error: RefreshError | DeviceAuthError
-}
-
-/** A failed refresh: the caller fails, and so does every call until a refresh succeeds (or, if final, a new sign-in). */
-const failed = (entry: Entry, error: RefreshError | DeviceAuthError): Step => [
-  Effect.fail(error),
-  { ...entry, refreshAtMillis: -Infinity, error }
-]
 
 /**
  * Makes an {@link AuthSession} over the store and the issuer of the stored sign-in. Tokens are served from memory
@@ -247,23 +234,7 @@ export const make = (
     )
 
     const account: AuthSession["Type"]["account"] = Effect.flatMap(currentRecord, (record) =>
-      Option.match(authMethod(record), {
-        onNone: () => Effect.fail(new NotLoggedIn()),
-        onSome: (method): Effect.Effect<SessionAccount> => {
-          const idClaims = claimsOf(record)
-          return Effect.succeed({
-            method,
-            email: idClaims.email,
-            plan: idClaims.plan,
-            accountId: Option.orElse(
-              Option.flatMap(record.tokens, (tokens) => tokens.accountId),
-              () => idClaims.accountId
-            ),
-            issuer: issuerOf(record),
-            dialect: dialectOf(record)
-          })
-        }
-      })
+      Option.match(accountOf(record), { onNone: () => Effect.fail(new NotLoggedIn()), onSome: Effect.succeed })
     ).pipe(Effect.withSpan("AuthSession.account"))
 
     return AuthSession.of({ accessToken, refreshAfterRejection, claims, account })

@@ -3,6 +3,7 @@ import { CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
 import { type DeviceAuthError, RefreshError } from "../domain/Errors.js"
 import { emptyClaims, type IdTokenClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import { authMethod, StoredAuth, StoredTokens } from "../domain/StoredAuth.js"
+import type { AuthSessionError, SessionAccount } from "../services/AuthSession.js"
 import type { RefreshedTokens } from "../services/DeviceAuthorization.js"
 import { refreshBackoff } from "../services/schedules.js"
 
@@ -201,3 +202,38 @@ export const claimsOf = (record: StoredAuth): IdTokenClaims =>
       onSome: (idToken) => Either.getOrElse(parseIdTokenClaims(idToken), () => emptyClaims)
     }
   )
+
+/** Who a record's sign-in belongs to (email, plan, account id, method, issuer, dialect); none when nobody is signed in. */
+export const accountOf = (record: StoredAuth): Option.Option<SessionAccount> =>
+  Option.map(authMethod(record), (method) => {
+    const idClaims = claimsOf(record)
+    return {
+      method,
+      email: idClaims.email,
+      plan: idClaims.plan,
+      accountId: Option.orElse(
+        Option.flatMap(record.tokens, (tokens) => tokens.accountId),
+        () => idClaims.accountId
+      ),
+      issuer: issuerOf(record),
+      dialect: dialectOf(record)
+    }
+  })
+
+/** What one caller gets from a turn on the slow path, and the entry it leaves cached (none: load the store again). */
+export type Step = readonly [Effect.Effect<Redacted.Redacted<string>, AuthSessionError>, Entry | undefined]
+
+/** Hands out the entry's token, and keeps the entry cached. */
+export const serve = (entry: Entry): Step => [entry.served, entry]
+
+/** A refresh token the issuer found spent, and the failure to report if nobody stores its successor in time. */
+export interface Spent {
+  readonly spent: Entry
+  readonly error: RefreshError | DeviceAuthError
+}
+
+/** A failed refresh: the caller fails, and so does every call until a refresh succeeds (or, if final, a new sign-in). */
+export const failed = (entry: Entry, error: RefreshError | DeviceAuthError): Step => [
+  Effect.fail(error),
+  { ...entry, refreshAtMillis: -Infinity, error }
+]
