@@ -5,7 +5,7 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import type { Teardown } from "@effect/platform/Runtime"
-import { Cause, Console, Effect, Exit, Layer } from "effect"
+import { Cause, Console, Context, Effect, Exit, Layer } from "effect"
 import type { ConfigError } from "../domain/Errors.js"
 import { sanitize } from "../domain/Sanitize.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
@@ -21,8 +21,21 @@ import * as Terminal from "./terminal.js"
 // only when a command builds its services.
 const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
 
-const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
-  Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(Effect.map((http) => http.layer))
+// Node's HttpClient, loaded and built on the first request, not when a command builds its services: `token` with a
+// fresh token and `logout` of nothing never load it.
+const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
+  HttpClient.HttpClient,
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    const client = yield* Effect.cached(
+      Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(
+        Effect.flatMap((http) => Layer.buildWithScope(http.layer, scope)),
+        // the issuers turn trace headers off on the client they get; this one must not add them either
+        Effect.map((context) => HttpClient.withTracerPropagation(Context.get(context, HttpClient.HttpClient), false))
+      )
+    )
+    return HttpClient.make((request) => Effect.flatMap(client, (live) => live.execute(request)))
+  })
 )
 
 // --verbose logs each exchange on stderr
