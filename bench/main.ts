@@ -1,28 +1,25 @@
-// npm run bench: AuthSession's cached path, and refresh requests under contention, in one run on this machine.
+// npm run bench: AuthSession's cached path, refresh requests under contention, and the CLI's start-up and memory, in
+// one run on this machine.
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { DateTime, Effect, Layer, Option, Redacted } from "effect"
-import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { spawnSync } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
 import { StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
 import * as AuthSessionLive from "../src/layers/AuthSessionLive.js"
-import * as CodexIssuer from "../src/layers/CodexIssuer.js"
-import * as FileStore from "../src/layers/FileStore.js"
 import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
-import { login } from "../src/services/login.js"
-import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
+import { bin, childEnv } from "./child.js"
+import { concurrentCallers, processes } from "./refresh.js"
+import { signedIn, tempDir } from "./signIn.js"
+import { peakRss, pollingLoginRss, RUNS, startup } from "./startup.js"
+import { render, type Row, summary, verdict } from "./table.js"
 
 const CALLS = 1_000_000
-const CONCURRENT = 10_000
-const PROCESSES = 8
-const bin = join(import.meta.dirname ?? process.cwd(), "..", "bin", "devicecode.mjs")
+const API_KEY = "sk-proj-bench-0000000000-12345"
 
 const timeLoop = <A, E>(effect: Effect.Effect<A, E>, n: number) =>
   Effect.gen(function* () {
@@ -31,7 +28,7 @@ const timeLoop = <A, E>(effect: Effect.Effect<A, E>, n: number) =>
     return performance.now() - started
   })
 
-/** ns per accessToken call on the cached path, against a bare Effect.succeed loop measured in the same run. */
+/** ns per accessToken call on the cached path: 1,000,000 calls on one session holding a token valid until 2100. */
 const cachedPath = Effect.gen(function* () {
   const far = DateTime.unsafeMake("2100-01-01T00:00:00Z")
   const record = new StoredAuth({
@@ -57,115 +54,82 @@ const cachedPath = Effect.gen(function* () {
       Layer.mergeAll(MemoryStore.layer(Option.some(record)), Layer.provide(IssuerResolverLive.fixed, scripted.layer))
     )
   )
-  const baseline = Effect.succeed(1)
   yield* timeLoop(session.accessToken, 100_000)
-  yield* timeLoop(baseline, 100_000)
-  const base = yield* timeLoop(baseline, CALLS)
-  const cached = yield* timeLoop(session.accessToken, CALLS)
-  return { nsPerCall: (cached * 1e6) / CALLS, opsPerSecond: CALLS / (cached / 1000), ratio: cached / base }
-})
-
-const withHome = Effect.acquireRelease(
-  Effect.sync(() => mkdtempSync(join(tmpdir(), "devicecode-bench-"))),
-  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
-
-/** Signs in against a LocalIssuer whose first access token is born expired; later ones live an hour. */
-const signedIn = Effect.gen(function* () {
-  const issuer = yield* LocalIssuer.make({ interval: 1, accessTokenTtl: 0, autoApproveAfter: "10 millis" })
-  const home = yield* withHome
-  const authPath = FileStore.authJsonPath(home)
-  yield* login().pipe(
-    Effect.provide(
-      Layer.mergeAll(
-        CodexIssuer.layer({ issuer: issuer.url }),
-        FileStore.layer(authPath),
-        PkceLive.layer,
-        WorkspacePolicyLive.layer(Option.none())
-      )
-    )
-  )
-  yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
-  return { issuer, home, authPath }
-})
-
-/** Refresh requests when 10,000 fibers ask one AuthSession for a token across an expiry. */
-const concurrentCallers = Effect.gen(function* () {
-  const { authPath, issuer } = yield* signedIn
-  const before = (yield* issuer.stats).refresh
-  const session = yield* AuthSessionLive.make().pipe(
-    Effect.provide(Layer.mergeAll(FileStore.layer(authPath), IssuerResolverLive.layer))
-  )
-  const tokens = yield* Effect.all(
-    Array.from({ length: CONCURRENT }, () => session.accessToken),
-    { concurrency: "unbounded" }
-  )
-  const distinct = new Set(tokens.map(Redacted.value)).size
-  return { refreshes: (yield* issuer.stats).refresh - before, distinct }
-}).pipe(Effect.scoped)
-
-const runToken = (home: string) =>
-  Effect.async<number>((resume) => {
-    const child = spawn(process.execPath, [bin, "token"], {
-      env: { ...process.env, CODEX_HOME: home },
-      stdio: "ignore"
-    })
-    child.once("close", (code) => resume(Effect.succeed(code ?? -1)))
-  })
-
-/** Refresh requests when 8 `devicecode token` processes share one CODEX_HOME across an expiry. */
-const processes = Effect.gen(function* () {
-  const { home, issuer } = yield* signedIn
-  const before = (yield* issuer.stats).refresh
-  const codes = yield* Effect.all(
-    Array.from({ length: PROCESSES }, () => runToken(home)),
-    { concurrency: "unbounded" }
-  )
-  const stats = yield* issuer.stats
+  const nsPerCall = ((yield* timeLoop(session.accessToken, CALLS)) * 1e6) / CALLS
   return {
-    refreshes: stats.refresh - before,
-    failed: codes.filter((code) => code !== 0).length,
-    reused: stats.refreshTokenReused
-  }
-}).pipe(Effect.scoped)
+    measure: "accessToken, cached path",
+    result: `${nsPerCall.toFixed(0)} ns/call`,
+    target: "< 5 µs",
+    verdict: verdict(nsPerCall < 5000)
+  } satisfies Row
+})
+
+/** A CODEX_HOME holding an API-key sign-in, stored by `devicecode login --with-api-key`. */
+const apiKeyHome = Effect.gen(function* () {
+  const home = yield* tempDir("home")
+  const run = spawnSync(process.execPath, [bin, "login", "--with-api-key"], {
+    env: childEnv({ CODEX_HOME: home }),
+    input: API_KEY,
+    stdio: ["pipe", "ignore", "inherit"]
+  })
+  if (run.status !== 0) return yield* Effect.dieMessage(`login --with-api-key exited ${run.status}`)
+  return home
+})
+
+/** Start-up of status, token and help, and the memory of status and of a polling login. */
+const cli = (cacheHome: string) =>
+  Effect.gen(function* () {
+    const apiKey = yield* apiKeyHome
+    const chatgpt = yield* signedIn("1 hour")
+    const accessToken = JSON.parse(readFileSync(chatgpt.authPath, "utf8")).tokens.access_token as string
+    const status = (label: string, home: string, says: string) =>
+      startup({ label, args: ["status"], home, maxRatio: 2.5, expect: (out) => out.includes(says) })
+    const rows: Array<Row> = [
+      ...(yield* status("status (API key)", apiKey, "Logged in using an API key")),
+      ...(yield* status("status (ChatGPT)", chatgpt.home, "Logged in using ChatGPT"))
+    ]
+    const refreshesBefore = (yield* chatgpt.issuer.stats).refresh
+    const token = yield* startup({
+      label: "token (fresh ChatGPT token)",
+      args: ["token"],
+      home: chatgpt.home,
+      maxRatio: 2.5,
+      expect: (out) => out.trim() === accessToken
+    })
+    const refreshed = (yield* chatgpt.issuer.stats).refresh - refreshesBefore
+    rows.push(
+      ...(refreshed === 0
+        ? token
+        : token.map((row) => ({ ...row, result: `${row.result}; ${refreshed} refreshes`, verdict: "MISSED" as const })))
+    )
+    const help = (label: string, args: ReadonlyArray<string>) =>
+      startup({ label, args, home: apiKey, maxRatio: 3.5, expect: (out) => out.includes("USAGE") })
+    rows.push(...(yield* help("--help", ["--help"])), ...(yield* help("login --help", ["login", "--help"])))
+    for (const [label, home] of [
+      ["status (API key)", apiKey],
+      ["status (ChatGPT)", chatgpt.home]
+    ] as const) {
+      rows.push(yield* peakRss({ label, args: ["status"], home, cacheHome, maxMib: 70 }))
+    }
+    rows.push(yield* pollingLoginRss({ cacheHome, maxMib: 80 }))
+    return rows
+  }).pipe(Effect.scoped)
 
 const program = Effect.gen(function* () {
-  const cached = yield* cachedPath
-  const concurrent = yield* concurrentCallers
-  const multi = yield* processes
-  const rows: Array<readonly [string, string, string, boolean]> = [
-    [
-      "accessToken, cached path",
-      `${cached.nsPerCall.toFixed(0)} ns/call, ${(cached.opsPerSecond / 1e6).toFixed(2)}M ops/s (${cached.ratio.toFixed(1)}x a bare Effect.succeed)`,
-      "< 5 µs",
-      cached.nsPerCall < 5000
-    ],
-    [
-      `refresh requests, ${CONCURRENT.toLocaleString("en")} concurrent callers`,
-      `${concurrent.refreshes} (${concurrent.distinct} distinct token)`,
-      "1",
-      concurrent.refreshes === 1 && concurrent.distinct === 1
-    ],
-    [
-      `refresh requests, ${PROCESSES} processes sharing one CODEX_HOME`,
-      `${multi.refreshes} (${multi.failed} failed, ${multi.reused} refresh_token_reused)`,
-      "1",
-      multi.refreshes === 1 && multi.failed === 0 && multi.reused === 0
-    ]
+  const cacheHome = yield* tempDir("cache")
+  const rows: Array<Row> = [
+    yield* cachedPath,
+    yield* concurrentCallers,
+    yield* processes(cacheHome),
+    ...(yield* cli(cacheHome))
   ]
-  const header = ["measure", "result", "target", ""] as const
-  const table = [header, ...rows.map(([a, b, c, ok]) => [a, b, c, ok ? "ok" : "MISSED"] as const)]
-  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-  const lines = table.map((row) =>
-    row
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd()
+  process.stdout.write(
+    `devicecode bench (node ${process.version}, ${availableParallelism()} cores, one run; start-up: ${RUNS} runs of ` +
+      "each, median (min–max), NODE_EXTRA_CA_CERTS unset)\n" +
+      `${render(rows)}\n${summary(rows)}\n`
   )
-  lines.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "))
-  process.stdout.write(`devicecode bench (node ${process.version}, one run)\n${lines.join("\n")}\n`)
-  if (rows.some((row) => !row[3])) process.exitCode = 1
-})
+  if (rows.some((row) => row.verdict === "MISSED")) process.exitCode = 1
+}).pipe(Effect.scoped)
 
 Effect.runPromise(
   program.pipe(Effect.provide(Layer.mergeAll(NodeHttpClient.layer, NodeFileSystem.layer, NodePath.layer)))

@@ -2,7 +2,11 @@
 // (demo, issuer) and Node's HttpClient are dynamic imports, split into chunks of their own, so `status` and `token`
 // never load them.
 import { build } from "esbuild"
+import { rmSync } from "node:fs"
 import { nodeBundle } from "./esbuild.mjs"
+
+// chunk names carry a content hash: without this, every build would leave the last build's chunks behind
+rmSync("dist/bin", { recursive: true, force: true })
 
 await build({
   ...nodeBundle,
