@@ -1,11 +1,12 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { DateTime, Duration, Effect, HashSet, Layer, Option, Redacted, Ref, Schema, SynchronizedRef } from "effect"
+import { DateTime, Duration, Effect, HashSet, Layer, Option, Redacted, Ref, SynchronizedRef } from "effect"
 import { normalizeIssuer, sanitizeServerText } from "../domain/CodexWire.js"
 import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
 import type { DeviceAuthError, RefreshError } from "../domain/Errors.js"
 import { isRecord, parseJson } from "../domain/Json.js"
 import { SignInOrigin } from "../domain/StoredAuth.js"
-import { TokenSet, WireToken } from "../domain/TokenSet.js"
+import { DeviceAuthorizationResponse, DiscoveryDocument, RefreshResponse, TokenResponse } from "../domain/OidcWire.js"
+import { TokenSet } from "../domain/TokenSet.js"
 import {
   AuthorizationGrant,
   DeviceAuthorization,
@@ -39,43 +40,6 @@ export const DEFAULT_SCOPE = "openid profile email offline_access"
 const DEFAULT_TIMEOUT = Duration.seconds(30)
 const REVOKE_TIMEOUT = Duration.seconds(10)
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-
-/** The fields of OpenID Connect Discovery 1.0 §3 / RFC 8414 §2 a device login uses. */
-const DiscoveryDocument = Schema.Struct({
-  issuer: Schema.String,
-  device_authorization_endpoint: Schema.optional(Schema.String),
-  token_endpoint: Schema.String,
-  revocation_endpoint: Schema.optional(Schema.String)
-})
-
-/** RFC 8628 §3.2; Google names the verification URI `verification_url`, some servers send numbers as strings. */
-const DeviceAuthorizationResponse = Schema.Struct({
-  device_code: WireToken,
-  user_code: Schema.String,
-  verification_uri: Schema.optional(Schema.String),
-  verification_url: Schema.optional(Schema.String),
-  verification_uri_complete: Schema.optional(Schema.String),
-  expires_in: Schema.optional(Schema.Unknown),
-  interval: Schema.optional(Schema.Unknown)
-})
-
-/** RFC 6749 §5.1, with the OpenID Connect id_token; every token sent must be usable as it is (null is absent). */
-const TokenResponse = Schema.Struct({
-  access_token: WireToken,
-  token_type: Schema.optional(Schema.String),
-  expires_in: Schema.optional(Schema.Unknown),
-  refresh_token: Schema.optionalWith(WireToken, { nullable: true }),
-  id_token: Schema.optionalWith(WireToken, { nullable: true }),
-  scope: Schema.optional(Schema.String)
-})
-
-/** RFC 6749 §6: a refresh may leave out any token, and only those present replace the stored ones. */
-const RefreshResponse = Schema.Struct({
-  access_token: Schema.optionalWith(WireToken, { nullable: true }),
-  refresh_token: Schema.optionalWith(WireToken, { nullable: true }),
-  id_token: Schema.optionalWith(WireToken, { nullable: true }),
-  expires_in: Schema.optional(Schema.Unknown)
-})
 
 interface Endpoints {
   readonly deviceAuthorization: Option.Option<string>
