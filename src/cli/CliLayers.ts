@@ -1,7 +1,9 @@
 import type { CredentialStore } from "../services/CredentialStore.js"
 import type { ConfigError } from "../domain/Errors.js"
 import type * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 
 /** What a command asks for its sign-in: DeviceCodeAuth's options, and whether to log each HTTP exchange. */
 export interface AuthOptions extends DeviceCodeAuth.Options {

@@ -1,4 +1,4 @@
-import { HelpDoc } from "@effect/cli"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 
 /** A command's description: its summary, then a paragraph with an example. */
 export const described = (summary: string, example: string): HelpDoc.HelpDoc =>

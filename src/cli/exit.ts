@@ -1,4 +1,4 @@
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /** Ends the command with this exit code; whatever the person needs to read was already printed. */
 export class CliExit extends Data.TaggedError("CliExit")<{ readonly code: number }> {}

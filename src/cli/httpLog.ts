@@ -1,5 +1,8 @@
-import { HttpClient } from "@effect/platform"
-import { Clock, Console, Effect, Exit } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import { sanitize } from "../domain/Sanitize.js"
 
 /** The URL without query or fragment, which could carry secrets. */

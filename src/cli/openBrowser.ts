@@ -1,4 +1,6 @@
-import { Console, Effect, Option } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { ChildProcess } from "node:child_process"
 import { sanitize } from "../domain/Sanitize.js"
 

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 /**
  * A QR code of `text` drawn with Unicode half blocks (two modules a character, no colour codes), with a quiet zone of

@@ -1,4 +1,6 @@
-import { DateTime, Duration, Option } from "effect"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
 import { sanitize } from "../domain/Sanitize.js"

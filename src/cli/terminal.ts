@@ -1,5 +1,8 @@
-import { Options } from "@effect/cli"
-import { type Console, Context, Effect, Layer } from "effect"
+import * as Options from "@effect/cli/Options"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Console from "effect/Console"
 import { sanitize } from "../domain/Sanitize.js"
 
 /** Where the CLI writes for a person, and what that terminal can show. */

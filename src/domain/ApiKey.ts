@@ -1,4 +1,5 @@
-import { Either, Redacted } from "effect"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
 import { ApiKeyInputError } from "./Errors.js"
 import { isSafe } from "./Sanitize.js"
 

@@ -2,7 +2,8 @@
  * What the `devicecode` CLI prints with `--json`: one JSON object a line (NDJSON) on stdout. These schemas are the
  * wire format: the CLI encodes with them, and a program that drives the CLI can decode each line with them.
  */
-import { Duration, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 
 /** A number of seconds on the wire, a `Duration` in code. */
 export const DurationFromSeconds: Schema.Schema<Duration.Duration, number> = Schema.transform(

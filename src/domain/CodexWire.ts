@@ -1,4 +1,5 @@
-import { Option, Schema } from "effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { isRecord, parseJson } from "./Json.js"
 import { WireToken } from "./TokenSet.js"
 

@@ -1,4 +1,8 @@
-import { Data, DateTime, Duration, Option, Redacted } from "effect"
+import * as Data from "effect/Data"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 
 /** A device code issued to this login: what the person types, where, and how the client polls for it. */
 export class DeviceCode extends Data.Class<{

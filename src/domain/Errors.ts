@@ -1,4 +1,5 @@
-import { Data, Duration } from "effect"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
 
 /** Which wire call of a device login an error comes from. */
 export type DeviceAuthStep = "discovery" | "usercode" | "poll" | "exchange" | "refresh" | "revoke"

@@ -1,4 +1,8 @@
-import { Data, DateTime, Either, Option, Redacted } from "effect"
+import * as Data from "effect/Data"
+import * as DateTime from "effect/DateTime"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { isRecord, parseJson } from "./Json.js"
 
 const AUTH_CLAIM = "https://api.openai.com/auth"

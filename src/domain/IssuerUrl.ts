@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { normalizeIssuer } from "./CodexWire.js"
 import { isSafe, sanitize } from "./Sanitize.js"
 

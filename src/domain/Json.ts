@@ -1,4 +1,4 @@
-import { Option } from "effect"
+import * as Option from "effect/Option"
 
 /** A plain JSON object (not null, not an array). */
 export const isRecord = (u: unknown): u is Record<string, unknown> =>

@@ -1,4 +1,6 @@
-import { Data, DateTime, Duration } from "effect"
+import * as Data from "effect/Data"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import type { DeviceCode } from "./DeviceCode.js"
 import type { IdTokenClaims } from "./IdTokenClaims.js"
 

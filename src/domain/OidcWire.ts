@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { WireToken } from "./TokenSet.js"
 
 // The RFC 8628 dialect's wire messages, as the servers send them; CodexWire.ts holds the Codex dialect's.

@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 
 /** The profile codex itself reads: `$CODEX_HOME/auth.json`. */
 export const DEFAULT_PROFILE = "default"

@@ -1,4 +1,10 @@
-import { Data, DateTime, Either, Option, ParseResult, Redacted, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as DateTime from "effect/DateTime"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 /** Where a stored sign-in was made, so refresh and logout go back to the same issuer. */
 export class SignInOrigin extends Data.Class<{

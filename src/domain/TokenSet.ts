@@ -1,4 +1,8 @@
-import { Data, Duration, Option, Redacted, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 /** Tokens an issuer handed out. Every token is `Redacted` from the moment it is decoded. */
 export class TokenSet extends Data.Class<{

@@ -1,6 +1,12 @@
-import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import type { HttpBody } from "@effect/platform"
-import { Context, Effect, Layer, Option, type Redacted } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as HttpBody from "@effect/platform/HttpBody"
+import type * as Redacted from "effect/Redacted"
 import { AuthSession, type AuthSessionError, type SessionAccount } from "../services/AuthSession.js"
 
 /** An HttpClient whose requests carry the session's credentials; it also fails with the session's errors. */

@@ -1,5 +1,12 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Config, DateTime, Duration, Effect, Layer, Option, Redacted } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Config from "effect/Config"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import {
   CODEX_CLIENT_ID,
   CODEX_DEFAULT_ISSUER,

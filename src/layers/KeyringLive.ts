@@ -1,4 +1,6 @@
-import { Effect, Layer, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { StoreError } from "../domain/Errors.js"
 import { Keyring } from "../services/Keyring.js"
 

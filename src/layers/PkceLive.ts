@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto"
-import { Effect, Layer, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { s256Challenge, s256Matches } from "../domain/Pkce.js"
 import { Pkce, PkceCodes, PkceMismatch } from "../services/Pkce.js"
 

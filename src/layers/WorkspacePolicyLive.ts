@@ -1,4 +1,5 @@
-import { Layer, Option } from "effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { type ForcedLoginMethod, makeWorkspacePolicy, WorkspacePolicy } from "../services/WorkspacePolicy.js"
 import type { CodexConfig } from "./Config.js"
 

@@ -1,4 +1,7 @@
-import { Context, type Effect, type Option, type Redacted } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type { DeviceAuthError, NotLoggedIn, RefreshError, StoreError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import type { AuthMethod } from "../domain/StoredAuth.js"

@@ -1,4 +1,6 @@
-import { Context, type Effect, type Option } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import type { StoreError } from "../domain/Errors.js"
 
 /** The OS keyring: secrets by service and account. Every failure is a StoreError with reason `Keyring`. */

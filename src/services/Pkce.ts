@@ -1,4 +1,7 @@
-import { Context, Data, type Effect, type Redacted } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
 
 /** An RFC 7636 verifier and its S256 challenge. */
 export class PkceCodes extends Data.Class<{

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { DeviceAuthorization } from "./DeviceAuthorization.js"
 import { boundedOneShot, type StageOptions, startBound } from "./schedules.js"
 

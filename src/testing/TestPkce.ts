@@ -1,4 +1,7 @@
-import { Effect, Layer, Redacted, Ref } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import { s256Challenge } from "../domain/Pkce.js"
 import { fromIssuer } from "../layers/PkceLive.js"
 import { Pkce, PkceCodes } from "../services/Pkce.js"

@@ -1,4 +1,5 @@
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 
 /** The approval page did not behave as a browser expects. */
 export class BrowserError extends Data.TaggedError("BrowserError")<{ readonly detail: string }> {

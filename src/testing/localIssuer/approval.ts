@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { IssuerContext } from "./context.js"
 import { html } from "./http.js"
 import { approvalPage, resultPage } from "./page.js"

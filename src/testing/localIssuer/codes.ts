@@ -1,5 +1,10 @@
 import { randomInt } from "node:crypto"
-import { Clock, type Duration, Effect, Option, Queue, type Scope } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import type * as Duration from "effect/Duration"
+import type * as Scope from "effect/Scope"
 import type { LocalIssuerCodeStatus } from "./types.js"
 
 /** The device-flow dialect a code or token belongs to. */

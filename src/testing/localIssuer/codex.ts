@@ -1,4 +1,6 @@
-import { Clock, DateTime, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
 import { codexEndpoints } from "../../domain/CodexWire.js"
 import { s256Challenge } from "../../domain/Pkce.js"
 import { approvalRoute } from "./approval.js"

@@ -1,5 +1,7 @@
 import type { ServerResponse } from "node:http"
-import { Duration, Effect, Option } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { parseJson } from "../../domain/Json.js"
 import type { Reply } from "./http.js"
 import type { Fault } from "./types.js"

@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
 import { decodeJwtPayload } from "../../domain/IdTokenClaims.js"
 

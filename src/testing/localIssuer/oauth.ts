@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { oauthError, type Params, type Reply } from "./http.js"
 import type { GrantHandler, Route } from "./route.js"
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { faultReply, isStreamed, streamFault } from "./faults.js"
 import { codexError, errorReply, parseParams, type Params, readBody, type Reply, write } from "./http.js"
 import { handlerFor, type IssuerRequest, type Route, type Routes } from "./route.js"

@@ -1,4 +1,6 @@
-import { Clock, Effect, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { isRecord } from "../../domain/Json.js"
 import type { Reply } from "./http.js"
 import type { JwtSigner } from "./jwt.js"

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http"
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { ErrorShape, Params, Reply } from "./http.js"
 
 /** A request as a handler sees it: its path without trailing slashes, its query and its body as parameters. */

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { Socket } from "node:net"
-import { Effect, FiberSet, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import type * as Scope from "effect/Scope"
 
 /** Answers one request; the server runs it in a fiber of its own. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Effect.Effect<void>
