@@ -2,14 +2,46 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
 import * as Arr from "effect/Array"
+import * as Effect from "effect/Effect"
 import { VERSION } from "../version.js"
-import { completionCommand } from "./completionCommand.js"
-import { demoCommand } from "./demoCommand.js"
-import { issuerCommand } from "./issuerCommand.js"
-import { loginCommand } from "./loginCommand.js"
-import { logoutCommand } from "./logoutCommand.js"
-import { statusCommand } from "./statusCommand.js"
-import { tokenCommand } from "./tokenCommand.js"
+
+// Each subcommand's module is loaded only when it is needed: a start evaluates the code of the command it runs, not
+// of all seven (the bundle turns these imports into modules evaluated on first use).
+const subcommands = {
+  login: () => import("./loginCommand.js").then((m) => m.loginCommand),
+  status: () => import("./statusCommand.js").then((m) => m.statusCommand),
+  token: () => import("./tokenCommand.js").then((m) => m.tokenCommand),
+  logout: () => import("./logoutCommand.js").then((m) => m.logoutCommand),
+  demo: () => import("./demoCommand.js").then((m) => m.demoCommand),
+  issuer: () => import("./issuerCommand.js").then((m) => m.issuerCommand),
+  completion: () =>
+    import("./completionCommand.js").then((m) =>
+      // annotated: the completion script is made from the command that lists it, which TS cannot infer in a cycle
+      m.completionCommand((): Command.Command<"devicecode", unknown, unknown, any> => whole)
+    )
+}
+
+/** The name of a subcommand. */
+export type SubcommandName = keyof typeof subcommands
+
+/** Any of the subcommands, as loaded. */
+export type Subcommand = Awaited<ReturnType<(typeof subcommands)[SubcommandName]>>
+
+const names = Object.keys(subcommands) as ReadonlyArray<SubcommandName>
+const isName = (word: string | undefined): word is SubcommandName => word !== undefined && word in subcommands
+
+// Words after which @effect/cli prints something made from the whole tree (help, wizard, completions, version).
+const wholeTreeFlags = new Set(["--help", "-h", "--wizard", "--completions", "--version"])
+
+/**
+ * The subcommands a run with `args` (argv without node and the script) needs: only the named one, unless the run
+ * prints help, completions or the version, names no known command, or is `completion` (all of which describe the
+ * whole tree, and print the same bytes whichever way it was loaded).
+ */
+export const subcommandsFor = (args: ReadonlyArray<string>): ReadonlyArray<SubcommandName> => {
+  const first = args[0]
+  return isName(first) && first !== "completion" && !args.some((word) => wholeTreeFlags.has(word)) ? [first] : names
+}
 
 // @effect/cli lists a subcommand's description only when it is one paragraph; ours have an example paragraph too, so
 // the overview names each command here.
@@ -32,20 +64,26 @@ const overview = HelpDoc.blocks([
   HelpDoc.p("Run devicecode COMMAND --help for a command's options. Example: devicecode login --open --qr")
 ])
 
-/** The `devicecode` command and its subcommands. */
-export const devicecode = Command.make("devicecode").pipe(
-  Command.withDescription(overview),
-  Command.withSubcommands([
-    loginCommand,
-    statusCommand,
-    tokenCommand,
-    logoutCommand,
-    demoCommand,
-    issuerCommand,
-    // Annotated: the completion script is made from the command that lists it, which TS cannot infer in a cycle.
-    completionCommand((): Command.Command<"devicecode", unknown, unknown, any> => devicecode)
-  ])
-)
+const root = (loaded: Arr.NonEmptyReadonlyArray<Subcommand>) =>
+  Command.make("devicecode").pipe(Command.withDescription(overview), Command.withSubcommands(loaded))
 
-/** Parses argv and runs the chosen command. */
-export const cli = Command.run(devicecode, { name: "devicecode", version: VERSION })
+/** The root command as last built with every subcommand, for the completion command's script. */
+let whole: ReturnType<typeof root>
+
+/** The `devicecode` command with the subcommands `wanted` (in the order of the help), their modules loaded. */
+export const devicecode = (wanted: ReadonlyArray<SubcommandName> = names) =>
+  Effect.promise(() =>
+    Promise.all(names.filter((name) => wanted.includes(name)).map((name) => subcommands[name]()))
+  ).pipe(
+    Effect.map((loaded) => {
+      const command = root(loaded as unknown as Arr.NonEmptyReadonlyArray<Subcommand>)
+      if (loaded.length === names.length) whole = command
+      return command
+    })
+  )
+
+/** Parses argv and runs the chosen command, loading only the subcommands it needs. */
+export const cli = (argv: ReadonlyArray<string>) =>
+  Effect.flatMap(devicecode(subcommandsFor(argv.slice(2))), (command) =>
+    Command.run(command, { name: "devicecode", version: VERSION })(argv)
+  )

@@ -1,5 +1,4 @@
 import * as HelpDoc from "@effect/cli/HelpDoc"
-import * as Options from "@effect/cli/Options"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -11,19 +10,9 @@ import { LoginEvent } from "../domain/LoginEvent.js"
 import { escapeJsonText, sanitize } from "../domain/Sanitize.js"
 import type { LoginRenderer } from "./waitingScreen.js"
 
-/** `--json`, on login, status, logout and token. */
-export const json = Options.boolean("json").pipe(
-  Options.withDescription("Print JSON on stdout (login: one event a line) and nothing else there")
-)
+// What --json prints, loaded only by runs that print JSON (jsonFlag.ts's withJsonOutput): the schemas cost start-up.
 
-/**
- * Whether argv asks for JSON output. main.ts needs to know before any handler runs: a usage error fails while the
- * options are parsed, so only argv can tell it to print that error as JSON too.
- */
-export const wantsJson = (args: ReadonlyArray<string>): boolean => {
-  const end = args.indexOf("--")
-  return (end === -1 ? args : args.slice(0, end)).includes("--json")
-}
+export { CliEvents }
 
 /**
  * Encodes a value with its schema and prints it as one line on stdout. JSON escapes the C0 controls (ESC included);

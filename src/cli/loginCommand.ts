@@ -7,7 +7,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import * as CliEvents from "../domain/CliEvents.js"
 import { parseApiKeyInput } from "../domain/ApiKey.js"
 import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
 import { ApiKeyInputError, type LoginMethodError, type StoreError } from "../domain/Errors.js"
@@ -27,7 +26,7 @@ import { checkLoginMethod, type WorkspacePolicy } from "../services/WorkspacePol
 import { authFor } from "./CliLayers.js"
 import { profile, store, verbose } from "./environment.js"
 import { described } from "./described.js"
-import { json, jsonLoginRenderer, printJson } from "./jsonOutput.js"
+import { json, withJsonOutput } from "./jsonFlag.js"
 import { openBrowser } from "./openBrowser.js"
 import { qrCodeText } from "./qrCode.js"
 import { whoText } from "./render.js"
@@ -104,7 +103,9 @@ export const deviceLogin = (
   Effect.gen(function* () {
     const { target } = yield* DeviceCodeAuth.Setup
     const scope = yield* Effect.scope
-    const screen: LoginRenderer = display.json ? jsonLoginRenderer : yield* makeLoginRenderer
+    const screen: LoginRenderer = display.json
+      ? yield* withJsonOutput((output) => Effect.succeed(output.jsonLoginRenderer))
+      : yield* makeLoginRenderer
     if (display.companion) {
       yield* Effect.forkIn(
         display.companion((line) => screen.print("stderr", `${sanitize(line)}\n`)),
@@ -120,26 +121,30 @@ export const deviceLogin = (
       Effect.ensuring(screen.close),
       Effect.onInterrupt(() =>
         display.json
-          ? printJson(
-              CliEvents.ErrorEvent,
-              new CliEvents.ErrorEvent({ code: "Cancelled", reason: Option.none(), message: "Login cancelled" })
+          ? withJsonOutput(({ CliEvents, printJson }) =>
+              printJson(
+                CliEvents.ErrorEvent,
+                new CliEvents.ErrorEvent({ code: "Cancelled", reason: Option.none(), message: "Login cancelled" })
+              )
             )
           : Console.error("\nLogin cancelled")
       )
     )
     if (display.json) {
-      return yield* printJson(
-        CliEvents.LoggedInEvent,
-        new CliEvents.LoggedInEvent({
-          method: target.dialect === "codex" ? "chatgpt" : "oidc",
-          email: result.claims.email,
-          plan: result.claims.plan,
-          accountId: Option.orElse(
-            Option.flatMap(result.record.tokens, (tokens) => tokens.accountId),
-            () => result.claims.accountId
-          ),
-          profile: target.profile
-        })
+      return yield* withJsonOutput(({ CliEvents, printJson }) =>
+        printJson(
+          CliEvents.LoggedInEvent,
+          new CliEvents.LoggedInEvent({
+            method: target.dialect === "codex" ? "chatgpt" : "oidc",
+            email: result.claims.email,
+            plan: result.claims.plan,
+            accountId: Option.orElse(
+              Option.flatMap(result.record.tokens, (tokens) => tokens.accountId),
+              () => result.claims.accountId
+            ),
+            profile: target.profile
+          })
+        )
       )
     }
     const where = target.profile === DEFAULT_PROFILE ? "" : ` (profile ${target.profile})`
@@ -199,9 +204,11 @@ export const apiKeyLogin = (
     )
     const { target } = yield* DeviceCodeAuth.Setup
     yield* json
-      ? printJson(
-          CliEvents.ApiKeyLoggedInEvent,
-          new CliEvents.ApiKeyLoggedInEvent({ method: "apikey", profile: target.profile })
+      ? withJsonOutput(({ CliEvents, printJson }) =>
+          printJson(
+            CliEvents.ApiKeyLoggedInEvent,
+            new CliEvents.ApiKeyLoggedInEvent({ method: "apikey", profile: target.profile })
+          )
         )
       : Console.log("Successfully logged in using an API key")
   })

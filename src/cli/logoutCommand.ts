@@ -3,7 +3,6 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as CliEvents from "../domain/CliEvents.js"
 import { sanitize } from "../domain/Sanitize.js"
 import { authMethod, type StoredAuth } from "../domain/StoredAuth.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
@@ -12,7 +11,7 @@ import { IssuerResolver } from "../services/IssuerResolver.js"
 import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { profile, store, storeCommandOptions, verbose } from "./environment.js"
-import { json, printJson } from "./jsonOutput.js"
+import { json, withJsonOutput } from "./jsonFlag.js"
 import { withSafeConsole } from "./terminal.js"
 
 /**
@@ -90,7 +89,12 @@ export const logoutCommand = Command.make("logout", { json, profile, store, verb
     )
     const { target } = yield* DeviceCodeAuth.Setup
     yield* options.json
-      ? printJson(CliEvents.LoggedOutEvent, new CliEvents.LoggedOutEvent({ profile: target.profile, removed, revoked }))
+      ? withJsonOutput(({ CliEvents, printJson }) =>
+          printJson(
+            CliEvents.LoggedOutEvent,
+            new CliEvents.LoggedOutEvent({ profile: target.profile, removed, revoked })
+          )
+        )
       : Console.log(removed ? "Successfully logged out" : "Not logged in")
   }).pipe(withSafeConsole)
 )

@@ -1,15 +1,16 @@
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as Terminal from "@effect/platform/Terminal"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import type { Teardown } from "@effect/platform/Runtime"
 import type { ConfigError } from "../domain/Errors.js"
 import { sanitize } from "../domain/Sanitize.js"
@@ -18,29 +19,56 @@ import { cli } from "./Cli.js"
 import { type AuthOptions, CliLayers } from "./CliLayers.js"
 import { ExitCode } from "./exit.js"
 import { withHttpLog } from "./httpLog.js"
-import { printDefect, printError, usageErrorOf, wantsJson } from "./jsonOutput.js"
-import * as Terminal from "./terminal.js"
+import { wantsJson, withJsonOutput } from "./jsonFlag.js"
+import * as TerminalOutput from "./terminal.js"
 
-// The composition root: the only place live layers are chosen. Only subpath modules are loaded: the NodeContext
-// barrel costs start-up time every command would pay, and so would NodeHttpClient (it loads undici), so it is imported
-// only when a command builds its services.
+// The composition root: the only place live layers are chosen. Only subpath modules are loaded (the NodeContext barrel
+// costs start-up time every command would pay), and what only some runs use is loaded when first used.
 const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
 
-// Node's HttpClient, loaded and built on the first request, not when a command builds its services: `token` with a
-// fresh token and `logout` of nothing never load it.
-const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
-  HttpClient.HttpClient,
-  Effect.gen(function* () {
-    const scope = yield* Effect.scope
-    const client = yield* Effect.cached(
-      Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(
-        Effect.flatMap((http) => Layer.buildWithScope(http.layer, scope)),
-        // the issuers turn trace headers off on the client they get; this one must not add them either
-        Effect.map((context) => HttpClient.withTracerPropagation(Context.get(context, HttpClient.HttpClient), false))
+/** The service `tag` of the layer `load` imports, loaded and built in the current scope the first time it is used. */
+const onFirstUse = <I, S>(
+  tag: Context.Tag<I, S>,
+  load: () => Promise<Layer.Layer<I>>
+): Effect.Effect<Effect.Effect<S>, never, Scope.Scope> =>
+  Effect.flatMap(Effect.scope, (scope) =>
+    Effect.cached(
+      Effect.promise(load).pipe(
+        Effect.flatMap((layer) => Layer.buildWithScope(layer, scope)),
+        Effect.map((context) => Context.get(context, tag))
       )
     )
-    return HttpClient.make((request) => Effect.flatMap(client, (live) => live.execute(request)))
-  })
+  )
+
+// Node's HttpClient, on the first request: `token` with a fresh token and `logout` of nothing never load it.
+const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
+  HttpClient.HttpClient,
+  Effect.map(
+    onFirstUse(HttpClient.HttpClient, () => import("../layers/nodeHttpClient.js").then((http) => http.layer)),
+    // the issuers turn trace headers off on the client they get; the one underneath must not add them either
+    (client) =>
+      HttpClient.make((request) =>
+        Effect.flatMap(client, (live) => HttpClient.withTracerPropagation(live, false).execute(request))
+      )
+  )
+)
+
+// Node's Terminal (stdin through readline) only for what reads input, @effect/cli's prompts: the rest of a run
+// asks only for the size of stdout.
+const nodeTerminal: Layer.Layer<Terminal.Terminal> = Layer.scoped(
+  Terminal.Terminal,
+  Effect.map(
+    onFirstUse(Terminal.Terminal, () => import("@effect/platform-node/NodeTerminal").then((node) => node.layer)),
+    (live) =>
+      Terminal.Terminal.of({
+        columns: Effect.sync(() => process.stdout.columns ?? 0),
+        rows: Effect.sync(() => process.stdout.rows ?? 0),
+        isTTY: Effect.sync(() => process.stdout.isTTY === true),
+        readInput: Effect.flatMap(live, (terminal) => terminal.readInput),
+        readLine: Effect.flatMap(live, (terminal) => terminal.readLine),
+        display: (text) => Effect.flatMap(live, (terminal) => terminal.display(text))
+      })
+  )
 )
 
 // --verbose logs each exchange on stderr
@@ -65,21 +93,29 @@ const cliLayers = Layer.succeed(CliLayers, {
     DeviceCodeAuth.layerStore({ onStoreFallback, onConfigWarning, ...options }).pipe(Layer.provide(platform))
 })
 
-const live = Layer.mergeAll(platform, NodeTerminal.layer, Terminal.layer, cliLayers)
+const live = Layer.mergeAll(platform, nodeTerminal, TerminalOutput.layer, cliLayers)
 
 // Whether to print failures as JSON error events is decided from argv: a usage error fails before any handler runs.
 const json = wantsJson(process.argv.slice(2))
 
 // Error messages quote servers (an error description) and files: sanitised, as everything else printed.
 const report = (error: { readonly _tag: string; readonly message: string }, code: number) =>
-  Effect.as(json ? printError(error) : Console.error(`Error: ${sanitize(error.message)}`), code)
+  Effect.as(
+    json ? withJsonOutput((output) => output.printError(error)) : Console.error(`Error: ${sanitize(error.message)}`),
+    code
+  )
 
 const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.as<number>(ExitCode.ok),
   Effect.catchAll((error) => {
     // @effect/cli has already printed usage errors on stderr; the other tags are ours and carry a person's message.
     if (ValidationError.isValidationError(error)) {
-      return json ? Effect.as(printError(usageErrorOf(error)), ExitCode.usage) : Effect.succeed(ExitCode.usage)
+      return json
+        ? Effect.as(
+            withJsonOutput((output) => output.printError(output.usageErrorOf(error))),
+            ExitCode.usage
+          )
+        : Effect.succeed(ExitCode.usage)
     }
     if (error._tag === "CliExit") return Effect.succeed(error.code)
     return report(error, ExitCode.failure)
@@ -87,7 +123,7 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.catchAllDefect((defect) =>
     Effect.as(
       json
-        ? printDefect(Cause.die(defect))
+        ? withJsonOutput((output) => output.printDefect(Cause.die(defect)))
         : Console.error(`Error: unexpected failure: ${sanitize(Cause.pretty(Cause.die(defect)), { multiline: true })}`),
       ExitCode.failure
     )
@@ -95,10 +131,19 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.provide(live)
 )
 
+/**
+ * Once the exit code is known, nothing is left to do but let stdout and stderr drain: exit then, instead of waiting
+ * for the event loop to empty (V8's background compile jobs alone kept it alive for ~30 ms after `--help`).
+ */
+const exitWith = (code: number) => {
+  process.exitCode = code
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)))
+}
+
 // Ctrl-C interrupts the command's fiber; an interrupt-only exit is 130, as shells expect.
-const teardown: Teardown = (exit, onExit) => {
-  if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : ExitCode.ok)
-  onExit(Cause.isInterruptedOnly(exit.cause) ? ExitCode.cancelled : ExitCode.failure)
+const teardown: Teardown = (exit) => {
+  if (Exit.isSuccess(exit)) return exitWith(typeof exit.value === "number" ? exit.value : ExitCode.ok)
+  exitWith(Cause.isInterruptedOnly(exit.cause) ? ExitCode.cancelled : ExitCode.failure)
 }
 
 NodeRuntime.runMain(program, { disableErrorReporting: true, teardown })

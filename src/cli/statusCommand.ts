@@ -9,7 +9,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as FileSystem from "@effect/platform/FileSystem"
-import * as CliEvents from "../domain/CliEvents.js"
+import type * as CliEvents from "../domain/CliEvents.js"
 import type { StoreError } from "../domain/Errors.js"
 import { emptyClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
@@ -22,7 +22,7 @@ import { type AuthOptions, CliLayers, storeFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { profile, store, storeCommandOptions, verbose } from "./environment.js"
 import { CliExit, ExitCode } from "./exit.js"
-import { json, printJson } from "./jsonOutput.js"
+import { json, withJsonOutput } from "./jsonFlag.js"
 import { humanDuration } from "./render.js"
 import { withSafeConsole } from "./terminal.js"
 
@@ -163,7 +163,9 @@ export const loadAllStatuses = (
 /** Prints a status report; not logged in ends with exit code 1. */
 export const printStatus = (report: StatusReport, json: boolean): Effect.Effect<void, CliExit> =>
   Effect.gen(function* () {
-    yield* json ? printJson(CliEvents.StatusReport, report) : Console.log(statusText(report, yield* DateTime.now))
+    yield* json
+      ? withJsonOutput((output) => output.printJson(output.CliEvents.StatusReport, report))
+      : Console.log(statusText(report, yield* DateTime.now))
     if (!report.logged_in) return yield* new CliExit({ code: ExitCode.failure })
   })
 
@@ -177,7 +179,7 @@ export const statusCommand = Command.make("status", { json, all, profile, store,
     if (!options.all) return yield* printStatus(yield* loadStatus, options.json)
     const reports = yield* loadAllStatuses(storeCommandOptions(options))
     yield* options.json
-      ? printJson(Schema.Array(CliEvents.StatusReport), reports)
+      ? withJsonOutput((output) => output.printJson(Schema.Array(output.CliEvents.StatusReport), reports))
       : Console.log(statusTable(reports, yield* DateTime.now))
     if (!reports.some((report) => report.logged_in)) return yield* new CliExit({ code: ExitCode.failure })
   }).pipe(withSafeConsole)

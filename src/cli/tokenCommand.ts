@@ -3,7 +3,6 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as CliEvents from "../domain/CliEvents.js"
 import { jwtExpiry } from "../domain/IdTokenClaims.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import { AuthSession } from "../services/AuthSession.js"
@@ -11,7 +10,7 @@ import { CredentialStore } from "../services/CredentialStore.js"
 import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { authOptions, profile, store, verbose } from "./environment.js"
-import { json, printJson } from "./jsonOutput.js"
+import { json, withJsonOutput } from "./jsonFlag.js"
 import { withSafeConsole } from "./terminal.js"
 
 /** When `token` expires: the stored expiry when the store still holds it, else the JWT's `exp`; an API key never. */
@@ -32,9 +31,12 @@ export const tokenCommand = Command.make("token", { json, profile, store, verbos
     const token = yield* Effect.flatMap(AuthSession, (session) => session.accessToken)
     if (!options.json) return yield* Console.log(Redacted.value(token))
     const { target } = yield* DeviceCodeAuth.Setup
-    yield* printJson(
-      CliEvents.TokenOutput,
-      new CliEvents.TokenOutput({ accessToken: token, expiresAt: yield* expiryOf(token), profile: target.profile })
+    const expiresAt = yield* expiryOf(token)
+    yield* withJsonOutput(({ CliEvents, printJson }) =>
+      printJson(
+        CliEvents.TokenOutput,
+        new CliEvents.TokenOutput({ accessToken: token, expiresAt, profile: target.profile })
+      )
     )
   }).pipe(withSafeConsole)
 )

@@ -209,7 +209,7 @@ export const layer = (
 
 /** Node's HttpClient (node:http), loaded on first build so that importing this module stays cheap. */
 const nodeHttpClient: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
-  Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(Effect.map((http) => http.layer))
+  Effect.promise(() => import("./nodeHttpClient.js")).pipe(Effect.map((http) => http.layer))
 )
 
 /** {@link layer} on Node: Node's HttpClient, FileSystem and Path included, so a Node app needs nothing else. */

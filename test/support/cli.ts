@@ -4,7 +4,7 @@ import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 /** The built CLI, as `npx devicecode` runs it. */
-export const binPath = fileURLToPath(new URL("../../bin/devicecode.mjs", import.meta.url))
+export const binPath = fileURLToPath(new URL("../../bin/devicecode.cjs", import.meta.url))
 
 /** How a CLI run ended, with everything it printed. */
 export interface CliResult {

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Runs the CLI bundle (dist/bin/devicecode.cjs, made by `npm run build`) through a V8 code cache, so that a start does
+// not compile the bundle again: `status` and `token` are called from prompts and scripts many times a minute.
+//
+// The cache is an optimisation only. It can never change what a command prints or make it fail: every step is
+// checked, any error (a read-only or missing cache directory, a corrupt or foreign file) means running without it.
+// - One file per command (`status`, `login`, `--help`, ...): each compiles different functions.
+// - Named after the bundle's SHA-256 (its first line), Node's version and the CPU architecture: V8 itself checks only
+//   a cached script's length, so a rebuilt bundle of the same length would otherwise run stale code.
+// - Our own SHA-1 of the payload is checked before V8 sees it: V8 does not checksum a code cache in release builds,
+//   and a corrupt one aborts the process.
+// - Written on exit (temp file + rename) when there was none or V8 rejected it. In $XDG_CACHE_HOME/devicecode, or
+//   ~/.cache/devicecode, ~/Library/Caches/devicecode, %LOCALAPPDATA%\devicecode\Cache; DEVICECODE_CODE_CACHE=off
+//   turns it off.
+"use strict"
+const stackTraceLimit = Error.stackTraceLimit
+// A stack captured while the bundle loads makes V8 compile it again for source positions.
+Error.stackTraceLimit = 0
+const fs = require("node:fs")
+const path = require("node:path")
+const vm = require("node:vm")
+const Module = require("node:module")
+
+const bundle = path.join(__dirname, "..", "dist", "bin", "devicecode.cjs")
+const MAGIC = "DCC1"
+const COMMANDS = new Set(["login", "status", "token", "logout", "demo", "issuer", "completion"])
+
+let source
+try {
+  source = fs.readFileSync(bundle, "latin1")
+} catch (error) {
+  if (error && error.code === "ENOENT") {
+    process.stderr.write("devicecode: the CLI is not built yet; run `npm run build` in the package directory\n")
+    process.exit(1)
+  }
+  throw error
+}
+
+const cacheDirectory = () => {
+  const env = process.env
+  if (env.DEVICECODE_CODE_CACHE === "off") return undefined
+  if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)) return path.join(env.XDG_CACHE_HOME, "devicecode")
+  if (process.platform === "win32" && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, "devicecode", "Cache")
+  const home = env.HOME || require("node:os").homedir()
+  if (!home) return undefined
+  if (process.platform === "darwin") return path.join(home, "Library", "Caches", "devicecode")
+  return path.join(home, ".cache", "devicecode")
+}
+
+/** The cache file for this bundle, Node, CPU and command, or undefined when there can be none. */
+const cacheFile = () => {
+  const stamp = /^\/\/devicecode-bundle ([0-9a-f]{64})\n/.exec(source.slice(0, 100))
+  const directory = stamp && cacheDirectory()
+  if (!directory) return undefined
+  const args = process.argv.slice(2)
+  const command = COMMANDS.has(args[0]) ? args[0] : "devicecode"
+  const help = args.includes("--help") || args.includes("-h") ? "-help" : ""
+  const name = `${stamp[1].slice(0, 32)}-node${process.versions.node}-${process.arch}-${command}${help}.v8`
+  return { directory, file: path.join(directory, name) }
+}
+
+const sha1 = (bytes) => require("node:crypto").createHash("sha1").update(bytes).digest()
+
+/** The cached data in `file`, if it is ours and whole. */
+const readCache = (file) => {
+  try {
+    const bytes = fs.readFileSync(file)
+    if (bytes.length <= 24 || bytes.toString("latin1", 0, 4) !== MAGIC) return undefined
+    const data = bytes.subarray(24)
+    return sha1(data).equals(bytes.subarray(4, 24)) ? data : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const writeCache = (target, data) => {
+  let temp
+  try {
+    fs.mkdirSync(target.directory, { recursive: true, mode: 0o700 })
+    temp = `${target.file}.${process.pid}.tmp`
+    fs.writeFileSync(temp, Buffer.concat([Buffer.from(MAGIC, "latin1"), sha1(data), data]), { mode: 0o600 })
+    fs.renameSync(temp, target.file)
+    temp = undefined
+    removeStale(target)
+  } catch {
+    // a read-only or full disk: the next start compiles again
+  } finally {
+    if (temp) fs.rmSync(temp, { force: true })
+  }
+}
+
+/** Files of other bundles or Node versions unused for 30 days, and temp files of runs killed mid-write. */
+const removeStale = (target) => {
+  const now = Date.now()
+  const current = path.basename(target.file).slice(0, 32)
+  for (const name of fs.readdirSync(target.directory)) {
+    if (!name.endsWith(".v8") && !name.endsWith(".tmp")) continue
+    const file = path.join(target.directory, name)
+    const age = now - fs.statSync(file).atimeMs
+    if (name.endsWith(".tmp") ? age > 3_600_000 : !name.startsWith(current) && age > 30 * 86_400_000) {
+      fs.rmSync(file, { force: true })
+    }
+  }
+}
+
+const target = cacheFile()
+const cachedData = target && readCache(target.file)
+const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData })
+if (target && (cachedData === undefined || script.cachedDataRejected)) {
+  // on exit: the functions the command ran are compiled by then, and go into the cache too
+  process.once("exit", () => writeCache(target, script.createCachedData()))
+}
+const bundleModule = new Module(bundle, module)
+bundleModule.filename = bundle
+const bundleRequire = Module.createRequire(bundle)
+script
+  .runInThisContext()
+  .call(bundleModule.exports, bundleModule.exports, bundleRequire, bundleModule, bundle, path.dirname(bundle))
+Error.stackTraceLimit = stackTraceLimit

@@ -1,0 +1,28 @@
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+
+/** `--json`, on login, status, logout and token. */
+export const json = Options.boolean("json").pipe(
+  Options.withDescription("Print JSON on stdout (login: one event a line) and nothing else there")
+)
+
+/**
+ * Whether argv asks for JSON output. main.ts needs to know before any handler runs: a usage error fails while the
+ * options are parsed, so only argv can tell it to print that error as JSON too.
+ */
+export const wantsJson = (args: ReadonlyArray<string>): boolean => {
+  const end = args.indexOf("--")
+  return (end === -1 ? args : args.slice(0, end)).includes("--json")
+}
+
+/**
+ * Runs `use` with the JSON output module (printJson, the CliEvents schemas, the error events), loaded on first use:
+ * building its schemas costs start-up time that only runs with --json (or a failure to print as JSON) should pay.
+ */
+export const withJsonOutput = <A, E, R>(
+  use: (output: typeof import("./jsonOutput.js")) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.flatMap(
+    Effect.promise(() => import("./jsonOutput.js")),
+    use
+  )
