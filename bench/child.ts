@@ -3,8 +3,8 @@ import { Effect } from "effect"
 import { spawn, spawnSync } from "node:child_process"
 import { join } from "node:path"
 
-/** The CLI's bin, as a user runs it (it imports the dist/bin bundle). */
-export const bin = join(import.meta.dirname ?? process.cwd(), "..", "bin", "devicecode.mjs")
+/** The CLI's bin, as a user runs it (it runs the dist/bin bundle through its code cache). */
+export const bin = join(import.meta.dirname ?? process.cwd(), "..", "bin", "devicecode.cjs")
 
 /**
  * The bench's environment plus `extra`, without NODE_EXTRA_CA_CERTS: Node reads that bundle at every start (~35 ms

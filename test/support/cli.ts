@@ -1,7 +1,17 @@
 import { Effect, Schema, type Scope } from "effect"
 import { CliEvents } from "../../src/index.js"
 import { spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+
+/**
+ * The code cache the CLI children of this test process share (bin/devicecode.cjs), not the user's ~/.cache: the
+ * first run of a command writes it, later ones use it, as for a user. Removed when the test process ends.
+ */
+const codeCache = mkdtempSync(join(tmpdir(), "devicecode-test-cache-"))
+process.once("exit", () => rmSync(codeCache, { recursive: true, force: true }))
 
 /** The built CLI, as `npx devicecode` runs it. */
 export const binPath = fileURLToPath(new URL("../../bin/devicecode.cjs", import.meta.url))
@@ -42,7 +52,12 @@ export const startCli = (
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
         spawn(process.execPath, [binPath, ...args], {
-          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...options.env },
+          env: {
+            PATH: process.env.PATH ?? "",
+            HOME: process.env.HOME ?? "/root",
+            XDG_CACHE_HOME: codeCache,
+            ...options.env
+          },
           stdio: ["pipe", "pipe", "pipe"]
         })
       ),

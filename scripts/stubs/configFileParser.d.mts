@@ -1,0 +1,3 @@
+export declare const parse: (text: string) => never
+declare const _default: { readonly parse: (text: string) => never }
+export default _default
