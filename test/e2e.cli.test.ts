@@ -108,6 +108,20 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
     })
   )
 
+  it.scopedLive("SIGTERM while waiting: Login cancelled, exit 143 (not 130), nothing written", () =>
+    Effect.gen(function* () {
+      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const home = yield* tempDir
+      const { cli } = yield* startLogin(issuer, home)
+      yield* cli.waitFor(/Waiting for the code/, "stderr")
+      yield* cli.kill("SIGTERM")
+      const result = yield* cli.exit
+      assert.strictEqual(result.code, 143, result.stderr)
+      assert.include(result.stderr, "Login cancelled")
+      assert.deepStrictEqual(readdirSync(home), [])
+    })
+  )
+
   it.scopedLive("--verbose logs each exchange without a secret", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "200 millis" })

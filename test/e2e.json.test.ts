@@ -232,7 +232,7 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
     })
   )
 
-  it.scopedLive("--qr prints a QR code of block characters within 80 columns; never with --json", () =>
+  it.scopedLive("--qr prints a QR code of block characters within 80 columns; with --json it is a usage error", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "200 millis" })
       const home = yield* tempDir
@@ -245,10 +245,17 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
       assert.match(qr[0]!, /^ {20,}$/)
       assert.strictEqual([...qr[0]!].length, [...qr[1]!].length)
       assert.isBelow(text.stdout.indexOf("phishing"), text.stdout.indexOf("█"), "the QR code follows the prompt")
+      // asked for both, it is a usage error before any request, not a silently dropped --qr
+      const before = (yield* issuer.stats).usercode
       const json = yield* runCli(["login", "--issuer", issuer.url, "--qr", "--json"], { env: { CODEX_HOME: home } })
-      assert.strictEqual(json.code, 0, json.stderr)
+      assert.strictEqual(json.code, 2, json.stderr)
       assert.notMatch(json.stdout, /[█▀▄]/)
-      eventsOf(json.stdout)
+      assert.deepStrictEqual(
+        eventsOf(json.stdout).map((event) => event.event),
+        ["error"]
+      )
+      assert.include(json.stderr, "--qr draws a code on the terminal and --json prints only JSON")
+      assert.strictEqual((yield* issuer.stats).usercode, before)
     })
   )
 

@@ -1,3 +1,4 @@
+import * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
@@ -61,7 +62,8 @@ const overview = HelpDoc.blocks([
       ([name, summary]) => HelpDoc.p(Span.spans([Span.code(name.padEnd(12)), Span.text(summary)]))
     )
   ),
-  HelpDoc.p("Run devicecode COMMAND --help for a command's options. Example: devicecode login --open --qr")
+  HelpDoc.p("Run devicecode COMMAND --help for a command's options, devicecode --version for the version."),
+  HelpDoc.p("Example: devicecode login --open --qr")
 ])
 
 const root = (loaded: Arr.NonEmptyReadonlyArray<Subcommand>) =>
@@ -85,5 +87,8 @@ export const devicecode = (wanted: ReadonlyArray<SubcommandName> = names) =>
 /** Parses argv and runs the chosen command, loading only the subcommands it needs. */
 export const cli = (argv: ReadonlyArray<string>) =>
   Effect.flatMap(devicecode(subcommandsFor(argv.slice(2))), (command) =>
-    Command.run(command, { name: "devicecode", version: VERSION })(argv)
+    Command.run(command, { name: "devicecode", version: VERSION })(argv).pipe(
+      // the help lists our options only: --wizard, --completions and --log-level are @effect/cli's, unused here
+      Effect.provide(CliConfig.layer({ showBuiltIns: false }))
+    )
   )

@@ -10,6 +10,21 @@ const shell = Args.choice([
   ["fish", "fish"]
 ] as const).pipe(Args.withDescription("The shell: bash, zsh or fish"))
 
+// The built-in options the help does not show either
+const hidden = /\s--(completions|log-level|wizard)\b/g
+
+/**
+ * @effect/cli's bash script with each value of a choice (`--store`, `--dialect`) offered as a word of its own: it
+ * writes them as one comma-separated word (`compgen -W "file,keyring,auto,ephemeral"`). And without the built-in
+ * options the help hides.
+ */
+export const tidyBashCompletions = (lines: ReadonlyArray<string>): ReadonlyArray<string> =>
+  lines.map((line) =>
+    line
+      .replace(/compgen -W "([^"]*)"/g, (_, words: string) => `compgen -W "${words.split(",").join(" ")}"`)
+      .replace(/^(\s*opts=".*)$/, (opts) => opts.replace(hidden, ""))
+  )
+
 /**
  * `devicecode completion SHELL`: the completion script @effect/cli writes for the whole command. `root` is a thunk
  * because the root command lists this one among its subcommands.
@@ -19,7 +34,7 @@ export const completionCommand = <Name extends string, R, E, A>(root: () => Comm
     Effect.gen(function* () {
       const lines =
         shell === "bash"
-          ? yield* Command.getBashCompletions(root(), "devicecode")
+          ? tidyBashCompletions(yield* Command.getBashCompletions(root(), "devicecode"))
           : shell === "zsh"
             ? yield* Command.getZshCompletions(root(), "devicecode")
             : yield* Command.getFishCompletions(root(), "devicecode")

@@ -8,5 +8,8 @@ export const ExitCode = {
   ok: 0,
   failure: 1,
   usage: 2,
-  cancelled: 130
+  /** Ctrl-C (SIGINT). */
+  cancelled: 130,
+  /** SIGTERM. */
+  terminated: 143
 } as const

@@ -1,5 +1,7 @@
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -9,18 +11,27 @@ import { sanitize } from "../domain/Sanitize.js"
 import { loadTestKit } from "./demoCommand.js"
 import { described } from "./described.js"
 import { verbose } from "./environment.js"
+import { noColor } from "./terminal.js"
+
+/** An integer option's value checked against `[min, max]`: out of range is a usage error (exit 2). */
+const inRange = (flag: string, min: number, max: number) => (value: number) =>
+  value >= min && value <= max
+    ? Effect.succeed(value)
+    : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`${flag} must be between ${min} and ${max}, not ${value}`)))
 
 const port = Options.integer("port").pipe(
   Options.withDefault(0),
-  Options.withDescription("The port to listen on, on 127.0.0.1 (default: a free one)")
+  Options.mapEffect(inRange("--port", 0, 65_535)),
+  Options.withDescription("The port to listen on, on 127.0.0.1 (default 0: a free one)")
 )
 const autoApprove = Options.integer("auto-approve").pipe(
+  Options.mapEffect(inRange("--auto-approve", 0, 86_400)),
   Options.optional,
-  Options.withDescription("Approve each code this many seconds after it is issued")
+  Options.withDescription("Approve each code this many seconds (0 to 86400) after it is issued")
 )
 
 /** `devicecode issuer`: the LocalIssuer on its own, until stopped. */
-export const issuerCommand = Command.make("issuer", { port, autoApprove, verbose }, (options) =>
+export const issuerCommand = Command.make("issuer", { port, autoApprove, noColor, verbose }, (options) =>
   Effect.scoped(
     Effect.gen(function* () {
       const { LocalIssuer } = yield* loadTestKit
@@ -34,7 +45,7 @@ export const issuerCommand = Command.make("issuer", { port, autoApprove, verbose
           : {}),
         ...Option.match(options.autoApprove, {
           onNone: () => ({}),
-          onSome: (seconds) => ({ autoApproveAfter: Duration.seconds(Math.max(0, seconds)) })
+          onSome: (seconds) => ({ autoApproveAfter: Duration.seconds(seconds) })
         })
       })
       yield* Console.log(JSON.stringify({ issuer: issuer.url }))

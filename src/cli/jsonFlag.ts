@@ -1,10 +1,8 @@
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 
-/** `--json`, on login, status, logout and token. */
-export const json = Options.boolean("json").pipe(
-  Options.withDescription("Print JSON on stdout (login: one event a line) and nothing else there")
-)
+/** `--json` on login, status, logout and token, with what it prints for that command. */
+export const jsonOption = (prints: string) => Options.boolean("json").pipe(Options.withDescription(prints))
 
 /**
  * Whether argv asks for JSON output. main.ts needs to know before any handler runs: a usage error fails while the

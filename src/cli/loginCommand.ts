@@ -26,7 +26,7 @@ import { checkLoginMethod, type WorkspacePolicy } from "../services/WorkspacePol
 import { authFor } from "./CliLayers.js"
 import { profile, store, verbose } from "./environment.js"
 import { described } from "./described.js"
-import { json, withJsonOutput } from "./jsonFlag.js"
+import { jsonOption, withJsonOutput } from "./jsonFlag.js"
 import { openBrowser } from "./openBrowser.js"
 import { qrCodeText } from "./qrCode.js"
 import { whoText } from "./render.js"
@@ -214,42 +214,91 @@ export const apiKeyLogin = (
   })
 
 /** The device login the flags ask for; a flag that is missing or does not fit is a usage error (exit 2). */
-const target = Options.all({ dialect, issuer, clientId, scope, profile }).pipe(
-  Options.mapEffect((flags) =>
-    Either.match(
-      resolveLoginTarget(
-        {
-          dialect: flags.dialect,
-          issuer: Option.getOrUndefined(flags.issuer),
-          clientId: Option.getOrUndefined(flags.clientId),
-          scope: flags.scope,
-          profile: Option.getOrUndefined(flags.profile)
-        },
-        { codexIssuer: CODEX_DEFAULT_ISSUER, codexClientId: CODEX_CLIENT_ID, scope: OidcIssuer.DEFAULT_SCOPE },
-        (name) => ({ issuer: "--issuer URL", clientId: "--client-id ID", profile: "--profile" })[name]
-      ),
+const resolveTarget = (flags: {
+  readonly dialect: "codex" | "rfc8628"
+  readonly issuer: Option.Option<string>
+  readonly clientId: Option.Option<string>
+  readonly scope: string
+  readonly profile: Option.Option<string>
+}) =>
+  Either.match(
+    resolveLoginTarget(
       {
-        onLeft: (detail) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(detail))),
-        onRight: Effect.succeed
-      }
-    )
+        dialect: flags.dialect,
+        issuer: Option.getOrUndefined(flags.issuer),
+        clientId: Option.getOrUndefined(flags.clientId),
+        scope: flags.scope,
+        profile: Option.getOrUndefined(flags.profile)
+      },
+      { codexIssuer: CODEX_DEFAULT_ISSUER, codexClientId: CODEX_CLIENT_ID, scope: OidcIssuer.DEFAULT_SCOPE },
+      (name) => ({ issuer: "--issuer URL", clientId: "--client-id ID", profile: "--profile" })[name]
+    ),
+    {
+      onLeft: (detail) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(detail))),
+      onRight: Effect.succeed
+    }
   )
+
+const json = jsonOption("Print one JSON event a line on stdout (NDJSON) and nothing else there")
+
+/** Flags that contradict each other: a usage error (exit 2) rather than one of them silently ignored. */
+export const conflicts = (flags: {
+  readonly withApiKey: boolean
+  readonly json: boolean
+  readonly qr: boolean
+  readonly open: boolean
+  readonly device: {
+    readonly dialect: string
+    readonly issuer: Option.Option<string>
+    readonly clientId: Option.Option<string>
+  }
+}): ReadonlyArray<string> => [
+  ...(flags.json && flags.qr ? ["--qr draws a code on the terminal and --json prints only JSON: leave out one"] : []),
+  ...(flags.withApiKey
+    ? (
+        [
+          ["--qr", flags.qr],
+          ["--open", flags.open],
+          ["--dialect rfc8628", flags.device.dialect === "rfc8628"],
+          ["--issuer", Option.isSome(flags.device.issuer)],
+          ["--client-id", Option.isSome(flags.device.clientId)]
+        ] as const
+      )
+        .filter(([, given]) => given)
+        .map(([flag]) => `--with-api-key stores an API key and ${flag} is for a device-code sign-in: leave out one`)
+    : [])
+]
+
+// One option for the flags that are checked against each other, resolved into the login's target.
+const flags = Options.all({
+  device: Options.all({ dialect, issuer, clientId, scope, profile }),
+  withApiKey,
+  json,
+  qr,
+  open: openOption
+}).pipe(
+  Options.mapEffect(({ device, ...given }) => {
+    const [problem] = conflicts({ ...given, device })
+    return problem === undefined
+      ? Effect.map(resolveTarget(device), (target) => ({ ...given, target }))
+      : Effect.fail(ValidationError.invalidValue(HelpDoc.p(problem)))
+  })
 )
 
 /** `devicecode login`. */
 export const loginCommand = Command.make(
   "login",
-  { target, store, withApiKey, json, qr, open: openOption, noColor: Terminal.noColor, verbose },
-  (options) =>
+  { flags, store, noColor: Terminal.noColor, verbose },
+  ({ flags, noColor, verbose }) =>
     Effect.gen(function* () {
-      if (options.withApiKey) return yield* apiKeyLogin(options.json)
-      yield* deviceLogin(options)
+      if (flags.withApiKey) return yield* apiKeyLogin(flags.json)
+      yield* deviceLogin({ json: flags.json, qr: flags.qr, open: flags.open, noColor, verbose })
     }).pipe(withSafeConsole)
 )
   .pipe(
     Command.provide((options) =>
       authFor({
-        ...options.target,
+        ...options.flags.target,
         ...Option.match(options.store, { onNone: () => ({}), onSome: (store) => ({ store }) }),
         verbose: options.verbose
       })

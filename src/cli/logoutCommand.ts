@@ -11,8 +11,8 @@ import { IssuerResolver } from "../services/IssuerResolver.js"
 import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { profile, store, storeCommandOptions, verbose } from "./environment.js"
-import { json, withJsonOutput } from "./jsonFlag.js"
-import { withSafeConsole } from "./terminal.js"
+import { jsonOption, withJsonOutput } from "./jsonFlag.js"
+import { noColor, withSafeConsole } from "./terminal.js"
 
 /**
  * Best-effort revocation at the issuer the sign-in came from, capped at 10 s; true if it was revoked. As codex does
@@ -52,7 +52,9 @@ const revokeStored = (auth: StoredAuth) =>
  * (`{}`, an API-key record without a key) is removed too, but that is "Not logged in", as `status` and `token` see it;
  * an unreadable one was a sign-in once, and removing it is a logout.
  */
-export const logoutCommand = Command.make("logout", { json, profile, store, verbose }, (options) =>
+const json = jsonOption("Print what was done (removed, revoked) as one JSON object on stdout and nothing else there")
+
+export const logoutCommand = Command.make("logout", { json, profile, store, noColor, verbose }, (options) =>
   Effect.gen(function* () {
     const store = yield* CredentialStore
     // under the store's lock, so a refresh (ours or codex's) cannot slip a sign-in back in between

@@ -19,6 +19,7 @@ import { cli } from "./Cli.js"
 import { type AuthOptions, CliLayers } from "./CliLayers.js"
 import { ExitCode } from "./exit.js"
 import { withHttpLog } from "./httpLog.js"
+import { wantsNoColor, withTidyCliText } from "./helpText.js"
 import { wantsJson, withJsonOutput } from "./jsonFlag.js"
 import * as TerminalOutput from "./terminal.js"
 
@@ -95,8 +96,17 @@ const cliLayers = Layer.succeed(CliLayers, {
 
 const live = Layer.mergeAll(platform, nodeTerminal, TerminalOutput.layer, cliLayers)
 
+const args = process.argv.slice(2)
+
 // Whether to print failures as JSON error events is decided from argv: a usage error fails before any handler runs.
-const json = wantsJson(process.argv.slice(2))
+const json = wantsJson(args)
+
+// Colour (help screens are coloured by @effect/cli) only on a terminal, without NO_COLOR, TERM=dumb or --no-color.
+const color = (stream: NodeJS.WriteStream) =>
+  TerminalOutput.colorEnabled({ noColor: wantsNoColor(args), env: process.env, isTty: stream.isTTY === true })
+
+// @effect/cli's wizard asks its questions on the terminal; with stdin not one it would wait for ever.
+const wizardWithoutTerminal = args.includes("--wizard") && process.stdin.isTTY !== true
 
 // Error messages quote servers (an error description) and files: sanitised, as everything else printed.
 const report = (error: { readonly _tag: string; readonly message: string }, code: number) =>
@@ -105,8 +115,21 @@ const report = (error: { readonly _tag: string; readonly message: string }, code
     code
   )
 
-const program = Effect.suspend(() => cli(process.argv)).pipe(
-  Effect.as<number>(ExitCode.ok),
+const run: Effect.Effect<
+  number,
+  Effect.Effect.Error<ReturnType<typeof cli>>,
+  Effect.Effect.Context<ReturnType<typeof cli>>
+> = wizardWithoutTerminal
+  ? Effect.as(
+      Console.error("Error: --wizard asks its questions on a terminal, and stdin is not one; give the options instead"),
+      ExitCode.usage
+    )
+  : Effect.as(
+      Effect.suspend(() => cli(process.argv)),
+      ExitCode.ok
+    )
+
+const program = run.pipe(
   Effect.catchAll((error) => {
     // @effect/cli has already printed usage errors on stderr; the other tags are ours and carry a person's message.
     if (ValidationError.isValidationError(error)) {
@@ -128,6 +151,7 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
       ExitCode.failure
     )
   ),
+  withTidyCliText({ stdout: color(process.stdout), stderr: color(process.stderr) }),
   Effect.provide(live)
 )
 
@@ -140,10 +164,15 @@ const exitWith = (code: number) => {
   process.stdout.write("", () => process.stderr.write("", () => process.exit(code)))
 }
 
-// Ctrl-C interrupts the command's fiber; an interrupt-only exit is 130, as shells expect.
+// SIGINT and SIGTERM interrupt the command's fiber (NodeRuntime); which one came decides the exit code.
+let terminated = false
+process.once("SIGTERM", () => (terminated = true))
+
+// An interrupt-only exit is 130 after Ctrl-C (SIGINT) and 143 after SIGTERM, as shells report them.
 const teardown: Teardown = (exit) => {
   if (Exit.isSuccess(exit)) return exitWith(typeof exit.value === "number" ? exit.value : ExitCode.ok)
-  exitWith(Cause.isInterruptedOnly(exit.cause) ? ExitCode.cancelled : ExitCode.failure)
+  if (!Cause.isInterruptedOnly(exit.cause)) return exitWith(ExitCode.failure)
+  exitWith(terminated ? ExitCode.terminated : ExitCode.cancelled)
 }
 
 NodeRuntime.runMain(program, { disableErrorReporting: true, teardown })

@@ -1,5 +1,7 @@
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -22,9 +24,9 @@ import { type AuthOptions, CliLayers, storeFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { profile, store, storeCommandOptions, verbose } from "./environment.js"
 import { CliExit, ExitCode } from "./exit.js"
-import { json, withJsonOutput } from "./jsonFlag.js"
+import { jsonOption, withJsonOutput } from "./jsonFlag.js"
 import { humanDuration } from "./render.js"
-import { withSafeConsole } from "./terminal.js"
+import { noColor, withSafeConsole } from "./terminal.js"
 
 /** codex's masking of an API key: first 8 characters, `***`, last 5; 13 characters or fewer → `***`. */
 export const maskApiKey = (key: string): string => (key.length <= 13 ? "***" : `${key.slice(0, 8)}***${key.slice(-5)}`)
@@ -160,6 +162,23 @@ export const loadAllStatuses = (
     )
   })
 
+/** The profiles named in CODEX_HOME (besides the default one); none if the directory cannot be read. */
+const namedProfiles: Effect.Effect<
+  ReadonlyArray<string>,
+  never,
+  DeviceCodeAuth.Setup | FileSystem.FileSystem
+> = Effect.flatMap(DeviceCodeAuth.Setup, ({ codexHome }) =>
+  listProfiles(codexHome).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
+)
+
+/** What a plain `status` says when nobody is signed in by default but other profiles exist. */
+export const noDefaultText = (profiles: ReadonlyArray<string>): string =>
+  sanitize(
+    `Not logged in: there is no default sign-in. Other profiles: ${profiles.join(", ")}\n` +
+      "  See them all with devicecode status --all, or pick one with --profile NAME.",
+    { multiline: true }
+  )
+
 /** Prints a status report; not logged in ends with exit code 1. */
 export const printStatus = (report: StatusReport, json: boolean): Effect.Effect<void, CliExit> =>
   Effect.gen(function* () {
@@ -169,22 +188,44 @@ export const printStatus = (report: StatusReport, json: boolean): Effect.Effect<
     if (!report.logged_in) return yield* new CliExit({ code: ExitCode.failure })
   })
 
+const json = jsonOption("Print the report as one JSON object on stdout (with --all, an array) and nothing else there")
+
 const all = Options.boolean("all").pipe(
   Options.withDescription("List every profile (one line each; with --json, an array); exit 1 if none is signed in")
 )
 
-/** `devicecode status`. */
-export const statusCommand = Command.make("status", { json, all, profile, store, verbose }, (options) =>
-  Effect.gen(function* () {
-    if (!options.all) return yield* printStatus(yield* loadStatus, options.json)
-    const reports = yield* loadAllStatuses(storeCommandOptions(options))
-    yield* options.json
-      ? withJsonOutput((output) => output.printJson(Schema.Array(output.CliEvents.StatusReport), reports))
-      : Console.log(statusTable(reports, yield* DateTime.now))
-    if (!reports.some((report) => report.logged_in)) return yield* new CliExit({ code: ExitCode.failure })
-  }).pipe(withSafeConsole)
+// --all is every profile; naming one as well is a contradiction, a usage error (exit 2)
+const selection = Options.all({ all, profile }).pipe(
+  Options.mapEffect((chosen) =>
+    chosen.all && Option.isSome(chosen.profile)
+      ? Effect.fail(ValidationError.invalidValue(HelpDoc.p("--all lists every profile: leave out --profile")))
+      : Effect.succeed(chosen)
+  )
 )
-  .pipe(Command.provide((options) => storeFor(storeCommandOptions(options))))
+
+/** `devicecode status`. */
+export const statusCommand = Command.make(
+  "status",
+  { json, selection, store, noColor, verbose },
+  ({ selection: { all, profile }, ...options }) =>
+    Effect.gen(function* () {
+      if (!all) {
+        const report = yield* loadStatus
+        const others = report.logged_in || options.json || Option.isSome(profile) ? [] : yield* namedProfiles
+        if (others.length === 0) return yield* printStatus(report, options.json)
+        yield* Console.log(noDefaultText(others))
+        return yield* new CliExit({ code: ExitCode.failure })
+      }
+      const reports = yield* loadAllStatuses(storeCommandOptions({ ...options, profile }))
+      yield* options.json
+        ? withJsonOutput((output) => output.printJson(Schema.Array(output.CliEvents.StatusReport), reports))
+        : Console.log(statusTable(reports, yield* DateTime.now))
+      if (!reports.some((report) => report.logged_in)) return yield* new CliExit({ code: ExitCode.failure })
+    }).pipe(withSafeConsole)
+)
+  .pipe(
+    Command.provide(({ selection: { profile }, ...options }) => storeFor(storeCommandOptions({ ...options, profile })))
+  )
   .pipe(
     Command.withDescription(
       described(

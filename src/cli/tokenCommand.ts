@@ -10,8 +10,8 @@ import { CredentialStore } from "../services/CredentialStore.js"
 import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { authOptions, profile, store, verbose } from "./environment.js"
-import { json, withJsonOutput } from "./jsonFlag.js"
-import { withSafeConsole } from "./terminal.js"
+import { jsonOption, withJsonOutput } from "./jsonFlag.js"
+import { noColor, withSafeConsole } from "./terminal.js"
 
 /** When `token` expires: the stored expiry when the store still holds it, else the JWT's `exp`; an API key never. */
 const expiryOf = (token: Redacted.Redacted<string>) =>
@@ -26,7 +26,11 @@ const expiryOf = (token: Redacted.Redacted<string>) =>
   )
 
 /** `devicecode token`: a fresh access token on stdout and nothing else, for `curl -H "Authorization: Bearer …"`. */
-export const tokenCommand = Command.make("token", { json, profile, store, verbose }, (options) =>
+const json = jsonOption(
+  "Print {access_token, expires_at, profile} as one JSON object on stdout instead of the bare token"
+)
+
+export const tokenCommand = Command.make("token", { json, profile, store, noColor, verbose }, (options) =>
   Effect.gen(function* () {
     const token = yield* Effect.flatMap(AuthSession, (session) => session.accessToken)
     if (!options.json) return yield* Console.log(Redacted.value(token))

@@ -1,0 +1,62 @@
+import * as Effect from "effect/Effect"
+
+// What @effect/cli prints itself (help screens, usage errors, the version, completion scripts) goes through Console
+// as one rendered string; this is where it is made ours.
+
+// eslint-disable-next-line no-control-regex
+const SGR = /\x1b\[[0-9;]*m/g
+
+// Paragraphs @effect/cli adds to every option: the type of a value and whether it may be left out, which the usage
+// line and our own descriptions already say.
+const BOILERPLATE = [
+  /^A user-defined piece of text\.$/,
+  /^A user-defined piece of text that is confidential\.$/,
+  /^A true or false value\.$/,
+  /^An integer\.$/,
+  /^A floating point number\.$/,
+  /^This setting is optional\.( Defaults to: .*)?$/
+]
+
+const isHelpScreen = (plain: string) => /^USAGE$/m.test(plain)
+
+/**
+ * `text` as devicecode prints it: without escape codes unless `color`; on a help screen, without @effect/cli's
+ * boilerplate paragraphs, trailing blanks or runs of empty lines, and with the program name on each `$ ` usage line;
+ * never with empty lines at the end (the version was followed by one).
+ */
+export const tidyCliText = (text: string, color: boolean): string => {
+  const plain = text.replace(SGR, "")
+  let out = color ? text : plain
+  if (isHelpScreen(plain)) {
+    out = out
+      .split("\n")
+      .filter((line) => !BOILERPLATE.some((pattern) => pattern.test(line.replace(SGR, "").trim())))
+      .map((line) => line.replace(/^\$ (?!devicecode\b)/, "$ devicecode ").trimEnd())
+      .join("\n")
+      .replace(/\n{3,}/g, "\n\n")
+  }
+  return out.replace(/\n+$/, "")
+}
+
+/** Whether `args` (argv after the script) carry `--no-color` before any `--`. */
+export const wantsNoColor = (args: ReadonlyArray<string>): boolean => {
+  const end = args.indexOf("--")
+  return (end === -1 ? args : args.slice(0, end)).includes("--no-color")
+}
+
+/**
+ * Runs `self` with a Console whose string arguments are {@link tidyCliText}ed, colour kept on stdout and stderr as
+ * given. Command output is already sanitised (no escape codes of its own), so only @effect/cli's text changes.
+ */
+export const withTidyCliText =
+  (color: { readonly stdout: boolean; readonly stderr: boolean }) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.flatMap(Effect.console, (base) => {
+      const tidy = (keep: boolean, args: ReadonlyArray<unknown>) =>
+        args.map((arg) => (typeof arg === "string" ? tidyCliText(arg, keep) : arg))
+      return Effect.withConsole(self, {
+        ...base,
+        log: (...args) => base.log(...tidy(color.stdout, args)),
+        error: (...args) => base.error(...tidy(color.stderr, args))
+      })
+    })

@@ -1,0 +1,118 @@
+// What a new user meets first: help, usage errors, the version, completions, flags that contradict each other, and
+// `status` when the only sign-ins are named profiles. Child processes of the built CLI (stdout and stderr are pipes).
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
+import { runCli } from "./support/cli.js"
+import { tempDir } from "./support/tmp.js"
+
+const ESC = "\x1b"
+const BOILERPLATE = ["A user-defined piece of text", "This setting is optional", "A true or false value", "An integer."]
+const helpScreens = [[], ["login"], ["status"], ["token"], ["logout"], ["demo"], ["issuer"], ["completion"]]
+
+describe("devicecode's help, usage errors and flags", () => {
+  it.effect("help screens: no escape codes through a pipe or with NO_COLOR, our USAGE and descriptions only", () =>
+    Effect.gen(function* () {
+      for (const command of helpScreens) {
+        for (const env of [{}, { NO_COLOR: "1" }]) {
+          const help = yield* runCli([...command, "--help"], { env })
+          const label = `${command.join(" ") || "devicecode"} --help ${JSON.stringify(env)}`
+          assert.strictEqual(help.code, 0, label)
+          assert.notInclude(help.stdout, ESC, label)
+          for (const text of BOILERPLATE) assert.notInclude(help.stdout, text, label)
+          for (const builtIn of ["--wizard", "--completions", "--log-level"]) assert.notInclude(help.stdout, builtIn)
+          assert.notMatch(help.stdout, /^\$ (?!devicecode\b)/m, label)
+          assert.notMatch(help.stdout, / +$/m, `${label}: trailing blanks`)
+          assert.notMatch(help.stdout, /\n\n\n/, `${label}: runs of empty lines`)
+        }
+      }
+      const login = yield* runCli(["login", "--help"])
+      assert.match(login.stdout, /^USAGE\n\n\$ devicecode login \[--dialect codex \| rfc8628\]/m)
+      assert.include(login.stdout, "Print one JSON event a line on stdout (NDJSON)")
+      const status = yield* runCli(["status", "--help"])
+      assert.notInclude(status.stdout, "one event a line", "status describes its own --json")
+      assert.strictEqual((yield* runCli(["--version"])).stdout, "0.1.0\n")
+    })
+  )
+
+  it.effect("usage errors: one line on stderr and exit 2", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+        [["issuer", "--port", "99999"], "--port must be between 0 and 65535, not 99999"],
+        [["issuer", "--port", "-1"], "--port must be between 0 and 65535, not -1"],
+        [["issuer", "--auto-approve", "-5"], "--auto-approve must be between 0 and 86400, not -5"],
+        [["status", "--all", "--profile", "work"], "--all lists every profile: leave out --profile"],
+        [["login", "--with-api-key", "--open"], "--with-api-key stores an API key and --open is for a device-code"],
+        [["login", "--with-api-key", "--dialect", "rfc8628"], "--with-api-key stores an API key and --dialect rfc8628"],
+        [["status", "--bogus"], "Received unknown argument: '--bogus'"]
+      ]
+      for (const [args, message] of cases) {
+        const result = yield* runCli(args, { env: { CODEX_HOME: yield* tempDir } })
+        assert.strictEqual(result.code, 2, args.join(" "))
+        assert.strictEqual(result.stdout, "", args.join(" "))
+        assert.strictEqual(result.stderr.trimEnd().split("\n").length, 1, `${args.join(" ")}: ${result.stderr}`)
+        assert.include(result.stderr, message, args.join(" "))
+      }
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("--wizard without a terminal refuses at once (exit 2) instead of waiting at a menu", () =>
+    Effect.gen(function* () {
+      const result = yield* runCli(["--wizard"]).pipe(Effect.timeout("10 seconds"))
+      assert.strictEqual(result.code, 2)
+      assert.include(result.stderr, "--wizard asks its questions on a terminal")
+    })
+  )
+
+  it.effect("--no-color is accepted by every command that prints", () =>
+    Effect.gen(function* () {
+      const home = yield* tempDir
+      for (const args of [["status"], ["token"], ["logout"], ["status", "--all"]]) {
+        const result = yield* runCli([...args, "--no-color"], { env: { CODEX_HOME: home } })
+        assert.notStrictEqual(result.code, 2, `${args.join(" ")}: ${result.stderr}`)
+      }
+      const help = yield* runCli(["--help", "--no-color"])
+      assert.notInclude(help.stdout, ESC)
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("completion bash offers each --store and --dialect value as a word of its own", () =>
+    Effect.gen(function* () {
+      const bash = yield* runCli(["completion", "bash"])
+      assert.strictEqual(bash.code, 0)
+      assert.include(bash.stdout, 'compgen -W "file keyring auto ephemeral"')
+      assert.include(bash.stdout, 'compgen -W "codex rfc8628"')
+      assert.notMatch(bash.stdout, /compgen -W "[^"]*,/)
+      assert.notInclude(bash.stdout, "--wizard")
+    })
+  )
+
+  it.effect("status with no default sign-in names the profiles there are, and exits 1", () =>
+    Effect.gen(function* () {
+      const home = yield* tempDir
+      const record = {
+        OPENAI_API_KEY: null,
+        tokens: {
+          id_token: unsignedJwt(chatgptClaims()),
+          access_token: unsignedJwt({ exp: 4_102_444_800 }),
+          refresh_token: "rt_profiles",
+          account_id: "acct_test"
+        },
+        last_refresh: null
+      }
+      for (const name of ["example.com", "work"]) {
+        writeFileSync(join(home, `auth.${name}.json`), JSON.stringify(record))
+      }
+      const status = yield* runCli(["status"], { env: { CODEX_HOME: home } })
+      assert.strictEqual(status.code, 1)
+      assert.include(status.stdout, "there is no default sign-in. Other profiles: example.com, work")
+      assert.include(status.stdout, "devicecode status --all")
+      const named = yield* runCli(["status", "--profile", "work"], { env: { CODEX_HOME: home } })
+      assert.strictEqual(named.code, 0, named.stderr)
+      const empty = yield* runCli(["status"], { env: { CODEX_HOME: yield* tempDir } })
+      assert.strictEqual(empty.stdout, "Not logged in\n")
+    }).pipe(Effect.scoped)
+  )
+})
