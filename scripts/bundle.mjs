@@ -3,7 +3,7 @@
 // (the test kit, Node's HttpClient, qrcode, open, the --json schemas, the other commands) is reached through
 // import(), which esbuild turns into modules evaluated on first use.
 import { build } from "esbuild"
-import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { asciiOnly, leftOut, stamp } from "./cliBundle.mjs"
 import { nodeBundle } from "./esbuild.mjs"
 
@@ -20,7 +20,8 @@ const result = await build({
   outfile,
   alias: leftOut,
   minify: true,
-  legalComments: "none",
+  // the licence notices of the bundled packages, in dist/bin/devicecode.cjs.LEGAL.txt beside it
+  legalComments: "linked",
   metafile: true
 })
 
@@ -28,3 +29,22 @@ writeFileSync(outfile, stamp(asciiOnly(readFileSync(outfile, "utf8"))), "latin1"
 // what went into the bundle, for test/bundle.test.ts
 const inputs = Object.entries(result.metafile.outputs[outfile].inputs).filter(([, input]) => input.bytesInOutput > 0)
 writeFileSync("dist/bundle-inputs.json", JSON.stringify(inputs.map(([path]) => path).sort(), null, 1) + "\n")
+
+// esbuild keeps only the notices written as comments in the code; most packages keep theirs in a LICENSE file, and
+// their licences (MIT, ISC, BSD) ask for it to travel with copies of the code. Each bundled package's goes along.
+const packages = [...new Set(inputs.map(([path]) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]))]
+const notices = packages
+  .filter((name) => name !== undefined)
+  .sort()
+  .map((name) => {
+    const dir = `node_modules/${name}`
+    const { version, license } = JSON.parse(readFileSync(`${dir}/package.json`, "utf8"))
+    const file = readdirSync(dir).find((entry) => /^(licen[cs]e|copying)(\.|$)/i.test(entry))
+    const text =
+      file === undefined ? `(no licence file; package.json says ${license})` : readFileSync(`${dir}/${file}`, "utf8")
+    return `${name}@${version} (${license})\n\n${text.trim()}\n`
+  })
+appendFileSync(
+  `${outfile}.LEGAL.txt`,
+  `\n\nThe licences of the packages bundled in devicecode.cjs:\n\n${notices.join("\n---\n\n")}`
+)
