@@ -1,5 +1,5 @@
 import { ValidationError } from "@effect/cli"
-import { HttpClient, Terminal } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
@@ -50,16 +50,6 @@ const codexAnswers = (pendingPolls: number) => {
   }
 }
 
-/** A terminal for @effect/cli that is no terminal: nothing here prompts. */
-const noTerminal = Layer.succeed(Terminal.Terminal, {
-  columns: Effect.succeed(100),
-  rows: Effect.succeed(30),
-  isTTY: Effect.succeed(false),
-  readInput: Effect.die("no terminal input in tests"),
-  readLine: Effect.die("no terminal input in tests"),
-  display: () => Effect.void
-})
-
 /**
  * The CLI in this process: test CliLayers (DeviceCodeAuth over a fake HttpClient and the real file system), a recording
  * terminal and console, CODEX_HOME set through the ConfigProvider. Returns the running fiber and what it printed.
@@ -83,7 +73,7 @@ const runInProcess = (args: ReadonlyArray<string>, home: string, reply: (url: st
       error: (...args: ReadonlyArray<unknown>) => Effect.sync(() => void printed.push(`stderr: ${args.join(" ")}`))
     }
     const fiber = yield* cli(["node", "devicecode", ...args]).pipe(
-      Effect.provide(Layer.mergeAll(platform, noTerminal, layers, terminal.layer)),
+      Effect.provide(Layer.mergeAll(platform, TestTerminal.noTerminal, layers, terminal.layer)),
       Effect.withConsole(console),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["CODEX_HOME", home]]))),
       Effect.exit,

@@ -3,7 +3,6 @@
 import * as Command from "@effect/cli/Command"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
-import * as Terminal from "@effect/platform/Terminal"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -11,16 +10,8 @@ import * as Layer from "effect/Layer"
 import { devicecode, type SubcommandName, subcommandsFor } from "../src/cli/Cli.js"
 import { CliLayers } from "../src/cli/CliLayers.js"
 import { TerminalOutput } from "../src/cli/terminal.js"
+import { noTerminal } from "./support/terminal.js"
 import { VERSION } from "../src/version.js"
-
-const noTerminal = Layer.succeed(Terminal.Terminal, {
-  columns: Effect.succeed(100),
-  rows: Effect.succeed(30),
-  isTTY: Effect.succeed(false),
-  readInput: Effect.die("no terminal input in tests"),
-  readLine: Effect.die("no terminal input in tests"),
-  display: () => Effect.void
-})
 
 const output = Layer.succeed(TerminalOutput, {
   stdout: () => Effect.void,

@@ -46,11 +46,11 @@ const tsc = (project: string) =>
     return Effect.sync(() => void child.kill())
   })
 
-/** The first TypeScript block of README's `## Library` section. */
-const readmeProgram = (): string => {
-  const readme = readFileSync(join(root, "README.md"), "utf8")
-  const library = readme.slice(readme.indexOf("\n## Library\n"))
-  const block = /```ts\n([\s\S]*?)```/.exec(library)
+/** The first TypeScript block of a Markdown file after `heading`. */
+const firstProgram = (file: string, heading: string): string => {
+  const text = readFileSync(join(root, file), "utf8")
+  const section = text.slice(text.indexOf(`\n${heading}\n`))
+  const block = /```ts\n([\s\S]*?)```/.exec(section)
   return block?.[1] ?? ""
 }
 
@@ -69,7 +69,13 @@ describe("a consumer TypeScript project (strict, skipLibCheck false, NodeNext)",
     60_000
   )
 
-  it.effect("its index.ts is README's first Library program", () =>
-    Effect.sync(() => assert.strictEqual(readFileSync(join(fixture, "index.ts"), "utf8"), readmeProgram()))
+  it.effect("its index.ts is docs/library.md's first program, and brief.ts README's", () =>
+    Effect.sync(() => {
+      assert.strictEqual(readFileSync(join(fixture, "index.ts"), "utf8"), firstProgram("docs/library.md", "## Library"))
+      assert.strictEqual(
+        readFileSync(join(fixture, "brief.ts"), "utf8"),
+        firstProgram("README.md", "## The library in brief")
+      )
+    })
   )
 })

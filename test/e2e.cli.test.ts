@@ -94,33 +94,24 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
     })
   )
 
-  it.scopedLive("Ctrl-C while waiting: Login cancelled, exit 130, nothing written", () =>
-    Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
-      const home = yield* tempDir
-      const { cli } = yield* startLogin(issuer, home)
-      yield* cli.waitFor(/Waiting for the code/, "stderr")
-      yield* cli.kill("SIGINT")
-      const result = yield* cli.exit
-      assert.strictEqual(result.code, 130, result.stderr)
-      assert.include(result.stderr, "Login cancelled")
-      assert.deepStrictEqual(readdirSync(home), [])
-    })
-  )
-
-  it.scopedLive("SIGTERM while waiting: Login cancelled, exit 143 (not 130), nothing written", () =>
-    Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
-      const home = yield* tempDir
-      const { cli } = yield* startLogin(issuer, home)
-      yield* cli.waitFor(/Waiting for the code/, "stderr")
-      yield* cli.kill("SIGTERM")
-      const result = yield* cli.exit
-      assert.strictEqual(result.code, 143, result.stderr)
-      assert.include(result.stderr, "Login cancelled")
-      assert.deepStrictEqual(readdirSync(home), [])
-    })
-  )
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143]
+  ] as const) {
+    it.scopedLive(`${signal} (Ctrl-C or a kill) while waiting: Login cancelled, exit ${code}, nothing written`, () =>
+      Effect.gen(function* () {
+        const issuer = yield* LocalIssuer.make({ interval: 1 })
+        const home = yield* tempDir
+        const { cli } = yield* startLogin(issuer, home)
+        yield* cli.waitFor(/Waiting for the code/, "stderr")
+        yield* cli.kill(signal)
+        const result = yield* cli.exit
+        assert.strictEqual(result.code, code, result.stderr)
+        assert.include(result.stderr, "Login cancelled")
+        assert.deepStrictEqual(readdirSync(home), [])
+      })
+    )
+  }
 
   it.scopedLive("--verbose logs each exchange without a secret", () =>
     Effect.gen(function* () {

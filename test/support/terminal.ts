@@ -1,3 +1,4 @@
+import * as Terminal from "@effect/platform/Terminal"
 import { Effect, Layer, Ref } from "effect"
 import { TerminalOutput } from "../../src/cli/terminal.js"
 
@@ -44,3 +45,13 @@ export const capture = (
         )
     }
   })
+
+/** A terminal for @effect/cli that is no terminal: 100×30, not a TTY; nothing in the tests that use it prompts. */
+export const noTerminal = Layer.succeed(Terminal.Terminal, {
+  columns: Effect.succeed(100),
+  rows: Effect.succeed(30),
+  isTTY: Effect.succeed(false),
+  readInput: Effect.die("no terminal input in tests"),
+  readLine: Effect.die("no terminal input in tests"),
+  display: () => Effect.void
+})
