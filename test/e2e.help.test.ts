@@ -2,10 +2,11 @@
 // `status` when the only sign-ins are named profiles. Child processes of the built CLI (stdout and stderr are pipes).
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { execFileSync } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
-import { runCli } from "./support/cli.js"
+import { binPath, runCli } from "./support/cli.js"
 import { tempDir } from "./support/tmp.js"
 
 const ESC = "\x1b"
@@ -29,11 +30,30 @@ describe("devicecode's help, usage errors and flags", () => {
         }
       }
       const login = yield* runCli(["login", "--help"])
+      assert.include(
+        login.stdout.split("\n").slice(0, 5).join("\n"),
+        "$ devicecode login",
+        "usage in the first 5 lines"
+      )
       assert.match(login.stdout, /^USAGE\n\n\$ devicecode login \[--dialect codex \| rfc8628\]/m)
       assert.include(login.stdout, "Print one JSON event a line on stdout (NDJSON)")
       const status = yield* runCli(["status", "--help"])
       assert.notInclude(status.stdout, "one event a line", "status describes its own --json")
       assert.strictEqual((yield* runCli(["--version"])).stdout, "0.1.0\n")
+    })
+  )
+
+  it.effect("on a terminal (script(1) gives it one) help keeps its colour, but not with NO_COLOR or --no-color", () =>
+    Effect.sync(() => {
+      const onTerminal = (command: string, env: Record<string, string> = {}) =>
+        execFileSync("script", ["-qc", command, "/dev/null"], {
+          encoding: "utf8",
+          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", TERM: "xterm", ...env }
+        })
+      const node = `${JSON.stringify(process.execPath)} ${JSON.stringify(binPath)}`
+      assert.include(onTerminal(`${node} login --help`), `${ESC}[`)
+      assert.notInclude(onTerminal(`${node} login --help`, { NO_COLOR: "1" }), ESC)
+      assert.notInclude(onTerminal(`${node} login --help --no-color`), ESC)
     })
   )
 

@@ -21,8 +21,8 @@ const isHelpScreen = (plain: string) => /^USAGE$/m.test(plain)
 
 /**
  * `text` as devicecode prints it: without escape codes unless `color`; on a help screen, without @effect/cli's
- * boilerplate paragraphs, trailing blanks or runs of empty lines, and with the program name on each `$ ` usage line;
- * never with empty lines at the end (the version was followed by one).
+ * banner, boilerplate paragraphs, trailing blanks or runs of empty lines, and with the program name on each `$ `
+ * usage line; never with empty lines at the end (the version was followed by one).
  */
 export const tidyCliText = (text: string, color: boolean): string => {
   const plain = text.replace(SGR, "")
@@ -34,6 +34,8 @@ export const tidyCliText = (text: string, color: boolean): string => {
       .map((line) => line.replace(/^\$ (?!devicecode\b)/, "$ devicecode ").trimEnd())
       .join("\n")
       .replace(/\n{3,}/g, "\n\n")
+      // the banner repeats the name the next line gives with the version: the usage line moves up into view
+      .replace(/^(\x1b\[[0-9;]*m)*devicecode(\x1b\[[0-9;]*m)*\n\n(?=devicecode \d)/, "")
   }
   return out.replace(/\n+$/, "")
 }
