@@ -10,6 +10,22 @@ import { nodeBundle } from "./esbuild.mjs"
 const outfile = "dist/bin/devicecode.cjs"
 rmSync("dist/bin", { recursive: true, force: true })
 
+// The native modules stay outside the bundle (nodeBundle.external). A script run by vm.Script has no loader for
+// import(), so a dynamic import of one (KeyringLive's) becomes a require() through a one-line module of the bundle.
+const requireNativeModules = {
+  name: "require-native-modules",
+  setup(build) {
+    const native = new RegExp(`^(${nodeBundle.external.map((name) => name.replace("/", "\\/")).join("|")})$`)
+    build.onResolve({ filter: native }, (args) =>
+      args.kind === "dynamic-import" ? { path: args.path, namespace: "native" } : { path: args.path, external: true }
+    )
+    build.onLoad({ filter: /.*/, namespace: "native" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: "js"
+    }))
+  }
+}
+
 const result = await build({
   ...nodeBundle,
   format: "cjs",
@@ -19,6 +35,7 @@ const result = await build({
   entryPoints: ["src/cli/main.ts"],
   outfile,
   alias: leftOut,
+  plugins: [requireNativeModules],
   minify: true,
   // the licence notices of the bundled packages, in dist/bin/devicecode.cjs.LEGAL.txt beside it
   legalComments: "linked",

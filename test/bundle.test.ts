@@ -32,6 +32,13 @@ describe("the CLI bundle", () => {
     assert.deepStrictEqual(offenders, [])
   })
 
+  it("has no import() left: bin/devicecode.cjs runs it with vm.Script, which has no loader for one", () => {
+    const bundle = readFileSync("dist/bin/devicecode.cjs", "latin1")
+    assert.deepStrictEqual(bundle.match(/\bimport\(\s*["'`][^"'`]*["'`]\s*\)/g) ?? [], [])
+    // the keyring's native module, which the library imports dynamically, is required instead
+    assert.include(bundle, 'require("@napi-rs/keyring")')
+  })
+
   it("fails loudly if a left-out config-file parser is ever called", () => {
     assert.throws(() => ConfigFileParser.parse("a: 1"), /leaves out @effect\/cli's config-file parsers/)
   })
