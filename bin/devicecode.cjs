@@ -29,11 +29,12 @@ let source
 try {
   source = fs.readFileSync(bundle, "latin1")
 } catch (error) {
-  if (error && error.code === "ENOENT") {
-    process.stderr.write("devicecode: the CLI is not built yet; run `npm run build` in the package directory\n")
-    process.exit(1)
-  }
-  throw error
+  process.stderr.write(
+    error && error.code === "ENOENT"
+      ? "devicecode: the CLI is not built yet; run `npm run build` in the package directory\n"
+      : `devicecode: cannot read the CLI bundle ${bundle}: ${error && error.message}\n`
+  )
+  process.exit(1)
 }
 
 const cacheDirectory = () => {
@@ -49,6 +50,15 @@ const cacheDirectory = () => {
 
 /** The cache file for this bundle, Node, CPU and command, or undefined when there can be none. */
 const cacheFile = () => {
+  try {
+    return cacheFileOrThrow()
+  } catch {
+    // no home directory to be found (os.homedir() throws without a passwd entry): no cache
+    return undefined
+  }
+}
+
+const cacheFileOrThrow = () => {
   const stamp = /^\/\/devicecode-bundle ([0-9a-f]{64})\n/.exec(source.slice(0, 100))
   const directory = stamp && cacheDirectory()
   if (!directory) return undefined
