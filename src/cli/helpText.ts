@@ -40,12 +40,6 @@ export const tidyCliText = (text: string, color: boolean): string => {
   return out.replace(/\n+$/, "")
 }
 
-/** Whether `args` (argv after the script) carry `--no-color` before any `--`. */
-export const wantsNoColor = (args: ReadonlyArray<string>): boolean => {
-  const end = args.indexOf("--")
-  return (end === -1 ? args : args.slice(0, end)).includes("--no-color")
-}
-
 /**
  * Runs `self` with a Console whose string arguments are {@link tidyCliText}ed, colour kept on stdout and stderr as
  * given. Command output is already sanitised (no escape codes of its own), so only @effect/cli's text changes.

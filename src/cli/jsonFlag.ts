@@ -5,15 +5,6 @@ import * as Effect from "effect/Effect"
 export const jsonOption = (prints: string) => Options.boolean("json").pipe(Options.withDescription(prints))
 
 /**
- * Whether argv asks for JSON output. main.ts needs to know before any handler runs: a usage error fails while the
- * options are parsed, so only argv can tell it to print that error as JSON too.
- */
-export const wantsJson = (args: ReadonlyArray<string>): boolean => {
-  const end = args.indexOf("--")
-  return (end === -1 ? args : args.slice(0, end)).includes("--json")
-}
-
-/**
  * Runs `use` with the JSON output module (printJson, the CliEvents schemas, the error events), loaded on first use:
  * building its schemas costs start-up time that only runs with --json (or a failure to print as JSON) should pay.
  */

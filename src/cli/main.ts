@@ -19,8 +19,9 @@ import { cli } from "./Cli.js"
 import { type AuthOptions, CliLayers } from "./CliLayers.js"
 import { ExitCode } from "./exit.js"
 import { withHttpLog } from "./httpLog.js"
-import { wantsNoColor, withTidyCliText } from "./helpText.js"
-import { wantsJson, withJsonOutput } from "./jsonFlag.js"
+import { hasFlag } from "./argv.js"
+import { withTidyCliText } from "./helpText.js"
+import { withJsonOutput } from "./jsonFlag.js"
 import * as TerminalOutput from "./terminal.js"
 
 // The composition root: the only place live layers are chosen. Only subpath modules are loaded (the NodeContext barrel
@@ -99,14 +100,14 @@ const live = Layer.mergeAll(platform, nodeTerminal, TerminalOutput.layer, cliLay
 const args = process.argv.slice(2)
 
 // Whether to print failures as JSON error events is decided from argv: a usage error fails before any handler runs.
-const json = wantsJson(args)
+const json = hasFlag(args, "--json")
 
 // Colour (help screens are coloured by @effect/cli) only on a terminal, without NO_COLOR, TERM=dumb or --no-color.
 const color = (stream: NodeJS.WriteStream) =>
-  TerminalOutput.colorEnabled({ noColor: wantsNoColor(args), env: process.env, isTty: stream.isTTY === true })
+  TerminalOutput.colorEnabled({ noColor: hasFlag(args, "--no-color"), env: process.env, isTty: stream.isTTY === true })
 
 // @effect/cli's wizard asks its questions on the terminal; with stdin not one it would wait for ever.
-const wizardWithoutTerminal = args.includes("--wizard") && process.stdin.isTTY !== true
+const wizardWithoutTerminal = hasFlag(args, "--wizard") && process.stdin.isTTY !== true
 
 // Error messages quote servers (an error description) and files: sanitised, as everything else printed.
 const report = (error: { readonly _tag: string; readonly message: string }, code: number) =>
