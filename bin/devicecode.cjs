@@ -37,12 +37,21 @@ try {
   process.exit(1)
 }
 
+// os.homedir() throws where the user has no passwd entry: then there is no cache, never a crash
+const homeOfUser = () => {
+  try {
+    return require("node:os").homedir()
+  } catch {
+    return undefined
+  }
+}
+
 const cacheDirectory = () => {
   const env = process.env
   if (env.DEVICECODE_CODE_CACHE === "off") return undefined
   if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)) return path.join(env.XDG_CACHE_HOME, "devicecode")
   if (process.platform === "win32" && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, "devicecode", "Cache")
-  const home = env.HOME || require("node:os").homedir()
+  const home = env.HOME || homeOfUser()
   if (!home) return undefined
   if (process.platform === "darwin") return path.join(home, "Library", "Caches", "devicecode")
   return path.join(home, ".cache", "devicecode")
@@ -50,15 +59,6 @@ const cacheDirectory = () => {
 
 /** The cache file for this bundle, Node, CPU and command, or undefined when there can be none. */
 const cacheFile = () => {
-  try {
-    return cacheFileOrThrow()
-  } catch {
-    // no home directory to be found (os.homedir() throws without a passwd entry): no cache
-    return undefined
-  }
-}
-
-const cacheFileOrThrow = () => {
   const stamp = /^\/\/devicecode-bundle ([0-9a-f]{64})\n/.exec(source.slice(0, 100))
   const directory = stamp && cacheDirectory()
   if (!directory) return undefined

@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFil
 import { join } from "node:path"
 import { stamp } from "../scripts/cliBundle.mjs"
 import { binPath } from "./support/cli.js"
-import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
+import { freshChatgptAuthJson } from "./support/records.js"
 import { tempDir } from "./support/tmp.js"
 
 interface Run {
@@ -45,13 +45,7 @@ const isWhole = (file: string): boolean => {
 /** A CODEX_HOME with a ChatGPT sign-in whose access token is fresh: `token` prints it without a request. */
 const signedInHome = Effect.gen(function* () {
   const home = yield* tempDir
-  const tokens = {
-    id_token: unsignedJwt(chatgptClaims()),
-    access_token: unsignedJwt({ exp: 4_102_444_800 }),
-    refresh_token: "rt_cache_test",
-    account_id: "acct_test"
-  }
-  writeFileSync(join(home, "auth.json"), JSON.stringify({ OPENAI_API_KEY: null, tokens, last_refresh: null }))
+  writeFileSync(join(home, "auth.json"), freshChatgptAuthJson("rt_cache_test"))
   return home
 })
 

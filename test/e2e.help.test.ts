@@ -5,8 +5,8 @@ import * as Effect from "effect/Effect"
 import { execFileSync } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 import { binPath, runCli } from "./support/cli.js"
+import { freshChatgptAuthJson } from "./support/records.js"
 import { tempDir } from "./support/tmp.js"
 
 const ESC = "\x1b"
@@ -112,18 +112,8 @@ describe("devicecode's help, usage errors and flags", () => {
   it.effect("status with no default sign-in names the profiles there are, and exits 1", () =>
     Effect.gen(function* () {
       const home = yield* tempDir
-      const record = {
-        OPENAI_API_KEY: null,
-        tokens: {
-          id_token: unsignedJwt(chatgptClaims()),
-          access_token: unsignedJwt({ exp: 4_102_444_800 }),
-          refresh_token: "rt_profiles",
-          account_id: "acct_test"
-        },
-        last_refresh: null
-      }
       for (const name of ["example.com", "work"]) {
-        writeFileSync(join(home, `auth.${name}.json`), JSON.stringify(record))
+        writeFileSync(join(home, `auth.${name}.json`), freshChatgptAuthJson("rt_profiles"))
       }
       const status = yield* runCli(["status"], { env: { CODEX_HOME: home } })
       assert.strictEqual(status.code, 1)

@@ -1,5 +1,6 @@
 import { DateTime, Option, Redacted } from "effect"
 import { StoredAuth, StoredTokens } from "../../src/domain/StoredAuth.js"
+import { chatgptClaims, unsignedJwt } from "../../src/testing/ScriptedIssuer.js"
 
 /** A fixed ChatGPT sign-in whose encoded bytes the store tests compare exactly. */
 export const fixedChatgptAuth = new StoredAuth({
@@ -19,3 +20,16 @@ export const fixedChatgptAuth = new StoredAuth({
   origin: Option.none(),
   extra: []
 })
+
+/** An auth.json as codex writes it for a ChatGPT sign-in whose access token is valid until 2100 (no refresh due). */
+export const freshChatgptAuthJson = (refreshToken: string): string =>
+  JSON.stringify({
+    OPENAI_API_KEY: null,
+    tokens: {
+      id_token: unsignedJwt(chatgptClaims()),
+      access_token: unsignedJwt({ exp: 4_102_444_800 }),
+      refresh_token: refreshToken,
+      account_id: "acct_test"
+    },
+    last_refresh: null
+  })
