@@ -8,12 +8,24 @@ import type { RequestHandler } from "./server.js"
 import type { IssuerState } from "./state.js"
 import type { LocalIssuerRequest } from "./types.js"
 
-/** The body as parameters, or none when it is unreadable, too large, or neither JSON nor a form. */
-const readParams = (req: IncomingMessage): Effect.Effect<Option.Option<Params>> =>
+/** The body as text and as parameters; the parameters none when it is unreadable, too large, or neither JSON nor a form. */
+const readParams = (
+  req: IncomingMessage
+): Effect.Effect<{ readonly text: string | undefined; readonly params: Option.Option<Params> }> =>
   readBody(req).pipe(
     Effect.option,
-    Effect.map(Option.flatMap((text) => Option.fromNullable(parseParams(text, req.headers["content-type"] ?? ""))))
+    Effect.map((text) => ({
+      text: Option.getOrUndefined(text),
+      params: Option.flatMap(text, (text) => Option.fromNullable(parseParams(text, req.headers["content-type"] ?? "")))
+    }))
   )
+
+/** Node's `rawHeaders` as ordered pairs, names lower-cased. */
+const headerPairs = (raw: ReadonlyArray<string>): ReadonlyArray<readonly [string, string]> => {
+  const pairs: Array<readonly [string, string]> = []
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!.toLowerCase(), raw[i + 1]!])
+  return pairs
+}
 
 /**
  * Answers each request in turn: a fault queued for its path first; else its body is read (400 if unreadable, whatever
@@ -55,24 +67,27 @@ export const makeRequestHandler = (options: {
       const method = req.method ?? "GET"
       const target = new URL(req.url ?? "/", options.url)
       const path = target.pathname.length > 1 ? target.pathname.replace(/\/+$/, "") : target.pathname
+      const seen = { method, path, headers: headerPairs(req.rawHeaders), search: target.search }
       const fault = state.takeFault(path)
       if (fault !== undefined) {
         if (fault.reset === true) {
-          yield* record({ method, path, status: "reset" })
+          yield* record({ ...seen, status: "reset" })
           req.socket.destroy()
           return
         }
         if (fault.hang === true) {
           // The response is never written: the socket stays open until the client gives up or the issuer closes.
-          yield* record({ method, path, status: "hang" })
+          yield* record({ ...seen, status: "hang" })
           return
         }
         const reply = faultReply(fault)
-        yield* record({ method, path, status: reply.status })
+        yield* record({ ...seen, status: reply.status })
         return yield* isStreamed(fault) ? streamFault(res, fault) : write(res, reply)
       }
       const route = routes.get(path)
-      const params = route?.readsBody === false ? Option.some<Params>({}) : yield* readParams(req)
+      const body =
+        route?.readsBody === false ? { text: undefined, params: Option.some<Params>({}) } : yield* readParams(req)
+      const params = body.params
       const reply = Option.isSome(params)
         ? yield* dispatch(route, {
             method,
@@ -88,7 +103,12 @@ export const makeRequestHandler = (options: {
             "The request body is not valid JSON or form data."
           )
       const grantType = route?.logsGrantType === true ? Option.getOrUndefined(params)?.grant_type : undefined
-      yield* record({ method, path, status: reply.status, ...(grantType === undefined ? {} : { grantType }) })
+      yield* record({
+        ...seen,
+        status: reply.status,
+        ...(grantType === undefined ? {} : { grantType }),
+        ...(body.text === undefined ? {} : { body: body.text })
+      })
       yield* write(res, reply)
     }).pipe(
       Effect.catchAllDefect((defect) =>

@@ -87,4 +87,10 @@ export interface LocalIssuerRequest {
   readonly status: number | "reset" | "hang"
   /** `grant_type` of a token request. */
   readonly grantType?: string
+  /** The headers as sent, in order, names lower-cased (Node's `rawHeaders`). */
+  readonly headers: ReadonlyArray<readonly [string, string]>
+  /** The body as sent (UTF-8), when it was read: a fault answers before reading it. */
+  readonly body?: string
+  /** The query string as sent, `?` included, or empty. */
+  readonly search: string
 }
