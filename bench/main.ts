@@ -40,6 +40,7 @@ const cachedPath = Effect.gen(function* () {
         accessToken: Redacted.make(ScriptedIssuer.unsignedJwt({ exp: Math.floor(far.epochMillis / 1000) })),
         refreshToken: Option.some(Redacted.make("rt_bench")),
         accountId: Option.some("acct_bench"),
+        loginOwnerId: Option.none(),
         expiresAt: Option.none(),
         extra: []
       })
@@ -85,7 +86,7 @@ const cli = (cacheHome: string) =>
     const status = (label: string, home: string, says: string) =>
       startup({ label, args: ["status"], home, maxRatio: 2.5, expect: (out) => out.includes(says) })
     const rows: Array<Row> = [
-      ...(yield* status("status (API key)", apiKey, "Logged in using an API key")),
+      ...(yield* status("status (API key)", apiKey, "API key configured - ")),
       ...(yield* status("status (ChatGPT)", chatgpt.home, "Logged in using ChatGPT"))
     ]
     const refreshesBefore = (yield* chatgpt.issuer.stats).refresh

@@ -35,6 +35,7 @@ const codexRecord = (options: {
         accessToken: Redacted.make(options.access),
         refreshToken: Option.some(Redacted.make(options.refreshToken ?? "rt-1")),
         accountId: Option.some("acct_old"),
+        loginOwnerId: Option.none(),
         expiresAt: Option.map(Option.fromNullable(options.expiresAt), (ms) => DateTime.unsafeMake(ms)),
         extra: [["future_token_field", 1]]
       })
@@ -47,8 +48,15 @@ const codexRecord = (options: {
 
 type Scripted = RefreshedTokens | DeviceAuthError
 
-/** A scripted answer made from the Clock time and the refresh count; an Effect for one that takes time. */
-type Answer = (now: number, n: number) => RefreshedTokens | Effect.Effect<RefreshedTokens>
+/**
+ * A scripted answer made from the Clock time and the refresh count; an Effect for one that takes time, which may act
+ * on the store as another program (`other`: the store without the session's lock tracking).
+ */
+type Answer = (
+  now: number,
+  n: number,
+  other: CredentialStore["Type"]
+) => RefreshedTokens | Effect.Effect<RefreshedTokens>
 
 /** A refresh answer whose access token lives `ttl` seconds from the Clock's now. */
 const answer =
@@ -73,9 +81,16 @@ const rejected = (status: number, code?: string, detail?: string) =>
 
 const unavailable = new DeviceAuthError({ reason: "Unavailable", issuer: ISSUER, step: "refresh", status: 503 })
 
+/** Which of the store's locks are held: `locked` (codex's write lock) and `exclusive` (devicecode's refresh lock). */
+interface Held {
+  readonly locked: boolean
+  readonly exclusive: boolean
+}
+
 /**
  * A session on a MemoryStore over a scripted issuer: each refresh takes the next answer (a function of the Clock time
- * and the refresh count), or a fresh 1-hour token once they run out.
+ * and the refresh count), or a fresh 1-hour token once they run out. The log says which store locks each refresh
+ * request and each save ran under.
  */
 const setup = (
   initial: Option.Option<StoredAuth>,
@@ -85,12 +100,36 @@ const setup = (
   Effect.gen(function* () {
     const memory = yield* MemoryStore.make(initial)
     const saveDelay = options.saveDelay
-    const store: CredentialStore["Type"] =
-      saveDelay === undefined
-        ? memory
-        : { ...memory, save: (auth) => Effect.zipRight(Effect.sleep(saveDelay), memory.save(auth)) }
+    const held = yield* Ref.make<Held>({ locked: false, exclusive: false })
+    const holding =
+      (lock: keyof Held) =>
+      <A, E, R>(self: Effect.Effect<A, E, R>) =>
+        Effect.acquireUseRelease(
+          Ref.update(held, (h) => ({ ...h, [lock]: true })),
+          () => self,
+          () => Ref.update(held, (h) => ({ ...h, [lock]: false }))
+        )
+    const saves = yield* Ref.make<ReadonlyArray<Held>>([])
+    const store: CredentialStore["Type"] = {
+      ...memory,
+      locked: (self) => memory.locked(holding("locked")(self)),
+      exclusive: (self) => memory.exclusive(holding("exclusive")(self)),
+      save: (auth) =>
+        Effect.all([
+          Effect.flatMap(Ref.get(held), (now) => Ref.update(saves, (all) => [...all, now])),
+          saveDelay === undefined ? Effect.void : Effect.sleep(saveDelay),
+          memory.save(auth)
+        ])
+    }
     const script = yield* Ref.make(answers)
-    const log = yield* Ref.make<ReadonlyArray<{ readonly at: number; readonly refreshToken: string }>>([])
+    const log = yield* Ref.make<
+      ReadonlyArray<{
+        readonly at: number
+        readonly refreshToken: string
+        readonly held: Held
+        readonly reason?: string
+      }>
+    >([])
     const service: DeviceAuthorization["Type"] = {
       ...(options.dialect === "rfc8628"
         ? OidcIssuer.policy(ISSUER, "client", "openid")
@@ -99,15 +138,17 @@ const setup = (
       poll: () => Effect.die("not scripted"),
       exchange: () => Effect.die("not scripted"),
       revoke: () => Effect.die("not scripted"),
-      refresh: (refreshToken) =>
+      refresh: (refreshToken, reason) =>
         Effect.gen(function* () {
           const at = yield* TestClock.currentTimeMillis
           const n = (yield* Ref.get(log)).length + 1
-          yield* Ref.update(log, (all) => [...all, { at, refreshToken: Redacted.value(refreshToken) }])
+          const locks = yield* Ref.get(held)
+          const entry = { at, refreshToken: Redacted.value(refreshToken), held: locks, ...(reason ? { reason } : {}) }
+          yield* Ref.update(log, (all) => [...all, entry])
           const next = yield* Ref.modify(script, (all) => [all[0], all.slice(1)] as const)
           if (next === undefined) return answer(3600)(at, n)
           if (typeof next === "function") {
-            const made = next(at, n)
+            const made = next(at, n, memory)
             return Effect.isEffect(made) ? yield* made : made
           }
           if (next instanceof DeviceAuthError) return yield* next
@@ -122,7 +163,7 @@ const setup = (
     const session = yield* makeSession
     const refreshes = Effect.map(Ref.get(log), (all) => all.length)
     const stored = Effect.map(store.load, Option.getOrThrow)
-    return { store, session, makeSession, log: Ref.get(log), refreshes, stored }
+    return { store, session, makeSession, log: Ref.get(log), refreshes, stored, saves: Ref.get(saves) }
   })
 
 const token = (effect: Effect.Effect<Redacted.Redacted<string>, AuthSessionError>) => Effect.map(effect, Redacted.value)
@@ -155,7 +196,10 @@ describe("AuthSession: proactive refresh", () => {
       const second = yield* token(session.accessToken)
       assert.notStrictEqual(second, first)
       assert.strictEqual(yield* token(session.accessToken), second)
-      assert.deepStrictEqual(yield* log, [{ at: 3_540_000, refreshToken: "rt-1" }])
+      assert.deepStrictEqual(
+        (yield* log).map(({ at, reason, refreshToken }) => ({ at, refreshToken, reason })),
+        [{ at: 3_540_000, refreshToken: "rt-1", reason: "proactive_expiry" }]
+      )
 
       const record = yield* stored
       const tokens = Option.getOrThrow(record.tokens)
@@ -395,18 +439,124 @@ describe("AuthSession: a refresh token spent by another program", () => {
     })
   )
 
-  it.effect("a record stored in the watch whose access token has expired is not adopted", () =>
+  it.effect("a record stored in the watch with an expired token but a new refresh token: refreshed once with it", () =>
     Effect.gen(function* () {
-      const { session, store } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+      const { session, store, stored, log } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+        rejected(401, "refresh_token_reused")
+      ])
+      const fiber = yield* Effect.fork(token(session.accessToken))
+      yield* TestClock.adjust(Duration.seconds(1))
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still watching the store")
+      yield* store.save(codexRecord({ access: jwt(0, "stale"), refreshToken: "rt-stale", lastRefresh: 1000 }))
+      yield* TestClock.adjust(Duration.millis(100))
+      const fresh = yield* Fiber.join(fiber)
+      assert.strictEqual(fresh, jwt(3600 + 1, "refreshed-2"))
+      assert.deepStrictEqual(
+        (yield* log).map((entry) => [entry.refreshToken, entry.held]),
+        [
+          ["rt-1", { locked: false, exclusive: true }],
+          ["rt-stale", { locked: false, exclusive: true }]
+        ]
+      )
+      const record = yield* stored
+      assert.strictEqual(storedAccess(record), fresh)
+      assert.strictEqual(Redacted.value(Option.getOrThrow(Option.getOrThrow(record.tokens).refreshToken)), "rt-3")
+    })
+  )
+
+  it.effect("the successor's refresh token is spent too: one refresh with it, then the failure, no second watch", () =>
+    Effect.gen(function* () {
+      const { session, store, log } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+        rejected(401, "refresh_token_reused"),
+        rejected(401, "refresh_token_reused")
+      ])
+      const fiber = yield* Effect.fork(session.accessToken)
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* store.save(codexRecord({ access: jwt(0, "stale"), refreshToken: "rt-stale" }))
+      yield* TestClock.adjust(Duration.millis(100))
+      const exit = yield* Fiber.poll(fiber)
+      assert.isTrue(Option.isSome(exit), "done without watching again")
+      const error = failureOf(Option.getOrThrow(exit))
+      assert.instanceOf(error, RefreshError)
+      assert.strictEqual(error.reason, "Reused")
+      assert.deepStrictEqual(
+        (yield* log).map((entry) => entry.refreshToken),
+        ["rt-1", "rt-stale"]
+      )
+    })
+  )
+
+  it.effect("a record stored in the watch with the spent refresh token and an expired token is not adopted", () =>
+    Effect.gen(function* () {
+      const { session, store, refreshes } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
         rejected(401, "refresh_token_reused")
       ])
       const fiber = yield* Effect.fork(Effect.exit(session.accessToken))
       yield* TestClock.adjust(Duration.seconds(1))
-      yield* store.save(codexRecord({ access: jwt(0, "stale"), refreshToken: "rt-stale" }))
+      yield* store.save(codexRecord({ access: jwt(0, "stale") }))
       yield* TestClock.adjust(Duration.seconds(9))
       const error = failureOf(yield* Fiber.join(fiber))
       assert.instanceOf(error, RefreshError)
       assert.strictEqual(error.reason, "Reused")
+      assert.strictEqual(yield* refreshes, 1)
+    })
+  )
+})
+
+describe("AuthSession: locks", () => {
+  it.effect("the refresh request holds the store's exclusive lock only; its save holds codex's lock too", () =>
+    Effect.gen(function* () {
+      const { session, log, saves } = yield* setup(Option.some(codexRecord({ access: jwt(0) })))
+      yield* session.accessToken
+      assert.deepStrictEqual(
+        (yield* log).map((entry) => entry.held),
+        [{ locked: false, exclusive: true }]
+      )
+      assert.deepStrictEqual(yield* saves, [{ locked: true, exclusive: true }])
+    })
+  )
+
+  it.effect("two sessions on one store (two processes) that need a refresh at once send one request", () =>
+    Effect.gen(function* () {
+      const slowAnswer: Answer = (now, n) => Effect.as(Effect.sleep(Duration.seconds(3)), answer(3600)(now, n))
+      const { session, makeSession, refreshes } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+        slowAnswer
+      ])
+      const other = yield* makeSession
+      const first = yield* Effect.fork(token(session.accessToken))
+      const second = yield* Effect.fork(token(other.accessToken))
+      yield* TestClock.adjust(Duration.seconds(3))
+      const tokens = [yield* Fiber.join(first), yield* Fiber.join(second)]
+      assert.strictEqual(tokens[0], tokens[1])
+      assert.notStrictEqual(tokens[0], jwt(0))
+      assert.strictEqual(yield* refreshes, 1)
+    })
+  )
+
+  it.effect("another program's refresh stored while ours was in flight wins: ours is not written", () =>
+    Effect.gen(function* () {
+      const codexToken = jwt(10_000, "codex")
+      const { session, stored, saves } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+        (now, n, other) =>
+          Effect.as(
+            Effect.orDie(other.save(codexRecord({ access: codexToken, refreshToken: "rt-codex", lastRefresh: now }))),
+            answer(3600)(now, n)
+          )
+      ])
+      assert.strictEqual(yield* token(session.accessToken), codexToken)
+      assert.strictEqual(storedAccess(yield* stored), codexToken)
+      assert.deepStrictEqual(yield* saves, [], "ours was not written")
+    })
+  )
+
+  it.effect("a sign-out while the refresh was in flight stays a sign-out: nothing is written, NotLoggedIn", () =>
+    Effect.gen(function* () {
+      const { session, store, saves } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [
+        (now, n, other) => Effect.as(Effect.orDie(other.remove), answer(3600)(now, n))
+      ])
+      assert.instanceOf(failureOf(yield* Effect.exit(session.accessToken)), NotLoggedIn)
+      assert.isTrue(Option.isNone(yield* store.load))
+      assert.deepStrictEqual(yield* saves, [])
     })
   )
 })
@@ -596,11 +746,16 @@ describe("AuthSession: other processes and sign-ins", () => {
   it.effect("refreshAfterRejection refreshes a rejected token once and adopts one that already changed", () =>
     Effect.gen(function* () {
       const first = jwt(3600)
-      const { session, refreshes } = yield* setup(Option.some(codexRecord({ access: first })))
+      const { session, refreshes, log } = yield* setup(Option.some(codexRecord({ access: first })))
       assert.strictEqual(yield* token(session.accessToken), first)
       const second = yield* token(session.refreshAfterRejection(Redacted.make(first)))
       assert.notStrictEqual(second, first)
       assert.strictEqual(yield* refreshes, 1)
+      // codex's refresh_reason for a token a server refused
+      assert.deepStrictEqual(
+        (yield* log).map((entry) => entry.reason),
+        ["unauthorized_recovery"]
+      )
       const results = yield* Effect.all(
         Array.from({ length: 20 }, () => token(session.refreshAfterRejection(Redacted.make(first)))),
         { concurrency: "unbounded" }

@@ -310,9 +310,8 @@ describe("CodexIssuer.exchange", () => {
       assert.strictEqual(requests[0]!.headers["content-type"], "application/x-www-form-urlencoded")
       assert.strictEqual(
         requests[0]!.body,
-        "grant_type=authorization_code&code=ac_1%2F%2B+x" +
-          "&redirect_uri=https%3A%2F%2Fauth.openai.com%2Fdeviceauth%2Fcallback" +
-          "&client_id=app_EMoamEEZ73f0CkXaXp7hrann&code_verifier=ver-_1"
+        "grant_type=authorization_code&client_id=app_EMoamEEZ73f0CkXaXp7hrann&code=ac_1%2F%2B+x" +
+          "&redirect_uri=https%3A%2F%2Fauth.openai.com%2Fdeviceauth%2Fcallback&code_verifier=ver-_1"
       )
       assert.strictEqual(Redacted.value(tokens.accessToken), "at")
       assert.deepStrictEqual(Option.map(tokens.idToken, Redacted.value), Option.some("id"))
@@ -352,8 +351,11 @@ describe("CodexIssuer.refresh", () => {
       assert.strictEqual(requests[0]!.headers["content-type"], "application/json")
       assert.strictEqual(
         requests[0]!.body,
-        `{"client_id":"app_EMoamEEZ73f0CkXaXp7hrann","grant_type":"refresh_token","refresh_token":"rt1"}`
+        `{"client_id":"app_EMoamEEZ73f0CkXaXp7hrann","grant_type":"refresh_token",` +
+          `"refresh_reason":"proactive_expiry","refresh_token":"rt1"}`
       )
+      yield* issuer.refresh(Redacted.make("rt2"), "unauthorized_recovery")
+      assert.include(requests[1]!.body, `"refresh_reason":"unauthorized_recovery"`)
       assert.deepStrictEqual(Option.map(refreshed.accessToken, Redacted.value), Option.some("at2"))
       assert.deepStrictEqual(Option.map(refreshed.refreshToken, Redacted.value), Option.some("rt2"))
       assert.isTrue(Option.isNone(refreshed.idToken))
@@ -496,37 +498,48 @@ describe("CodexIssuer: hostile answers and codex parity", () => {
     })
   )
 
-  it.effect("sends devicecode's User-Agent and originator: codex_cli_rs on every call", () =>
-    Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith((request) =>
-        request.url.endsWith("/usercode")
-          ? json(200, userCodeBody())
-          : request.url.endsWith("/deviceauth/token")
-            ? json(403, { error: { code: "deviceauth_authorization_pending" } })
-            : request.url.endsWith("/oauth/token")
-              ? json(200, exchangeTokens)
-              : { status: 200 }
-      )
-      yield* issuer.start
-      yield* issuer.poll(code)
-      yield* issuer.exchange(authCode, pkce)
-      yield* issuer.refresh(Redacted.make("rt1"))
-      yield* issuer.revoke(Redacted.make("rt1"))
-      assert.deepStrictEqual(
-        requests.map((request) => new URL(request.url).pathname),
-        [
-          "/api/accounts/deviceauth/usercode",
-          "/api/accounts/deviceauth/token",
-          "/oauth/token",
-          "/oauth/token",
-          "/oauth/revoke"
-        ]
-      )
-      for (const request of requests) {
-        assert.strictEqual(request.headers["user-agent"], userAgent, request.url)
-        assert.strictEqual(request.headers["originator"], "codex_cli_rs", request.url)
-      }
-    })
+  it.effect(
+    "sends codex's headers: accept and gzip on every call, originator and a User-Agent on refresh and revoke",
+    () =>
+      Effect.gen(function* () {
+        const { issuer, requests } = yield* issuerWith((request) =>
+          request.url.endsWith("/usercode")
+            ? json(200, userCodeBody())
+            : request.url.endsWith("/deviceauth/token")
+              ? json(403, { error: { code: "deviceauth_authorization_pending" } })
+              : request.url.endsWith("/oauth/token")
+                ? json(200, exchangeTokens)
+                : { status: 200 }
+        )
+        yield* issuer.start
+        yield* issuer.poll(code)
+        yield* issuer.exchange(authCode, pkce)
+        yield* issuer.refresh(Redacted.make("rt1"))
+        yield* issuer.revoke(Redacted.make("rt1"))
+        assert.deepStrictEqual(
+          requests.map((request) => new URL(request.url).pathname),
+          [
+            "/api/accounts/deviceauth/usercode",
+            "/api/accounts/deviceauth/token",
+            "/oauth/token",
+            "/oauth/token",
+            "/oauth/revoke"
+          ]
+        )
+        const [usercode, poll, exchange, refresh, revoke] = requests
+        for (const request of [usercode!, poll!, exchange!]) {
+          assert.isUndefined(request.headers["user-agent"], request.url)
+          assert.isUndefined(request.headers["originator"], request.url)
+        }
+        for (const request of [refresh!, revoke!]) {
+          assert.strictEqual(request.headers["user-agent"], userAgent, request.url)
+          assert.strictEqual(request.headers["originator"], "codex_cli_rs", request.url)
+        }
+        for (const request of requests) {
+          assert.strictEqual(request.headers["accept"], "*/*", request.url)
+          assert.strictEqual(request.headers["accept-encoding"], "gzip", request.url)
+        }
+      })
   )
 
   it.effect("derives the revoke URL from CODEX_REFRESH_TOKEN_URL_OVERRIDE when only that is set", () =>

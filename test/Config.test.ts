@@ -73,7 +73,7 @@ describe("loadCodexConfig", () => {
     Effect.gen(function* () {
       const dir = yield* tempDir
       const config = yield* loadCodexConfig(dir)
-      assert.isTrue(Option.isNone(config.forcedWorkspaceId))
+      assert.deepStrictEqual(config.forcedWorkspaceIds, [])
       assert.isTrue(Option.isNone(config.credentialsStore))
     }).pipe(Effect.provide(Platform))
   )
@@ -92,7 +92,7 @@ describe("loadCodexConfig", () => {
         ].join("\n")
       )
       const config = yield* loadCodexConfig(dir)
-      assert.deepStrictEqual(config.forcedWorkspaceId, Option.some("ws-123"))
+      assert.deepStrictEqual(config.forcedWorkspaceIds, ["ws-123"])
       assert.deepStrictEqual(config.credentialsStore, Option.some("keyring"))
     }).pipe(Effect.provide(Platform))
   )
@@ -101,7 +101,18 @@ describe("loadCodexConfig", () => {
     Effect.gen(function* () {
       const dir = yield* tempDir
       yield* writeConfig(dir, `forced_chatgpt_workspace_id = "   "\n`)
-      assert.isTrue(Option.isNone((yield* loadCodexConfig(dir)).forcedWorkspaceId))
+      assert.deepStrictEqual((yield* loadCodexConfig(dir)).forcedWorkspaceIds, [])
+    }).pipe(Effect.provide(Platform))
+  )
+
+  it.scoped("reads a list of forced workspace ids, as codex 0.169 and 0.171 do; anything else is refused", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      yield* writeConfig(dir, `forced_chatgpt_workspace_id = [" ws-a", "", "ws-b "]\n`)
+      assert.deepStrictEqual((yield* loadCodexConfig(dir)).forcedWorkspaceIds, ["ws-a", "ws-b"])
+      yield* writeConfig(dir, `forced_chatgpt_workspace_id = ["ws-a", 7]\n`)
+      const refused = yield* Effect.flip(loadCodexConfig(dir))
+      assert.include(refused.message, "forced_chatgpt_workspace_id must be a string or a list of strings")
     }).pipe(Effect.provide(Platform))
   )
 
@@ -166,7 +177,7 @@ describe("WorkspacePolicyLive", () => {
   it.effect("layerFromConfig forces the configured workspace and login method", () =>
     Effect.gen(function* () {
       const policy = yield* WorkspacePolicy
-      assert.deepStrictEqual(policy.forcedWorkspaceId, Option.some("ws-1"))
+      assert.deepStrictEqual(policy.forcedWorkspaceIds, ["ws-1"])
       assert.deepStrictEqual(policy.forcedLoginMethod, Option.some("api"))
       const refused = yield* policy.checkLoginMethod("chatgpt").pipe(Effect.flip)
       assert.strictEqual(refused.message, "ChatGPT login is disabled. Use API key login instead.")
@@ -176,7 +187,7 @@ describe("WorkspacePolicyLive", () => {
       Effect.provide(
         WorkspacePolicyLive.layerFromConfig({
           ...defaultCodexConfig,
-          forcedWorkspaceId: Option.some("ws-1"),
+          forcedWorkspaceIds: ["ws-1"],
           forcedLoginMethod: Option.some("api")
         })
       )

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Option, Redacted, type Scope } from "effect"
+import { DateTime, Deferred, Effect, Fiber, Option, Redacted, Ref, type Scope, TestClock } from "effect"
 import { apiKeyAuth, StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
 import type { CredentialStore } from "../src/services/CredentialStore.js"
 
@@ -14,6 +14,7 @@ export const chatgptAuth = (accessToken: string, counter = 0): StoredAuth =>
         accessToken: Redacted.make(accessToken),
         refreshToken: Option.some(Redacted.make("refresh-token")),
         accountId: Option.some("acct-1"),
+        loginOwnerId: Option.none(),
         expiresAt: Option.none(),
         extra: []
       })
@@ -149,6 +150,43 @@ export const credentialStoreContract = <E>(
           { concurrency: "unbounded" }
         )
         assert.strictEqual(counter(yield* store.load), 5)
+      })
+    )
+
+    it.scoped("exclusive runs its effect and passes its result and error through, with locked inside it", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        assert.strictEqual(yield* store.exclusive(Effect.succeed(42)), 42)
+        const failed = yield* store.exclusive(Effect.fail("boom" as const)).pipe(Effect.flip)
+        assert.strictEqual(failed, "boom")
+        yield* store.exclusive(store.locked(store.save(chatgptAuth("access-1", 1))))
+        assert.strictEqual(counter(yield* store.load), 1)
+      })
+    )
+
+    it.scoped("exclusive lets one holder in at a time, and holding it does not hold locked", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        const events = yield* Ref.make<ReadonlyArray<string>>([])
+        const log = (event: string) => Ref.update(events, (all) => [...all, event])
+        const entered = yield* Deferred.make<void>()
+        const leave = yield* Deferred.make<void>()
+        const first = yield* Effect.fork(
+          store.exclusive(
+            Effect.all([log("first in"), Deferred.succeed(entered, undefined), Deferred.await(leave), log("first out")])
+          )
+        )
+        yield* Deferred.await(entered)
+        const second = yield* Effect.fork(store.exclusive(log("second in")))
+        // a write under locked goes through while another fiber holds exclusive (on TestClock: with no wait at all)
+        yield* store.locked(store.save(chatgptAuth("access-2", 2)))
+        assert.strictEqual(accessToken(yield* store.load), "access-2")
+        yield* TestClock.adjust("1 second")
+        assert.isTrue(Option.isNone(yield* Fiber.poll(second)), "the second holder waits")
+        yield* Deferred.succeed(leave, undefined)
+        yield* Fiber.join(first)
+        yield* Fiber.join(second)
+        assert.deepStrictEqual(yield* Ref.get(events), ["first in", "first out", "second in"])
       })
     )
   })

@@ -3,7 +3,7 @@ import { SystemError } from "@effect/platform/Error"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock, TestServices } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock, TestServices } from "effect"
 import * as fsp from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -12,6 +12,7 @@ import { apiKeyAuth, encodeStoredAuth } from "../src/domain/StoredAuth.js"
 import * as CodexLock from "../src/layers/CodexLock.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import type { CredentialStore } from "../src/services/CredentialStore.js"
+import { refreshLockBound } from "../src/services/schedules.js"
 import { chatgptAuth, credentialStoreContract } from "./CredentialStore.contract.js"
 import { assertExclusion, spiedFlock } from "./support/exclusion.js"
 import { fixedChatgptAuth } from "./support/records.js"
@@ -70,7 +71,7 @@ describe("FileStore", () => {
     "refresh_token": "rt_opaque",
     "account_id": "acct-1"
   },
-  "last_refresh": "2026-04-25T12:34:56.123Z"
+  "last_refresh": "2026-04-25T12:34:56.123000000Z"
 }`
       )
     })
@@ -191,19 +192,23 @@ describe("FileStore", () => {
   )
 
   it.scoped(
-    "creates auth.lock (0666 less the umask, as codex) and auth.json.lock (0600), empty, and never deletes them",
+    "creates auth.lock (0666 & umask, as codex), auth.json.lock and auth.json.refresh.lock (0600), empty, for good",
     () =>
       Effect.gen(function* () {
         const dir = yield* tempDir
         const authPath = FileStore.authJsonPath(dir)
         const store = yield* storeAt(authPath)
-        yield* store.locked(store.save(chatgptAuth("access-1")))
+        yield* store.exclusive(store.locked(store.save(chatgptAuth("access-1"))))
         assert.isTrue(yield* store.remove)
-        const lockPaths = [join(dir, "auth.lock"), join(dir, "auth.json.lock")]
-        assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json.lock", "auth.lock"])
+        const lockPaths = [join(dir, "auth.lock"), join(dir, "auth.json.lock"), join(dir, "auth.json.refresh.lock")]
+        assert.deepStrictEqual((yield* list(dir)).sort(), ["auth.json.lock", "auth.json.refresh.lock", "auth.lock"])
         // what 0666 becomes under this process's umask
         yield* writeText(join(dir, "umask-probe"), "", 0o666)
-        assert.deepStrictEqual(yield* Effect.forEach(lockPaths, mode), [yield* mode(join(dir, "umask-probe")), 0o600])
+        assert.deepStrictEqual(yield* Effect.forEach(lockPaths, mode), [
+          yield* mode(join(dir, "umask-probe")),
+          0o600,
+          0o600
+        ])
         for (const lockPath of lockPaths) assert.strictEqual(yield* readText(lockPath), "")
       })
   )
@@ -228,6 +233,20 @@ describe("FileStore", () => {
     })
   )
 
+  it.scoped("two store instances on one path exclude each other's exclusive through flock(2) too", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      const { counts, source: spied } = yield* spiedFlock
+      const first = yield* storeAt(authPath, { flock: spied })
+      const second = yield* storeAt(authPath, { flock: spied })
+      yield* assertExclusion(first, second, {
+        lock: "exclusive",
+        waiting: waitUntil(Effect.sync(() => counts.busy > 0))
+      })
+    })
+  )
+
   it.scoped("gives up with Locked after 60 s behind another holder of auth.lock, naming it", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
@@ -246,6 +265,30 @@ describe("FileStore", () => {
       assert.strictEqual(error.reason, "Locked")
       assert.include(error.message, join(dir, "auth.lock"))
     })
+  )
+
+  it.scoped(
+    "exclusive gives up with Locked after refreshLockBound (2m 5s) behind another holder, naming its file",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const authPath = FileStore.authJsonPath(dir)
+        const holder = yield* storeAt(authPath)
+        const store = yield* storeAt(authPath)
+        const entered = yield* Deferred.make<void>()
+        yield* Effect.fork(holder.exclusive(Effect.zipRight(Deferred.succeed(entered, undefined), Effect.never)))
+        yield* Deferred.await(entered)
+        const fiber = yield* Effect.fork(store.exclusive(Effect.void))
+        yield* waitUntil(Effect.map(TestClock.sleeps(), (sleeps) => sleeps.length > 0))
+        yield* TestClock.adjust(Duration.subtract(refreshLockBound, Duration.seconds(1)))
+        assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+        yield* TestClock.adjust("1 second")
+        const error = yield* Fiber.join(fiber).pipe(Effect.flip)
+        assert.strictEqual(error.reason, "Locked")
+        assert.include(error.message, join(dir, "auth.json.refresh.lock"))
+      }),
+    // TestClock steps through some 2,000 tries of the lock: seconds of real time, more on a loaded machine
+    60_000
   )
 
   it.scoped("releases auth.lock when the locked effect is interrupted", () =>
@@ -452,15 +495,17 @@ describe("FileStore: an unreadable auth.json is kept aside, never deleted", () =
 })
 
 describe("FileStore.preflight", () => {
-  it.scoped("creates a missing directory (0700) and leaves nothing in it", () =>
-    Effect.gen(function* () {
-      const dir = yield* tempDir
-      const home = join(dir, "home")
-      const store = yield* storeAt(FileStore.authJsonPath(home))
-      yield* store.preflight
-      assert.strictEqual(yield* mode(home), 0o700)
-      assert.deepStrictEqual(yield* list(home), [])
-    })
+  it.scoped(
+    "creates a missing directory (0700) and leaves only codex's two empty lock files in it, as codex does",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const home = join(dir, "home")
+        const store = yield* storeAt(FileStore.authJsonPath(home))
+        yield* store.preflight
+        assert.strictEqual(yield* mode(home), 0o700)
+        assert.deepStrictEqual([...(yield* list(home))].sort(), ["auth.json.lock", "auth.lock"])
+      })
   )
 
   it.scoped("fails with Io when the directory is under a regular file, or is one", () =>

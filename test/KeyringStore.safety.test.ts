@@ -2,7 +2,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Ref } from "effect"
-import { mkdirSync } from "node:fs"
+import { mkdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { StoreError } from "../src/domain/Errors.js"
 import * as AutoStore from "../src/layers/AutoStore.js"
@@ -96,6 +96,8 @@ describe("KeyringStore.preflight and AutoStore.preflight", () => {
       yield* store.preflight
       assert.strictEqual(yield* Ref.get(fallbacks), 1)
       assert.strictEqual(store.location, file.location)
+      // the first preflight made codex's lock files; one that cannot be opened fails the next
+      rmSync(join(home, "auth.lock"))
       mkdirSync(join(home, "auth.lock"))
       assert.strictEqual((yield* Effect.flip(store.preflight)).reason, "Io")
     })

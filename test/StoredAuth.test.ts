@@ -4,16 +4,18 @@ import { readFileSync } from "node:fs"
 import {
   authMethod,
   encodeStoredAuth,
+  formatNanos,
   parseStoredAuth,
   SignInOrigin,
   StoredAuth,
-  StoredTokens
+  StoredTokens,
+  subMillisecondNanos
 } from "../src/domain/StoredAuth.js"
 import { VERSION } from "../src/version.js"
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8")
 
-const record = (origin: Option.Option<SignInOrigin>) =>
+const record = (origin: Option.Option<SignInOrigin>, loginOwnerId: Option.Option<string> = Option.none()) =>
   new StoredAuth({
     authMode: Option.some("chatgpt"),
     apiKey: Option.none(),
@@ -23,6 +25,7 @@ const record = (origin: Option.Option<SignInOrigin>) =>
         accessToken: Redacted.make("access.jwt.x"),
         refreshToken: Option.some(Redacted.make("rt_1")),
         accountId: Option.some("acct_1"),
+        loginOwnerId,
         expiresAt: Option.none(),
         extra: []
       })
@@ -45,24 +48,25 @@ describe("StoredAuth (auth.json)", () => {
     "refresh_token": "rt_1",
     "account_id": "acct_1"
   },
-  "last_refresh": "2026-04-25T12:34:56.123Z"
+  "last_refresh": "2026-04-25T12:34:56.123000000Z"
 }`
     )
   })
 
-  it("records another issuer where codex 0.169 does: tokens.oauth_provenance, before account_id", () => {
+  it("records another issuer and the login owner where codex 0.169 and 0.171 do: before account_id", () => {
     const origin = new SignInOrigin({
       dialect: "codex",
       issuer: "http://127.0.0.1:1455",
       clientId: "app_x",
       scope: Option.none()
     })
-    const text = encodeStoredAuth(record(Option.some(origin)))
+    const text = encodeStoredAuth(record(Option.some(origin), Option.some("owner-id")))
     assert.deepStrictEqual(Object.keys(JSON.parse(text).tokens), [
       "id_token",
       "access_token",
       "refresh_token",
       "oauth_provenance",
+      "login_owner_id",
       "account_id"
     ])
     const parsed = Either.getOrThrow(parseStoredAuth(text))
@@ -73,12 +77,26 @@ describe("StoredAuth (auth.json)", () => {
     const text = fixture("codex-0.169-device-login.auth.json")
     const parsed = Either.getOrThrow(parseStoredAuth(text))
     assert.deepStrictEqual(Option.getOrNull(authMethod(parsed)), "chatgpt")
-    const rewritten = JSON.parse(encodeStoredAuth(parsed))
-    const original = JSON.parse(text)
-    assert.strictEqual(rewritten.tokens.login_owner_id, original.tokens.login_owner_id)
-    assert.deepStrictEqual(rewritten.tokens.oauth_provenance, original.tokens.oauth_provenance)
-    assert.strictEqual(rewritten.tokens.refresh_token, original.tokens.refresh_token)
-    assert.strictEqual(Date.parse(rewritten.last_refresh), Math.floor(Date.parse(original.last_refresh)))
+    // byte for byte: login_owner_id in its place, last_refresh with all nine fractional digits
+    assert.strictEqual(encodeStoredAuth(parsed), text)
+    assert.deepStrictEqual(
+      parsed.tokens.pipe(Option.flatMap((tokens) => tokens.loginOwnerId)),
+      Option.some(JSON.parse(text).tokens.login_owner_id)
+    )
+  })
+
+  it("writes last_refresh as codex does: RFC 3339 in UTC with nine fractional digits", () => {
+    const at = DateTime.unsafeMake("2026-12-07T00:24:33.806Z")
+    assert.strictEqual(formatNanos(at, 829746), "2026-12-07T00:24:33.806829746Z")
+    assert.strictEqual(formatNanos(at), "2026-12-07T00:24:33.806000000Z")
+    assert.strictEqual(formatNanos(at, 5), "2026-12-07T00:24:33.806000005Z")
+    assert.strictEqual(subMillisecondNanos("2026-12-07T00:24:33.806829746Z"), 829746)
+    assert.strictEqual(subMillisecondNanos("2026-12-07T00:24:33.8068Z"), 800000)
+    assert.strictEqual(subMillisecondNanos("2026-12-07T00:24:33.806Z"), 0)
+    assert.strictEqual(subMillisecondNanos("2026-12-07T00:24:33Z"), 0)
+    // a record devicecode wrote before, in milliseconds, is read and written again in codex's form
+    const old = Either.getOrThrow(parseStoredAuth('{"OPENAI_API_KEY":null,"last_refresh":"2026-04-25T12:34:56.123Z"}'))
+    assert.strictEqual(JSON.parse(encodeStoredAuth(old)).last_refresh, "2026-04-25T12:34:56.123000000Z")
   })
 
   it("round-trips codex's API-key file byte for byte", () => {

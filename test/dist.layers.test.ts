@@ -200,7 +200,7 @@ describe("DeviceCodeAuth from dist", () => {
       yield* Effect.gen(function* () {
         const setup = yield* DeviceCodeAuth.Setup
         assert.strictEqual(setup.store, "file")
-        assert.deepStrictEqual(setup.config.forcedWorkspaceId, Option.some("acct_local_0001"))
+        assert.deepStrictEqual(setup.config.forcedWorkspaceIds, ["acct_local_0001"])
         const store = yield* CredentialStore
         assert.strictEqual(store.location, `file ${join(realpathSync(home), "auth.json")}`)
         assert.strictEqual(accountIdOf(yield* store.load), "acct_local_0001")
@@ -444,7 +444,7 @@ describe("session and policy layers from dist", () => {
       const elsewhere = new IdTokenClaims({ ...emptyClaims, accountId: Option.some("acct-2") })
       yield* Effect.gen(function* () {
         const policy = yield* WorkspacePolicy
-        assert.deepStrictEqual(policy.forcedWorkspaceId, Option.some("acct-1"))
+        assert.deepStrictEqual(policy.forcedWorkspaceIds, ["acct-1"])
         yield* policy.check(inWorkspace)
         const refused = yield* Effect.flip(policy.check(elsewhere))
         assert.strictEqual(refused.reason, "Mismatch")

@@ -42,10 +42,14 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
         "access_token",
         "refresh_token",
         "oauth_provenance",
+        "login_owner_id",
         "account_id"
       ])
       assert.strictEqual(record.tokens.oauth_provenance.issuer, issuer.url)
       assert.strictEqual(record.tokens.account_id, "acct_local_0001")
+      // codex's forms: 32 random bytes base64url, and nanoseconds
+      assert.match(record.tokens.login_owner_id, /^[A-Za-z0-9_-]{43}$/)
+      assert.match(record.last_refresh, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/)
       assert.isFalse(authJson.endsWith("\n"))
 
       const status = yield* runCli(["status"], { env: { CODEX_HOME: home } })
@@ -90,7 +94,8 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
       const result = yield* cli.exit
       assert.strictEqual(result.code, 1)
       assert.include(result.stderr, "denied")
-      assert.deepStrictEqual(readdirSync(home), [])
+      // no sign-in; codex's two lock files, empty, as codex's login leaves them
+      assert.deepStrictEqual(readdirSync(home).sort(), ["auth.json.lock", "auth.lock"])
     })
   )
 
@@ -108,7 +113,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
         const result = yield* cli.exit
         assert.strictEqual(result.code, code, result.stderr)
         assert.include(result.stderr, "Login cancelled")
-        assert.deepStrictEqual(readdirSync(home), [])
+        assert.deepStrictEqual(readdirSync(home).sort(), ["auth.json.lock", "auth.lock"])
       })
     )
   }
@@ -152,8 +157,8 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
       writeFileSync(join(home, "config.toml"), 'forced_chatgpt_workspace_id = "acct_other"\n')
       const result = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
       assert.strictEqual(result.code, 1)
-      assert.include(result.stderr, "Login is restricted to workspace id acct_other.")
-      assert.deepStrictEqual(readdirSync(home), ["config.toml"])
+      assert.include(result.stderr, "Login is restricted to workspace id(s) acct_other.")
+      assert.deepStrictEqual(readdirSync(home).sort(), ["auth.json.lock", "auth.lock", "config.toml"])
     })
   )
 
@@ -163,15 +168,21 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
       const key = "sk-proj-TESTKEY0123456789abcdef"
       const login = yield* runCli(["login", "--with-api-key"], { env: { CODEX_HOME: home }, input: `${key}\n` })
       assert.strictEqual(login.code, 0, login.stderr)
+      // codex's words: its progress line on stderr, the outcome (our result) on stdout
+      assert.strictEqual(login.stderr, "Reading API key from stdin...\n")
+      assert.strictEqual(login.stdout, "API key saved. Authentication is checked when you send a request.\n")
       assert.strictEqual(
         readFileSync(join(home, "auth.json"), "utf8"),
         `{\n  "auth_mode": "apikey",\n  "OPENAI_API_KEY": "${key}"\n}`
       )
       const status = yield* runCli(["status"], { env: { CODEX_HOME: home } })
-      assert.include(status.stdout, "Logged in using an API key - sk-proj-***bcdef")
+      assert.include(
+        status.stdout,
+        "API key configured - sk-proj-***bcdef\nAuthentication is checked when you send a request."
+      )
       const empty = yield* runCli(["login", "--with-api-key"], { env: { CODEX_HOME: home }, input: " \n" })
       assert.strictEqual(empty.code, 1)
-      assert.include(empty.stderr, "no API key was provided on stdin")
+      assert.include(empty.stderr, "Reading API key from stdin...\nError: No API key provided via stdin.")
       assertNoSecrets(
         [login, status, empty].flatMap((r) => [r.stdout, r.stderr]),
         [key]
@@ -193,7 +204,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
       writeFileSync(join(home, "auth.json"), fixture("codex-0.169-api-key.auth.json"))
       const apiKey = yield* runCli(["status"], { env: { CODEX_HOME: home } })
       assert.strictEqual(apiKey.code, 0)
-      assert.include(apiKey.stdout, "Logged in using an API key - sk-proj-***12345")
+      assert.include(apiKey.stdout, "API key configured - sk-proj-***12345")
     })
   )
 

@@ -47,7 +47,15 @@ const expiredSignIn = Effect.gen(function* () {
   assert.strictEqual(login.code, 0, login.stderr)
   yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
   const authJson = join(home, "auth.json")
-  return { issuer, home, env, authJson, authLock: join(home, "auth.lock"), innerLock: join(home, "auth.json.lock") }
+  return {
+    issuer,
+    home,
+    env,
+    authJson,
+    authLock: join(home, "auth.lock"),
+    innerLock: join(home, "auth.json.lock"),
+    refreshLock: join(home, "auth.json.refresh.lock")
+  }
 })
 
 /**
@@ -95,7 +103,7 @@ describe("devicecode and codex on one CODEX_HOME: codex's flock protocol (child 
   )
 
   it.scopedLive(
-    "during a slow refresh auth.lock is held and auth.json.lock is free",
+    "during a 3 s refresh only our auth.json.refresh.lock is held: codex's auth.lock and auth.json.lock are free",
     () =>
       Effect.gen(function* () {
         const signIn = yield* expiredSignIn
@@ -106,10 +114,66 @@ describe("devicecode and codex on one CODEX_HOME: codex's flock protocol (child 
           "the refresh request arrived",
           Effect.map(signIn.issuer.stats, (stats) => stats.refresh > before)
         )
-        assert.strictEqual(tryLock(signIn.authLock), 1, "flock -n auth.lock true fails: we hold it")
-        assert.strictEqual(tryLock(signIn.innerLock), 0, "flock -n auth.json.lock true succeeds: not held across HTTP")
+        assert.strictEqual(tryLock(signIn.authLock), 0, "flock -n auth.lock true succeeds: codex is not kept waiting")
+        assert.strictEqual(tryLock(signIn.innerLock), 0, "flock -n auth.json.lock true succeeds")
+        assert.strictEqual(tryLock(signIn.refreshLock), 1, "flock -n auth.json.refresh.lock true fails: we hold it")
         const result = yield* token
         assert.strictEqual(result.code, 0, result.stderr)
+        assert.isTrue(Option.isSome(yield* signIn.issuer.verifyAccessToken(result.stdout.trim())))
+      }),
+    30_000
+  )
+
+  it.scopedLive(
+    "two of our processes needing a refresh at once, 3 s each: auth.lock stays free, one request, one token for both",
+    () =>
+      Effect.gen(function* () {
+        const signIn = yield* expiredSignIn
+        yield* signIn.issuer.setKnobs({ refreshDelayMillis: 3000 })
+        const before = yield* signIn.issuer.stats
+        const processes = yield* Effect.forEach(Array.from({ length: 2 }), () =>
+          startCli(["token"], { env: signIn.env })
+        )
+        yield* eventually(
+          "the refresh request arrived",
+          Effect.map(signIn.issuer.stats, (stats) => stats.refresh > before.refresh)
+        )
+        assert.strictEqual(tryLock(signIn.authLock), 0, "flock -n auth.lock true succeeds during the refresh")
+        const results = yield* Effect.forEach(processes, (p) => p.exit, { concurrency: "unbounded" })
+        const after = yield* signIn.issuer.stats
+        for (const result of results) assert.strictEqual(result.code, 0, result.stderr)
+        const tokens = results.map((result) => result.stdout.trim())
+        assert.strictEqual(after.refresh - before.refresh, 1, "exactly one refresh request")
+        assert.strictEqual(after.refreshTokenReused - before.refreshTokenReused, 0)
+        assert.strictEqual(tokens[0], tokens[1], "both print the same new token")
+        assert.isTrue(Option.isSome(yield* signIn.issuer.verifyAccessToken(tokens[0]!)))
+        assert.strictEqual(JSON.parse(readFileSync(signIn.authJson, "utf8")).tokens.access_token, tokens[0])
+      }),
+    30_000
+  )
+
+  it.scopedLive(
+    "logout revokes with auth.lock free (a revoke that never answers, 10 s, does not stall codex), then removes",
+    () =>
+      Effect.gen(function* () {
+        const signIn = yield* expiredSignIn
+        yield* signIn.issuer.setKnobs({ faults: [{ path: "/oauth/revoke", hang: true }] })
+        const logout = yield* startCli(["logout"], { env: signIn.env })
+        yield* eventually(
+          "the revoke request arrived",
+          Effect.map(signIn.issuer.requests, (requests) => requests.some((r) => r.path === "/oauth/revoke"))
+        )
+        assert.strictEqual(tryLock(signIn.authLock), 0, "flock -n auth.lock true succeeds during the revoke")
+        assert.strictEqual(tryLock(signIn.refreshLock), 1, "our own lock is held across it")
+        // another program refreshes meanwhile: what it wrote is removed too, a logout is a logout
+        const record = JSON.parse(readFileSync(signIn.authJson, "utf8"))
+        const refreshed = { ...record, tokens: { ...record.tokens, refresh_token: "rt-another-program" } }
+        writeFileSync(signIn.authJson, JSON.stringify(refreshed, null, 2), { mode: 0o600 })
+        const result = yield* logout.exit
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.include(result.stderr, "could not revoke")
+        assert.strictEqual(result.stdout.trim(), "Successfully logged out")
+        assert.isFalse(existsSync(signIn.authJson))
       }),
     30_000
   )

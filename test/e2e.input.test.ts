@@ -108,7 +108,7 @@ describe("devicecode end to end: hostile servers, hostile input, odd files", () 
         ["sk-proj-TESTKEY 0123456789", "white space"],
         [`${key}\n${key}\n`, "white space"],
         ["sk-proj-TESTKEY\x1b[2J0123", "control characters"],
-        ["\n\n", "no API key was provided"]
+        ["\n\n", "No API key provided via stdin."]
       ] as const
       const results = [ok]
       for (const [input, says] of refused) {
@@ -163,7 +163,7 @@ describe("devicecode end to end: hostile servers, hostile input, odd files", () 
       writeFileSync(join(home, "auth.json"), '{"OPENAI_API_KEY":"sk-proj-TESTKEY0123456789abcdef"}')
       const status = yield* runCli(["status", "--store", "file"], { env })
       assert.strictEqual(status.code, 0, status.stderr)
-      assert.include(status.stdout, "Logged in using an API key")
+      assert.include(status.stdout, "API key configured - ")
       assert.match(status.stderr, /^Warning: .*config\.toml.*; going on with the defaults\.$/m)
       const plainStatus = yield* runCli(["status"], { env })
       assert.strictEqual(plainStatus.code, 1)

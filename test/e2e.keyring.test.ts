@@ -53,6 +53,7 @@ const assertCodexRecordInKeyring = (home: string, issuerUrl: string) =>
       "access_token",
       "refresh_token",
       "oauth_provenance",
+      "login_owner_id",
       "account_id"
     ])
     assert.strictEqual(record.tokens.oauth_provenance.issuer, issuerUrl)

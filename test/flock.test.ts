@@ -160,6 +160,37 @@ describe("FileStore locks as codex does, against another program's flock", () =>
       })
   )
 
+  it.scopedLive(
+    "inside exclusive only auth.json.refresh.lock is held; codex's two are free until locked and a save take them",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const authPath = FileStore.authJsonPath(dir)
+        const { inner, outer, refresh } = CodexLock.lockFiles(authPath)
+        assert.strictEqual(refresh, join(dir, "auth.json.refresh.lock"))
+        const store = yield* FileStore.make(authPath).pipe(Effect.provide(Platform))
+        const all = Effect.all([probe(refresh), probe(outer), probe(inner)])
+        assert.deepStrictEqual(yield* store.exclusive(all), [1, 0, 0])
+        assert.deepStrictEqual(yield* store.exclusive(store.locked(all)), [1, 1, 0])
+        assert.deepStrictEqual(yield* all, [0, 0, 0])
+      })
+  )
+
+  it.scopedLive("another program holds auth.lock: exclusive enters at once, and locked inside it waits", () =>
+    Effect.gen(function* () {
+      const { counts, other, store } = yield* storeBehindHolder
+      assert.strictEqual(yield* store.exclusive(Effect.succeed("entered")), "entered")
+      assert.strictEqual(counts.busy, 0, "the refresh lock is not codex's")
+      const fiber = yield* Effect.fork(store.exclusive(store.locked(exists(other.marker))))
+      yield* eventually(
+        "locked found auth.lock held",
+        Effect.sync(() => counts.busy > 0)
+      )
+      yield* other.release
+      assert.isTrue(yield* Fiber.join(fiber))
+    })
+  )
+
   it.scoped("another program holds auth.json.lock: save gives up with Locked after 5 s and writes nothing", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
@@ -180,6 +211,25 @@ describe("FileStore locks as codex does, against another program's flock", () =>
       assert.strictEqual(error.reason, "Locked")
       assert.include(error.message, inner)
       assert.deepStrictEqual(yield* Effect.promise(() => fsp.readdir(dir)), ["auth.json.lock"])
+    })
+  )
+
+  it.scoped("the same wait inside an uninterruptible region (the save of an answered refresh) still ends at 5 s", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = FileStore.authJsonPath(dir)
+      const { inner } = CodexLock.lockFiles(authPath)
+      yield* holder(inner)
+      const store = yield* FileStore.make(authPath).pipe(Effect.provide(Platform))
+      const fiber = yield* Effect.fork(Effect.uninterruptible(store.save(chatgptAuth("access-1"))))
+      yield* eventually(
+        "save is waiting on the TestClock",
+        Effect.map(TestClock.sleeps(), (sleeps) => sleeps.length > 0)
+      )
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(fiber).pipe(Effect.flip)
+      assert.strictEqual(error.reason, "Locked")
+      assert.include(error.message, inner)
     })
   )
 
@@ -221,16 +271,17 @@ describe("FileStore locks as codex does, against another program's flock", () =>
     })
   )
 
-  it.scopedLive("a named profile locks auth.<name>.lock and auth.<name>.json.lock", () =>
+  it.scopedLive("a named profile locks auth.<name>.lock, auth.<name>.json.lock and auth.<name>.json.refresh.lock", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const authPath = FileStore.authJsonPath(dir, "work")
-      const { inner, outer } = CodexLock.lockFiles(authPath)
+      const { inner, outer, refresh } = CodexLock.lockFiles(authPath)
       assert.deepStrictEqual(
-        { inner, outer },
+        { inner, outer, refresh },
         {
           inner: join(dir, "auth.work.json.lock"),
-          outer: join(dir, "auth.work.lock")
+          outer: join(dir, "auth.work.lock"),
+          refresh: join(dir, "auth.work.json.refresh.lock")
         }
       )
       const store = yield* FileStore.make(authPath).pipe(Effect.provide(Platform))

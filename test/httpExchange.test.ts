@@ -9,6 +9,7 @@ import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { type Answer, makeExchange, maxResponseBytes, userAgent } from "../src/layers/httpExchange.js"
 import { VERSION } from "../src/version.js"
+import { gzipSync } from "node:zlib"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
 const ISSUER = "https://issuer.test"
@@ -246,7 +247,7 @@ describe("httpExchange: rate limits and headers", () => {
     })
   )
 
-  it.effect("every request carries devicecode's User-Agent and the dialect's headers", () =>
+  it.effect("every request carries the dialect's headers and no others of ours", () =>
     Effect.gen(function* () {
       assert.strictEqual(
         userAgent,
@@ -262,9 +263,53 @@ describe("httpExchange: rate limits and headers", () => {
       yield* exchange.send("discovery", HttpClientRequest.get(`${ISSUER}/a`))
       yield* exchange.send("refresh", HttpClientRequest.post(`${ISSUER}/b`).pipe(HttpClientRequest.bodyUnsafeJson({})))
       for (const request of fake.requests) {
-        assert.strictEqual(request.headers["user-agent"], userAgent)
+        assert.isUndefined(request.headers["user-agent"])
         assert.strictEqual(request.headers["originator"], "test")
       }
+    })
+  )
+})
+
+/** A client whose every answer is `body` with the given status and headers, as bytes. */
+const bytesClient = (body: Uint8Array, headers: Record<string, string>) =>
+  HttpClient.make((request) =>
+    Effect.sync(() => HttpClientResponse.fromWeb(request, new Response(body, { status: 200, headers })))
+  )
+
+describe("httpExchange: content encodings", () => {
+  const text = JSON.stringify({ access_token: "at", padding: "x".repeat(1000) })
+
+  it.effect("decodes a gzip answer (and x-gzip, in any case); identity and none are read as they are", () =>
+    Effect.gen(function* () {
+      for (const encoding of ["gzip", "x-gzip", "GZIP"]) {
+        const answer = yield* sendTo(bytesClient(gzipSync(text), { "content-encoding": encoding }))
+        assert.strictEqual(answer.text, text, encoding)
+      }
+      for (const headers of [{ "content-encoding": "identity" }, {}]) {
+        const answer = yield* sendTo(bytesClient(new TextEncoder().encode(text), headers))
+        assert.strictEqual(answer.text, text)
+      }
+    })
+  )
+
+  it.effect("a gzip answer that inflates past 1 MiB, or is corrupt, or another encoding, fails Malformed", () =>
+    Effect.gen(function* () {
+      // a 20 MiB answer of zeros compresses to about 20 KiB: the cap applies to what it inflates to
+      const bomb = gzipSync(new Uint8Array(20 * 1024 * 1024))
+      assert.isBelow(bomb.length, maxResponseBytes)
+      const large = failure(yield* Effect.exit(sendTo(bytesClient(bomb, { "content-encoding": "gzip" }))))
+      assert.strictEqual(large.reason, "Malformed")
+      assert.include(large.message, "larger than 1 MiB")
+      const corrupt = failure(
+        yield* Effect.exit(sendTo(bytesClient(new TextEncoder().encode(text), { "content-encoding": "gzip" })))
+      )
+      assert.strictEqual(corrupt.reason, "Malformed")
+      assert.include(corrupt.message, "gzip encoding is corrupt")
+      const zstd = failure(
+        yield* Effect.exit(sendTo(bytesClient(new TextEncoder().encode(text), { "content-encoding": "zstd" })))
+      )
+      assert.strictEqual(zstd.reason, "Malformed")
+      assert.include(zstd.message, "content encoding devicecode does not decode (zstd)")
     })
   )
 })

@@ -169,7 +169,7 @@ describe("DeviceCodeAuth.resolve: an app's options", () => {
         onConfigWarning: (error) => Effect.sync(() => void told.push(error))
       })
       assert.strictEqual(resolved.store, "ephemeral")
-      assert.isTrue(Option.isNone(resolved.config.forcedWorkspaceId))
+      assert.deepStrictEqual(resolved.config.forcedWorkspaceIds, [])
       assert.deepStrictEqual(
         told.map((error) => error.reason),
         ["ConfigFile"]

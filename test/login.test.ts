@@ -251,7 +251,7 @@ describe("workspace policy", () => {
     Effect.gen(function* () {
       const { fiber, store } = yield* start({ forcedWorkspace: "acct_other", polls: [ScriptedIssuer.approvedPoll()] })
       const error = yield* Effect.flip(Fiber.join(fiber))
-      assert.strictEqual(error.message, "Login is restricted to workspace id acct_other.")
+      assert.strictEqual(error.message, "Login is restricted to workspace id(s) acct_other.")
       assert.isTrue(Option.isNone(yield* store.load))
     })
   )

@@ -22,9 +22,14 @@ import { exchangeCodeForTokens } from "../src/services/exchangeCodeForTokens.js"
 import { pollForAuthorization } from "../src/services/pollForAuthorization.js"
 import { requestDeviceCode } from "../src/services/requestDeviceCode.js"
 import {
+  innerLockBound,
   lockWait,
+  outerLockBound,
   pollSchedule,
   refreshBackoff,
+  refreshBound,
+  refreshLockBound,
+  refreshLockWait,
   retryAfterCap,
   transientRetry,
   transientDelayCap
@@ -251,8 +256,8 @@ describe("refreshBackoff", () => {
   )
 })
 
-describe("lockWait", () => {
-  it.effect("tries again every 25–50 ms", () =>
+describe("lockWait, refreshLockWait", () => {
+  it.effect("lockWait tries again every 25–50 ms", () =>
     Effect.gen(function* () {
       const delays = yield* Schedule.run(
         Schedule.delays(lockWait),
@@ -264,6 +269,24 @@ describe("lockWait", () => {
         assert.isAtMost(Duration.toMillis(delay), 50)
       }
     })
+  )
+
+  it.effect(
+    "refreshLockWait tries again every 50–100 ms, for at least as long as a refresh and its write may take",
+    () =>
+      Effect.gen(function* () {
+        const delays = yield* Schedule.run(
+          Schedule.delays(refreshLockWait),
+          0,
+          Array.from({ length: 50 }, () => undefined)
+        )
+        for (const delay of Chunk.toReadonlyArray(delays)) {
+          assert.isAtLeast(Duration.toMillis(delay), 50)
+          assert.isAtMost(Duration.toMillis(delay), 100)
+        }
+        const holderAtMost = Duration.sum(refreshBound, Duration.sum(outerLockBound, innerLockBound))
+        assert.isTrue(Duration.greaterThanOrEqualTo(refreshLockBound, holderAtMost))
+      })
   )
 })
 

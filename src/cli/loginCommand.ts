@@ -181,13 +181,19 @@ const readStdin = Effect.promise(async () => {
   return Buffer.concat(chunks).toString("utf8")
 })
 
+/** What codex says once an API key is stored (0.169, 0.171): a key is not checked until it is used. */
+export const API_KEY_SAVED = "API key saved. Authentication is checked when you send a request."
+
 /** `login --with-api-key`: the key from stdin, stored in codex's API-key shape, in the store in context. */
 export const apiKeyLogin = (
   json: boolean
 ): Effect.Effect<void, ApiKeyInputError | LoginMethodError | StoreError, CredentialStore | DeviceCodeAuth.Setup> =>
   Effect.gen(function* () {
-    yield* checkLoginMethod((yield* DeviceCodeAuth.Setup).config.forcedLoginMethod, "apikey")
     if (process.stdin.isTTY) return yield* new ApiKeyInputError({ reason: "Terminal" })
+    // codex's progress line, on stderr as codex writes it, before it looks at forced_login_method; --json keeps stderr
+    // for errors only
+    if (!json) yield* Console.error("Reading API key from stdin...")
+    yield* checkLoginMethod((yield* DeviceCodeAuth.Setup).config.forcedLoginMethod, "apikey")
     const key = yield* parseApiKeyInput(yield* readStdin)
     const store = yield* CredentialStore
     yield* store.locked(
@@ -210,7 +216,7 @@ export const apiKeyLogin = (
             new CliEvents.ApiKeyLoggedInEvent({ method: "apikey", profile: target.profile })
           )
         )
-      : Console.log("Successfully logged in using an API key")
+      : Console.log(API_KEY_SAVED)
   })
 
 /** The device login the flags ask for; a flag that is missing or does not fit is a usage error (exit 2). */

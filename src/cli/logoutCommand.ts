@@ -8,6 +8,7 @@ import { authMethod, type StoredAuth } from "../domain/StoredAuth.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
+import { revokeBound } from "../services/schedules.js"
 import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { profile, store, storeCommandOptions, verbose } from "./environment.js"
@@ -33,7 +34,7 @@ const revokeStored = (auth: StoredAuth) =>
       onSome: ([token, hint]) =>
         Effect.flatMap(IssuerResolver, (resolver) => resolver.forSignIn(auth.origin)).pipe(
           Effect.flatMap((issuer) => issuer.revoke(token, hint)),
-          Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "no answer within 10 s" }),
+          Effect.timeoutFail({ duration: revokeBound, onTimeout: () => "no answer within 10 s" }),
           Effect.as(true),
           Effect.catchAll((error) =>
             Effect.as(
@@ -47,46 +48,55 @@ const revokeStored = (auth: StoredAuth) =>
     }
   )
 
-/**
- * `devicecode logout`: load, revoke and remove, all under the store's lock. A stored record that holds no sign-in
- * (`{}`, an API-key record without a key) is removed too, but that is "Not logged in", as `status` and `token` see it;
- * an unreadable one was a sign-in once, and removing it is a logout.
- */
 const json = jsonOption("Print what was done (removed, revoked) as one JSON object on stdout and nothing else there")
 
+const signedIn = (auth: Option.Option<StoredAuth>) => Option.exists(auth, (a) => Option.isSome(authMethod(a)))
+
+/**
+ * `devicecode logout`: load and revoke holding the store's `exclusive` lock only (codex waits for its own lock with no
+ * timeout, so no request goes out under it), then load again and remove under codex's lock. A record another program
+ * wrote in between is removed too (a logout is a logout), though only the one read first was revoked. A stored record
+ * that holds no sign-in (`{}`, an API-key record without a key) is removed too, but that is "Not logged in", as
+ * `status` and `token` see it; an unreadable one was a sign-in once, and removing it is a logout.
+ */
 export const logoutCommand = Command.make("logout", { json, profile, store, noColor, verbose }, (options) =>
   Effect.gen(function* () {
     const store = yield* CredentialStore
-    // under the store's lock, so a refresh (ours or codex's) cannot slip a sign-in back in between
-    const { removed, revoked } = yield* store.locked(
+    // our own lock: a refresh of ours in flight ends first, and the refresh token it brought is the one revoked
+    const { removed, revoked } = yield* store.exclusive(
       Effect.gen(function* () {
-        const existing = yield* store.load.pipe(
-          Effect.map((auth) => ({
-            auth,
-            signedIn: Option.exists(auth, (a) => Option.isSome(authMethod(a))),
-            keptAside: false
-          })),
+        const read = yield* store.load.pipe(
           Effect.catchIf(
             (error) => error.reason === "Corrupt",
-            (error) =>
-              // kept aside, never deleted: the warning says where it went
-              Effect.flatMap(store.setAside, (keptAs) =>
-                Effect.as(
-                  Console.error(
-                    `Warning: ${sanitize(error.message)}; ${Option.match(keptAs, {
-                      onNone: () => "removing it",
-                      onSome: (to) => `moved it to ${sanitize(to)}`
-                    })} without revoking.`
-                  ),
-                  { auth: Option.none<StoredAuth>(), signedIn: true, keptAside: Option.isSome(keptAs) }
-                )
-              )
+            () => Effect.succeedNone
           )
         )
-        const revoked =
-          existing.signedIn && Option.isSome(existing.auth) ? yield* revokeStored(existing.auth.value) : false
-        const removed = yield* store.remove
-        return { removed: (removed || existing.keptAside) && existing.signedIn, revoked }
+        const revoked = signedIn(read) && Option.isSome(read) ? yield* revokeStored(read.value) : false
+        return yield* store.locked(
+          Effect.gen(function* () {
+            const existing = yield* store.load.pipe(
+              Effect.map((auth) => ({ signedIn: signedIn(auth) || signedIn(read), keptAside: false })),
+              Effect.catchIf(
+                (error) => error.reason === "Corrupt",
+                (error) =>
+                  // kept aside, never deleted: the warning says where it went
+                  Effect.flatMap(store.setAside, (keptAs) =>
+                    Effect.as(
+                      Console.error(
+                        `Warning: ${sanitize(error.message)}; ${Option.match(keptAs, {
+                          onNone: () => "removing it",
+                          onSome: (to) => `moved it to ${sanitize(to)}`
+                        })}${revoked ? "" : " without revoking"}.`
+                      ),
+                      { signedIn: true, keptAside: Option.isSome(keptAs) }
+                    )
+                  )
+              )
+            )
+            const removed = yield* store.remove
+            return { removed: (removed || existing.keptAside) && existing.signedIn, revoked }
+          })
+        )
       })
     )
     const { target } = yield* DeviceCodeAuth.Setup

@@ -84,7 +84,7 @@ export const statusText = (report: StatusReport, now: DateTime.Utc): string => {
   if (!report.logged_in) return "Not logged in"
   const lines =
     report.method === "apikey"
-      ? [`Logged in using an API key - ${report.api_key}`]
+      ? [`API key configured - ${report.api_key}`, "Authentication is checked when you send a request."]
       : report.method === "oidc"
         ? [
             `Logged in to ${report.issuer ?? "an OpenID provider"} (RFC 8628)`,

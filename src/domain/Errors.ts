@@ -69,12 +69,14 @@ export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
 /** The signed-in workspace is not the one config.toml forces (codex-protocol.md §6). */
 export class WorkspaceError extends Data.TaggedError("WorkspaceError")<{
   readonly reason: "MissingClaim" | "Mismatch"
-  readonly expected: string
+  /** The workspace ids config.toml allows. */
+  readonly expected: ReadonlyArray<string>
 }> {
   override get message(): string {
     return this.reason === "MissingClaim"
       ? "Login is restricted to a specific workspace, but the token did not include a chatgpt_account_id claim."
-      : `Login is restricted to workspace id ${this.expected}.`
+      : // codex's words (0.169, 0.171), the ids joined as codex joins them
+        `Login is restricted to workspace id(s) ${this.expected.join(", ")}.`
   }
 }
 
@@ -159,7 +161,8 @@ export class ApiKeyInputError extends Data.TaggedError("ApiKeyInputError")<{
       case "Terminal":
         return "--with-api-key reads the key from stdin; pipe it in, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
       case "Empty":
-        return "no API key was provided on stdin"
+        // codex's own words (0.169, 0.171)
+        return "No API key provided via stdin."
       case "Whitespace":
         return "the API key on stdin contains white space (a space, a tab or a second line); pipe in the key alone, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
       case "Control":

@@ -23,6 +23,11 @@ export class StoredTokens extends Data.Class<{
   readonly accessToken: Redacted.Redacted<string>
   readonly refreshToken: Option.Option<Redacted.Redacted<string>>
   readonly accountId: Option.Option<string>
+  /**
+   * codex's `login_owner_id`: 32 random bytes (base64url, no padding) drawn at each login and kept by every refresh;
+   * none in a record written before codex had it (a refresh does not add one).
+   */
+  readonly loginOwnerId: Option.Option<string>
   /** When the access token expires, from `expires_in`; written only for sign-ins codex does not read. */
   readonly expiresAt: Option.Option<DateTime.Utc>
   readonly extra: ExtraFields
@@ -34,6 +39,11 @@ export class StoredAuth extends Data.Class<{
   readonly apiKey: Option.Option<Redacted.Redacted<string>>
   readonly tokens: Option.Option<StoredTokens>
   readonly lastRefresh: Option.Option<DateTime.Utc>
+  /**
+   * The nanoseconds within `lastRefresh`'s millisecond (0–999 999): codex writes `last_refresh` with nanoseconds, and
+   * a record read and written again keeps all nine digits. Absent: 0.
+   */
+  readonly lastRefreshNanos?: number
   /** Present only when the sign-in used a non-default issuer, client id or dialect. */
   readonly origin: Option.Option<SignInOrigin>
   readonly extra: ExtraFields
@@ -74,10 +84,44 @@ export const apiKeyAuth = (key: Redacted.Redacted<string>, extra: ExtraFields = 
 const ORIGIN_KEY = "devicecode"
 const TOP_KEYS = new Set(["auth_mode", "OPENAI_API_KEY", "tokens", "last_refresh", ORIGIN_KEY])
 const PROVENANCE_KEY = "oauth_provenance"
-const TOKEN_KEYS = new Set(["id_token", "access_token", "refresh_token", PROVENANCE_KEY, "account_id", "expires_at"])
+const OWNER_KEY = "login_owner_id"
+const TOKEN_KEYS = new Set([
+  "id_token",
+  "access_token",
+  "refresh_token",
+  PROVENANCE_KEY,
+  OWNER_KEY,
+  "account_id",
+  "expires_at"
+])
 
 const NullableString = Schema.optional(Schema.NullOr(Schema.String))
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/** The nanoseconds within the millisecond of an RFC 3339 instant written with more than three fractional digits. */
+export const subMillisecondNanos = (text: string): number => {
+  const fraction = /\.(\d+)(?:Z|[+-]\d\d:?\d\d)$/i.exec(text)?.[1]
+  return fraction === undefined || fraction.length <= 3 ? 0 : Number(fraction.slice(3, 9).padEnd(6, "0"))
+}
+
+/** An instant as codex writes `last_refresh`: RFC 3339 in UTC with nine fractional digits (chrono's `Nanos`). */
+export const formatNanos = (at: DateTime.Utc, nanos: number = 0): string =>
+  `${DateTime.formatIso(at).slice(0, -1)}${String(Math.trunc(nanos)).padStart(6, "0")}Z`
+
+// the instant and the nanoseconds within its millisecond, which a DateTime cannot hold
+const LastRefreshJson = Schema.transformOrFail(
+  Schema.String,
+  Schema.Struct({ at: Schema.DateTimeUtcFromSelf, nanos: Schema.Number }),
+  {
+    strict: true,
+    decode: (text, _, ast) =>
+      Option.match(DateTime.make(text), {
+        onNone: () => ParseResult.fail(new ParseResult.Type(ast, text, "not an RFC 3339 instant")),
+        onSome: (at) => ParseResult.succeed({ at: DateTime.toUtc(at), nanos: subMillisecondNanos(text) })
+      }),
+    encode: ({ at, nanos }) => ParseResult.succeed(formatNanos(at, nanos))
+  }
+)
 
 const TokensJson = Schema.Struct(
   {
@@ -85,6 +129,7 @@ const TokensJson = Schema.Struct(
     access_token: Schema.String,
     refresh_token: NullableString,
     [PROVENANCE_KEY]: Schema.optional(Schema.Struct({ issuer: Schema.String, client_id: Schema.String })),
+    [OWNER_KEY]: NullableString,
     account_id: NullableString,
     expires_at: Schema.optional(Schema.DateTimeUtc)
   },
@@ -103,7 +148,7 @@ const AuthJson = Schema.Struct(
     auth_mode: NullableString,
     OPENAI_API_KEY: NullableString,
     tokens: Schema.optional(Schema.NullOr(TokensJson)),
-    last_refresh: Schema.optional(Schema.NullOr(Schema.DateTimeUtc)),
+    last_refresh: Schema.optional(Schema.NullOr(LastRefreshJson)),
     [ORIGIN_KEY]: Schema.optional(OriginJson)
   },
   Rest
@@ -142,12 +187,14 @@ export const parseStoredAuth = (text: string): Either.Either<StoredAuth, string>
                 idToken: Option.map(opt(tokens.id_token), Redacted.make),
                 accessToken: Redacted.make(tokens.access_token),
                 refreshToken: Option.map(opt(tokens.refresh_token), Redacted.make),
+                loginOwnerId: opt(tokens[OWNER_KEY]),
                 accountId: opt(tokens.account_id),
                 expiresAt: Option.fromNullable(tokens.expires_at),
                 extra: extras(tokens, TOKEN_KEYS)
               })
           ),
-          lastRefresh: Option.fromNullable(json.last_refresh),
+          lastRefresh: Option.map(Option.fromNullable(json.last_refresh), ({ at }) => at),
+          ...(json.last_refresh ? { lastRefreshNanos: json.last_refresh.nanos } : {}),
           origin: Option.orElse(
             Option.map(
               Option.fromNullable(json[ORIGIN_KEY]),
@@ -203,12 +250,13 @@ const storedAuthJson = (auth: StoredAuth): Record<string, unknown> => {
       access_token: Redacted.value(tokens.accessToken),
       refresh_token: reveal(tokens.refreshToken),
       ...(codexOrigin && origin ? { [PROVENANCE_KEY]: { issuer: origin.issuer, client_id: origin.clientId } } : {}),
+      ...(Option.isSome(tokens.loginOwnerId) ? { [OWNER_KEY]: tokens.loginOwnerId.value } : {}),
       account_id: Option.getOrNull(tokens.accountId),
       ...(Option.isSome(tokens.expiresAt) ? { expires_at: DateTime.formatIso(tokens.expiresAt.value) } : {}),
       ...Object.fromEntries(tokens.extra)
     }
   }
-  if (Option.isSome(auth.lastRefresh)) record.last_refresh = DateTime.formatIso(auth.lastRefresh.value)
+  if (Option.isSome(auth.lastRefresh)) record.last_refresh = formatNanos(auth.lastRefresh.value, auth.lastRefreshNanos)
   if (origin && !codexOrigin) {
     record[ORIGIN_KEY] = {
       dialect: origin.dialect,

@@ -1,6 +1,5 @@
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -14,6 +13,7 @@ import { AuthSession } from "../services/AuthSession.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
+import { refreshInstant } from "../services/stamps.js"
 import {
   adoptionWatch,
   adoptionWatchBound,
@@ -38,7 +38,8 @@ import {
   type RefreshPlan,
   refreshedRecord,
   sameCredentials,
-  sameRefreshToken
+  sameRefreshToken,
+  successorOf
 } from "./refreshPlan.js"
 
 /** How early a session refreshes. */
@@ -53,8 +54,9 @@ type Rejected = Option.Option<Redacted.Redacted<string>>
 
 /**
  * Makes an {@link AuthSession} over the store and the issuer of the stored sign-in. Tokens are served from memory
- * until shortly before they expire; one refresh runs at a time in the process (the cache's lock) and across processes
- * (the store's lock), and a refresh another process already made is adopted instead of repeated.
+ * until shortly before they expire; one refresh runs at a time in the process (the cache's lock) and across
+ * devicecode's processes (the store's `exclusive` lock, held across the request), codex's lock is held only around
+ * the write that follows, and a refresh another process already made is adopted instead of repeated.
  */
 export const make = (
   options: AuthSessionOptions = {}
@@ -96,100 +98,142 @@ export const make = (
           StoreError: (error) => Effect.succeed<Step>([Effect.fail(error), held])
         })
 
-    /** The issuer's answer to a refresh, saved once it came: the request is interruptible, the save is not. */
-    const refreshAndSave = (
-      issuer: DeviceAuthorization["Type"],
-      plan: Extract<RefreshPlan, { readonly _tag: "Refresh" }>
-    ) =>
-      Effect.uninterruptibleMask((restore) =>
+    /**
+     * codex's write after its refresh request (codex-protocol.md §7): under the store's lock, read the store again
+     * and save `updated` only if it still holds the credentials the refresh started from. Another program's refresh or
+     * a new sign-in stored meanwhile wins and is returned instead; a sign-out meanwhile stays a sign-out.
+     */
+    const saveUnlessChanged = (read: StoredAuth, updated: StoredAuth) =>
+      store.locked(
         Effect.gen(function* () {
-          const answer = yield* Effect.either(restore(issuer.refresh(plan.refreshToken)))
-          // the error as the issuer made it, not a span-annotated proxy: it is kept and failed with again
-          if (Either.isLeft(answer)) return Either.left(Cause.originalError(answer.left))
-          // a rotated refresh token is spent once the issuer answered: save it even if the caller goes away
-          const now = yield* DateTime.now
-          const expiry = issuer.storedExpiry(answer.right.expiresIn, now)
-          const updated = refreshedRecord(plan.record, plan.tokens, answer.right, now, expiry)
+          // an unreadable record is nobody's newer sign-in: ours is written, and the save keeps that one aside
+          const current = yield* store.load.pipe(
+            Effect.catchIf(
+              (error) => error.reason === "Corrupt",
+              () => Effect.succeedSome(read)
+            )
+          )
+          if (Option.isNone(current)) return yield* new NotLoggedIn()
+          if (!sameCredentials(current.value, read)) return current.value
           yield* store.save(updated)
-          return Either.right(updated)
+          return updated
         })
       )
 
     /**
-     * One attempt under the store's lock, planned on what it holds now. After a transient failure a still-usable token
-     * is served and the issuer left alone for `refreshBackoff`'s next delay; with an unusable one the attempt fails.
+     * The issuer's answer to a refresh, saved once it came: the request is interruptible and holds no codex lock; the
+     * write that follows is not interruptible, and takes codex's lock only for itself.
      */
-    const attempt = (held: Entry, rejected: Rejected): Effect.Effect<Step | Spent, DeviceAuthError> =>
-      store
-        .locked(
-          Effect.gen(function* () {
-            const stored = yield* loadEntry
-            const plan = planStored(held, stored, yield* Clock.currentTimeMillis, rejected)
-            if (plan._tag === "Adopt") return serve(plan.entry)
-            if (plan._tag === "Fail") return failed(stored, plan.error)
-            const issuer = yield* resolver.forSignIn(plan.record.origin)
-            const answer = yield* refreshAndSave(issuer, plan)
-            if (Either.isRight(answer)) return serve(yield* entryFor(answer.right))
-            const error = answer.left
-            const final = Option.map(issuer.refreshFailure(error), (reason) => {
-              const code = error.code === undefined ? {} : { code: error.code }
-              return new RefreshError({ reason, issuer: issuer.issuer, ...code })
-            })
-            if (issuer.refreshSpentElsewhere(error))
-              return { spent: stored, error: Option.getOrElse(final, () => error) }
-            if (Option.isSome(final)) return failed(stored, final.value)
-            const now = yield* Clock.currentTimeMillis
-            const next = isUsable(stored, now, rejected)
-              ? yield* stepDelay(refreshBackoff, held.backoff, error, now)
-              : undefined
-            if (next === undefined) return yield* error
-            const refreshAtMillis = Math.min(now + Duration.toMillis(next.delay), stored.expiresAtMillis)
-            return [stored.served, { ...stored, refreshAtMillis, backoff: next.state, error }] satisfies Step
-          })
-        )
-        .pipe(settleStore(held), Effect.withSpan("AuthSession.refresh"))
+    const refreshAndSave = (
+      issuer: DeviceAuthorization["Type"],
+      plan: Extract<RefreshPlan, { readonly _tag: "Refresh" }>,
+      rejected: Rejected
+    ) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          // codex's refresh_reason: a server refused the token, or it is (about to be) expired
+          const reason = Option.isSome(rejected) ? "unauthorized_recovery" : "proactive_expiry"
+          const answer = yield* Effect.either(restore(issuer.refresh(plan.refreshToken, reason)))
+          // the error as the issuer made it, not a span-annotated proxy: it is kept and failed with again
+          if (Either.isLeft(answer)) return Either.left(Cause.originalError(answer.left))
+          // a rotated refresh token is spent once the issuer answered: save it even if the caller goes away
+          const { at: now, nanos } = yield* refreshInstant
+          const expiry = issuer.storedExpiry(answer.right.expiresIn, now)
+          const updated = refreshedRecord(plan.record, plan.tokens, answer.right, now, expiry, nanos)
+          return Either.right(yield* saveUnlessChanged(plan.record, updated))
+        })
+      )
 
     /**
-     * After the issuer said the refresh token was spent, with the store's lock released: another program (codex
-     * refreshes with no lock and writes a moment later) may be about to store what it got. Watch the store on
-     * `adoptionWatch` for up to 10 s and adopt a changed record whose access token is valid; else fail as the issuer
-     * said.
+     * One attempt, planned on what the store holds now. After a transient failure a still-usable token is served and
+     * the issuer left alone for `refreshBackoff`'s next delay; with an unusable one the attempt fails.
      */
-    const adoptOrFail = ({ error, spent }: Spent): Effect.Effect<Step> =>
+    const attempt = (held: Entry, rejected: Rejected): Effect.Effect<Step | Spent, DeviceAuthError> =>
       Effect.gen(function* () {
         const stored = yield* loadEntry
+        const plan = planStored(held, stored, yield* Clock.currentTimeMillis, rejected)
+        if (plan._tag === "Adopt") return serve(plan.entry)
+        if (plan._tag === "Fail") return failed(stored, plan.error)
+        const issuer = yield* resolver.forSignIn(plan.record.origin)
+        const answer = yield* refreshAndSave(issuer, plan, rejected)
+        if (Either.isRight(answer)) return serve(yield* entryFor(answer.right))
+        const error = answer.left
+        const final = Option.map(issuer.refreshFailure(error), (reason) => {
+          const code = error.code === undefined ? {} : { code: error.code }
+          return new RefreshError({ reason, issuer: issuer.issuer, ...code })
+        })
+        if (issuer.refreshSpentElsewhere(error)) return { spent: stored, error: Option.getOrElse(final, () => error) }
+        if (Option.isSome(final)) return failed(stored, final.value)
         const now = yield* Clock.currentTimeMillis
-        return !sameCredentials(stored.record, spent.record) && now < stored.expiresAtMillis
-          ? Option.some(stored)
-          : Option.none()
+        const next = isUsable(stored, now, rejected)
+          ? yield* stepDelay(refreshBackoff, held.backoff, error, now)
+          : undefined
+        if (next === undefined) return yield* error
+        const refreshAtMillis = Math.min(now + Duration.toMillis(next.delay), stored.expiresAtMillis)
+        return [stored.served, { ...stored, refreshAtMillis, backoff: next.state, error }] satisfies Step
+      }).pipe(settleStore(held), Effect.withSpan("AuthSession.refresh"))
+
+    /**
+     * A refresh of `held` holding the store's `exclusive` lock, so devicecode's processes send one at a time: one
+     * that waited for it finds the holder's result stored and adopts it. With an expired token it is retried inside
+     * the call, all of it within `refreshBound`, and its last failure shared.
+     */
+    const refreshExclusively = (held: Entry, rejected: Rejected): Effect.Effect<Step | Spent> =>
+      store
+        .exclusive(
+          Effect.retry(attempt(held, rejected), expiredTokenRetry).pipe(
+            Effect.timeoutFail({
+              duration: refreshBound,
+              onTimeout: () =>
+                new DeviceAuthError({
+                  reason: "Unavailable",
+                  issuer: issuerOf(held.record),
+                  step: "refresh",
+                  detail: `no usable answer within ${Duration.format(refreshBound)}, retries included`
+                })
+            })
+          )
+        )
+        .pipe(
+          settleStore(held),
+          Effect.catchAll((error) => Effect.succeed(failed(held, error)))
+        )
+
+    /**
+     * After the issuer said the refresh token was spent, with no lock held: another program (codex refreshes with no
+     * lock and writes a moment later) may be about to store what it got. Watch the store on `adoptionWatch` for up to
+     * 10 s for other credentials: adopt their access token while it is valid, or else refresh once with their refresh
+     * token; with none, fail as the issuer said.
+     */
+    const adoptOrFail = ({ error, spent }: Spent, rejected: Rejected): Effect.Effect<Step> =>
+      Effect.gen(function* () {
+        return successorOf(spent, yield* loadEntry, yield* Clock.currentTimeMillis, rejected)
       }).pipe(
         Effect.repeat(adoptionWatch<Entry>()),
         Effect.timeout(adoptionWatchBound),
-        Effect.map((found) => (Option.isSome(found) ? serve(found.value) : failed(spent, error))),
+        Effect.flatMap((found) =>
+          Option.isSome(found) ? adopt(found.value, rejected) : Effect.succeed(failed(spent, error))
+        ),
         Effect.catchTag("TimeoutException", () => Effect.succeed(failed(spent, error))),
         settleStore(spent),
         Effect.catchAll((error) => Effect.succeed(failed(spent, error))),
         Effect.withSpan("AuthSession.adoptAfterSpent")
       )
 
-    /**
-     * A refresh of `held`; with an expired token it is retried inside the call, all of it within `refreshBound`, and
-     * its last failure shared.
-     */
+    // a successor whose refresh token is spent too is not watched for again: its failure is the caller's
+    const adopt = (found: Entry, rejected: Rejected): Effect.Effect<Step> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        isUsable(found, now, rejected)
+          ? Effect.succeed(serve(found))
+          : Effect.map(refreshExclusively(found, rejected), (outcome) =>
+              "spent" in outcome ? failed(outcome.spent, outcome.error) : outcome
+            )
+      )
+
+    /** A refresh of `held`; after a refresh token spent elsewhere, the adoption of what the other program stored. */
     const refresh = (held: Entry, rejected: Rejected): Effect.Effect<Step> =>
-      Effect.retry(attempt(held, rejected), expiredTokenRetry).pipe(
-        Effect.timeoutFail({
-          duration: refreshBound,
-          onTimeout: () =>
-            new DeviceAuthError({
-              reason: "Unavailable",
-              issuer: issuerOf(held.record),
-              step: "refresh",
-              detail: `no usable answer within ${Duration.format(refreshBound)}, retries included`
-            })
-        }),
-        Effect.catchAll((error) => Effect.succeed(failed(held, error))),
-        Effect.flatMap((outcome) => ("spent" in outcome ? adoptOrFail(outcome) : Effect.succeed(outcome)))
+      Effect.flatMap(refreshExclusively(held, rejected), (outcome) =>
+        "spent" in outcome ? adoptOrFail(outcome, rejected) : Effect.succeed(outcome)
       )
 
     /**

@@ -28,6 +28,7 @@ const keyringIsNewer = (inKeyring: StoredAuth, inFile: StoredAuth): boolean =>
  * Keyring first, the file on any keyring failure or timeout (announced once through `onFallback`). `load` reads both
  * and returns the newer record, so an entry left in the keyring by a save that fell back is not handed out again;
  * `location` says which one holds the sign-in now. `preflight` checks the keyring, or else the file; `setAside` both.
+ * `locked` and `exclusive` are the file store's, whichever place holds the sign-in, as codex locks in CODEX_HOME.
  */
 export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["Type"]> =>
   Effect.gen(function* () {
@@ -94,6 +95,7 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
       save,
       remove,
       locked: file.locked,
+      exclusive: file.exclusive,
       preflight,
       setAside
     }

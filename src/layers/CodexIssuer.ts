@@ -26,18 +26,21 @@ import {
   AuthorizationGrant,
   DeviceAuthorization,
   PollResult,
+  type RefreshReason,
   type TokenTypeHint
 } from "../services/DeviceAuthorization.js"
 import type { PkceCodes } from "../services/Pkce.js"
 import { isRecord, parseJson } from "../domain/Json.js"
 import {
   codexRefreshFailure,
+  decodableEncodings,
   type DialectPolicy,
   isOk,
   lifetime,
   makeExchange,
   nonEmpty,
-  readClaims
+  readClaims,
+  userAgent
 } from "./httpExchange.js"
 
 /** Where and as whom the Codex dialect signs in; every field falls back to what codex uses. */
@@ -56,8 +59,25 @@ const expiresInOf = (json: unknown): Option.Option<Duration.Duration> => {
 }
 const REVOKE_TIMEOUT = Duration.seconds(10)
 
-/** What codex sends as `originator` on its requests (codex-protocol.md §8). */
+/** What codex sends as `originator` on its refresh and revoke requests (codex-protocol.md §8). */
 export const ORIGINATOR = "codex_cli_rs"
+
+/**
+ * The headers of codex's sign-in calls (user code, polls, code exchange), measured on 0.169 and 0.171: `accept` of any type,
+ * and (0.171) `accept-encoding`, where we name only what we decode (codex says `zstd,gzip`); no User-Agent, no
+ * originator. The content type comes with the body.
+ */
+export const signInHeaders: Readonly<Record<string, string>> = {
+  accept: "*/*",
+  "accept-encoding": decodableEncodings
+}
+
+/** The headers of codex's refresh and revoke calls: the sign-in ones, plus `originator` and a User-Agent (ours). */
+export const tokenHeaders: Readonly<Record<string, string>> = {
+  ...signInHeaders,
+  originator: ORIGINATOR,
+  "user-agent": userAgent
+}
 
 /** The Codex dialect's decisions, for an issuer and client: what codex reads back is what it writes itself. */
 export const policy = (issuer: string, clientId: string): DialectPolicy => ({
@@ -105,15 +125,12 @@ export const make = (
       () => endpoints.revoke
     )
 
-    const { classify, decode, fail, send } = makeExchange({
-      client,
-      issuer,
-      requestTimeout,
-      headers: { originator: ORIGINATOR }
-    })
+    const { classify, decode, fail, send } = makeExchange({ client, issuer, requestTimeout, headers: signInHeaders })
 
+    // compact JSON, keys in the order given (serde's order of codex's structs)
     const postJson = (url: string, body: Record<string, string>) =>
       HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body))
+    const withTokenHeaders = HttpClientRequest.setHeaders(tokenHeaders)
 
     const start = Effect.gen(function* () {
       // §1: the body is exactly {"client_id": …}
@@ -163,12 +180,12 @@ export const make = (
     })
 
     const exchange = Effect.fn("CodexIssuer.exchange")(function* (code: Redacted.Redacted<string>, pkce: PkceCodes) {
-      // §4: form parameters in codex's exact order
+      // §4: form parameters in codex's exact order (0.169 and 0.171, measured)
       const form = new URLSearchParams([
         ["grant_type", "authorization_code"],
+        ["client_id", clientId],
         ["code", Redacted.value(code)],
         ["redirect_uri", endpoints.redirectUri],
-        ["client_id", clientId],
         ["code_verifier", Redacted.value(pkce.verifier)]
       ])
       const answer = yield* send(
@@ -187,15 +204,19 @@ export const make = (
       })
     })
 
-    const refresh = Effect.fn("CodexIssuer.refresh")(function* (refreshToken: Redacted.Redacted<string>) {
-      // §8: JSON in codex's key order, no scope; a 401 carries the permanent refresh_token_* code
+    const refresh = Effect.fn("CodexIssuer.refresh")(function* (
+      refreshToken: Redacted.Redacted<string>,
+      reason: RefreshReason = "proactive_expiry"
+    ) {
+      // §8: compact JSON with the keys sorted, no scope; a 401 carries the permanent refresh_token_* code
       const answer = yield* send(
         "refresh",
         postJson(refreshUrl, {
           client_id: clientId,
           grant_type: "refresh_token",
+          refresh_reason: reason,
           refresh_token: Redacted.value(refreshToken)
-        })
+        }).pipe(withTokenHeaders)
       )
       if (!isOk(answer.status)) return yield* classify("refresh", answer)
       const { json, value } = yield* decode("refresh", RefreshResponse, answer)
@@ -215,7 +236,9 @@ export const make = (
       // §9: best-effort, bounded by codex's 10 s
       const answer = yield* send(
         "revoke",
-        postJson(revokeUrl, { token: Redacted.value(token), token_type_hint: hint, client_id: clientId }),
+        postJson(revokeUrl, { token: Redacted.value(token), token_type_hint: hint, client_id: clientId }).pipe(
+          withTokenHeaders
+        ),
         REVOKE_TIMEOUT
       )
       if (!isOk(answer.status)) return yield* classify("revoke", answer)

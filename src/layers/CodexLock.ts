@@ -4,36 +4,54 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
-import type * as Schedule from "effect/Schedule"
+import * as Schedule from "effect/Schedule"
 import type { PlatformError } from "@effect/platform/Error"
 import { globalValue } from "effect/GlobalValue"
 import { StoreError } from "../domain/Errors.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
-import { innerLockBound, innerLockWait, lockWait, outerLockBound } from "../services/schedules.js"
+import {
+  innerLockBound,
+  innerLockWait,
+  lockWait,
+  outerLockBound,
+  refreshLockBound,
+  refreshLockWait
+} from "../services/schedules.js"
 import { defaultFlock, type Flock, type FlockSource } from "./flock.js"
 
-/** The two lock files beside an auth file: `auth.lock` and `auth.json.lock` for `auth.json`, as codex names them. */
+/** The lock files beside an auth file: codex's `auth.lock` and `auth.json.lock`, and devicecode's own refresh lock. */
 export interface LockFiles {
-  /** Held for a whole read–refresh–write (codex: `LOCK_EX`, blocking). */
+  /** codex's outer lock, held around a re-read and a write (codex: `LOCK_EX`, blocking, no timeout). */
   readonly outer: string
-  /** Held only around a write (codex: `LOCK_EX | LOCK_NB` every 10 ms for 5 s, always after the outer one). */
+  /** codex's inner lock, held only around a write (codex: `LOCK_EX | LOCK_NB` every 10 ms for 5 s, after the outer). */
   readonly inner: string
+  /** devicecode's own, held across a refresh or revoke request; codex never takes it. */
+  readonly refresh: string
 }
 
-/** `auth.json` → `auth.lock` and `auth.json.lock`; `auth.<name>.json` → `auth.<name>.lock` and `auth.<name>.json.lock`. */
+/**
+ * `auth.json` → `auth.lock`, `auth.json.lock` and `auth.json.refresh.lock`; `auth.<name>.json` → `auth.<name>.lock`,
+ * `auth.<name>.json.lock` and `auth.<name>.json.refresh.lock`.
+ */
 export const lockFiles = (authPath: string): LockFiles => ({
   outer: authPath.endsWith(".json") ? `${authPath.slice(0, -".json".length)}.lock` : `${authPath}.outer.lock`,
-  inner: `${authPath}.lock`
+  inner: `${authPath}.lock`,
+  refresh: `${authPath}.refresh.lock`
 })
 
-/** codex's two locks for one auth file. */
+/** codex's two locks for one auth file, and devicecode's own refresh lock beside them. */
 export interface CodexLock {
   readonly files: LockFiles
   /** Runs `self` holding the outer lock; one holder per instance, then `flock(2)` against everyone else. */
   readonly locked: CredentialStore["Type"]["locked"]
   /** Runs `self` holding the inner lock: only a write (temp file, rename) or an unlink goes here. */
   readonly writing: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
-  /** Opens each lock file that exists, as taking it would, and creates none: fails with reason `Io` if one cannot be. */
+  /** Runs `self` holding the refresh lock; one holder per instance, then `flock(2)` against everyone else. */
+  readonly exclusive: CredentialStore["Type"]["exclusive"]
+  /**
+   * Opens codex's two lock files as taking them would, creating them when missing as codex's login does when it
+   * starts, and devicecode's refresh lock when it exists: fails with reason `Io` if one cannot be.
+   */
   readonly preflight: Effect.Effect<void, StoreError>
 }
 
@@ -96,14 +114,18 @@ const tryOnce = (
   )
 
 /**
- * codex 0.169's locks on an auth file (codex-protocol.md §7): BSD `flock(2)` — not fcntl locks, which do not exclude
- * it — on two empty files created when missing and never deleted. `locked` holds the outer one (`auth.lock`, created
- * 0666 & umask like codex's) for a whole read–refresh–write; `writing` holds the inner one (`auth.json.lock`, 0600)
- * around a write only, since codex drops its own write after waiting 5 s for it. Neither wait blocks a thread: each
- * tries `LOCK_EX | LOCK_NB` on a schedule (outer: `lockWait` up to 60 s; inner: `innerLockWait` up to 5 s) and then
- * fails with reason `Locked` naming the file; both waits can be interrupted. A lock is released by closing its file,
- * also on interruption, and the kernel drops it when its holder dies. Without a `flock(2)` binding both locks work
- * only inside this process (see `flock.ts`). Not re-entrant.
+ * codex 0.169's locks on an auth file (codex-protocol.md §7), and one of devicecode's own: BSD `flock(2)` — not fcntl
+ * locks, which do not exclude codex's — on empty files created when missing and never deleted. `locked` holds the
+ * outer one (`auth.lock`, created 0666 & umask like codex's) around a re-read and a write; `writing` holds the inner
+ * one (`auth.json.lock`, 0600) around a write only, since codex drops its own write after waiting 5 s for it; neither
+ * is ever held across a network call, since codex waits for `auth.lock` with no timeout. `exclusive` holds
+ * `auth.json.refresh.lock` (0600), which codex does not know, across a refresh or revoke request, so that devicecode's
+ * processes send one at a time; it is always taken before codex's. No wait blocks a thread: each tries
+ * `LOCK_EX | LOCK_NB` on a schedule (outer: `lockWait` up to 60 s; inner: `innerLockWait` up to 5 s; refresh:
+ * `refreshLockWait` up to `refreshLockBound`) and then fails with reason `Locked` naming the file; every wait can be
+ * interrupted, and ends at its bound even inside an uninterruptible region. A lock is released by closing its file,
+ * also on interruption, and the kernel drops it when its holder dies. Without a `flock(2)` binding the locks work only
+ * inside this process (see `flock.ts`). Not re-entrant.
  */
 export const make = (
   authPath: string,
@@ -114,7 +136,8 @@ export const make = (
     const path = yield* Path.Path
     const files = lockFiles(path.resolve(authPath))
     const flockSource = options.flock ?? defaultFlock
-    const semaphore = yield* Effect.makeSemaphore(1)
+    const outerSemaphore = yield* Effect.makeSemaphore(1)
+    const refreshSemaphore = yield* Effect.makeSemaphore(1)
 
     // Holds `lockPath` until the scope closes: the first try at once, then on `schedule` until `bound`.
     const hold = (
@@ -127,15 +150,14 @@ export const make = (
         const flock = yield* flockSource
         yield* ensureDirectory(fs, path.dirname(lockPath))
         const file = yield* fs.open(lockPath, { flag: "a", mode }).pipe(Effect.mapError(io(lockPath)))
-        const attempt = tryOnce(flock, lockPath, file.fd)
-        if (yield* attempt) return
-        yield* attempt.pipe(
-          Effect.repeat({ schedule, until: (taken) => taken }),
-          Effect.timeoutFail({
-            duration: bound,
-            onTimeout: () =>
-              new StoreError({ reason: "Locked", path: lockPath, detail: `gave up after ${Duration.format(bound)}` })
-          })
+        const busy = () =>
+          new StoreError({ reason: "Locked", path: lockPath, detail: `gave up after ${Duration.format(bound)}` })
+        yield* tryOnce(flock, lockPath, file.fd).pipe(
+          Effect.filterOrFail((taken) => taken, busy),
+          // the schedule ends the wait too: a timeout cannot interrupt a wait inside an uninterruptible region (the
+          // save of an answered refresh), and each try is one non-blocking flock(2), so it ends within one step
+          Effect.retry({ schedule: Schedule.upTo(schedule, bound), while: (error) => error.reason === "Locked" }),
+          Effect.timeoutFail({ duration: bound, onTimeout: busy })
         )
       })
 
@@ -150,20 +172,20 @@ export const make = (
 
     const outer = holding(hold(files.outer, 0o666, lockWait, outerLockBound))
     const inner = holding(hold(files.inner, 0o600, innerLockWait, innerLockBound))
+    const refresh = holding(hold(files.refresh, 0o600, refreshLockWait, refreshLockBound))
 
-    // a missing lock file is created when first taken: the directory's own check (a file created there) covers it
+    const open = (lockPath: string, mode: number) =>
+      Effect.scoped(fs.open(lockPath, { flag: "a", mode })).pipe(Effect.asVoid, Effect.mapError(io(lockPath)))
+    // ours is created when first taken: the directory's own check (a file created there) covers it
     const openable = (lockPath: string, mode: number) =>
-      Effect.scoped(fs.open(lockPath, { flag: "a", mode })).pipe(
-        Effect.asVoid,
-        Effect.mapError(io(lockPath)),
-        Effect.whenEffect(fs.exists(lockPath).pipe(Effect.mapError(io(lockPath))))
-      )
+      open(lockPath, mode).pipe(Effect.whenEffect(fs.exists(lockPath).pipe(Effect.mapError(io(lockPath)))))
 
     return {
       files,
-      locked: (self) => semaphore.withPermits(1)(outer(self)).pipe(Effect.withSpan("CodexLock.locked")),
+      locked: (self) => outerSemaphore.withPermits(1)(outer(self)).pipe(Effect.withSpan("CodexLock.locked")),
       writing: (self) => inner(self).pipe(Effect.withSpan("CodexLock.writing")),
-      preflight: Effect.zipRight(openable(files.outer, 0o666), openable(files.inner, 0o600)).pipe(
+      exclusive: (self) => refreshSemaphore.withPermits(1)(refresh(self)).pipe(Effect.withSpan("CodexLock.exclusive")),
+      preflight: Effect.all([open(files.outer, 0o666), open(files.inner, 0o600), openable(files.refresh, 0o600)]).pipe(
         Effect.asVoid,
         Effect.withSpan("CodexLock.preflight")
       )

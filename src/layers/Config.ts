@@ -7,7 +7,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { homedir } from "node:os"
 import { parse, TomlError } from "smol-toml"
 import { ConfigError } from "../domain/Errors.js"
-import { type ForcedLoginMethod, forcedLoginMethods } from "../services/WorkspacePolicy.js"
+import { type ForcedLoginMethod, forcedLoginMethods, forcedWorkspaceIds } from "../services/WorkspacePolicy.js"
 
 /** Where credentials live, as `cli_auth_credentials_store` in config.toml names it. */
 export type CredentialsStoreKind = "file" | "keyring" | "auto" | "ephemeral"
@@ -17,7 +17,11 @@ export const credentialsStoreKinds: ReadonlyArray<CredentialsStoreKind> = ["file
 
 /** The parts of `$CODEX_HOME/config.toml` that devicecode reads. */
 export interface CodexConfig {
-  readonly forcedWorkspaceId: Option.Option<string>
+  /**
+   * `forced_chatgpt_workspace_id`: the workspaces a ChatGPT sign-in may belong to, a string or (codex 0.169 and later)
+   * a list of strings, each trimmed, empty ones dropped; empty allows any.
+   */
+  readonly forcedWorkspaceIds: ReadonlyArray<string>
   readonly credentialsStore: Option.Option<CredentialsStoreKind>
   /** `forced_login_method`: the only way of signing in codex allows, `chatgpt` or `api` (codex-protocol.md §9). */
   readonly forcedLoginMethod: Option.Option<ForcedLoginMethod>
@@ -25,7 +29,7 @@ export interface CodexConfig {
 
 /** The configuration when config.toml is missing. */
 export const defaultCodexConfig: CodexConfig = {
-  forcedWorkspaceId: Option.none(),
+  forcedWorkspaceIds: [],
   credentialsStore: Option.none(),
   forcedLoginMethod: Option.none()
 }
@@ -108,8 +112,9 @@ export const loadCodexConfig = (
     })
 
     const forced = toml["forced_chatgpt_workspace_id"]
-    if (forced !== undefined && typeof forced !== "string") {
-      return yield* fail("forced_chatgpt_workspace_id must be a string")
+    const forcedList = typeof forced === "string" ? [forced] : forced
+    if (forcedList !== undefined && !(Array.isArray(forcedList) && forcedList.every((id) => typeof id === "string"))) {
+      return yield* fail("forced_chatgpt_workspace_id must be a string or a list of strings")
     }
     const store = toml["cli_auth_credentials_store"]
     if (store !== undefined && (typeof store !== "string" || !isCredentialsStoreKind(store))) {
@@ -123,10 +128,7 @@ export const loadCodexConfig = (
       return yield* fail(`forced_login_method must be ${allowed} (got ${gotText(method)})`)
     }
     return {
-      forcedWorkspaceId: Option.fromNullable(forced).pipe(
-        Option.map((id) => id.trim()),
-        Option.filter((id) => id !== "")
-      ),
+      forcedWorkspaceIds: forcedWorkspaceIds(forcedList ?? []),
       credentialsStore: Option.fromNullable(store),
       forcedLoginMethod: Option.fromNullable(method)
     }

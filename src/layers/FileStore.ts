@@ -90,9 +90,12 @@ const mtimeOf = (info: FileSystem.File.Info): number =>
  * - An auth.json that does not parse is never overwritten or deleted: `save`, `remove` and a recovery first rename it
  *   to `auth.json.unreadable-<time>` (mode 0600); `setAside` does that alone and says where it went.
  * - `preflight` checks that the directory exists or can be made, that a file can be created in it (one is, and
- *   removed) and that the lock files that exist can be opened.
- * - `locked` holds `auth.lock` (`flock(2)`, see `CodexLock`) for the whole read–refresh–write, so devicecode and a
- *   running codex exclude each other. It is not re-entrant: `locked` inside `locked` on one store waits for itself.
+ *   removed) and that the lock files can be opened; codex's two are created when missing, as codex's login creates
+ *   them when it starts.
+ * - `locked` holds codex's `auth.lock` (`flock(2)`, see `CodexLock`) around a re-read and a write, so devicecode and
+ *   a running codex exclude each other; `exclusive` holds devicecode's own `auth.json.refresh.lock` across a refresh
+ *   request, and is taken before `locked`. Neither is re-entrant: `locked` inside `locked` on one store waits for
+ *   itself.
  */
 export const make = (
   authPath: string,
@@ -231,10 +234,10 @@ export const make = (
         )
       }).pipe(Effect.withSpan("FileStore.save"))
 
-    // No auth file and no temp file, nothing to unlink: a missing directory is not created just to hold a lock file.
+    // Under auth.json.lock even when there is nothing to unlink, as codex's logout takes it (and so creates it); but a
+    // missing directory is not created just to hold a lock file.
     const remove: CredentialStore["Type"]["remove"] = Effect.gen(function* () {
-      const exists = yield* fs.exists(authPath).pipe(Effect.mapError(io(authPath)))
-      if (!exists && (yield* tempFiles).length === 0) return false
+      if (!(yield* fs.exists(dir).pipe(Effect.mapError(io(dir))))) return false
       return yield* lock.writing(
         Effect.gen(function* () {
           yield* Effect.forEach(yield* tempFiles, removeIfExists, { discard: true })
@@ -270,7 +273,16 @@ export const make = (
       yield* removeIfExists(probe)
     }).pipe(Effect.withSpan("FileStore.preflight"))
 
-    return { location: `file ${authPath}`, load, save, remove, locked: lock.locked, preflight, setAside }
+    return {
+      location: `file ${authPath}`,
+      load,
+      save,
+      remove,
+      locked: lock.locked,
+      exclusive: lock.exclusive,
+      preflight,
+      setAside
+    }
   })
 
 /** A `CredentialStore` layer over auth.json at `authPath`. */

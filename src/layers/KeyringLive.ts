@@ -24,16 +24,36 @@ export const make: Effect.Effect<Keyring["Type"]> = Effect.gen(function* () {
   const native = yield* Effect.cached(
     Effect.tryPromise({ try: (): Promise<NativeKeyring> => import("@napi-rs/keyring"), catch: (error) => error })
   )
-  // The entry constructor itself throws when no D-Bus session is reachable; every call goes through here.
+  const options = { linux: { store: "secret-service" } } as const
+  // The entry constructor itself throws when no D-Bus session is reachable; every call goes through here. `entry`
+  // finds an item by service and account alone, whatever other attributes it has; `created` makes a new one.
   const call = <A>(
     service: string,
     account: string,
-    use: (entry: InstanceType<NativeKeyring["AsyncEntry"]>, signal: AbortSignal) => Promise<A>
+    use: (
+      entries: {
+        readonly entry: InstanceType<NativeKeyring["AsyncEntry"]>
+        readonly created: () => InstanceType<NativeKeyring["AsyncEntry"]>
+      },
+      signal: AbortSignal
+    ) => Promise<A>
   ): Effect.Effect<A, StoreError> =>
     native.pipe(
       Effect.flatMap(({ AsyncEntry }) =>
         Effect.tryPromise({
-          try: (signal) => use(new AsyncEntry(service, account, { linux: { store: "secret-service" } }), signal),
+          try: (signal) =>
+            use(
+              {
+                entry: new AsyncEntry(service, account, options),
+                // codex's Secret Service items carry `target = default` (the Rust keyring crate's default); a new
+                // item of ours does too, so the two match. Elsewhere the target names the credential: leave it out.
+                created: () =>
+                  process.platform === "linux"
+                    ? AsyncEntry.withTarget("default", service, account, options)
+                    : new AsyncEntry(service, account, options)
+              },
+              signal
+            ),
           catch: (error) => error
         })
       ),
@@ -41,9 +61,15 @@ export const make: Effect.Effect<Keyring["Type"]> = Effect.gen(function* () {
     )
   return {
     get: (service, account) =>
-      call(service, account, (entry, signal) => entry.getPassword(signal)).pipe(Effect.map(Option.fromNullable)),
-    set: (service, account, secret) => call(service, account, (entry, signal) => entry.setPassword(secret, signal)),
-    remove: (service, account) => call(service, account, (entry, signal) => entry.deletePassword(signal))
+      call(service, account, ({ entry }, signal) => entry.getPassword(signal)).pipe(Effect.map(Option.fromNullable)),
+    // an existing item (codex's, or one of ours) is updated in place, so there is never a second one to be ambiguous
+    set: (service, account, secret) =>
+      call(service, account, async ({ created, entry }, signal) =>
+        (await entry.getPassword(signal)) === null
+          ? created().setPassword(secret, signal)
+          : entry.setPassword(secret, signal)
+      ),
+    remove: (service, account) => call(service, account, ({ entry }, signal) => entry.deletePassword(signal))
   }
 })
 

@@ -40,8 +40,9 @@ export interface KeyringStoreOptions {
 /**
  * A `CredentialStore` in the OS keyring, in the entry codex uses (codex-protocol.md §7): the compact JSON of the
  * record. After a save the profile's auth file is removed, as codex does; `remove` deletes both. Every keyring call
- * fails with reason `Keyring` after 3 s. `locked` is the file store's: `flock(2)` on codex's `auth.lock` in CODEX_HOME
- * (`auth.<profile>.lock` for other profiles); a keyring write or delete also holds `auth.json.lock`, as codex does.
+ * fails with reason `Keyring` after 3 s. `locked` and `exclusive` are the file store's: `flock(2)` on codex's
+ * `auth.lock` in CODEX_HOME (`auth.<profile>.lock` for other profiles), and on devicecode's own `auth.json.refresh.lock`;
+ * a keyring write or delete also holds `auth.json.lock`, as codex does.
  * `preflight` reads the entry (a locked or missing keyring fails it) and checks CODEX_HOME as the file store does;
  * `setAside` moves an unreadable entry to the account `<account>|unreadable-<time>`.
  */
@@ -118,7 +119,7 @@ export const make = (
       Effect.withSpan("KeyringStore.preflight")
     )
 
-    return { location, load, save, remove, locked: file.locked, preflight, setAside }
+    return { location, load, save, remove, locked: file.locked, exclusive: file.exclusive, preflight, setAside }
   })
 
 /** A `CredentialStore` layer in the OS keyring. */

@@ -6,19 +6,21 @@ import type { StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 
 /**
- * A `CredentialStore` that holds the sign-in in memory only (`ephemeral`); `locked` serializes fibers. It can always
- * save, and never holds an unreadable record.
+ * A `CredentialStore` that holds the sign-in in memory only (`ephemeral`); `locked` and `exclusive` each serialize
+ * fibers, apart from each other. It can always save, and never holds an unreadable record.
  */
 export const make = (initial: Option.Option<StoredAuth> = Option.none()): Effect.Effect<CredentialStore["Type"]> =>
   Effect.gen(function* () {
     const ref = yield* Ref.make(initial)
-    const semaphore = yield* Effect.makeSemaphore(1)
+    const writeSemaphore = yield* Effect.makeSemaphore(1)
+    const refreshSemaphore = yield* Effect.makeSemaphore(1)
     return {
       location: "memory (ephemeral)",
       load: Ref.get(ref),
       save: (auth) => Ref.set(ref, Option.some(auth)),
       remove: Ref.getAndSet(ref, Option.none()).pipe(Effect.map(Option.isSome)),
-      locked: (self) => semaphore.withPermits(1)(self),
+      locked: (self) => writeSemaphore.withPermits(1)(self),
+      exclusive: (self) => refreshSemaphore.withPermits(1)(self),
       preflight: Effect.void,
       setAside: Effect.succeedNone
     }

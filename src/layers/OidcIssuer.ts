@@ -30,6 +30,7 @@ import {
   isTransientStatus,
   lifetime,
   makeExchange,
+  userAgent,
   nonEmpty,
   oauthError,
   readClaims
@@ -116,7 +117,12 @@ export const make = (
     const clientId = options.clientId
     const scope = options.scope ?? DEFAULT_SCOPE
     const requestTimeout = Duration.decode(options.requestTimeout ?? DEFAULT_TIMEOUT)
-    const { classify, decode, fail, send } = makeExchange({ client, issuer, requestTimeout })
+    const { classify, decode, fail, send } = makeExchange({
+      client,
+      issuer,
+      requestTimeout,
+      headers: { "user-agent": userAgent }
+    })
     const discovered = yield* SynchronizedRef.make(Option.none<Endpoints>())
     const redeemed = yield* Ref.make(HashSet.empty<string>())
 

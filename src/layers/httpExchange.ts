@@ -17,6 +17,7 @@ import { DeviceAuthError, type DeviceAuthStep, type RefreshError } from "../doma
 import { emptyClaims, type IdTokenClaims, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import { isRecord, nestedDeeperThan, parseJson } from "../domain/Json.js"
 import type { TokenSet } from "../domain/TokenSet.js"
+import { gunzipSync } from "node:zlib"
 import { VERSION } from "../version.js"
 import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
 
@@ -136,9 +137,31 @@ export interface Exchange {
   ) => Effect.Effect<{ readonly value: A; readonly json: unknown }, DeviceAuthError>
 }
 
+/** The content codings an answer may come in that devicecode decodes: what a dialect may put in `accept-encoding`. */
+export const decodableEncodings = "gzip"
+
+/**
+ * The body of an answer in a content coding (RFC 9110 §8.4): none or `identity` as is, `gzip` (or `x-gzip`)
+ * decompressed up to {@link maxResponseBytes}; anything else is not read.
+ */
+const decodeContent = (
+  encoding: string | undefined,
+  bytes: Buffer
+): Either.Either<Buffer, "too large" | "corrupt" | { readonly unknown: string }> => {
+  const coding = (encoding ?? "").trim().toLowerCase()
+  if (coding === "" || coding === "identity") return Either.right(bytes)
+  if (coding !== "gzip" && coding !== "x-gzip") return Either.left({ unknown: coding })
+  try {
+    return Either.right(gunzipSync(bytes, { maxOutputLength: maxResponseBytes }))
+  } catch (error) {
+    return Either.left(error instanceof RangeError ? "too large" : "corrupt")
+  }
+}
+
 /**
  * Builds the {@link Exchange} of an issuer over a client whose requests time out after `requestTimeout`. Every request
- * carries {@link userAgent} and the dialect's `headers`; every answer is read up to {@link maxResponseBytes}.
+ * carries `headers` (a dialect's own set: RFC 8628 sends {@link userAgent}; codex's vary by call and are set on the
+ * request); every answer is read up to {@link maxResponseBytes}, gzip decoded.
  */
 export const makeExchange = (options: {
   readonly client: HttpClient.HttpClient
@@ -151,7 +174,7 @@ export const makeExchange = (options: {
   const fail = (step: DeviceAuthStep, fields: ErrorFields) =>
     Effect.fail(new DeviceAuthError({ ...fields, issuer, step }))
 
-  const withHeaders = HttpClientRequest.setHeaders({ "user-agent": userAgent, ...options.headers })
+  const withHeaders = HttpClientRequest.setHeaders(options.headers ?? {})
   const tooLarge: ErrorFields = { reason: "Malformed", detail: "the answer is larger than 1 MiB" }
 
   // read as a stream and given up as soon as it passes the cap, so a hostile server cannot fill the memory
@@ -169,7 +192,24 @@ export const makeExchange = (options: {
           chunks.push(chunk)
           return Effect.void
         }),
-        Effect.map(() => new TextDecoder().decode(Buffer.concat(chunks, size))),
+        Effect.flatMap(() =>
+          Either.match(decodeContent(response.headers["content-encoding"], Buffer.concat(chunks, size)), {
+            onRight: (bytes) => Effect.succeed(new TextDecoder().decode(bytes)),
+            onLeft: (problem) =>
+              fail(
+                step,
+                problem === "too large"
+                  ? tooLarge
+                  : {
+                      reason: "Malformed",
+                      detail:
+                        problem === "corrupt"
+                          ? "the answer's gzip encoding is corrupt"
+                          : `the answer is in a content encoding devicecode does not decode (${sanitizeServerText(problem.unknown, 40)})`
+                    }
+              )
+          })
+        ),
         Effect.catchTag("ResponseError", (error) =>
           error.reason === "EmptyBody"
             ? Effect.succeed("")

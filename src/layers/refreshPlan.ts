@@ -122,9 +122,24 @@ export const isUsable = (entry: Entry, now: number, rejected: Option.Option<Reda
   now < entry.expiresAtMillis && !Option.exists(rejected, (token) => secret(token, entry.token))
 
 /**
- * Before the store's lock, from memory: fail while a final failure holds for the stored refresh token; serve a usable
- * token that is not due yet, that another caller just settled, or that is not the refused one; share the failure
- * another caller just met. None: the store decides, under its lock ({@link planStored}).
+ * After `spent`'s refresh token was refused as spent elsewhere, what another program stored instead, if it can be
+ * used: other credentials whose access token is usable, or that carry another refresh token to refresh with.
+ */
+export const successorOf = (
+  spent: Entry,
+  stored: Entry,
+  now: number,
+  rejected: Option.Option<Redacted.Redacted<string>>
+): Option.Option<Entry> => {
+  const hasRefreshToken = Option.exists(stored.record.tokens, (tokens) => Option.isSome(tokens.refreshToken))
+  const usable = isUsable(stored, now, rejected) || (hasRefreshToken && !sameRefreshToken(stored.record, spent.record))
+  return !sameCredentials(stored.record, spent.record) && usable ? Option.some(stored) : Option.none()
+}
+
+/**
+ * Before the store's `exclusive` lock, from memory: fail while a final failure holds for the stored refresh token;
+ * serve a usable token that is not due yet, that another caller just settled, or that is not the refused one; share
+ * the failure another caller just met. None: the store decides, under its lock ({@link planStored}).
  */
 export const planHeld = (
   held: Entry,
@@ -139,8 +154,8 @@ export const planHeld = (
 }
 
 /**
- * Under the store's lock, with what it holds now: adopt credentials another process (or a new sign-in) stored while
- * they are unexpired, or a key; otherwise refresh with the stored refresh token, or fail for want of one.
+ * Under the store's `exclusive` lock, with what it holds now: adopt credentials another process (or a new sign-in)
+ * stored while they are unexpired, or a key; otherwise refresh with the stored refresh token, or fail for want of one.
  */
 export const planStored = (
   held: Entry,
@@ -165,14 +180,16 @@ export const planStored = (
 
 /**
  * The record after a refresh (codex-protocol.md §8): only the tokens present replace the stored ones, a new access
- * token brings the `expiresAt` its issuer keeps; every other field is kept, the account id included (as codex keeps it).
+ * token brings the `expiresAt` its issuer keeps; every other field is kept, the account id and `login_owner_id` included
+ * (as codex keeps them: a refresh adds no owner id). `last_refresh` is `now` plus `nowNanos` within its millisecond.
  */
 export const refreshedRecord = (
   record: StoredAuth,
   tokens: StoredTokens,
   refreshed: RefreshedTokens,
   now: DateTime.Utc,
-  storedExpiry: Option.Option<DateTime.Utc>
+  storedExpiry: Option.Option<DateTime.Utc>,
+  nowNanos: number = 0
 ): StoredAuth =>
   new StoredAuth({
     ...record,
@@ -185,7 +202,8 @@ export const refreshedRecord = (
         expiresAt: Option.isNone(refreshed.accessToken) ? tokens.expiresAt : storedExpiry
       })
     ),
-    lastRefresh: Option.some(now)
+    lastRefresh: Option.some(now),
+    lastRefreshNanos: nowNanos
   })
 
 /** The dialect a record was signed in with: its origin's, else `oidc` records are RFC 8628 and the rest codex. */

@@ -19,8 +19,18 @@ export class CredentialStore extends Context.Tag("devicecode/CredentialStore")<
     readonly save: (auth: StoredAuth) => Effect.Effect<void, StoreError>
     /** Deletes the stored sign-in; true when there was one. An unreadable one is kept aside, not deleted. */
     readonly remove: Effect.Effect<boolean, StoreError>
-    /** Runs `self` holding the store's lock, so no other process interleaves a read-modify-write. */
+    /**
+     * Runs `self` holding the store's write lock (a file store's: codex's `auth.lock`), so no other process — codex
+     * included — interleaves a read-modify-write. Only a re-read and a write go here, never a network call: codex waits
+     * for this lock with no timeout.
+     */
     readonly locked: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
+    /**
+     * Runs `self` holding devicecode's own lock on the store (a file store's: `auth.json.refresh.lock`, which codex
+     * does not take), held across a refresh or revoke request so that devicecode's processes send one at a time. It
+     * does not hold `locked`: take `locked` inside it for the write, never the other way round.
+     */
+    readonly exclusive: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>
     /**
      * Checks, writing nothing that stays, that a sign-in could be saved here now: a login runs it before it asks for a
      * code, so that nobody approves a sign-in that cannot be kept.

@@ -40,6 +40,12 @@ export const PollResult = Data.taggedEnum<PollResult>()
 /** Which kind of token a revocation names (RFC 7009 §2.1 `token_type_hint`). */
 export type TokenTypeHint = "refresh_token" | "access_token"
 
+/**
+ * Why a refresh is made, as codex says in its refresh body's `refresh_reason`: the token is (about to be) expired, or a
+ * server refused the token it was given. Dialects without the field ignore it.
+ */
+export type RefreshReason = "proactive_expiry" | "unauthorized_recovery"
+
 /** Tokens a refresh returned; only those present replace the stored ones (codex-protocol.md §8). */
 export interface RefreshedTokens {
   readonly accessToken: Option.Option<Redacted.Redacted<string>>
@@ -68,8 +74,11 @@ export class DeviceAuthorization extends Context.Tag("devicecode/DeviceAuthoriza
     readonly poll: (code: DeviceCode) => Effect.Effect<PollResult, DeviceAuthError>
     /** Exchanges an authorization code, with its checked PKCE pair, for tokens. */
     readonly exchange: (code: Redacted.Redacted<string>, pkce: PkceCodes) => Effect.Effect<TokenSet, DeviceAuthError>
-    /** Trades a refresh token for new tokens. */
-    readonly refresh: (refreshToken: Redacted.Redacted<string>) => Effect.Effect<RefreshedTokens, DeviceAuthError>
+    /** Trades a refresh token for new tokens; `reason` defaults to `proactive_expiry`. */
+    readonly refresh: (
+      refreshToken: Redacted.Redacted<string>,
+      reason?: RefreshReason
+    ) => Effect.Effect<RefreshedTokens, DeviceAuthError>
     /** Revokes a token at the issuer (RFC 7009): a refresh token unless `hint` says it is an access token. */
     readonly revoke: (token: Redacted.Redacted<string>, hint?: TokenTypeHint) => Effect.Effect<void, DeviceAuthError>
     /** What a stored record remembers of this issuer; none for codex's own issuer and client (codex's exact file). */

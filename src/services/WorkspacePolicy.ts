@@ -32,35 +32,38 @@ export const checkLoginMethod = (
 export class WorkspacePolicy extends Context.Tag("devicecode/WorkspacePolicy")<
   WorkspacePolicy,
   {
-    readonly forcedWorkspaceId: Option.Option<string>
+    /** The workspaces a ChatGPT sign-in may belong to; empty allows any. */
+    readonly forcedWorkspaceIds: ReadonlyArray<string>
     readonly forcedLoginMethod: Option.Option<ForcedLoginMethod>
     readonly check: (claims: IdTokenClaims) => Effect.Effect<void, WorkspaceError>
     readonly checkLoginMethod: (method: AuthMethod) => Effect.Effect<void, LoginMethodError>
   }
 >() {}
 
-/** The policy for a forced workspace id (trimmed; empty means none) and a forced login method. */
+/** Forced workspace ids as codex reads them: each trimmed, empty ones dropped. */
+export const forcedWorkspaceIds = (ids: ReadonlyArray<string>): ReadonlyArray<string> =>
+  ids.map((id) => id.trim()).filter((id) => id !== "")
+
+/**
+ * The policy for forced workspace ids (one, or a list, as config.toml's `forced_chatgpt_workspace_id`; each trimmed,
+ * empty ones dropped; none allows any workspace) and a forced login method.
+ */
 export const makeWorkspacePolicy = (
-  forced: Option.Option<string>,
+  forced: Option.Option<string> | ReadonlyArray<string>,
   forcedLoginMethod: Option.Option<ForcedLoginMethod> = Option.none()
 ): WorkspacePolicy["Type"] => {
-  const forcedWorkspaceId = forced.pipe(
-    Option.map((id) => id.trim()),
-    Option.filter((id) => id !== "")
-  )
+  const expected = forcedWorkspaceIds(Option.isOption(forced) ? Option.toArray(forced) : forced)
   return {
-    forcedWorkspaceId,
+    forcedWorkspaceIds: expected,
     forcedLoginMethod,
-    check: (claims) =>
-      Option.match(forcedWorkspaceId, {
-        onNone: () => Effect.void,
-        onSome: (expected) =>
-          Option.match(claims.accountId, {
-            onNone: () => Effect.fail(new WorkspaceError({ reason: "MissingClaim", expected })),
-            onSome: (actual) =>
-              actual === expected ? Effect.void : Effect.fail(new WorkspaceError({ reason: "Mismatch", expected }))
-          })
-      }),
+    check: (claims) => {
+      if (expected.length === 0) return Effect.void
+      return Option.match(claims.accountId, {
+        onNone: () => Effect.fail(new WorkspaceError({ reason: "MissingClaim", expected })),
+        onSome: (actual) =>
+          expected.includes(actual) ? Effect.void : Effect.fail(new WorkspaceError({ reason: "Mismatch", expected }))
+      })
+    },
     checkLoginMethod: (method) => checkLoginMethod(forcedLoginMethod, method)
   }
 }

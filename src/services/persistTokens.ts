@@ -1,4 +1,3 @@
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { StoreError } from "../domain/Errors.js"
@@ -8,6 +7,7 @@ import { StoredAuth, StoredTokens } from "../domain/StoredAuth.js"
 import type { TokenSet } from "../domain/TokenSet.js"
 import { CredentialStore, loadOrSetAside } from "./CredentialStore.js"
 import { DeviceAuthorization } from "./DeviceAuthorization.js"
+import { newLoginOwnerId, refreshInstant } from "./stamps.js"
 
 /** Options of {@link persistTokens}. */
 export interface PersistOptions {
@@ -37,7 +37,7 @@ export const persistTokens = (
             onSome: (keptAs) => emit(LoginEvent.StoreSetAside({ keptAs }))
           })
         )
-        const now = yield* DateTime.now
+        const { at: now, nanos } = yield* refreshInstant
         const record = new StoredAuth({
           authMode: Option.some(auth.authMode),
           apiKey: Option.none(),
@@ -46,12 +46,15 @@ export const persistTokens = (
               idToken: tokens.idToken,
               accessToken: tokens.accessToken,
               refreshToken: tokens.refreshToken,
+              // new at every login, kept by every refresh (codex-protocol.md §7)
+              loginOwnerId: Option.some(yield* newLoginOwnerId),
               accountId: claims.accountId,
               expiresAt: auth.storedExpiry(tokens.expiresIn, now),
               extra: []
             })
           ),
           lastRefresh: Option.some(now),
+          lastRefreshNanos: nanos,
           origin: auth.origin,
           extra: Option.match(previous, { onNone: () => [], onSome: (old) => old.extra })
         })

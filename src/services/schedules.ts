@@ -218,11 +218,22 @@ export const expiredTokenRetry: Schedule.Schedule<RetryStep, DeviceAuthError> = 
   )
 )
 
-/** How long a store's `locked` waits for `auth.lock` (another devicecode's or codex's refresh) before failing. */
+/**
+ * How long a store's `locked` waits for codex's `auth.lock` before failing. codex holds it for a few milliseconds (a
+ * re-read and a write); a program that holds it across a network call is what this waits out.
+ */
 export const outerLockBound = Duration.seconds(60)
 
 /** How long a save or remove waits for `auth.json.lock` before failing: codex's own bound for that lock. */
 export const innerLockBound = Duration.seconds(5)
+
+/**
+ * How long a store's `exclusive` waits for devicecode's own refresh lock before failing. Its holder may be in the
+ * middle of a refresh: up to {@link refreshBound} for the request and its retries, and then, since an answered refresh
+ * is saved rather than dropped, its write's waits for codex's two locks. A shorter wait would give up on a holder that
+ * is still within its own bounds, and send a second refresh of the token it is about to save.
+ */
+export const refreshLockBound = Duration.sum(refreshBound, Duration.sum(outerLockBound, innerLockBound))
 
 /** The write-lock wait, as codex does it: try `auth.json.lock` again every 10 ms until {@link innerLockBound}. */
 export const innerLockWait: Schedule.Schedule<number> = Schedule.spaced(Duration.millis(10))
@@ -232,6 +243,14 @@ export const innerLockWait: Schedule.Schedule<number> = Schedule.spaced(Duration
  * {@link outerLockBound}.
  */
 export const lockWait: Schedule.Schedule<number> = Schedule.spaced(Duration.millis(25)).pipe(
+  Schedule.jitteredWith({ min: 1, max: 2 })
+)
+
+/**
+ * The wait for devicecode's own refresh lock, whose holder is in a network call: try again every 50–100 ms
+ * (jittered) until {@link refreshLockBound}.
+ */
+export const refreshLockWait: Schedule.Schedule<number> = Schedule.spaced(Duration.millis(50)).pipe(
   Schedule.jitteredWith({ min: 1, max: 2 })
 )
 

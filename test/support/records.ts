@@ -12,6 +12,7 @@ export const fixedChatgptAuth = new StoredAuth({
       accessToken: Redacted.make("access.jwt"),
       refreshToken: Option.some(Redacted.make("rt_opaque")),
       accountId: Option.some("acct-1"),
+      loginOwnerId: Option.none(),
       expiresAt: Option.none(),
       extra: []
     })

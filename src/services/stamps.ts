@@ -1,0 +1,13 @@
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import { randomBytes } from "node:crypto"
+
+/** Now, as a record's `lastRefresh` and the nanoseconds within its millisecond, from the Clock (codex-protocol.md §7). */
+export const refreshInstant: Effect.Effect<{ readonly at: DateTime.Utc; readonly nanos: number }> = Effect.map(
+  Clock.currentTimeNanos,
+  (ns) => ({ at: DateTime.unsafeMake(Number(ns / 1_000_000n)), nanos: Number(ns % 1_000_000n) })
+)
+
+/** A new `login_owner_id`, as codex draws one at each login: 32 random bytes, base64url without padding. */
+export const newLoginOwnerId: Effect.Effect<string> = Effect.sync(() => randomBytes(32).toString("base64url"))
