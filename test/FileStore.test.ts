@@ -222,71 +222,47 @@ describe("FileStore", () => {
     })
   )
 
-  it.scoped("two store instances on one path exclude each other through flock(2), not only their semaphores", () =>
-    Effect.gen(function* () {
-      const dir = yield* tempDir
-      const authPath = FileStore.authJsonPath(dir)
-      const { counts, source: spied } = yield* spiedFlock
-      const first = yield* storeAt(authPath, { flock: spied })
-      const second = yield* storeAt(authPath, { flock: spied })
-      yield* assertExclusion(first, second, { waiting: waitUntil(Effect.sync(() => counts.busy > 0)) })
-    })
-  )
+  for (const lock of ["locked", "exclusive"] as const) {
+    it.scoped(
+      `two store instances on one path exclude each other's ${lock} through flock(2), not only semaphores`,
+      () =>
+        Effect.gen(function* () {
+          const authPath = FileStore.authJsonPath(yield* tempDir)
+          const { counts, source: spied } = yield* spiedFlock
+          const first = yield* storeAt(authPath, { flock: spied })
+          const second = yield* storeAt(authPath, { flock: spied })
+          yield* assertExclusion(first, second, { lock, waiting: waitUntil(Effect.sync(() => counts.busy > 0)) })
+        })
+    )
+  }
 
-  it.scoped("two store instances on one path exclude each other's exclusive through flock(2) too", () =>
-    Effect.gen(function* () {
-      const dir = yield* tempDir
-      const authPath = FileStore.authJsonPath(dir)
-      const { counts, source: spied } = yield* spiedFlock
-      const first = yield* storeAt(authPath, { flock: spied })
-      const second = yield* storeAt(authPath, { flock: spied })
-      yield* assertExclusion(first, second, {
-        lock: "exclusive",
-        waiting: waitUntil(Effect.sync(() => counts.busy > 0))
-      })
-    })
-  )
-
-  it.scoped("gives up with Locked after 60 s behind another holder of auth.lock, naming it", () =>
+  /** Another holder of `lock` (in this process, through flock): the wait for it gives up after `bound`, naming `file`. */
+  const givesUpBehind = (lock: "locked" | "exclusive", bound: Duration.Duration, file: string) =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const authPath = FileStore.authJsonPath(dir)
       const holder = yield* storeAt(authPath)
       const store = yield* storeAt(authPath)
       const entered = yield* Deferred.make<void>()
-      yield* Effect.fork(holder.locked(Effect.zipRight(Deferred.succeed(entered, undefined), Effect.never)))
+      yield* Effect.fork(holder[lock](Effect.zipRight(Deferred.succeed(entered, undefined), Effect.never)))
       yield* Deferred.await(entered)
-      const fiber = yield* Effect.fork(store.locked(Effect.void))
+      const fiber = yield* Effect.fork(store[lock](Effect.void))
       yield* waitUntil(Effect.map(TestClock.sleeps(), (sleeps) => sleeps.length > 0))
-      yield* TestClock.adjust("59 seconds")
+      yield* TestClock.adjust(Duration.subtract(bound, Duration.seconds(1)))
       assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
       yield* TestClock.adjust("1 second")
       const error = yield* Fiber.join(fiber).pipe(Effect.flip)
       assert.strictEqual(error.reason, "Locked")
-      assert.include(error.message, join(dir, "auth.lock"))
+      assert.include(error.message, join(dir, file))
     })
+
+  it.scoped("gives up with Locked after 60 s behind another holder of auth.lock, naming it", () =>
+    givesUpBehind("locked", Duration.seconds(60), "auth.lock")
   )
 
   it.scoped(
     "exclusive gives up with Locked after refreshLockBound (2m 5s) behind another holder, naming its file",
-    () =>
-      Effect.gen(function* () {
-        const dir = yield* tempDir
-        const authPath = FileStore.authJsonPath(dir)
-        const holder = yield* storeAt(authPath)
-        const store = yield* storeAt(authPath)
-        const entered = yield* Deferred.make<void>()
-        yield* Effect.fork(holder.exclusive(Effect.zipRight(Deferred.succeed(entered, undefined), Effect.never)))
-        yield* Deferred.await(entered)
-        const fiber = yield* Effect.fork(store.exclusive(Effect.void))
-        yield* waitUntil(Effect.map(TestClock.sleeps(), (sleeps) => sleeps.length > 0))
-        yield* TestClock.adjust(Duration.subtract(refreshLockBound, Duration.seconds(1)))
-        assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
-        yield* TestClock.adjust("1 second")
-        const error = yield* Fiber.join(fiber).pipe(Effect.flip)
-        assert.strictEqual(error.reason, "Locked")
-        assert.include(error.message, join(dir, "auth.json.refresh.lock"))
-      }),
+    () => givesUpBehind("exclusive", refreshLockBound, "auth.json.refresh.lock"),
     // TestClock steps through some 2,000 tries of the lock: seconds of real time, more on a loaded machine
     60_000
   )

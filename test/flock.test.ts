@@ -191,18 +191,25 @@ describe("FileStore locks as codex does, against another program's flock", () =>
     })
   )
 
-  it.scoped("another program holds auth.json.lock: save gives up with Locked after 5 s and writes nothing", () =>
+  /** Another program holds auth.json.lock while `save` (made uninterruptible or not) waits for it. */
+  const saveBehindHolder = (wrap: <A, E>(self: Effect.Effect<A, E>) => Effect.Effect<A, E>) =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const authPath = FileStore.authJsonPath(dir)
       const { inner } = CodexLock.lockFiles(authPath)
       yield* holder(inner)
       const store = yield* FileStore.make(authPath).pipe(Effect.provide(Platform))
-      const fiber = yield* Effect.fork(store.save(chatgptAuth("access-1")))
+      const fiber = yield* Effect.fork(wrap(store.save(chatgptAuth("access-1"))))
       yield* eventually(
         "save is waiting on the TestClock",
         Effect.map(TestClock.sleeps(), (sleeps) => sleeps.length > 0)
       )
+      return { dir, inner, fiber }
+    })
+
+  it.scoped("another program holds auth.json.lock: save gives up with Locked after 5 s and writes nothing", () =>
+    Effect.gen(function* () {
+      const { dir, fiber, inner } = yield* saveBehindHolder((self) => self)
       yield* TestClock.adjust("4999 millis")
       assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
       yield* TestClock.adjust("1 millis")
@@ -216,16 +223,7 @@ describe("FileStore locks as codex does, against another program's flock", () =>
 
   it.scoped("the same wait inside an uninterruptible region (the save of an answered refresh) still ends at 5 s", () =>
     Effect.gen(function* () {
-      const dir = yield* tempDir
-      const authPath = FileStore.authJsonPath(dir)
-      const { inner } = CodexLock.lockFiles(authPath)
-      yield* holder(inner)
-      const store = yield* FileStore.make(authPath).pipe(Effect.provide(Platform))
-      const fiber = yield* Effect.fork(Effect.uninterruptible(store.save(chatgptAuth("access-1"))))
-      yield* eventually(
-        "save is waiting on the TestClock",
-        Effect.map(TestClock.sleeps(), (sleeps) => sleeps.length > 0)
-      )
+      const { fiber, inner } = yield* saveBehindHolder(Effect.uninterruptible)
       yield* TestClock.adjust("5 seconds")
       const error = yield* Fiber.join(fiber).pipe(Effect.flip)
       assert.strictEqual(error.reason, "Locked")

@@ -120,60 +120,68 @@ const spendRefreshToken = (side: Side, home: Home) =>
     if (response.status !== 200) throw new Error(`spending the refresh token answered ${response.status}`)
   })
 
-const loginScenario = (name: string, approval: Approval, config?: string): Scenario => ({
+/**
+ * A scenario of one compared step: prepare the CODEX_HOME (`prepare`: a setup, another program's action), run `command`
+ * (its step and snapshot named by `label`), and compare what is left.
+ */
+const oneStep = (
+  name: string,
+  label: string,
+  command: Command,
+  options: {
+    readonly config?: string
+    readonly keyring?: boolean
+    readonly crossRead?: Command
+    readonly prepare?: (side: Side, home: Home) => Effect.Effect<void>
+  } = {}
+): Scenario => ({
   name,
-  ...(config === undefined ? {} : { config }),
+  ...(options.config === undefined ? {} : { config: options.config }),
+  ...(options.keyring === undefined ? {} : { keyring: options.keyring }),
+  ...(options.crossRead === undefined ? {} : { crossRead: options.crossRead }),
   play: (side) =>
     Effect.gen(function* () {
       const home = yield* side.home()
-      yield* side.step(home, "login", login(approval))
-      yield* side.snapshot(home, "after login")
+      if (options.prepare !== undefined) yield* options.prepare(side, home)
+      yield* side.step(home, label, command)
+      yield* side.snapshot(home, `after ${label}`)
       return home
     })
 })
 
-const apiKeyScenario = (name: string, input: string, config?: string): Scenario => ({
-  name,
-  ...(config === undefined ? {} : { config }),
-  play: (side) =>
-    Effect.gen(function* () {
-      const home = yield* side.home()
-      yield* side.step(home, "login", { kind: "api key login", input })
-      yield* side.snapshot(home, "after login")
-      return home
-    })
-})
+/** A setup made by codex, so that both tools start from the same sign-in. */
+const byCodex =
+  (command: Command) =>
+  (side: Side, home: Home): Effect.Effect<void> =>
+    side.setup(home, command, "codex")
 
-const statusScenario = (name: string, signIn: Command | undefined): Scenario => ({
-  name,
-  crossRead: { kind: "status" },
-  play: (side) =>
-    Effect.gen(function* () {
-      const home = yield* side.home()
-      if (signIn !== undefined) yield* side.setup(home, signIn)
-      yield* side.step(home, "status", { kind: "status" })
-      yield* side.snapshot(home, "after status")
-      return home
-    })
-})
+const loginScenario = (name: string, approval: Approval, config?: string): Scenario =>
+  oneStep(name, "login", login(approval), config === undefined ? {} : { config })
+
+const apiKeyScenario = (name: string, input: string, config?: string): Scenario =>
+  oneStep(name, "login", { kind: "api key login", input }, config === undefined ? {} : { config })
+
+// each tool signs in itself, then status on its own CODEX_HOME is compared, and cross-read on the other's
+const statusScenario = (name: string, signIn: Command | undefined): Scenario =>
+  oneStep(
+    name,
+    "status",
+    { kind: "status" },
+    {
+      crossRead: { kind: "status" },
+      ...(signIn === undefined ? {} : { prepare: (side: Side, home: Home) => side.setup(home, signIn) })
+    }
+  )
 
 /** Every scenario, each run against every codex version. */
 export const scenarios: ReadonlyArray<Scenario> = [
   loginScenario("device-login", "after a pending poll"),
   loginScenario("login-denied", "deny"),
   loginScenario("login-expired", "expire"),
-  {
-    // a failed login over a sign-in: codex removed the old one when the login started, devicecode keeps it
-    name: "login-denied-signed-in",
-    play: (side) =>
-      Effect.gen(function* () {
-        const home = yield* side.home()
-        yield* side.setup(home, { kind: "api key login", input: API_KEY }, "codex")
-        yield* side.step(home, "login", login("deny"))
-        yield* side.snapshot(home, "after login")
-        return home
-      })
-  },
+  // a failed login over a sign-in: codex removed the old one when the login started, devicecode keeps it
+  oneStep("login-denied-signed-in", "login", login("deny"), {
+    prepare: byCodex({ kind: "api key login", input: API_KEY })
+  }),
   loginScenario("workspace-mismatch", "at once", 'forced_chatgpt_workspace_id = "ws-other"\n'),
   // refused before any request; a code that is issued all the same is denied, so the login ends
   loginScenario("forced-login-api", "deny", 'forced_login_method = "api"\n'),
@@ -183,50 +191,17 @@ export const scenarios: ReadonlyArray<Scenario> = [
   statusScenario("status-none", undefined),
   statusScenario("status-api-key", { kind: "api key login", input: API_KEY }),
   statusScenario("status-chatgpt", login("at once")),
-  {
-    name: "logout",
-    play: (side) =>
-      Effect.gen(function* () {
-        const home = yield* side.home()
-        yield* side.setup(home, login("at once"), "codex")
-        yield* side.step(home, "logout", { kind: "logout" })
-        yield* side.snapshot(home, "after logout")
-        return home
-      })
-  },
-  {
-    name: "logout-signed-out",
-    play: (side) =>
-      Effect.gen(function* () {
-        const home = yield* side.home()
-        yield* side.step(home, "logout", { kind: "logout" })
-        yield* side.snapshot(home, "after logout")
-        return home
-      })
-  },
-  {
-    name: "refresh",
-    play: (side) =>
-      Effect.gen(function* () {
-        const home = yield* side.home()
-        yield* expiredCodexSignIn(side, home)
-        yield* side.step(home, "refresh", { kind: "refresh", until: "refreshed" })
-        yield* side.snapshot(home, "after refresh")
-        return home
-      })
-  },
-  {
-    name: "refresh-token-reused",
-    play: (side) =>
-      Effect.gen(function* () {
-        const home = yield* side.home()
-        yield* expiredCodexSignIn(side, home)
-        yield* spendRefreshToken(side, home)
-        yield* side.step(home, "refresh", { kind: "refresh", until: "failed" })
-        yield* side.snapshot(home, "after refresh")
-        return home
-      })
-  },
+  oneStep("logout", "logout", { kind: "logout" }, { prepare: byCodex(login("at once")) }),
+  oneStep("logout-signed-out", "logout", { kind: "logout" }),
+  oneStep("refresh", "refresh", { kind: "refresh", until: "refreshed" }, { prepare: expiredCodexSignIn }),
+  oneStep(
+    "refresh-token-reused",
+    "refresh",
+    { kind: "refresh", until: "failed" },
+    {
+      prepare: (side, home) => Effect.zipRight(expiredCodexSignIn(side, home), spendRefreshToken(side, home))
+    }
+  ),
   {
     name: "keyring",
     keyring: true,
@@ -241,17 +216,10 @@ export const scenarios: ReadonlyArray<Scenario> = [
         return home
       })
   },
-  {
-    name: "keyring-logout",
-    keyring: true,
-    config: 'cli_auth_credentials_store = "keyring"\n',
-    play: (side) =>
-      Effect.gen(function* () {
-        const home = yield* side.home()
-        yield* side.setup(home, login("at once"), "codex")
-        yield* side.step(home, "logout", { kind: "logout" })
-        yield* side.snapshot(home, "after logout")
-        return home
-      })
-  }
+  oneStep(
+    "keyring-logout",
+    "logout",
+    { kind: "logout" },
+    { keyring: true, config: 'cli_auth_credentials_store = "keyring"\n', prepare: byCodex(login("at once")) }
+  )
 ]

@@ -189,15 +189,32 @@ const compareJsonText = (
   }
   const before = fields.differences.length
   compareJson(fields, label, verb, c.value, d.value, "", known)
-  const maskedCodex = maskedJsonText(codex, c.value, known[0])
-  const maskedDevicecode = maskedJsonText(devicecode, d.value, known[1])
+  compareBytes(
+    fields,
+    label,
+    before,
+    maskedJsonText(codex, c.value, known[0]),
+    maskedJsonText(devicecode, d.value, known[1]),
+    "the same JSON written differently"
+  )
+}
+
+/** The masked bytes, when nothing else differed since `before`: the same values, written differently (`what`). */
+const compareBytes = (
+  fields: Fields,
+  label: string,
+  before: number,
+  maskedCodex: string,
+  maskedDevicecode: string,
+  what: string
+): void => {
   fields.count++
   if (fields.differences.length === before && maskedCodex !== maskedDevicecode) {
     fields.differ(
       `${label} bytes`,
       maskedCodex,
       maskedDevicecode,
-      `${label} bytes: the same JSON written differently; ${firstDifference(maskedCodex, maskedDevicecode)}`
+      `${label} bytes: ${what}; ${firstDifference(maskedCodex, maskedDevicecode)}`
     )
   }
 }
@@ -234,17 +251,14 @@ const compareForm = (
   for (const name of [...cNames, ...dNames.filter((n) => !cNames.includes(n))]) {
     fields.check(`${label} form field ${name}`, value(c, name, known[0]), value(d, name, known[1]), "sends")
   }
-  const maskedCodex = maskedFormText(codex)
-  const maskedDevicecode = maskedFormText(devicecode)
-  fields.count++
-  if (fields.differences.length === before && maskedCodex !== maskedDevicecode) {
-    fields.differ(
-      `${label} bytes`,
-      maskedCodex,
-      maskedDevicecode,
-      `${label} bytes: the same form encoded differently; ${firstDifference(maskedCodex, maskedDevicecode)}`
-    )
-  }
+  compareBytes(
+    fields,
+    label,
+    before,
+    maskedFormText(codex),
+    maskedFormText(devicecode),
+    "the same form encoded differently"
+  )
 }
 
 const contentTypeOf = (request: RecordedRequest): string =>
