@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Either, Option, Redacted } from "effect"
+import { DateTime, Duration, Effect, Either, Option, Redacted, TestClock } from "effect"
 import { readFileSync } from "node:fs"
 import {
   authMethod,
@@ -11,6 +11,7 @@ import {
   StoredTokens,
   subMillisecondNanos
 } from "../src/domain/StoredAuth.js"
+import { newLoginOwnerId, refreshInstant } from "../src/services/stamps.js"
 import { VERSION } from "../src/version.js"
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8")
@@ -129,4 +130,30 @@ describe("StoredAuth (auth.json)", () => {
   it("VERSION matches package.json", () => {
     assert.strictEqual(VERSION, JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version)
   })
+})
+
+describe("stamps (services/stamps.ts)", () => {
+  it.effect("refreshInstant reads the Clock to the nanosecond, also when TestClock stands between milliseconds", () =>
+    Effect.gen(function* () {
+      yield* TestClock.adjust(Duration.millis(1_234))
+      const whole = yield* refreshInstant
+      assert.strictEqual(DateTime.toEpochMillis(whole.at), 1_234)
+      assert.strictEqual(whole.nanos, 0)
+      // a jittered sleep leaves TestClock at a fraction of a millisecond, where its currentTimeNanos throws
+      yield* TestClock.adjust(Duration.millis(0.25))
+      const fraction = yield* refreshInstant
+      assert.strictEqual(DateTime.toEpochMillis(fraction.at), 1_234)
+      assert.strictEqual(fraction.nanos, 250_000)
+      assert.strictEqual(formatNanos(fraction.at, fraction.nanos), "1970-01-01T00:00:01.234250000Z")
+    })
+  )
+
+  it.effect("newLoginOwnerId is 32 random bytes in base64url without padding, new each time", () =>
+    Effect.gen(function* () {
+      const [a, b] = [yield* newLoginOwnerId, yield* newLoginOwnerId]
+      assert.match(a, /^[A-Za-z0-9_-]{43}$/)
+      assert.strictEqual(Buffer.from(a, "base64url").length, 32)
+      assert.notStrictEqual(a, b)
+    })
+  )
 })
