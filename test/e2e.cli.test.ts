@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { codexEndpoints } from "../src/domain/CodexWire.js"
 import { submitUserCode } from "../src/testing/browser.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { runCli, startCli } from "./support/cli.js"
-import { assertNoSecrets, secretsOf, tempDir } from "./support/tmp.js"
+import { assertNoSecrets, assertNothingStored, secretsOf, tempDir } from "./support/tmp.js"
 
 const USER_CODE = /\b([A-Z0-9]{4}-[A-Z0-9]{5})\b/
 
@@ -94,8 +94,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
       const result = yield* cli.exit
       assert.strictEqual(result.code, 1)
       assert.include(result.stderr, "denied")
-      // no sign-in; codex's two lock files, empty, as codex's login leaves them
-      assert.deepStrictEqual(readdirSync(home).sort(), ["auth.json.lock", "auth.lock"])
+      assertNothingStored(home)
     })
   )
 
@@ -113,7 +112,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
         const result = yield* cli.exit
         assert.strictEqual(result.code, code, result.stderr)
         assert.include(result.stderr, "Login cancelled")
-        assert.deepStrictEqual(readdirSync(home).sort(), ["auth.json.lock", "auth.lock"])
+        assertNothingStored(home)
       })
     )
   }
@@ -158,7 +157,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
       const result = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
       assert.strictEqual(result.code, 1)
       assert.include(result.stderr, "Login is restricted to workspace id(s) acct_other.")
-      assert.deepStrictEqual(readdirSync(home).sort(), ["auth.json.lock", "auth.lock", "config.toml"])
+      assertNothingStored(home, undefined, ["config.toml"])
     })
   )
 

@@ -1,13 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Schema } from "effect"
-import { readdirSync, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { codexEndpoints } from "../src/domain/CodexWire.js"
 import { CliEvents } from "../src/index.js"
 import { submitUserCode } from "../src/testing/browser.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { eventsOf, runCli, startCli } from "./support/cli.js"
-import { assertNoSecrets, secretsOf, tempDir } from "./support/tmp.js"
+import { assertNoSecrets, assertNothingStored, secretsOf, tempDir } from "./support/tmp.js"
 
 const USER_CODE_JSON = /"user_code":"([A-Z0-9-]+)"/
 
@@ -134,7 +134,7 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
       assert.strictEqual(line.code, "DeviceAuthError")
       assert.strictEqual(line.reason, "Denied")
       assert.include(line.message, "denied")
-      assert.deepStrictEqual(readdirSync(home), [])
+      assertNothingStored(home)
     })
   )
 

@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Duration, Effect } from "effect"
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { CodexPaths } from "../src/testing/localIssuer/codex.js"
 import { eventsOf, runCli } from "./support/cli.js"
-import { assertNoSecrets, secretsOf, tempDir } from "./support/tmp.js"
+import { assertNoSecrets, assertNothingStored, secretsOf, tempDir } from "./support/tmp.js"
 
 /** What the issuer's secrets look like: an authorization code, a JWT, or a long base64url run (verifier, challenge). */
 const TOKEN_LIKE = [/ac_[A-Za-z0-9_-]{8,}/, /eyJ[A-Za-z0-9_-]{10,}/, /[A-Za-z0-9_-]{40,}/]
@@ -35,7 +35,7 @@ describe("devicecode login end to end: the issuer's PKCE values and its Retry-Af
         ["redeemed"]
       )
       assert.isFalse(existsSync(join(home, "auth.json")))
-      assert.deepStrictEqual(readdirSync(home), [])
+      assertNothingStored(home)
       for (const text of [result.stdout, result.stderr]) {
         for (const pattern of TOKEN_LIKE) assert.notMatch(text, pattern, "a token-like value was printed")
       }

@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync, readdirSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { submitUserCode } from "../src/testing/browser.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { runCli, startCli } from "./support/cli.js"
-import { tempDir } from "./support/tmp.js"
+import { assertNothingStored, tempDir } from "./support/tmp.js"
 
 const USER_CODE = /one-time code[^\n]*\n\s+(\S+)/
 
@@ -46,7 +46,7 @@ describe("RFC 8628 CLI against LocalIssuer's standard endpoints", () => {
       const result = yield* cli.exit
       assert.strictEqual(result.code, 1)
       assert.include(result.stderr, "the device code expired before it was approved")
-      assert.deepStrictEqual(readdirSync(home), [])
+      assertNothingStored(home, "p")
     })
   )
 
@@ -69,7 +69,8 @@ describe("RFC 8628 CLI against LocalIssuer's standard endpoints", () => {
         assert.include(result.stderr, message, discovery)
         assert.include(result.stderr, "cannot run this device login", discovery)
       }
-      assert.deepStrictEqual(readdirSync(home), [])
+      // the profile is named after the issuer's host
+      assertNothingStored(home, new URL(issuer.url).host.replace(":", "-"))
     })
   )
 })

@@ -1,6 +1,6 @@
 import { assert } from "@effect/vitest"
 import { Effect, type Scope } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -26,4 +26,16 @@ export const assertNoSecrets = (texts: ReadonlyArray<string>, secrets: ReadonlyA
     const pieces = [secret, ...secret.split(".").filter((piece) => piece.length >= 16)]
     for (const text of texts) for (const piece of pieces) assert.notInclude(text, piece, "a secret was printed")
   }
+}
+
+/**
+ * Asserts that a login left no sign-in in `home`: nothing but the two empty lock files every login creates when it
+ * starts, as codex's does (`auth.lock` and `auth.json.lock`; `auth.<profile>.lock` and `auth.<profile>.json.lock` for
+ * a named profile), and `others` (such as config.toml).
+ */
+export const assertNothingStored = (home: string, profile?: string, others: ReadonlyArray<string> = []): void => {
+  const base = profile === undefined ? "auth" : `auth.${profile}`
+  const locks = [`${base}.json.lock`, `${base}.lock`]
+  assert.deepStrictEqual(readdirSync(home).sort(), [...locks, ...others].sort())
+  for (const lock of locks) assert.strictEqual(statSync(join(home, lock)).size, 0, lock)
 }
