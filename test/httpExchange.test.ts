@@ -279,17 +279,21 @@ const bytesClient = (body: Uint8Array, headers: Record<string, string>) =>
 describe("httpExchange: content encodings", () => {
   const text = JSON.stringify({ access_token: "at", padding: "x".repeat(1000) })
 
-  it.effect("decodes a gzip answer (and x-gzip, in any case); identity and none are read as they are", () =>
-    Effect.gen(function* () {
-      for (const encoding of ["gzip", "x-gzip", "GZIP"]) {
-        const answer = yield* sendTo(bytesClient(gzipSync(text), { "content-encoding": encoding }))
-        assert.strictEqual(answer.text, text, encoding)
-      }
-      for (const headers of [{ "content-encoding": "identity" }, {}]) {
-        const answer = yield* sendTo(bytesClient(new TextEncoder().encode(text), headers))
-        assert.strictEqual(answer.text, text)
-      }
-    })
+  it.effect(
+    "decodes a gzip answer (and x-gzip, in any case); identity, none and an empty body are read as they are",
+    () =>
+      Effect.gen(function* () {
+        for (const encoding of ["gzip", "x-gzip", "GZIP"]) {
+          const answer = yield* sendTo(bytesClient(gzipSync(text), { "content-encoding": encoding }))
+          assert.strictEqual(answer.text, text, encoding)
+        }
+        for (const headers of [{ "content-encoding": "identity" }, {}]) {
+          const answer = yield* sendTo(bytesClient(new TextEncoder().encode(text), headers))
+          assert.strictEqual(answer.text, text)
+        }
+        const empty = yield* sendTo(bytesClient(new Uint8Array(), { "content-encoding": "gzip" }))
+        assert.strictEqual(empty.text, "")
+      })
   )
 
   it.effect("a gzip answer that inflates past 1 MiB, or is corrupt, or another encoding, fails Malformed", () =>

@@ -149,7 +149,8 @@ const decodeContent = (
   bytes: Buffer
 ): Either.Either<Buffer, "too large" | "corrupt" | { readonly unknown: string }> => {
   const coding = (encoding ?? "").trim().toLowerCase()
-  if (coding === "" || coding === "identity") return Either.right(bytes)
+  // an empty body stays empty whatever coding its headers name (a 204 that says gzip)
+  if (coding === "" || coding === "identity" || bytes.length === 0) return Either.right(bytes)
   if (coding !== "gzip" && coding !== "x-gzip") return Either.left({ unknown: coding })
   try {
     return Either.right(gunzipSync(bytes, { maxOutputLength: maxResponseBytes }))
