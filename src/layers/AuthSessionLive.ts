@@ -137,9 +137,9 @@ export const make = (
           // the error as the issuer made it, not a span-annotated proxy: it is kept and failed with again
           if (Either.isLeft(answer)) return Either.left(Cause.originalError(answer.left))
           // a rotated refresh token is spent once the issuer answered: save it even if the caller goes away
-          const { at: now, nanos } = yield* refreshInstant
-          const expiry = issuer.storedExpiry(answer.right.expiresIn, now)
-          const updated = refreshedRecord(plan.record, plan.tokens, answer.right, now, expiry, nanos)
+          const now = yield* refreshInstant
+          const expiry = issuer.storedExpiry(answer.right.expiresIn, now.at)
+          const updated = refreshedRecord(plan.record, plan.tokens, answer.right, now, expiry)
           return Either.right(yield* saveUnlessChanged(plan.record, updated))
         })
       )

@@ -33,7 +33,6 @@ import type { PkceCodes } from "../services/Pkce.js"
 import { isRecord, parseJson } from "../domain/Json.js"
 import {
   codexRefreshFailure,
-  decodableEncodings,
   type DialectPolicy,
   isOk,
   lifetime,
@@ -42,6 +41,7 @@ import {
   readClaims,
   userAgent
 } from "./httpExchange.js"
+import { decodableEncodings } from "./contentCoding.js"
 
 /** Where and as whom the Codex dialect signs in; every field falls back to what codex uses. */
 export interface CodexIssuerOptions {

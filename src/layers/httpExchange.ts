@@ -17,8 +17,8 @@ import { DeviceAuthError, type DeviceAuthStep, type RefreshError } from "../doma
 import { emptyClaims, type IdTokenClaims, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import { isRecord, nestedDeeperThan, parseJson } from "../domain/Json.js"
 import type { TokenSet } from "../domain/TokenSet.js"
-import { gunzipSync } from "node:zlib"
 import { VERSION } from "../version.js"
+import { decodeContent } from "./contentCoding.js"
 import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
 
 /** What a dialect decides besides its wire calls: the non-wire half of a {@link DeviceAuthorization}. */
@@ -137,28 +137,6 @@ export interface Exchange {
   ) => Effect.Effect<{ readonly value: A; readonly json: unknown }, DeviceAuthError>
 }
 
-/** The content codings an answer may come in that devicecode decodes: what a dialect may put in `accept-encoding`. */
-export const decodableEncodings = "gzip"
-
-/**
- * The body of an answer in a content coding (RFC 9110 §8.4): none or `identity` as is, `gzip` (or `x-gzip`)
- * decompressed up to {@link maxResponseBytes}; anything else is not read.
- */
-const decodeContent = (
-  encoding: string | undefined,
-  bytes: Buffer
-): Either.Either<Buffer, "too large" | "corrupt" | { readonly unknown: string }> => {
-  const coding = (encoding ?? "").trim().toLowerCase()
-  // an empty body stays empty whatever coding its headers name (a 204 that says gzip)
-  if (coding === "" || coding === "identity" || bytes.length === 0) return Either.right(bytes)
-  if (coding !== "gzip" && coding !== "x-gzip") return Either.left({ unknown: coding })
-  try {
-    return Either.right(gunzipSync(bytes, { maxOutputLength: maxResponseBytes }))
-  } catch (error) {
-    return Either.left(error instanceof RangeError ? "too large" : "corrupt")
-  }
-}
-
 /**
  * Builds the {@link Exchange} of an issuer over a client whose requests time out after `requestTimeout`. Every request
  * carries `headers` (a dialect's own set: RFC 8628 sends {@link userAgent}; codex's vary by call and are set on the
@@ -194,22 +172,25 @@ export const makeExchange = (options: {
           return Effect.void
         }),
         Effect.flatMap(() =>
-          Either.match(decodeContent(response.headers["content-encoding"], Buffer.concat(chunks, size)), {
-            onRight: (bytes) => Effect.succeed(new TextDecoder().decode(bytes)),
-            onLeft: (problem) =>
-              fail(
-                step,
-                problem === "too large"
-                  ? tooLarge
-                  : {
-                      reason: "Malformed",
-                      detail:
-                        problem === "corrupt"
-                          ? "the answer's gzip encoding is corrupt"
-                          : `the answer is in a content encoding devicecode does not decode (${sanitizeServerText(problem.unknown, 40)})`
-                    }
-              )
-          })
+          Either.match(
+            decodeContent(response.headers["content-encoding"], Buffer.concat(chunks, size), maxResponseBytes),
+            {
+              onRight: (bytes) => Effect.succeed(new TextDecoder().decode(bytes)),
+              onLeft: (problem) =>
+                fail(
+                  step,
+                  problem === "too large"
+                    ? tooLarge
+                    : {
+                        reason: "Malformed",
+                        detail:
+                          problem === "corrupt"
+                            ? "the answer's gzip encoding is corrupt"
+                            : `the answer is in a content encoding devicecode does not decode (${sanitizeServerText(problem.unknown, 40)})`
+                      }
+                )
+            }
+          )
         ),
         Effect.catchTag("ResponseError", (error) =>
           error.reason === "EmptyBody"

@@ -12,6 +12,7 @@ import { authMethod, StoredAuth, StoredTokens } from "../domain/StoredAuth.js"
 import type { AuthSessionError, SessionAccount } from "../services/AuthSession.js"
 import type { RefreshedTokens } from "../services/DeviceAuthorization.js"
 import { refreshBackoff } from "../services/schedules.js"
+import type { RefreshStamp } from "../services/stamps.js"
 
 /** What a session holds for one stored record: the token it hands out and until when, computed once per record. */
 export interface Entry {
@@ -181,15 +182,14 @@ export const planStored = (
 /**
  * The record after a refresh (codex-protocol.md §8): only the tokens present replace the stored ones, a new access
  * token brings the `expiresAt` its issuer keeps; every other field is kept, the account id and `login_owner_id` included
- * (as codex keeps them: a refresh adds no owner id). `last_refresh` is `now` plus `nowNanos` within its millisecond.
+ * (as codex keeps them: a refresh adds no owner id). `last_refresh` is `now`, to the nanosecond.
  */
 export const refreshedRecord = (
   record: StoredAuth,
   tokens: StoredTokens,
   refreshed: RefreshedTokens,
-  now: DateTime.Utc,
-  storedExpiry: Option.Option<DateTime.Utc>,
-  nowNanos: number = 0
+  now: RefreshStamp,
+  storedExpiry: Option.Option<DateTime.Utc>
 ): StoredAuth =>
   new StoredAuth({
     ...record,
@@ -202,8 +202,8 @@ export const refreshedRecord = (
         expiresAt: Option.isNone(refreshed.accessToken) ? tokens.expiresAt : storedExpiry
       })
     ),
-    lastRefresh: Option.some(now),
-    lastRefreshNanos: nowNanos
+    lastRefresh: Option.some(now.at),
+    lastRefreshNanos: now.nanos
   })
 
 /** The dialect a record was signed in with: its origin's, else `oidc` records are RFC 8628 and the rest codex. */
