@@ -8,8 +8,7 @@ import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
-import * as AuthSessionLive from "../src/layers/AuthSessionLive.js"
-import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
+import * as AuthSession from "../src/layers/AuthSession.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
 import { bin, childEnv } from "./child.js"
@@ -50,10 +49,8 @@ const cachedPath = Effect.gen(function* () {
     extra: []
   })
   const scripted = yield* ScriptedIssuer.make()
-  const session = yield* AuthSessionLive.make().pipe(
-    Effect.provide(
-      Layer.mergeAll(MemoryStore.layer(Option.some(record)), Layer.provide(IssuerResolverLive.fixed, scripted.layer))
-    )
+  const session = yield* AuthSession.make().pipe(
+    Effect.provide(Layer.mergeAll(MemoryStore.layer(Option.some(record)), scripted.layer))
   )
   yield* timeLoop(session.accessToken, 100_000)
   const nsPerCall = ((yield* timeLoop(session.accessToken, CALLS)) * 1e6) / CALLS

@@ -1,8 +1,8 @@
 // Refresh requests under contention: many fibers on one AuthSession, and many `devicecode token` processes.
 import { Effect, Layer, Redacted } from "effect"
-import * as AuthSessionLive from "../src/layers/AuthSessionLive.js"
+import * as AuthSession from "../src/layers/AuthSession.js"
 import * as FileStore from "../src/layers/FileStore.js"
-import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
+import * as IssuerResolver from "../src/layers/IssuerResolver.js"
 import { childEnv, runCli } from "./child.js"
 import { signedIn } from "./signIn.js"
 import { type Row, verdict } from "./table.js"
@@ -17,8 +17,8 @@ const REFRESH_DELAY_MILLIS = 500
 export const concurrentCallers = Effect.gen(function* () {
   const { authPath, issuer } = yield* signedIn(0)
   const before = (yield* issuer.stats).refresh
-  const session = yield* AuthSessionLive.make().pipe(
-    Effect.provide(Layer.mergeAll(FileStore.layer(authPath), IssuerResolverLive.layer))
+  const session = yield* AuthSession.make().pipe(
+    Effect.provide(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer))
   )
   const tokens = yield* Effect.all(
     Array.from({ length: CONCURRENT }, () => session.accessToken),

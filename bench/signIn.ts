@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as FileStore from "../src/layers/FileStore.js"
+import * as IssuerResolver from "../src/layers/IssuerResolver.js"
 import * as PkceLive from "../src/layers/PkceLive.js"
 import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { login } from "../src/services/login.js"
@@ -33,9 +34,9 @@ export const signedIn = (firstTokenTtl: Duration.DurationInput) =>
     yield* login().pipe(
       Effect.provide(
         Layer.mergeAll(
-          CodexIssuer.layer({ issuer: issuer.url }),
+          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(PkceLive.layer)),
+          IssuerResolver.layer,
           FileStore.layer(authPath),
-          PkceLive.layer,
           WorkspacePolicyLive.layer(Option.none())
         )
       )

@@ -43,8 +43,10 @@ export * as CliEvents from "./domain/CliEvents.js"
 export * from "./services/AuthSession.js"
 /** Load, save and delete a stored sign-in. */
 export * from "./services/CredentialStore.js"
-/** One dialect's wire calls and decisions. */
-export * from "./services/DeviceAuthorization.js"
+/** A login at one issuer: device code, poll, completion, and the record's shape. */
+export * from "./services/LoginFlow.js"
+/** One sign-in's issuer: refresh, revoke, refresh-failure policy, request headers. */
+export * from "./services/IssuerClient.js"
 /** The issuer of a stored sign-in. */
 export * from "./services/IssuerResolver.js"
 /** The OS keyring, one entry at a time. */
@@ -75,7 +77,7 @@ export * as CodexIssuer from "./layers/CodexIssuer.js"
 /** The RFC 8628 dialect over an HttpClient, found by discovery. */
 export * as OidcIssuer from "./layers/OidcIssuer.js"
 /** The issuer of each stored sign-in, for refresh and logout. */
-export * as IssuerResolverLive from "./layers/IssuerResolverLive.js"
+export * as IssuerResolverLive from "./layers/IssuerResolver.js"
 /** auth.json in CODEX_HOME, written as codex writes it. */
 export * as FileStore from "./layers/FileStore.js"
 /** The OS keyring entry codex uses. */
@@ -91,7 +93,7 @@ export * as PkceLive from "./layers/PkceLive.js"
 /** The workspace rule of config.toml. */
 export * as WorkspacePolicyLive from "./layers/WorkspacePolicyLive.js"
 /** The AuthSession over a store and an issuer resolver. */
-export * as AuthSessionLive from "./layers/AuthSessionLive.js"
+export * as AuthSessionLive from "./layers/AuthSession.js"
 /** An HttpClient that signs each request in through AuthSession. */
 export * as AuthenticatedHttpClient from "./layers/AuthenticatedHttpClient.js"
 /** CODEX_HOME and config.toml, read as codex reads them. */

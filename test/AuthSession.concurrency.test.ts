@@ -4,13 +4,12 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { join } from "node:path"
-import * as AuthSessionLive from "../src/layers/AuthSessionLive.js"
+import * as AuthSession from "../src/layers/AuthSession.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as FileStore from "../src/layers/FileStore.js"
-import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
+import * as IssuerResolver from "../src/layers/IssuerResolver.js"
 import * as PkceLive from "../src/layers/PkceLive.js"
 import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
-import { AuthSession } from "../src/services/AuthSession.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { login } from "../src/services/login.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
@@ -31,10 +30,10 @@ describe("AuthSession over real HTTP", () => {
 
         // sign in through the real Codex dialect; the tokens it gets are born expired
         const loginLayer = Layer.mergeAll(
-          CodexIssuer.layer({ issuer: issuer.url }),
+          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(PkceLive.layer)),
+          IssuerResolver.layer,
           store,
-          WorkspacePolicyLive.layer(Option.none()),
-          PkceLive.layer
+          WorkspacePolicyLive.layer(Option.none())
         ).pipe(Layer.provide(platform))
         const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
         assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
@@ -44,12 +43,12 @@ describe("AuthSession over real HTTP", () => {
 
         yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
         const before = yield* issuer.stats
-        const sessionLayer = AuthSessionLive.layer().pipe(
-          Layer.provideMerge(Layer.mergeAll(store, IssuerResolverLive.layer)),
+        const sessionLayer = AuthSession.layer().pipe(
+          Layer.provideMerge(Layer.mergeAll(store, IssuerResolver.layer)),
           Layer.provide(platform)
         )
         const { stored, tokens } = yield* Effect.gen(function* () {
-          const session = yield* AuthSession
+          const session = yield* AuthSession.AuthSession
           const tokens = yield* Effect.all(
             Array.from({ length: CALLERS }, () => session.accessToken),
             { concurrency: "unbounded" }

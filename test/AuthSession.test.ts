@@ -3,15 +3,15 @@ import { DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Ref, 
 import { DeviceAuthError, NotLoggedIn, RefreshError } from "../src/domain/Errors.js"
 import { emptyClaims } from "../src/domain/IdTokenClaims.js"
 import { apiKeyAuth, SignInOrigin, StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
-import * as AuthSessionLive from "../src/layers/AuthSessionLive.js"
+import * as AuthSession from "../src/layers/AuthSession.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
-import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
+import * as IssuerResolver from "../src/layers/IssuerResolver.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import type { AuthSessionError } from "../src/services/AuthSession.js"
+import type { AuthSessionError, SessionToken } from "../src/services/AuthSession.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { adoptionWatchBound } from "../src/services/schedules.js"
-import { DeviceAuthorization, type RefreshedTokens } from "../src/services/DeviceAuthorization.js"
+import { IssuerClient, type RefreshedTokens } from "../src/services/IssuerClient.js"
 import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 
 const ISSUER = "https://issuer.test"
@@ -130,13 +130,16 @@ const setup = (
         readonly reason?: string
       }>
     >([])
-    const service: DeviceAuthorization["Type"] = {
-      ...(options.dialect === "rfc8628"
-        ? OidcIssuer.policy(ISSUER, "client", "openid")
-        : CodexIssuer.policy(ISSUER, "client")),
-      start: Effect.die("not scripted"),
-      poll: () => Effect.die("not scripted"),
-      exchange: () => Effect.die("not scripted"),
+    const {
+      origin: _origin,
+      authMode: _authMode,
+      ...rules
+    } = options.dialect === "rfc8628"
+      ? OidcIssuer.rules(ISSUER, "client", "openid")
+      : CodexIssuer.rules(ISSUER, "client")
+    const service: IssuerClient["Type"] = {
+      issuer: ISSUER,
+      ...rules,
       revoke: () => Effect.die("not scripted"),
       refresh: (refreshToken, reason) =>
         Effect.gen(function* () {
@@ -157,16 +160,17 @@ const setup = (
     }
     const layer = Layer.mergeAll(
       Layer.succeed(CredentialStore, store),
-      IssuerResolverLive.fixed.pipe(Layer.provide(Layer.succeed(DeviceAuthorization, service)))
+      IssuerResolver.fixed.pipe(Layer.provide(Layer.succeed(IssuerClient, service)))
     )
-    const makeSession = AuthSessionLive.make().pipe(Effect.provide(layer))
+    const makeSession = AuthSession.make().pipe(Effect.provide(layer))
     const session = yield* makeSession
     const refreshes = Effect.map(Ref.get(log), (all) => all.length)
     const stored = Effect.map(store.load, Option.getOrThrow)
     return { store, session, makeSession, log: Ref.get(log), refreshes, stored, saves: Ref.get(saves) }
   })
 
-const token = (effect: Effect.Effect<Redacted.Redacted<string>, AuthSessionError>) => Effect.map(effect, Redacted.value)
+const token = (effect: Effect.Effect<Redacted.Redacted<string> | SessionToken, AuthSessionError>) =>
+  Effect.map(effect, (answer) => Redacted.value(Redacted.isRedacted(answer) ? answer : answer.accessToken))
 
 const failureOf = <A>(exit: Exit.Exit<A, AuthSessionError>): AuthSessionError => {
   if (Exit.isFailure(exit) && exit.cause._tag === "Fail") return exit.cause.error
@@ -740,6 +744,22 @@ describe("AuthSession: other processes and sign-ins", () => {
         (yield* log).map((entry) => entry.refreshToken),
         ["rt-1", "rt-2"]
       )
+    })
+  )
+
+  it.effect("token carries the expiry and the issuer client's headers, worked out once per record", () =>
+    Effect.gen(function* () {
+      const access = jwt(3600)
+      const { session } = yield* setup(Option.some(codexRecord({ access })))
+      const current = yield* session.token
+      assert.strictEqual(Redacted.value(current.accessToken), access)
+      assert.deepStrictEqual(Option.map(current.expiresAt, DateTime.toEpochMillis), Option.some(3600 * 1000))
+      // codex's rule: a workspace sign-in's requests name the account
+      assert.deepStrictEqual(current.headers, { "ChatGPT-Account-Id": "acct_old" })
+      assert.strictEqual(yield* session.token, current)
+      const key = yield* setup(Option.some(apiKeyAuth(Redacted.make("sk-test-123"))))
+      const keyToken = yield* key.session.token
+      assert.deepStrictEqual([keyToken.expiresAt, keyToken.headers], [Option.none(), {}])
     })
   )
 

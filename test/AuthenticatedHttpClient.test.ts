@@ -5,7 +5,9 @@ import { Effect, Either, Inspectable, Layer, Option, Redacted, Stream } from "ef
 import { decodeJwtPayload } from "../src/domain/IdTokenClaims.js"
 import { NotLoggedIn, RefreshError } from "../src/domain/Errors.js"
 import { AuthenticatedHttpClient, authenticate, layer } from "../src/layers/AuthenticatedHttpClient.js"
-import { AuthSession, type AuthSessionError } from "../src/services/AuthSession.js"
+import * as CodexIssuer from "../src/layers/CodexIssuer.js"
+import * as OidcIssuer from "../src/layers/OidcIssuer.js"
+import { AuthSession, type AuthSessionError, type SessionToken } from "../src/services/AuthSession.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { fakeClient, json, type Reply } from "./support/fakeHttp.js"
 import { postForm, postJson } from "./support/http.js"
@@ -24,29 +26,33 @@ interface FakeSessionOptions {
 const fakeSession = (options: FakeSessionOptions) => {
   const calls = { accessToken: 0, rejected: [] as Array<string> }
   let current = options.token
+  // the headers the sign-in's issuer client asks for, as the session hands them out with each token
+  const client =
+    options.dialect === "rfc8628"
+      ? OidcIssuer.rules("https://issuer.test", "c", "openid")
+      : CodexIssuer.rules("https://issuer.test", "c")
+  const tokenOf = (value: string): SessionToken => ({
+    accessToken: Redacted.make(value),
+    expiresAt: Option.none(),
+    headers: client.requestHeaders(Option.fromNullable(options.accountId))
+  })
   const layer = Layer.succeed(
     AuthSession,
     AuthSession.of({
-      accessToken: Effect.suspend(() => {
+      token: Effect.suspend(() => {
         calls.accessToken++
-        return options.accessTokenFails ? Effect.fail(options.accessTokenFails) : Effect.succeed(Redacted.make(current))
+        return options.accessTokenFails ? Effect.fail(options.accessTokenFails) : Effect.succeed(tokenOf(current))
       }),
+      accessToken: Effect.die("the client asks for the token with its headers"),
       refreshAfterRejection: (rejected) =>
         Effect.suspend(() => {
           calls.rejected.push(Redacted.value(rejected))
           if (options.refreshFails) return Effect.fail(options.refreshFails)
           current = options.refreshed ?? `${options.token}-refreshed`
-          return Effect.succeed(Redacted.make(current))
+          return Effect.succeed(tokenOf(current))
         }),
       claims: Effect.die("claims are not used"),
-      account: Effect.succeed({
-        method: options.dialect === "rfc8628" ? "oidc" : "chatgpt",
-        email: Option.none(),
-        plan: Option.none(),
-        accountId: Option.fromNullable(options.accountId),
-        issuer: "https://issuer.test",
-        dialect: options.dialect ?? "codex"
-      })
+      account: Effect.die("the account is not read per request")
     })
   )
   return { layer, calls }

@@ -4,16 +4,28 @@ import { ConfigProvider, DateTime, Duration, Effect, Exit, Fiber, Option, Redact
 import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import { s256Challenge } from "../src/domain/Pkce.js"
+import { SignInOrigin } from "../src/domain/StoredAuth.js"
+import { TokenSet } from "../src/domain/TokenSet.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import { userAgent } from "../src/layers/httpExchange.js"
-import { PkceCodes } from "../src/services/Pkce.js"
+import * as PkceLive from "../src/layers/PkceLive.js"
+import { AuthorizationGrant } from "../src/services/LoginFlow.js"
+import { Pkce } from "../src/services/Pkce.js"
+import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
+/** Codex's login flow and issuer client, both over one fake HttpClient answering with `reply`. */
 const issuerWith = (reply: (request: Recorded) => Reply | "never", options: CodexIssuer.CodexIssuerOptions = {}) =>
   Effect.gen(function* () {
     const fake = fakeClient(reply)
-    const issuer = yield* CodexIssuer.make(options).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
-    return { issuer, requests: fake.requests }
+    const flow = yield* CodexIssuer.makeLoginFlow(options).pipe(
+      Effect.provideService(HttpClient.HttpClient, fake.client),
+      Effect.provideService(Pkce, PkceLive.make)
+    )
+    const client = yield* CodexIssuer.makeClient(options).pipe(
+      Effect.provideService(HttpClient.HttpClient, fake.client)
+    )
+    return { flow, client, requests: fake.requests }
   })
 
 const failure = <A>(exit: Exit.Exit<A, DeviceAuthError>): DeviceAuthError => {
@@ -40,8 +52,8 @@ const userCodeBody = (extra: Record<string, unknown> = {}) => ({
 describe("CodexIssuer.start", () => {
   it.effect("posts the exact client_id body to the usercode endpoint", () =>
     Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith(() => json(200, userCodeBody()))
-      const deviceCode = yield* issuer.start
+      const { flow, requests } = yield* issuerWith(() => json(200, userCodeBody()))
+      const deviceCode = yield* flow.start
       assert.strictEqual(requests.length, 1)
       assert.strictEqual(requests[0]!.method, "POST")
       assert.strictEqual(requests[0]!.url, "https://auth.openai.com/api/accounts/deviceauth/usercode")
@@ -53,7 +65,7 @@ describe("CodexIssuer.start", () => {
       assert.isTrue(Option.isNone(deviceCode.verificationUriComplete))
       assert.isTrue(Duration.equals(deviceCode.interval, Duration.seconds(5)))
       assert.isTrue(Option.isNone(deviceCode.expiresAt))
-      assert.strictEqual(issuer.dialect, "codex")
+      assert.strictEqual(flow.authMode, "chatgpt")
     })
   )
 
@@ -67,8 +79,8 @@ describe("CodexIssuer.start", () => {
         [12, 12]
       ]
       for (const [interval, seconds] of cases) {
-        const { issuer } = yield* issuerWith(() => json(200, userCodeBody({ interval })))
-        const deviceCode = yield* issuer.start
+        const { flow } = yield* issuerWith(() => json(200, userCodeBody({ interval })))
+        const deviceCode = yield* flow.start
         assert.isTrue(Duration.equals(deviceCode.interval, Duration.seconds(seconds)), `interval ${String(interval)}`)
       }
     })
@@ -76,10 +88,10 @@ describe("CodexIssuer.start", () => {
 
   it.effect("accepts usercode for user_code and parses expires_at", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() =>
+      const { flow } = yield* issuerWith(() =>
         json(200, { device_auth_id: "d", usercode: "ABCD-EFGH", expires_at: "2026-04-25T12:34:56Z" })
       )
-      const deviceCode = yield* issuer.start
+      const deviceCode = yield* flow.start
       assert.strictEqual(deviceCode.userCode, "ABCD-EFGH")
       assert.deepStrictEqual(
         Option.map(deviceCode.expiresAt, DateTime.formatIso),
@@ -90,26 +102,26 @@ describe("CodexIssuer.start", () => {
 
   it.effect("ignores an unreadable expires_at", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() => json(200, userCodeBody({ expires_at: "soon" })))
-      const deviceCode = yield* issuer.start
+      const { flow } = yield* issuerWith(() => json(200, userCodeBody({ expires_at: "soon" })))
+      const deviceCode = yield* flow.start
       assert.isTrue(Option.isNone(deviceCode.expiresAt))
     })
   )
 
   it.effect("fails Malformed when no user code is sent", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() => json(200, { device_auth_id: "d" }))
-      const error = failure(yield* Effect.exit(issuer.start))
+      const { flow } = yield* issuerWith(() => json(200, { device_auth_id: "d" }))
+      const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.reason, "Malformed")
     })
   )
 
   it.effect("maps 404 to NotEnabled naming the issuer", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() => json(404, { error: "not found" }), {
+      const { flow } = yield* issuerWith(() => json(404, { error: "not found" }), {
         issuer: "https://login.example.com"
       })
-      const error = failure(yield* Effect.exit(issuer.start))
+      const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.reason, "NotEnabled")
       assert.include(error.message, "device code login is not enabled")
       assert.include(error.message, "https://login.example.com")
@@ -118,11 +130,12 @@ describe("CodexIssuer.start", () => {
 
   it.effect("trims trailing slashes from the issuer", () =>
     Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith(() => json(200, userCodeBody()), {
+      const { client, flow, requests } = yield* issuerWith(() => json(200, userCodeBody()), {
         issuer: "https://login.example.com//"
       })
-      assert.strictEqual(issuer.issuer, "https://login.example.com")
-      const deviceCode = yield* issuer.start
+      assert.strictEqual(flow.issuer, "https://login.example.com")
+      assert.strictEqual(client.issuer, "https://login.example.com")
+      const deviceCode = yield* flow.start
       assert.strictEqual(requests[0]!.url, "https://login.example.com/api/accounts/deviceauth/usercode")
       assert.strictEqual(deviceCode.verificationUri, "https://login.example.com/codex/device")
     })
@@ -130,8 +143,8 @@ describe("CodexIssuer.start", () => {
 
   it.effect("maps 500 to Rejected with the server's message", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() => json(500, { error: { message: "boom" } }))
-      const error = failure(yield* Effect.exit(issuer.start))
+      const { flow } = yield* issuerWith(() => json(500, { error: { message: "boom" } }))
+      const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.status, 500)
       assert.include(error.message, "boom")
@@ -141,8 +154,8 @@ describe("CodexIssuer.start", () => {
   it.effect("maps 503 and 429 to Unavailable with Retry-After", () =>
     Effect.gen(function* () {
       for (const status of [503, 429]) {
-        const { issuer } = yield* issuerWith(() => json(status, { error: "busy" }, { "retry-after": "7" }))
-        const error = failure(yield* Effect.exit(issuer.start))
+        const { flow } = yield* issuerWith(() => json(status, { error: "busy" }, { "retry-after": "7" }))
+        const error = failure(yield* Effect.exit(flow.start))
         assert.strictEqual(error.reason, "Unavailable")
         assert.strictEqual(error.status, status)
         assert.isTrue(error.retryAfter !== undefined && Duration.equals(error.retryAfter, Duration.seconds(7)))
@@ -153,8 +166,8 @@ describe("CodexIssuer.start", () => {
   it.effect("reads a Retry-After HTTP date against the Clock", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(Date.parse("2026-01-01T00:00:00Z"))
-      const { issuer } = yield* issuerWith(() => json(502, "", { "retry-after": "Thu, 01 Jan 2026 00:01:30 GMT" }))
-      const error = failure(yield* Effect.exit(issuer.start))
+      const { flow } = yield* issuerWith(() => json(502, "", { "retry-after": "Thu, 01 Jan 2026 00:01:30 GMT" }))
+      const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.reason, "Unavailable")
       assert.strictEqual(error.retryAfter && Duration.toMillis(error.retryAfter), 90_000)
     })
@@ -163,10 +176,10 @@ describe("CodexIssuer.start", () => {
   it.effect("maps a 200 that is not JSON or lacks fields to Malformed", () =>
     Effect.gen(function* () {
       const notJson = yield* issuerWith(() => ({ status: 200, body: "<html>" }))
-      const error1 = failure(yield* Effect.exit(notJson.issuer.start))
+      const error1 = failure(yield* Effect.exit(notJson.flow.start))
       assert.strictEqual(error1.reason, "Malformed")
       const missing = yield* issuerWith(() => json(200, { user_code: "X" }))
-      const error2 = failure(yield* Effect.exit(missing.issuer.start))
+      const error2 = failure(yield* Effect.exit(missing.flow.start))
       assert.strictEqual(error2.reason, "Malformed")
       assert.include(error2.message, "device_auth_id")
     })
@@ -178,8 +191,11 @@ describe("CodexIssuer.start", () => {
       const client = HttpClient.make((request) =>
         Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: refused }))
       )
-      const issuer = yield* CodexIssuer.make().pipe(Effect.provideService(HttpClient.HttpClient, client))
-      const error = failure(yield* Effect.exit(issuer.start))
+      const flow = yield* CodexIssuer.makeLoginFlow().pipe(
+        Effect.provideService(HttpClient.HttpClient, client),
+        Effect.provideService(Pkce, PkceLive.make)
+      )
+      const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.reason, "Unavailable")
       assert.include(error.message, "ECONNREFUSED")
     })
@@ -187,8 +203,8 @@ describe("CodexIssuer.start", () => {
 
   it.effect("gives up on a request that never answers after requestTimeout", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() => "never")
-      const fiber = yield* Effect.fork(Effect.exit(issuer.start))
+      const { flow } = yield* issuerWith(() => "never")
+      const fiber = yield* Effect.fork(Effect.exit(flow.start))
       yield* TestClock.adjust("29 seconds")
       assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
       yield* TestClock.adjust("1 second")
@@ -200,8 +216,8 @@ describe("CodexIssuer.start", () => {
 
   it.effect("honours a custom requestTimeout", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() => "never", { requestTimeout: "5 seconds" })
-      const fiber = yield* Effect.fork(Effect.exit(issuer.poll(code)))
+      const { flow } = yield* issuerWith(() => "never", { requestTimeout: "5 seconds" })
+      const fiber = yield* Effect.fork(Effect.exit(flow.poll(code)))
       yield* TestClock.adjust("5 seconds")
       const error = failure(yield* Fiber.join(fiber))
       assert.strictEqual(error.reason, "Unavailable")
@@ -213,10 +229,10 @@ describe("CodexIssuer.start", () => {
 describe("CodexIssuer.poll", () => {
   it.effect("posts device_auth_id and user_code in order", () =>
     Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith(() =>
+      const { flow, requests } = yield* issuerWith(() =>
         json(403, { error: { code: "deviceauth_authorization_pending" } })
       )
-      const result = yield* issuer.poll(code)
+      const result = yield* flow.poll(code)
       assert.strictEqual(result._tag, "Pending")
       assert.strictEqual(requests[0]!.url, "https://auth.openai.com/api/accounts/deviceauth/token")
       assert.strictEqual(requests[0]!.body, `{"device_auth_id":"deviceauth_123","user_code":"9F29-9M6JA"}`)
@@ -232,8 +248,8 @@ describe("CodexIssuer.poll", () => {
         { status: 403, body: "Forbidden" }
       ]
       for (const reply of replies) {
-        const { issuer } = yield* issuerWith(() => reply)
-        const result = yield* issuer.poll(code)
+        const { flow } = yield* issuerWith(() => reply)
+        const result = yield* flow.poll(code)
         assert.strictEqual(result._tag, "Pending")
       }
     })
@@ -242,8 +258,8 @@ describe("CodexIssuer.poll", () => {
   it.effect("reads slow_down as an object code or a plain string", () =>
     Effect.gen(function* () {
       for (const body of [{ error: { code: "slow_down" } }, { error: "slow_down" }]) {
-        const { issuer } = yield* issuerWith(() => json(403, body))
-        const result = yield* issuer.poll(code)
+        const { flow } = yield* issuerWith(() => json(403, body))
+        const result = yield* flow.poll(code)
         assert.strictEqual(result._tag, "SlowDown")
       }
     })
@@ -251,10 +267,10 @@ describe("CodexIssuer.poll", () => {
 
   it.effect("returns the authorization code and the server's verifier on 200", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() =>
+      const { flow } = yield* issuerWith(() =>
         json(200, { authorization_code: "ac_1", code_challenge: "ch", code_verifier: "ver_1" })
       )
-      const result = yield* issuer.poll(code)
+      const result = yield* flow.poll(code)
       assert.strictEqual(result._tag, "Approved")
       if (result._tag !== "Approved") return
       assert.strictEqual(result.grant._tag, "AuthorizationCode")
@@ -262,24 +278,25 @@ describe("CodexIssuer.poll", () => {
       assert.strictEqual(Redacted.value(result.grant.code), "ac_1")
       assert.strictEqual(Redacted.value(result.grant.codeVerifier), "ver_1")
       assert.strictEqual(result.grant.codeChallenge, "ch")
+      assert.strictEqual(result.grant.redirectUri, "https://auth.openai.com/deviceauth/callback")
     })
   )
 
   it.effect("maps access_denied to Denied and expired codes to Expired", () =>
     Effect.gen(function* () {
       const denied = yield* issuerWith(() => json(400, { error: "access_denied" }))
-      assert.strictEqual(failure(yield* Effect.exit(denied.issuer.poll(code))).reason, "Denied")
+      assert.strictEqual(failure(yield* Effect.exit(denied.flow.poll(code))).reason, "Denied")
       const expired = yield* issuerWith(() => json(400, { error: { code: "expired_token" } }))
-      assert.strictEqual(failure(yield* Effect.exit(expired.issuer.poll(code))).reason, "Expired")
+      assert.strictEqual(failure(yield* Effect.exit(expired.flow.poll(code))).reason, "Expired")
       const custom = yield* issuerWith(() => json(410, { error: { code: "deviceauth_expired" } }))
-      assert.strictEqual(failure(yield* Effect.exit(custom.issuer.poll(code))).reason, "Expired")
+      assert.strictEqual(failure(yield* Effect.exit(custom.flow.poll(code))).reason, "Expired")
     })
   )
 
   it.effect("fails Rejected on 500 with the message", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() => json(500, { error: { message: "boom" } }))
-      const error = failure(yield* Effect.exit(issuer.poll(code)))
+      const { flow } = yield* issuerWith(() => json(500, { error: { message: "boom" } }))
+      const error = failure(yield* Effect.exit(flow.poll(code)))
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.step, "poll")
       assert.include(error.message, "boom")
@@ -288,24 +305,35 @@ describe("CodexIssuer.poll", () => {
 
   it.effect("fails Malformed on a 200 missing fields", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() => json(200, { authorization_code: "ac_1" }))
-      const error = failure(yield* Effect.exit(issuer.poll(code)))
+      const { flow } = yield* issuerWith(() => json(200, { authorization_code: "ac_1" }))
+      const error = failure(yield* Effect.exit(flow.poll(code)))
       assert.strictEqual(error.reason, "Malformed")
       assert.include(error.message, "code_verifier")
     })
   )
 })
 
-const authCode = Redacted.make("ac_1/+ x")
-const pkce = new PkceCodes({ verifier: Redacted.make("ver-_1"), challenge: s256Challenge("ver-_1") })
+/** A readable ChatGPT id_token: codex's `complete` cannot use tokens without one. */
+const idToken = unsignedJwt(chatgptClaims({ email: "ada@example.com" }))
 
-describe("CodexIssuer.exchange", () => {
+/** A code exchange answer codex accepts. */
+const exchangeTokens = { id_token: idToken, access_token: "at", refresh_token: "rt" }
+
+/** An approval as codex's poll gives it: the code, the issuer's PKCE pair, and the redirect URI of its issuer. */
+const grant = AuthorizationGrant.AuthorizationCode({
+  code: Redacted.make("ac_1/+ x"),
+  codeVerifier: Redacted.make("ver-_1"),
+  codeChallenge: s256Challenge("ver-_1"),
+  redirectUri: "https://auth.openai.com/deviceauth/callback"
+})
+
+describe("CodexIssuer.complete (the code exchange)", () => {
   it.effect("posts the exact form body and reads the tokens", () =>
     Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith(() =>
-        json(200, { id_token: "id", access_token: "at", refresh_token: "rt", expires_in: 3600 })
+      const { flow, requests } = yield* issuerWith(() =>
+        json(200, { id_token: idToken, access_token: "at", refresh_token: "rt", expires_in: 3600 })
       )
-      const tokens = yield* issuer.exchange(authCode, pkce)
+      const { claims, tokens } = yield* flow.complete(grant)
       assert.strictEqual(requests[0]!.url, "https://auth.openai.com/oauth/token")
       assert.strictEqual(requests[0]!.headers["content-type"], "application/x-www-form-urlencoded")
       assert.strictEqual(
@@ -314,7 +342,8 @@ describe("CodexIssuer.exchange", () => {
           "&redirect_uri=https%3A%2F%2Fauth.openai.com%2Fdeviceauth%2Fcallback&code_verifier=ver-_1"
       )
       assert.strictEqual(Redacted.value(tokens.accessToken), "at")
-      assert.deepStrictEqual(Option.map(tokens.idToken, Redacted.value), Option.some("id"))
+      assert.deepStrictEqual(Option.map(tokens.idToken, Redacted.value), Option.some(idToken))
+      assert.deepStrictEqual(claims.email, Option.some("ada@example.com"))
       assert.deepStrictEqual(Option.map(tokens.refreshToken, Redacted.value), Option.some("rt"))
       assert.isTrue(Option.isSome(tokens.expiresIn) && Duration.equals(tokens.expiresIn.value, Duration.hours(1)))
     })
@@ -322,22 +351,123 @@ describe("CodexIssuer.exchange", () => {
 
   it.effect("leaves expiresIn empty when expires_in is not a number", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() =>
-        json(200, { id_token: "id", access_token: "at", refresh_token: "rt", expires_in: "3600" })
+      const { flow } = yield* issuerWith(() =>
+        json(200, { id_token: idToken, access_token: "at", refresh_token: "rt", expires_in: "3600" })
       )
-      const tokens = yield* issuer.exchange(authCode, pkce)
+      const { tokens } = yield* flow.complete(grant)
       assert.isTrue(Option.isNone(tokens.expiresIn))
     })
   )
 
   it.effect("fails with codex's exchange message on 400", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() => json(400, { error: "invalid_grant", error_description: "bad code" }))
-      const error = failure(yield* Effect.exit(issuer.exchange(authCode, pkce)))
+      const { flow } = yield* issuerWith(() => json(400, { error: "invalid_grant", error_description: "bad code" }))
+      const error = failure(yield* Effect.exit(flow.complete(grant)))
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.step, "exchange")
       assert.strictEqual(error.code, "invalid_grant")
       assert.strictEqual(error.message, "device code exchange failed: token endpoint returned status 400: bad code")
+    })
+  )
+
+  it.effect("sends nothing when the issuer's verifier does not hash to its challenge", () =>
+    Effect.gen(function* () {
+      const { flow, requests } = yield* issuerWith(() => json(200, exchangeTokens))
+      const mismatched = AuthorizationGrant.AuthorizationCode({ ...grant, codeChallenge: s256Challenge("another") })
+      const error = failure(yield* Effect.exit(flow.complete(mismatched)))
+      assert.strictEqual(error.reason, "Malformed")
+      assert.strictEqual(error.step, "poll")
+      assert.include(error.message, "the issuer's PKCE values do not match")
+      assert.strictEqual(requests.length, 0)
+    })
+  )
+
+  it.effect("uses the redirect URI the grant carries, as the poll of a custom issuer gives it", () =>
+    Effect.gen(function* () {
+      const { flow, requests } = yield* issuerWith(
+        (request) =>
+          request.url.endsWith("/deviceauth/token")
+            ? json(200, { authorization_code: "ac_1", code_challenge: s256Challenge("ver_1"), code_verifier: "ver_1" })
+            : json(200, exchangeTokens),
+        { issuer: "https://login.example.com" }
+      )
+      const approved = yield* flow.poll(code)
+      if (approved._tag !== "Approved") return assert.fail("expected an approval")
+      yield* flow.complete(approved.grant)
+      assert.strictEqual(requests[1]!.url, "https://login.example.com/oauth/token")
+      assert.include(requests[1]!.body, "&redirect_uri=https%3A%2F%2Flogin.example.com%2Fdeviceauth%2Fcallback&")
+    })
+  )
+
+  it.effect("fails Malformed at the exchange when the id_token is unreadable: codex needs its claims", () =>
+    Effect.gen(function* () {
+      const { flow } = yield* issuerWith(() => json(200, { ...exchangeTokens, id_token: "id" }))
+      const error = failure(yield* Effect.exit(flow.complete(grant)))
+      assert.strictEqual(error.reason, "Malformed")
+      assert.strictEqual(error.step, "exchange")
+      assert.include(error.message, "the id_token is unreadable")
+    })
+  )
+
+  it.effect("reads the claims of a Tokens grant without a request, and refuses one without an id_token", () =>
+    Effect.gen(function* () {
+      const { flow, requests } = yield* issuerWith(() => json(500, {}))
+      const tokens = (id: Option.Option<string>) =>
+        new TokenSet({
+          accessToken: Redacted.make("at"),
+          idToken: Option.map(id, Redacted.make),
+          refreshToken: Option.some(Redacted.make("rt")),
+          expiresIn: Option.none()
+        })
+      const { claims } = yield* flow.complete(AuthorizationGrant.Tokens({ tokens: tokens(Option.some(idToken)) }))
+      assert.deepStrictEqual(claims.email, Option.some("ada@example.com"))
+      assert.deepStrictEqual(claims.accountId, Option.some("acct_test"))
+      const error = failure(
+        yield* Effect.exit(flow.complete(AuthorizationGrant.Tokens({ tokens: tokens(Option.none()) })))
+      )
+      assert.strictEqual(error.reason, "Malformed")
+      assert.strictEqual(error.step, "exchange")
+      assert.include(error.message, "the token response has no id_token")
+      assert.strictEqual(requests.length, 0)
+    })
+  )
+})
+
+describe("CodexIssuer: what a sign-in is stored as, and what the app's requests carry", () => {
+  it.effect("codex's own issuer and client leave no origin; another issuer or client is remembered", () =>
+    Effect.gen(function* () {
+      const own = yield* issuerWith(() => json(500, {}))
+      assert.strictEqual(own.flow.authMode, "chatgpt")
+      assert.isTrue(Option.isNone(own.flow.origin))
+      const other = yield* issuerWith(() => json(500, {}), { issuer: "https://login.example.com/", clientId: "app_x" })
+      assert.deepStrictEqual(
+        other.flow.origin,
+        Option.some(
+          new SignInOrigin({
+            dialect: "codex",
+            issuer: "https://login.example.com",
+            clientId: "app_x",
+            scope: Option.none()
+          })
+        )
+      )
+    })
+  )
+
+  it.effect("keeps no expiry of its own: codex reads the access token's exp", () =>
+    Effect.gen(function* () {
+      const { client, flow } = yield* issuerWith(() => json(500, {}))
+      const now = DateTime.unsafeMake("2026-01-01T00:00:00Z")
+      assert.isTrue(Option.isNone(flow.storedExpiry(Option.some(Duration.hours(1)), now)))
+      assert.isTrue(Option.isNone(client.storedExpiry(Option.some(Duration.hours(1)), now)))
+    })
+  )
+
+  it.effect("names the workspace in ChatGPT-Account-Id when the sign-in has an account id, and nothing else", () =>
+    Effect.gen(function* () {
+      const { client } = yield* issuerWith(() => json(500, {}))
+      assert.deepStrictEqual(client.requestHeaders(Option.some("acct_123")), { "ChatGPT-Account-Id": "acct_123" })
+      assert.deepStrictEqual(client.requestHeaders(Option.none()), {})
     })
   )
 })
@@ -345,8 +475,8 @@ describe("CodexIssuer.exchange", () => {
 describe("CodexIssuer.refresh", () => {
   it.effect("posts the exact JSON body and returns only the tokens present", () =>
     Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith(() => json(200, { access_token: "at2", refresh_token: "rt2" }))
-      const refreshed = yield* issuer.refresh(Redacted.make("rt1"))
+      const { client, requests } = yield* issuerWith(() => json(200, { access_token: "at2", refresh_token: "rt2" }))
+      const refreshed = yield* client.refresh(Redacted.make("rt1"))
       assert.strictEqual(requests[0]!.url, "https://auth.openai.com/oauth/token")
       assert.strictEqual(requests[0]!.headers["content-type"], "application/json")
       assert.strictEqual(
@@ -354,7 +484,7 @@ describe("CodexIssuer.refresh", () => {
         `{"client_id":"app_EMoamEEZ73f0CkXaXp7hrann","grant_type":"refresh_token",` +
           `"refresh_reason":"proactive_expiry","refresh_token":"rt1"}`
       )
-      yield* issuer.refresh(Redacted.make("rt2"), "unauthorized_recovery")
+      yield* client.refresh(Redacted.make("rt2"), "unauthorized_recovery")
       assert.include(requests[1]!.body, `"refresh_reason":"unauthorized_recovery"`)
       assert.deepStrictEqual(Option.map(refreshed.accessToken, Redacted.value), Option.some("at2"))
       assert.deepStrictEqual(Option.map(refreshed.refreshToken, Redacted.value), Option.some("rt2"))
@@ -366,33 +496,33 @@ describe("CodexIssuer.refresh", () => {
   it.effect("reads expires_in when it is a number of seconds, and only then", () =>
     Effect.gen(function* () {
       const numeric = yield* issuerWith(() => json(200, { access_token: "at2", expires_in: 3600 }))
-      const refreshed = yield* numeric.issuer.refresh(Redacted.make("rt1"))
+      const refreshed = yield* numeric.client.refresh(Redacted.make("rt1"))
       assert.deepStrictEqual(refreshed.expiresIn, Option.some(Duration.seconds(3600)))
       const text = yield* issuerWith(() => json(200, { access_token: "at2", expires_in: "3600" }))
-      assert.isTrue(Option.isNone((yield* text.issuer.refresh(Redacted.make("rt1"))).expiresIn))
+      assert.isTrue(Option.isNone((yield* text.client.refresh(Redacted.make("rt1"))).expiresIn))
       const negative = yield* issuerWith(() => json(200, { access_token: "at2", expires_in: -1 }))
-      assert.isTrue(Option.isNone((yield* negative.issuer.refresh(Redacted.make("rt1"))).expiresIn))
+      assert.isTrue(Option.isNone((yield* negative.client.refresh(Redacted.make("rt1"))).expiresIn))
     })
   )
 
   it.effect("honours CODEX_REFRESH_TOKEN_URL_OVERRIDE", () =>
     Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith(() => json(200, { access_token: "at2" })).pipe(
+      const { client, requests } = yield* issuerWith(() => json(200, { access_token: "at2" })).pipe(
         Effect.withConfigProvider(
           ConfigProvider.fromMap(new Map([["CODEX_REFRESH_TOKEN_URL_OVERRIDE", "http://127.0.0.1:9/refresh"]]))
         )
       )
-      yield* issuer.refresh(Redacted.make("rt1"))
+      yield* client.refresh(Redacted.make("rt1"))
       assert.strictEqual(requests[0]!.url, "http://127.0.0.1:9/refresh")
     })
   )
 
   it.effect("maps 401 refresh_token_reused to Rejected with the code", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith(() =>
+      const { client } = yield* issuerWith(() =>
         json(401, { error: { code: "refresh_token_reused", message: "Your refresh token has already been used" } })
       )
-      const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt1"))))
+      const error = failure(yield* Effect.exit(client.refresh(Redacted.make("rt1"))))
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.status, 401)
       assert.strictEqual(error.code, "refresh_token_reused")
@@ -405,8 +535,8 @@ describe("CodexIssuer.refresh", () => {
 describe("CodexIssuer.revoke", () => {
   it.effect("posts the exact JSON body to the revoke endpoint, or the override", () =>
     Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith(() => ({ status: 200 }))
-      yield* issuer.revoke(Redacted.make("rt1"))
+      const { client, requests } = yield* issuerWith(() => ({ status: 200 }))
+      yield* client.revoke(Redacted.make("rt1"))
       assert.strictEqual(requests[0]!.url, "https://auth.openai.com/oauth/revoke")
       assert.strictEqual(
         requests[0]!.body,
@@ -417,7 +547,7 @@ describe("CodexIssuer.revoke", () => {
           ConfigProvider.fromMap(new Map([["CODEX_REVOKE_TOKEN_URL_OVERRIDE", "http://127.0.0.1:9/revoke"]]))
         )
       )
-      yield* overridden.issuer.revoke(Redacted.make("rt1"))
+      yield* overridden.client.revoke(Redacted.make("rt1"))
       assert.strictEqual(overridden.requests[0]!.url, "http://127.0.0.1:9/revoke")
     })
   )
@@ -425,11 +555,11 @@ describe("CodexIssuer.revoke", () => {
   it.effect("fails Rejected on non-2xx and Unavailable after 10 s", () =>
     Effect.gen(function* () {
       const rejected = yield* issuerWith(() => json(400, { error: "invalid_request" }))
-      const error = failure(yield* Effect.exit(rejected.issuer.revoke(Redacted.make("rt1"))))
+      const error = failure(yield* Effect.exit(rejected.client.revoke(Redacted.make("rt1"))))
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.step, "revoke")
       const silent = yield* issuerWith(() => "never")
-      const fiber = yield* Effect.fork(Effect.exit(silent.issuer.revoke(Redacted.make("rt1"))))
+      const fiber = yield* Effect.fork(Effect.exit(silent.client.revoke(Redacted.make("rt1"))))
       yield* TestClock.adjust("10 seconds")
       const timedOut = failure(yield* Fiber.join(fiber))
       assert.strictEqual(timedOut.reason, "Unavailable")
@@ -439,8 +569,6 @@ describe("CodexIssuer.revoke", () => {
 })
 
 describe("CodexIssuer: hostile answers and codex parity", () => {
-  const exchangeTokens = { id_token: "id.jwt", access_token: "at", refresh_token: "rt" }
-
   it.effect("refuses an exchange answer with a blank or spaced token, naming the field and never the value", () =>
     Effect.gen(function* () {
       const cases: ReadonlyArray<readonly [string, string]> = [
@@ -451,8 +579,8 @@ describe("CodexIssuer: hostile answers and codex parity", () => {
         ["access_token", "at\nsecret"]
       ]
       for (const [field, value] of cases) {
-        const { issuer } = yield* issuerWith(() => json(200, { ...exchangeTokens, [field]: value }))
-        const error = failure(yield* Effect.exit(issuer.exchange(authCode, pkce)))
+        const { flow } = yield* issuerWith(() => json(200, { ...exchangeTokens, [field]: value }))
+        const error = failure(yield* Effect.exit(flow.complete(grant)))
         assert.strictEqual(error.reason, "Malformed", `${field} = ${JSON.stringify(value)}`)
         assert.include(error.message, field)
         assert.notInclude(error.message, "secret")
@@ -463,15 +591,15 @@ describe("CodexIssuer: hostile answers and codex parity", () => {
   it.effect("refuses a refresh answer with a blank token, and reads null as absent", () =>
     Effect.gen(function* () {
       for (const body of [{ access_token: "\t" }, { access_token: "at2", refresh_token: "" }]) {
-        const { issuer } = yield* issuerWith(() => json(200, body))
-        const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt1"))))
+        const { client } = yield* issuerWith(() => json(200, body))
+        const error = failure(yield* Effect.exit(client.refresh(Redacted.make("rt1"))))
         assert.strictEqual(error.reason, "Malformed")
         assert.include(error.message, Object.keys(body).at(-1)!)
       }
-      const { issuer } = yield* issuerWith(() =>
+      const { client } = yield* issuerWith(() =>
         json(200, { access_token: "at2", refresh_token: null, id_token: null })
       )
-      const refreshed = yield* issuer.refresh(Redacted.make("rt1"))
+      const refreshed = yield* client.refresh(Redacted.make("rt1"))
       assert.deepStrictEqual(Option.map(refreshed.accessToken, Redacted.value), Option.some("at2"))
       assert.isTrue(Option.isNone(refreshed.refreshToken))
       assert.isTrue(Option.isNone(refreshed.idToken))
@@ -481,19 +609,19 @@ describe("CodexIssuer: hostile answers and codex parity", () => {
   it.effect("refuses a blank device_auth_id, authorization code or verifier, and an absurd expires_in", () =>
     Effect.gen(function* () {
       const start = yield* issuerWith(() => json(200, userCodeBody({ device_auth_id: "\u3000" })))
-      const startError = failure(yield* Effect.exit(start.issuer.start))
+      const startError = failure(yield* Effect.exit(start.flow.start))
       assert.strictEqual(startError.reason, "Malformed")
       assert.include(startError.message, "device_auth_id")
       const approved = { authorization_code: "ac_1", code_challenge: "ch", code_verifier: "ver_1" }
       for (const field of ["authorization_code", "code_verifier", "code_challenge"]) {
-        const { issuer } = yield* issuerWith(() => json(200, { ...approved, [field]: " " }))
-        const error = failure(yield* Effect.exit(issuer.poll(code)))
+        const { flow } = yield* issuerWith(() => json(200, { ...approved, [field]: " " }))
+        const error = failure(yield* Effect.exit(flow.poll(code)))
         assert.strictEqual(error.reason, "Malformed")
         assert.include(error.message, field)
       }
       for (const expiresIn of [1e300, 1e13]) {
-        const { issuer } = yield* issuerWith(() => json(200, { ...exchangeTokens, expires_in: expiresIn }))
-        assert.isTrue(Option.isNone((yield* issuer.exchange(authCode, pkce)).expiresIn))
+        const { flow } = yield* issuerWith(() => json(200, { ...exchangeTokens, expires_in: expiresIn }))
+        assert.isTrue(Option.isNone((yield* flow.complete(grant)).tokens.expiresIn))
       }
     })
   )
@@ -502,7 +630,7 @@ describe("CodexIssuer: hostile answers and codex parity", () => {
     "sends codex's headers: accept and gzip on every call, originator and a User-Agent on refresh and revoke",
     () =>
       Effect.gen(function* () {
-        const { issuer, requests } = yield* issuerWith((request) =>
+        const { flow, client, requests } = yield* issuerWith((request) =>
           request.url.endsWith("/usercode")
             ? json(200, userCodeBody())
             : request.url.endsWith("/deviceauth/token")
@@ -511,11 +639,11 @@ describe("CodexIssuer: hostile answers and codex parity", () => {
                 ? json(200, exchangeTokens)
                 : { status: 200 }
         )
-        yield* issuer.start
-        yield* issuer.poll(code)
-        yield* issuer.exchange(authCode, pkce)
-        yield* issuer.refresh(Redacted.make("rt1"))
-        yield* issuer.revoke(Redacted.make("rt1"))
+        yield* flow.start
+        yield* flow.poll(code)
+        yield* flow.complete(grant)
+        yield* client.refresh(Redacted.make("rt1"))
+        yield* client.revoke(Redacted.make("rt1"))
         assert.deepStrictEqual(
           requests.map((request) => new URL(request.url).pathname),
           [
@@ -551,7 +679,7 @@ describe("CodexIssuer: hostile answers and codex parity", () => {
           )
         )
       )
-      yield* onlyRefresh.issuer.revoke(Redacted.make("rt1"))
+      yield* onlyRefresh.client.revoke(Redacted.make("rt1"))
       assert.strictEqual(onlyRefresh.requests[0]!.url, "http://127.0.0.1:9/oauth/revoke")
       const both = yield* issuerWith(() => ({ status: 200 })).pipe(
         Effect.withConfigProvider(
@@ -563,15 +691,15 @@ describe("CodexIssuer: hostile answers and codex parity", () => {
           )
         )
       )
-      yield* both.issuer.revoke(Redacted.make("rt1"))
+      yield* both.client.revoke(Redacted.make("rt1"))
       assert.strictEqual(both.requests[0]!.url, "http://127.0.0.1:8/custom/revoke")
     })
   )
 
   it.effect("revokes an access token with token_type_hint access_token", () =>
     Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith(() => ({ status: 200 }))
-      yield* issuer.revoke(Redacted.make("at1"), "access_token")
+      const { client, requests } = yield* issuerWith(() => ({ status: 200 }))
+      yield* client.revoke(Redacted.make("at1"), "access_token")
       assert.strictEqual(
         requests[0]!.body,
         `{"token":"at1","token_type_hint":"access_token","client_id":"app_EMoamEEZ73f0CkXaXp7hrann"}`
@@ -592,11 +720,11 @@ describe("CodexIssuer: hostile answers and codex parity", () => {
         [503, { error: { code: "refresh_token_reused" } }, Option.none()]
       ]
       for (const [status, body, expected] of cases) {
-        const { issuer } = yield* issuerWith(() => json(status, body))
-        const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt1"))))
-        assert.deepStrictEqual(issuer.refreshFailure(error), expected, `${status} ${JSON.stringify(body)}`)
+        const { client } = yield* issuerWith(() => json(status, body))
+        const error = failure(yield* Effect.exit(client.refresh(Redacted.make("rt1"))))
+        assert.deepStrictEqual(client.refreshFailure(error), expected, `${status} ${JSON.stringify(body)}`)
         assert.strictEqual(
-          issuer.refreshSpentElsewhere(error),
+          client.refreshSpentElsewhere(error),
           Option.contains(expected, "Reused"),
           `${status} ${JSON.stringify(body)}`
         )

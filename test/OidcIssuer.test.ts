@@ -3,10 +3,16 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { DeviceAuthError } from "../src/domain/Errors.js"
+import { emptyClaims } from "../src/domain/IdTokenClaims.js"
 import { s256Challenge } from "../src/domain/Pkce.js"
+import { SignInOrigin } from "../src/domain/StoredAuth.js"
+import { TokenSet } from "../src/domain/TokenSet.js"
 import { userAgent } from "../src/layers/httpExchange.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import { PkceCodes } from "../src/services/Pkce.js"
+import * as PkceLive from "../src/layers/PkceLive.js"
+import { AuthorizationGrant } from "../src/services/LoginFlow.js"
+import { Pkce } from "../src/services/Pkce.js"
+import { unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
 const ISSUER = "https://id.example.com"
@@ -26,18 +32,24 @@ const discovery = (extra: Record<string, unknown> = {}) => ({
 
 type Route = (request: Recorded) => Reply | "never"
 
-/** A fake provider: discovery at the openid-configuration URL unless overridden, then per-endpoint answers. */
+/**
+ * A fake provider: discovery at the openid-configuration URL unless overridden, then per-endpoint answers; the login
+ * flow and the issuer client of one client id over it.
+ */
 const issuerWith = (routes: Partial<Record<string, Route>>, options: Partial<OidcIssuer.OidcIssuerOptions> = {}) =>
   Effect.gen(function* () {
     const fake = fakeClient((request) => {
       const route = routes[request.url] ?? (request.url === OPENID ? () => json(200, discovery()) : undefined)
       return route ? route(request) : json(404, { error: "not_found" })
     })
-    const issuer = yield* OidcIssuer.make({ issuer: ISSUER, clientId: "cli-123", ...options }).pipe(
-      Effect.provideService(HttpClient.HttpClient, fake.client)
+    const all = { issuer: ISSUER, clientId: "cli-123", ...options }
+    const flow = yield* OidcIssuer.makeLoginFlow(all).pipe(
+      Effect.provideService(HttpClient.HttpClient, fake.client),
+      Effect.provideService(Pkce, PkceLive.make)
     )
+    const client = yield* OidcIssuer.makeClient(all).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
     const to = (url: string) => fake.requests.filter((request) => request.url === url)
-    return { issuer, requests: fake.requests, to }
+    return { flow, client, requests: fake.requests, to }
   })
 
 const failure = <A>(exit: Exit.Exit<A, DeviceAuthError>): DeviceAuthError => {
@@ -67,31 +79,34 @@ const pollWith = (reply: Reply) => issuerWith({ [TOKEN]: () => reply })
 describe("OidcIssuer discovery", () => {
   it.effect("reads the endpoints from openid-configuration, once for several calls", () =>
     Effect.gen(function* () {
-      const { issuer, requests, to } = yield* issuerWith({
+      const { flow, requests, to } = yield* issuerWith({
         [DEVICE]: () => json(200, deviceBody()),
         [TOKEN]: () => json(400, { error: "authorization_pending" })
       })
       assert.strictEqual(requests.length, 0)
-      yield* issuer.start
-      yield* issuer.poll(code)
-      yield* issuer.poll(code)
+      yield* flow.start
+      yield* flow.poll(code)
+      yield* flow.poll(code)
       assert.strictEqual(to(OPENID).length, 1)
       assert.strictEqual(to(OPENID)[0]!.method, "GET")
       assert.strictEqual(to(DEVICE).length, 1)
       assert.strictEqual(to(TOKEN).length, 2)
-      assert.strictEqual(issuer.dialect, "rfc8628")
-      assert.deepStrictEqual(issuer.scope, Option.some(OidcIssuer.DEFAULT_SCOPE))
+      assert.strictEqual(flow.authMode, "oidc")
+      assert.deepStrictEqual(
+        Option.flatMap(flow.origin, (origin) => origin.scope),
+        Option.some(OidcIssuer.DEFAULT_SCOPE)
+      )
     })
   )
 
   it.effect("falls back to oauth-authorization-server on 404", () =>
     Effect.gen(function* () {
-      const { issuer, to } = yield* issuerWith({
+      const { flow, to } = yield* issuerWith({
         [OPENID]: () => json(404, "Not Found"),
         [OAUTH]: () => json(200, discovery()),
         [DEVICE]: () => json(200, deviceBody())
       })
-      const deviceCode = yield* issuer.start
+      const deviceCode = yield* flow.start
       assert.strictEqual(deviceCode.userCode, "WDJB-MJHT")
       assert.strictEqual(to(OPENID).length, 1)
       assert.strictEqual(to(OAUTH).length, 1)
@@ -106,14 +121,15 @@ describe("OidcIssuer discovery", () => {
           issuer: `${ISSUER}//`
         }
       )
-      assert.strictEqual(same.issuer.issuer, ISSUER)
-      yield* same.issuer.start.pipe(Effect.ignore)
+      assert.strictEqual(same.flow.issuer, ISSUER)
+      assert.strictEqual(same.client.issuer, ISSUER)
+      yield* same.flow.start.pipe(Effect.ignore)
       assert.strictEqual(same.to(DEVICE).length, 1)
 
-      const { issuer } = yield* issuerWith({
+      const { flow } = yield* issuerWith({
         [OPENID]: () => json(200, discovery({ issuer: "https://evil.example.com" }))
       })
-      const error = failure(yield* Effect.exit(issuer.start))
+      const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.reason, "Misconfigured")
       assert.strictEqual(error.step, "discovery")
       assert.include(error.message, `discovery says its issuer is https://evil.example.com, not ${ISSUER}`)
@@ -122,10 +138,10 @@ describe("OidcIssuer discovery", () => {
 
   it.effect("fails Misconfigured when there is no device_authorization_endpoint", () =>
     Effect.gen(function* () {
-      const { issuer, to } = yield* issuerWith({
+      const { flow, to } = yield* issuerWith({
         [OPENID]: () => json(200, discovery({ device_authorization_endpoint: undefined }))
       })
-      const error = failure(yield* Effect.exit(issuer.start))
+      const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.reason, "Misconfigured")
       assert.include(
         error.message,
@@ -138,7 +154,7 @@ describe("OidcIssuer discovery", () => {
   it.effect("classifies discovery failures and retries discovery after one", () =>
     Effect.gen(function* () {
       let first = true
-      const { issuer, to } = yield* issuerWith({
+      const { flow, to } = yield* issuerWith({
         [OPENID]: () => {
           const reply = first ? json(503, { error: "busy" }) : json(200, discovery())
           first = false
@@ -146,22 +162,22 @@ describe("OidcIssuer discovery", () => {
         },
         [DEVICE]: () => json(200, deviceBody())
       })
-      const error = failure(yield* Effect.exit(issuer.start))
+      const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.reason, "Unavailable")
       assert.strictEqual(error.step, "discovery")
-      yield* issuer.start
+      yield* flow.start
       assert.strictEqual(to(OPENID).length, 2)
 
       const rejected = yield* issuerWith({ [OPENID]: () => json(500, { error: "boom" }) })
-      assert.strictEqual(failure(yield* Effect.exit(rejected.issuer.start)).reason, "Rejected")
+      assert.strictEqual(failure(yield* Effect.exit(rejected.flow.start)).reason, "Rejected")
       const malformed = yield* issuerWith({ [OPENID]: () => ({ status: 200, body: "<html>" }) })
-      assert.strictEqual(failure(yield* Effect.exit(malformed.issuer.start)).reason, "Malformed")
+      assert.strictEqual(failure(yield* Effect.exit(malformed.flow.start)).reason, "Malformed")
       const missing = yield* issuerWith({ [OPENID]: () => json(200, { issuer: ISSUER }) })
-      const noToken = failure(yield* Effect.exit(missing.issuer.start))
+      const noToken = failure(yield* Effect.exit(missing.flow.start))
       assert.strictEqual(noToken.reason, "Malformed")
       assert.include(noToken.message, "token_endpoint")
       const nowhere = yield* issuerWith({ [OPENID]: () => json(404, {}) })
-      assert.strictEqual(failure(yield* Effect.exit(nowhere.issuer.start)).reason, "Misconfigured")
+      assert.strictEqual(failure(yield* Effect.exit(nowhere.flow.start)).reason, "Misconfigured")
     })
   )
 })
@@ -170,13 +186,13 @@ describe("OidcIssuer.start", () => {
   it.effect("posts client_id and scope as a form and reads the device code", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(Date.parse("2026-03-01T10:00:00Z"))
-      const { issuer, to } = yield* issuerWith(
+      const { flow, to } = yield* issuerWith(
         {
           [DEVICE]: () => json(200, deviceBody({ verification_uri_complete: `${ISSUER}/device?user_code=WDJB-MJHT` }))
         },
         { scope: "openid offline_access" }
       )
-      const deviceCode = yield* issuer.start
+      const deviceCode = yield* flow.start
       const [request] = to(DEVICE)
       assert.strictEqual(request!.method, "POST")
       assert.strictEqual(request!.headers["content-type"], "application/x-www-form-urlencoded")
@@ -195,7 +211,7 @@ describe("OidcIssuer.start", () => {
 
   it.effect("sends the default scope, reads verification_url and a given interval, tolerates no expires_in", () =>
     Effect.gen(function* () {
-      const { issuer, to } = yield* issuerWith({
+      const { flow, to } = yield* issuerWith({
         [DEVICE]: () =>
           json(200, {
             device_code: "dc",
@@ -204,7 +220,7 @@ describe("OidcIssuer.start", () => {
             interval: 7
           })
       })
-      const deviceCode = yield* issuer.start
+      const deviceCode = yield* flow.start
       assert.strictEqual(to(DEVICE)[0]!.body, "client_id=cli-123&scope=openid+profile+email+offline_access")
       assert.strictEqual(deviceCode.verificationUri, "https://www.google.com/device")
       assert.isTrue(Duration.equals(deviceCode.interval, Duration.seconds(7)))
@@ -215,10 +231,10 @@ describe("OidcIssuer.start", () => {
 
   it.effect("fails Misconfigured naming the client id on invalid_client, and the scope on invalid_scope", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith({
+      const { flow } = yield* issuerWith({
         [DEVICE]: () => json(401, { error: "invalid_client", error_description: "Client authentication failed" })
       })
-      const error = failure(yield* Effect.exit(issuer.start))
+      const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.reason, "Misconfigured")
       assert.strictEqual(error.code, "invalid_client")
       assert.include(
@@ -229,7 +245,7 @@ describe("OidcIssuer.start", () => {
         { [DEVICE]: () => json(400, { error: "invalid_scope" }) },
         { scope: "openid admin" }
       )
-      const scopeError = failure(yield* Effect.exit(scoped.issuer.start))
+      const scopeError = failure(yield* Effect.exit(scoped.flow.start))
       assert.strictEqual(scopeError.reason, "Misconfigured")
       assert.include(scopeError.message, `"openid admin"`)
     })
@@ -238,17 +254,17 @@ describe("OidcIssuer.start", () => {
   it.effect("maps 503 to Unavailable, other refusals to Rejected and a bad body to Malformed", () =>
     Effect.gen(function* () {
       const busy = yield* issuerWith({ [DEVICE]: () => json(503, {}, { "retry-after": "3" }) })
-      const error = failure(yield* Effect.exit(busy.issuer.start))
+      const error = failure(yield* Effect.exit(busy.flow.start))
       assert.strictEqual(error.reason, "Unavailable")
       assert.isTrue(error.retryAfter !== undefined && Duration.equals(error.retryAfter, Duration.seconds(3)))
       const refused = yield* issuerWith({
         [DEVICE]: () => json(400, { error: "invalid_request", error_description: "bad" })
       })
-      const rejected = failure(yield* Effect.exit(refused.issuer.start))
+      const rejected = failure(yield* Effect.exit(refused.flow.start))
       assert.strictEqual(rejected.reason, "Rejected")
       assert.strictEqual(rejected.code, "invalid_request")
       const odd = yield* issuerWith({ [DEVICE]: () => json(200, { device_code: "dc-secret-1", user_code: "U" }) })
-      const malformed = failure(yield* Effect.exit(odd.issuer.start))
+      const malformed = failure(yield* Effect.exit(odd.flow.start))
       assert.strictEqual(malformed.reason, "Malformed")
       assert.notInclude(malformed.message, "dc-secret-1")
     })
@@ -258,8 +274,8 @@ describe("OidcIssuer.start", () => {
 describe("OidcIssuer.poll", () => {
   it.effect("posts the device code grant as a form", () =>
     Effect.gen(function* () {
-      const { issuer, to } = yield* pollWith(json(400, { error: "authorization_pending" }))
-      const result = yield* issuer.poll(code)
+      const { flow, to } = yield* pollWith(json(400, { error: "authorization_pending" }))
+      const result = yield* flow.poll(code)
       assert.strictEqual(result._tag, "Pending")
       assert.strictEqual(to(TOKEN)[0]!.headers["content-type"], "application/x-www-form-urlencoded")
       assert.strictEqual(
@@ -272,20 +288,20 @@ describe("OidcIssuer.poll", () => {
   it.effect("reads slow_down, access_denied and expired_token", () =>
     Effect.gen(function* () {
       const slow = yield* pollWith(json(400, { error: "slow_down" }))
-      assert.strictEqual((yield* slow.issuer.poll(code))._tag, "SlowDown")
+      assert.strictEqual((yield* slow.flow.poll(code))._tag, "SlowDown")
       const denied = yield* pollWith(json(400, { error: "access_denied", error_description: "The user said no" }))
-      const deniedError = failure(yield* Effect.exit(denied.issuer.poll(code)))
+      const deniedError = failure(yield* Effect.exit(denied.flow.poll(code)))
       assert.strictEqual(deniedError.reason, "Denied")
       assert.include(deniedError.message, "The user said no")
       const expired = yield* pollWith(json(400, { error: "expired_token" }))
-      assert.strictEqual(failure(yield* Effect.exit(expired.issuer.poll(code))).reason, "Expired")
+      assert.strictEqual(failure(yield* Effect.exit(expired.flow.poll(code))).reason, "Expired")
     })
   )
 
   it.effect("fails Rejected with the code and description of an unknown error", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* pollWith(json(400, { error: "invalid_grant", error_description: "code is unknown" }))
-      const error = failure(yield* Effect.exit(issuer.poll(code)))
+      const { flow } = yield* pollWith(json(400, { error: "invalid_grant", error_description: "code is unknown" }))
+      const error = failure(yield* Effect.exit(flow.poll(code)))
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.code, "invalid_grant")
       assert.strictEqual(error.status, 400)
@@ -297,15 +313,15 @@ describe("OidcIssuer.poll", () => {
   it.effect("maps 429 and 503 to Unavailable", () =>
     Effect.gen(function* () {
       for (const status of [429, 503]) {
-        const { issuer } = yield* pollWith(json(status, { error: "slow" }))
-        assert.strictEqual(failure(yield* Effect.exit(issuer.poll(code))).reason, "Unavailable")
+        const { flow } = yield* pollWith(json(status, { error: "slow" }))
+        assert.strictEqual(failure(yield* Effect.exit(flow.poll(code))).reason, "Unavailable")
       }
     })
   )
 
   it.effect("returns the tokens on 200 and never redeems the same code twice", () =>
     Effect.gen(function* () {
-      const { issuer, to } = yield* pollWith(
+      const { flow, to } = yield* pollWith(
         json(200, {
           access_token: "at-1",
           token_type: "Bearer",
@@ -315,7 +331,7 @@ describe("OidcIssuer.poll", () => {
           scope: "openid"
         })
       )
-      const result = yield* issuer.poll(code)
+      const result = yield* flow.poll(code)
       assert.strictEqual(result._tag, "Approved")
       if (result._tag !== "Approved" || result.grant._tag !== "Tokens") return assert.fail("expected a Tokens grant")
       const tokens = result.grant.tokens
@@ -324,7 +340,7 @@ describe("OidcIssuer.poll", () => {
       assert.deepStrictEqual(Option.map(tokens.idToken, Redacted.value), Option.some("id-1"))
       assert.isTrue(Option.isSome(tokens.expiresIn) && Duration.equals(tokens.expiresIn.value, Duration.hours(1)))
 
-      const again = failure(yield* Effect.exit(issuer.poll(code)))
+      const again = failure(yield* Effect.exit(flow.poll(code)))
       assert.strictEqual(again.reason, "Rejected")
       assert.include(again.message, "this device code was already redeemed")
       assert.strictEqual(to(TOKEN).length, 1)
@@ -333,8 +349,8 @@ describe("OidcIssuer.poll", () => {
 
   it.effect("reads a token response with only an access token", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* pollWith(json(200, { access_token: "at-1" }))
-      const result = yield* issuer.poll(code)
+      const { flow } = yield* pollWith(json(200, { access_token: "at-1" }))
+      const result = yield* flow.poll(code)
       if (result._tag !== "Approved" || result.grant._tag !== "Tokens") return assert.fail("expected a Tokens grant")
       assert.isTrue(Option.isNone(result.grant.tokens.refreshToken))
       assert.isTrue(Option.isNone(result.grant.tokens.idToken))
@@ -343,14 +359,136 @@ describe("OidcIssuer.poll", () => {
   )
 })
 
-describe("OidcIssuer.exchange", () => {
-  it.effect("refuses an authorization code: the dialect's tokens come from the poll", () =>
+/** An authorization code with its PKCE pair, as a browser login (not a device login) would give it. */
+const codeGrant = AuthorizationGrant.AuthorizationCode({
+  code: Redacted.make("ac-1/+ x"),
+  codeVerifier: Redacted.make("ver-_1"),
+  codeChallenge: s256Challenge("ver-_1"),
+  redirectUri: "http://127.0.0.1:1455/auth/callback"
+})
+
+const idToken = unsignedJwt({ sub: "user-1", email: "ada@example.com", name: "Ada" })
+
+describe("OidcIssuer.complete", () => {
+  it.effect("exchanges an authorization code with the RFC 6749 §4.1.3 form and reads the tokens and claims", () =>
     Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith({})
-      const pkce = new PkceCodes({ verifier: Redacted.make("v"), challenge: s256Challenge("v") })
-      const error = failure(yield* Effect.exit(issuer.exchange(Redacted.make("c"), pkce)))
+      const { flow, requests, to } = yield* issuerWith({
+        [TOKEN]: () =>
+          json(200, {
+            access_token: "at-1",
+            token_type: "Bearer",
+            expires_in: 3600,
+            refresh_token: "rt-1",
+            id_token: idToken
+          })
+      })
+      const { claims, tokens } = yield* flow.complete(codeGrant)
+      assert.deepStrictEqual(
+        requests.map((request) => request.url),
+        [OPENID, TOKEN]
+      )
+      const [request] = to(TOKEN)
+      assert.strictEqual(request!.method, "POST")
+      assert.strictEqual(request!.headers["content-type"], "application/x-www-form-urlencoded")
+      assert.strictEqual(request!.headers["accept"], "application/json")
+      assert.strictEqual(
+        request!.body,
+        "grant_type=authorization_code&code=ac-1%2F%2B+x&redirect_uri=http%3A%2F%2F127.0.0.1%3A1455%2Fauth%2Fcallback" +
+          "&client_id=cli-123&code_verifier=ver-_1"
+      )
+      assert.deepStrictEqual(
+        [...new URLSearchParams(request!.body).keys()],
+        ["grant_type", "code", "redirect_uri", "client_id", "code_verifier"]
+      )
+      assert.strictEqual(Redacted.value(tokens.accessToken), "at-1")
+      assert.deepStrictEqual(Option.map(tokens.refreshToken, Redacted.value), Option.some("rt-1"))
+      assert.deepStrictEqual(Option.map(tokens.idToken, Redacted.value), Option.some(idToken))
+      assert.deepStrictEqual(tokens.expiresIn, Option.some(Duration.hours(1)))
+      assert.deepStrictEqual(claims.email, Option.some("ada@example.com"))
+      assert.deepStrictEqual(claims.name, Option.some("Ada"))
+      assert.deepStrictEqual(claims.subject, Option.some("user-1"))
+    })
+  )
+
+  it.effect("fails Rejected at the exchange on an error answer, and Malformed on a token answer it cannot use", () =>
+    Effect.gen(function* () {
+      const refused = yield* issuerWith({
+        [TOKEN]: () => json(400, { error: "invalid_grant", error_description: "code already used" })
+      })
+      const error = failure(yield* Effect.exit(refused.flow.complete(codeGrant)))
+      assert.strictEqual(error.reason, "Rejected")
+      assert.strictEqual(error.step, "exchange")
+      assert.strictEqual(error.code, "invalid_grant")
+      assert.include(error.message, "code already used")
+      assert.notInclude(error.message, "ac-1")
+      assert.notInclude(error.message, "ver-_1")
+      const blank = yield* issuerWith({ [TOKEN]: () => json(200, { access_token: " " }) })
+      const malformed = failure(yield* Effect.exit(blank.flow.complete(codeGrant)))
+      assert.strictEqual(malformed.reason, "Malformed")
+      assert.strictEqual(malformed.step, "exchange")
+      assert.include(malformed.message, "access_token")
+    })
+  )
+
+  it.effect("sends nothing, not even discovery, when the verifier does not hash to the challenge", () =>
+    Effect.gen(function* () {
+      const { flow, requests } = yield* issuerWith({ [TOKEN]: () => json(200, { access_token: "at-1" }) })
+      const mismatched = AuthorizationGrant.AuthorizationCode({ ...codeGrant, codeChallenge: s256Challenge("other") })
+      const error = failure(yield* Effect.exit(flow.complete(mismatched)))
       assert.strictEqual(error.reason, "Malformed")
+      assert.strictEqual(error.step, "poll")
+      assert.include(error.message, "the issuer's PKCE values do not match")
       assert.strictEqual(requests.length, 0)
+    })
+  )
+
+  it.effect("reads a Tokens grant's claims without a request: empty when its id_token is missing or unreadable", () =>
+    Effect.gen(function* () {
+      const { flow, requests } = yield* issuerWith({})
+      const complete = (id: Option.Option<string>) =>
+        flow.complete(
+          AuthorizationGrant.Tokens({
+            tokens: new TokenSet({
+              accessToken: Redacted.make("at-1"),
+              idToken: Option.map(id, Redacted.make),
+              refreshToken: Option.none(),
+              expiresIn: Option.none()
+            })
+          })
+        )
+      assert.deepStrictEqual((yield* complete(Option.some(idToken))).claims.email, Option.some("ada@example.com"))
+      assert.deepStrictEqual((yield* complete(Option.none())).claims, emptyClaims)
+      assert.deepStrictEqual((yield* complete(Option.some("id-1"))).claims, emptyClaims)
+      assert.strictEqual(requests.length, 0)
+    })
+  )
+})
+
+describe("OidcIssuer: what a sign-in is stored as, and what the app's requests carry", () => {
+  it.effect("an oidc sign-in that remembers its provider, expiring expires_in after issue, with no extra headers", () =>
+    Effect.gen(function* () {
+      const { client, flow } = yield* issuerWith({}, { scope: "openid offline_access" })
+      assert.strictEqual(flow.authMode, "oidc")
+      assert.deepStrictEqual(
+        flow.origin,
+        Option.some(
+          new SignInOrigin({
+            dialect: "rfc8628",
+            issuer: ISSUER,
+            clientId: "cli-123",
+            scope: Option.some("openid offline_access")
+          })
+        )
+      )
+      const now = DateTime.unsafeMake("2026-01-01T00:00:00Z")
+      for (const storedExpiry of [flow.storedExpiry, client.storedExpiry]) {
+        assert.deepStrictEqual(
+          Option.map(storedExpiry(Option.some(Duration.hours(1)), now), DateTime.formatIso),
+          Option.some("2026-01-01T01:00:00.000Z")
+        )
+        assert.isTrue(Option.isNone(storedExpiry(Option.none(), now)))
+      }
+      assert.deepStrictEqual(client.requestHeaders(Option.some("acct_123")), {})
     })
   )
 })
@@ -358,8 +496,8 @@ describe("OidcIssuer.exchange", () => {
 describe("OidcIssuer.refresh", () => {
   it.effect("posts the refresh grant as a form, without scope, and returns only the tokens present", () =>
     Effect.gen(function* () {
-      const { issuer, to } = yield* issuerWith({ [TOKEN]: () => json(200, { access_token: "at-2" }) })
-      const refreshed = yield* issuer.refresh(Redacted.make("rt-1"))
+      const { client, to } = yield* issuerWith({ [TOKEN]: () => json(200, { access_token: "at-2" }) })
+      const refreshed = yield* client.refresh(Redacted.make("rt-1"))
       assert.strictEqual(to(TOKEN)[0]!.headers["content-type"], "application/x-www-form-urlencoded")
       assert.strictEqual(to(TOKEN)[0]!.body, "grant_type=refresh_token&refresh_token=rt-1&client_id=cli-123")
       assert.deepStrictEqual(Option.map(refreshed.accessToken, Redacted.value), Option.some("at-2"))
@@ -371,10 +509,10 @@ describe("OidcIssuer.refresh", () => {
 
   it.effect("reads expires_in of the refresh answer", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith({
+      const { client } = yield* issuerWith({
         [TOKEN]: () => json(200, { access_token: "at-2", refresh_token: "rt-2", expires_in: 300 })
       })
-      const refreshed = yield* issuer.refresh(Redacted.make("rt-1"))
+      const refreshed = yield* client.refresh(Redacted.make("rt-1"))
       assert.deepStrictEqual(refreshed.expiresIn, Option.some(Duration.seconds(300)))
       assert.deepStrictEqual(Option.map(refreshed.refreshToken, Redacted.value), Option.some("rt-2"))
     })
@@ -382,10 +520,10 @@ describe("OidcIssuer.refresh", () => {
 
   it.effect("fails Rejected with the error code on invalid_grant", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith({
+      const { client } = yield* issuerWith({
         [TOKEN]: () => json(400, { error: "invalid_grant", error_description: "token revoked" })
       })
-      const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt-1"))))
+      const error = failure(yield* Effect.exit(client.refresh(Redacted.make("rt-1"))))
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.step, "refresh")
       assert.strictEqual(error.code, "invalid_grant")
@@ -398,12 +536,12 @@ describe("OidcIssuer.refresh", () => {
 describe("OidcIssuer.revoke", () => {
   it.effect("posts the RFC 7009 form to the revocation endpoint", () =>
     Effect.gen(function* () {
-      const { issuer, to } = yield* issuerWith({ [REVOKE]: () => ({ status: 200 }) })
-      yield* issuer.revoke(Redacted.make("rt-1"))
+      const { client, to } = yield* issuerWith({ [REVOKE]: () => ({ status: 200 }) })
+      yield* client.revoke(Redacted.make("rt-1"))
       assert.strictEqual(to(REVOKE)[0]!.headers["content-type"], "application/x-www-form-urlencoded")
       assert.strictEqual(to(REVOKE)[0]!.body, "token=rt-1&token_type_hint=refresh_token&client_id=cli-123")
       const refused = yield* issuerWith({ [REVOKE]: () => json(400, { error: "unsupported_token_type" }) })
-      const error = failure(yield* Effect.exit(refused.issuer.revoke(Redacted.make("rt-1"))))
+      const error = failure(yield* Effect.exit(refused.client.revoke(Redacted.make("rt-1"))))
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.step, "revoke")
     })
@@ -411,8 +549,8 @@ describe("OidcIssuer.revoke", () => {
 
   it.effect("gives up after 10 s", () =>
     Effect.gen(function* () {
-      const { issuer } = yield* issuerWith({ [REVOKE]: () => "never" })
-      const fiber = yield* Effect.fork(Effect.exit(issuer.revoke(Redacted.make("rt-1"))))
+      const { client } = yield* issuerWith({ [REVOKE]: () => "never" })
+      const fiber = yield* Effect.fork(Effect.exit(client.revoke(Redacted.make("rt-1"))))
       yield* Effect.yieldNow()
       yield* TestClock.adjust("10 seconds")
       const error = failure(yield* Fiber.join(fiber))
@@ -423,10 +561,10 @@ describe("OidcIssuer.revoke", () => {
 
   it.effect("fails Misconfigured when discovery has no revocation_endpoint", () =>
     Effect.gen(function* () {
-      const { issuer, to } = yield* issuerWith({
+      const { client, to } = yield* issuerWith({
         [OPENID]: () => json(200, discovery({ revocation_endpoint: undefined }))
       })
-      const error = failure(yield* Effect.exit(issuer.revoke(Redacted.make("rt-1"))))
+      const error = failure(yield* Effect.exit(client.revoke(Redacted.make("rt-1"))))
       assert.strictEqual(error.reason, "Misconfigured")
       assert.strictEqual(error.step, "revoke")
       assert.include(error.message, "it publishes no revocation_endpoint")
@@ -445,19 +583,19 @@ describe("OidcIssuer: hostile answers", () => {
         { access_token: "at-1", id_token: "id\u0007secret" }
       ]
       for (const body of cases) {
-        const { issuer } = yield* pollWith(json(200, body))
-        const error = failure(yield* Effect.exit(issuer.poll(code)))
+        const { flow } = yield* pollWith(json(200, body))
+        const error = failure(yield* Effect.exit(flow.poll(code)))
         assert.strictEqual(error.reason, "Malformed", JSON.stringify(body))
         assert.include(error.message, Object.keys(body).at(-1)!)
         assert.notInclude(error.message, "secret")
       }
-      const { issuer } = yield* pollWith(json(200, { access_token: "at-1", refresh_token: null, id_token: null }))
-      const result = yield* issuer.poll(code)
+      const { flow } = yield* pollWith(json(200, { access_token: "at-1", refresh_token: null, id_token: null }))
+      const result = yield* flow.poll(code)
       if (result._tag !== "Approved" || result.grant._tag !== "Tokens") return assert.fail("expected a Tokens grant")
       assert.isTrue(Option.isNone(result.grant.tokens.refreshToken))
       const refreshed = yield* issuerWith({ [TOKEN]: () => json(200, { access_token: "at 2" }) })
       assert.strictEqual(
-        failure(yield* Effect.exit(refreshed.issuer.refresh(Redacted.make("rt-1")))).reason,
+        failure(yield* Effect.exit(refreshed.client.refresh(Redacted.make("rt-1")))).reason,
         "Malformed"
       )
     })
@@ -469,33 +607,37 @@ describe("OidcIssuer: hostile answers", () => {
         ["device_code", "\t"],
         ["user_code", " "]
       ] as const) {
-        const { issuer } = yield* issuerWith({ [DEVICE]: () => json(200, deviceBody({ [field]: value })) })
-        const error = failure(yield* Effect.exit(issuer.start))
+        const { flow } = yield* issuerWith({ [DEVICE]: () => json(200, deviceBody({ [field]: value })) })
+        const error = failure(yield* Effect.exit(flow.start))
         assert.strictEqual(error.reason, "Malformed")
         assert.include(error.message, field)
       }
-      const { issuer } = yield* issuerWith({ [TOKEN]: () => json(200, { access_token: "at-2", expires_in: "1e308" }) })
-      assert.isTrue(Option.isNone((yield* issuer.refresh(Redacted.make("rt-1"))).expiresIn))
+      const { client } = yield* issuerWith({
+        [TOKEN]: () => json(200, { access_token: "at-2", expires_in: "1e308" })
+      })
+      assert.isTrue(Option.isNone((yield* client.refresh(Redacted.make("rt-1"))).expiresIn))
     })
   )
 
   it.effect("sends devicecode's User-Agent on every call, and no codex originator", () =>
     Effect.gen(function* () {
-      const { issuer, requests } = yield* issuerWith({
+      const { client, flow, requests } = yield* issuerWith({
         [DEVICE]: () => json(200, deviceBody()),
         [TOKEN]: (request) =>
-          request.body.startsWith("grant_type=refresh_token")
-            ? json(200, { access_token: "at-2" })
-            : json(400, { error: "authorization_pending" }),
+          request.body.startsWith("grant_type=urn")
+            ? json(400, { error: "authorization_pending" })
+            : json(200, { access_token: "at-2" }),
         [REVOKE]: () => ({ status: 200 })
       })
-      yield* issuer.start
-      yield* issuer.poll(code)
-      yield* issuer.refresh(Redacted.make("rt-1"))
-      yield* issuer.revoke(Redacted.make("rt-1"))
+      yield* flow.start
+      yield* flow.poll(code)
+      yield* flow.complete(codeGrant)
+      yield* client.refresh(Redacted.make("rt-1"))
+      yield* client.revoke(Redacted.make("rt-1"))
+      // the login flow and the issuer client each discover the provider once
       assert.deepStrictEqual(
         requests.map((request) => request.url),
-        [OPENID, DEVICE, TOKEN, TOKEN, REVOKE]
+        [OPENID, DEVICE, TOKEN, TOKEN, OPENID, TOKEN, REVOKE]
       )
       for (const request of requests) {
         assert.strictEqual(request.headers["user-agent"], userAgent, request.url)
@@ -506,8 +648,8 @@ describe("OidcIssuer: hostile answers", () => {
 
   it.effect("revokes an access token with token_type_hint access_token", () =>
     Effect.gen(function* () {
-      const { issuer, to } = yield* issuerWith({ [REVOKE]: () => ({ status: 200 }) })
-      yield* issuer.revoke(Redacted.make("at-1"), "access_token")
+      const { client, to } = yield* issuerWith({ [REVOKE]: () => ({ status: 200 }) })
+      yield* client.revoke(Redacted.make("at-1"), "access_token")
       assert.strictEqual(to(REVOKE)[0]!.body, "token=at-1&token_type_hint=access_token&client_id=cli-123")
     })
   )
@@ -521,10 +663,10 @@ describe("OidcIssuer: hostile answers", () => {
         [400, { error: "invalid_request" }, Option.none(), false]
       ]
       for (const [status, body, expected, spent] of cases) {
-        const { issuer } = yield* issuerWith({ [TOKEN]: () => json(status, body) })
-        const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt-1"))))
-        assert.deepStrictEqual(issuer.refreshFailure(error), expected, JSON.stringify(body))
-        assert.strictEqual(issuer.refreshSpentElsewhere(error), spent, JSON.stringify(body))
+        const { client } = yield* issuerWith({ [TOKEN]: () => json(status, body) })
+        const error = failure(yield* Effect.exit(client.refresh(Redacted.make("rt-1"))))
+        assert.deepStrictEqual(client.refreshFailure(error), expected, JSON.stringify(body))
+        assert.strictEqual(client.refreshSpentElsewhere(error), spent, JSON.stringify(body))
       }
     })
   )

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
+import * as PkceLive from "../src/layers/PkceLive.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 import { type CliResult, runCli, startCli } from "./support/cli.js"
@@ -162,7 +163,9 @@ describe("LocalIssuer hostile faults (the kit itself)", () => {
   it.scopedLive("CodexIssuer over real HTTP: a dripping answer times out, a 100 MiB one is refused at 1 MiB", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make()
-      const codex = yield* CodexIssuer.make({ issuer: issuer.url, requestTimeout: "400 millis" })
+      const codex = yield* CodexIssuer.makeLoginFlow({ issuer: issuer.url, requestTimeout: "400 millis" }).pipe(
+        Effect.provide(PkceLive.layer)
+      )
       yield* issuer.setKnobs({
         faults: [{ path: paths.userCode, status: 200, bodyBytes: 1024 * MiB, dripMillis: 50, dripBytes: 16 }]
       })

@@ -95,7 +95,7 @@ describe("RFC 8628 end to end against oidc-provider (a certified OpenID provider
       assert.strictEqual((yield* cli.exit).code, 0)
       const stored = JSON.parse(readFileSync(join(home, "auth.p.json"), "utf8"))
 
-      const issuer = yield* OidcIssuer.make({ issuer: op.issuer, clientId: op.clientId }).pipe(
+      const issuer = yield* OidcIssuer.makeClient({ issuer: op.issuer, clientId: op.clientId }).pipe(
         Effect.provide(NodeHttpClient.layer)
       )
       const refreshed = yield* issuer.refresh(Redacted.make(stored.tokens.refresh_token))

@@ -7,9 +7,11 @@ import { DeviceAuthError } from "../src/domain/Errors.js"
 import { s256Challenge } from "../src/domain/Pkce.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import type { DeviceAuthorization, PollResult, RefreshedTokens } from "../src/services/DeviceAuthorization.js"
+import * as PkceLive from "../src/layers/PkceLive.js"
+import type { IssuerClient, RefreshedTokens } from "../src/services/IssuerClient.js"
+import { AuthorizationGrant, type CompletedLogin, type LoginFlow, type PollResult } from "../src/services/LoginFlow.js"
 import { TokenSet } from "../src/domain/TokenSet.js"
-import { PkceCodes } from "../src/services/Pkce.js"
+import { Pkce } from "../src/services/Pkce.js"
 import { json } from "./support/fakeHttp.js"
 import {
   CODEX,
@@ -67,7 +69,14 @@ const codexCode = new DeviceCode({
 const oidcCode = new DeviceCode({ ...codexCode, verificationUri: `${OIDC}/device` })
 
 const sentRefreshToken = Redacted.make(markerOpaque("rt", 2))
-const pkce = new PkceCodes({ verifier: Redacted.make("fuzz-verifier"), challenge: s256Challenge("fuzz-verifier") })
+/** An approved code with a matching PKCE pair, so each case reaches the token endpoint. */
+const codeGrant = (issuer: string, n: number) =>
+  AuthorizationGrant.AuthorizationCode({
+    code: Redacted.make(markerOpaque("dc", n)),
+    codeVerifier: Redacted.make("fuzz-verifier"),
+    codeChallenge: s256Challenge("fuzz-verifier"),
+    redirectUri: `${issuer}/deviceauth/callback`
+  })
 
 const goodDiscovery = json(200, {
   issuer: OIDC,
@@ -116,6 +125,8 @@ const checkPoll = (result: PollResult): ReadonlyArray<Problem> =>
           ...blankSecret("code_verifier", result.grant.codeVerifier),
           ...blank("code_challenge", result.grant.codeChallenge)
         ]
+
+const checkCompleted = (completed: CompletedLogin): ReadonlyArray<Problem> => checkTokens(completed.tokens)
 
 const checkRefreshed = (tokens: RefreshedTokens): ReadonlyArray<Problem> => [
   ...blankOption("access_token", tokens.accessToken),
@@ -196,16 +207,20 @@ const fuzz = <C, A, E>(options: {
     assert.strictEqual(violations.length, 0, text)
   })
 
+/** A dialect's login flow and issuer client, both over one fake HttpClient. */
+interface Issuer {
+  readonly flow: LoginFlow["Type"]
+  readonly client: IssuerClient["Type"]
+}
+
 /** One call of a Codex issuer over a client serving `answer` to every request. */
-const codexCall = <A>(
-  answer: Answer,
-  call: (issuer: DeviceAuthorization["Type"]) => Effect.Effect<A, DeviceAuthError>
-) =>
+const codexCall = <A>(answer: Answer, call: (issuer: Issuer) => Effect.Effect<A, DeviceAuthError>) =>
   Effect.gen(function* () {
     const fake = servingClient(() => answer)
-    const issuer = yield* CodexIssuer.make({ issuer: CODEX }).pipe(
-      Effect.provideService(HttpClient.HttpClient, fake.client)
-    )
+    const issuer = yield* Effect.all({
+      flow: CodexIssuer.makeLoginFlow({ issuer: CODEX }).pipe(Effect.provideService(Pkce, PkceLive.make)),
+      client: CodexIssuer.makeClient({ issuer: CODEX })
+    }).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
     const exit = yield* Effect.exit(call(issuer))
     return { exit, served: fake.served }
   })
@@ -214,7 +229,7 @@ const codexCall = <A>(
 const oidcCall = <A>(
   discovery: { readonly openid: Answer; readonly oauth: Answer } | undefined,
   answer: Answer,
-  call: (issuer: DeviceAuthorization["Type"]) => Effect.Effect<A, DeviceAuthError>
+  call: (issuer: Issuer) => Effect.Effect<A, DeviceAuthError>
 ) =>
   Effect.gen(function* () {
     const fake = servingClient((request) => {
@@ -222,9 +237,11 @@ const oidcCall = <A>(
       if (request.url === OAUTH) return discovery?.oauth ?? json(404, {})
       return answer
     })
-    const issuer = yield* OidcIssuer.make({ issuer: OIDC, clientId: "fuzz-client" }).pipe(
-      Effect.provideService(HttpClient.HttpClient, fake.client)
-    )
+    const options = { issuer: OIDC, clientId: "fuzz-client" }
+    const issuer = yield* Effect.all({
+      flow: OidcIssuer.makeLoginFlow(options).pipe(Effect.provideService(Pkce, PkceLive.make)),
+      client: OidcIssuer.makeClient(options)
+    }).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
     const exit = yield* Effect.exit(call(issuer))
     return { exit, served: fake.served }
   })
@@ -240,7 +257,7 @@ describe("fuzz: CodexIssuer over generated server answers", () => {
         seed: seedOf(1),
         cases: 1100,
         arb: answerArb(codexUserCode),
-        run: (answer) => codexCall(answer, (issuer) => issuer.start),
+        run: (answer) => codexCall(answer, ({ flow }) => flow.start),
         check: checkDeviceCode,
         decodes: true
       }),
@@ -255,7 +272,7 @@ describe("fuzz: CodexIssuer over generated server answers", () => {
         seed: seedOf(2),
         cases: 1300,
         arb: answerArb(codexPoll),
-        run: (answer) => codexCall(answer, (issuer) => issuer.poll(codexCode)),
+        run: (answer) => codexCall(answer, ({ flow }) => flow.poll(codexCode)),
         check: checkPoll,
         decodes: true
       }),
@@ -270,8 +287,8 @@ describe("fuzz: CodexIssuer over generated server answers", () => {
         seed: seedOf(3),
         cases: 1100,
         arb: answerArb(tokensShape(true)),
-        run: (answer) => codexCall(answer, (issuer) => issuer.exchange(Redacted.make(markerOpaque("dc", 3)), pkce)),
-        check: checkTokens,
+        run: (answer) => codexCall(answer, ({ flow }) => flow.complete(codeGrant(CODEX, 3))),
+        check: checkCompleted,
         decodes: true
       }),
     60_000
@@ -285,7 +302,7 @@ describe("fuzz: CodexIssuer over generated server answers", () => {
         seed: seedOf(4),
         cases: 1100,
         arb: answerArb(tokensShape(false)),
-        run: (answer) => codexCall(answer, (issuer) => issuer.refresh(sentRefreshToken)),
+        run: (answer) => codexCall(answer, ({ client }) => client.refresh(sentRefreshToken)),
         check: checkRefreshed,
         decodes: true
       }),
@@ -300,7 +317,7 @@ describe("fuzz: CodexIssuer over generated server answers", () => {
         seed: seedOf(5),
         cases: 700,
         arb: answerArb(revokeShape),
-        run: (answer) => codexCall(answer, (issuer) => issuer.revoke(sentRefreshToken)),
+        run: (answer) => codexCall(answer, ({ client }) => client.revoke(sentRefreshToken)),
         check: () => [],
         decodes: false
       }),
@@ -321,7 +338,7 @@ describe("fuzz: OidcIssuer over generated server answers", () => {
           oauth: answerArb(discoveryShape),
           device: answerArb(oidcDevice)
         }),
-        run: ({ device, oauth, openid }) => oidcCall({ openid, oauth }, device, (issuer) => issuer.start),
+        run: ({ device, oauth, openid }) => oidcCall({ openid, oauth }, device, ({ flow }) => flow.start),
         check: checkDeviceCode,
         decodes: true
       }),
@@ -336,7 +353,7 @@ describe("fuzz: OidcIssuer over generated server answers", () => {
         seed: seedOf(7),
         cases: 1000,
         arb: answerArb(oidcDevice),
-        run: (answer) => oidcCall(undefined, answer, (issuer) => issuer.start),
+        run: (answer) => oidcCall(undefined, answer, ({ flow }) => flow.start),
         check: checkDeviceCode,
         decodes: true
       }),
@@ -351,8 +368,23 @@ describe("fuzz: OidcIssuer over generated server answers", () => {
         seed: seedOf(8),
         cases: 1300,
         arb: answerArb(oidcToken),
-        run: (answer) => oidcCall(undefined, answer, (issuer) => issuer.poll(oidcCode)),
+        run: (answer) => oidcCall(undefined, answer, ({ flow }) => flow.poll(oidcCode)),
         check: checkPoll,
+        decodes: true
+      }),
+    60_000
+  )
+
+  it.effect(
+    "exchange (authorization_code grant)",
+    () =>
+      fuzz({
+        name: "OidcIssuer.exchange",
+        seed: seedOf(11),
+        cases: 700,
+        arb: answerArb(oidcToken),
+        run: (answer) => oidcCall(undefined, answer, ({ flow }) => flow.complete(codeGrant(OIDC, 11))),
+        check: checkCompleted,
         decodes: true
       }),
     60_000
@@ -366,7 +398,7 @@ describe("fuzz: OidcIssuer over generated server answers", () => {
         seed: seedOf(9),
         cases: 1000,
         arb: answerArb(tokensShape(false)),
-        run: (answer) => oidcCall(undefined, answer, (issuer) => issuer.refresh(sentRefreshToken)),
+        run: (answer) => oidcCall(undefined, answer, ({ client }) => client.refresh(sentRefreshToken)),
         check: checkRefreshed,
         decodes: true
       }),
@@ -381,7 +413,7 @@ describe("fuzz: OidcIssuer over generated server answers", () => {
         seed: seedOf(10),
         cases: 700,
         arb: answerArb(revokeShape),
-        run: (answer) => oidcCall(undefined, answer, (issuer) => issuer.revoke(sentRefreshToken)),
+        run: (answer) => oidcCall(undefined, answer, ({ client }) => client.revoke(sentRefreshToken)),
         check: () => [],
         decodes: false
       }),
@@ -389,7 +421,7 @@ describe("fuzz: OidcIssuer over generated server answers", () => {
   )
 })
 
-const ALL_CASES = 10_300
+const ALL_CASES = 11_000
 
 afterAll(() => {
   console.log(

@@ -5,6 +5,7 @@ import * as fc from "fast-check"
 import { encodeStoredAuth, type StoredAuth } from "../src/domain/StoredAuth.js"
 import type { LoginEvent } from "../src/domain/LoginEvent.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
+import * as IssuerResolver from "../src/layers/IssuerResolver.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
 import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
@@ -176,14 +177,16 @@ const runLogin = (c: LoginCase) =>
     const previous = c.previous ? Option.some(fixedChatgptAuth) : Option.none()
     const store = yield* MemoryStore.make(previous)
     const events: Array<LoginEvent> = []
-    const issuer =
+    const flow =
       c.dialect === "codex"
         ? CodexIssuer.layer({ issuer: CODEX })
         : OidcIssuer.layer({ issuer: OIDC, clientId: "fuzz-client" })
+    const http = Layer.succeed(HttpClient.HttpClient, fake.client)
+    // the resolver the CLI uses: revoking unsaved tokens goes back to the issuer the sign-in's origin names
     const layer = Layer.mergeAll(
-      issuer.pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, fake.client))),
+      flow.pipe(Layer.provide(Layer.merge(http, TestPkce.layer))),
+      IssuerResolver.layer.pipe(Layer.provide(http)),
       Layer.succeed(CredentialStore, store),
-      TestPkce.layer,
       WorkspacePolicyLive.layer(Option.fromNullable(c.forcedWorkspace))
     )
     const fiber = yield* login({ onEvent: (event) => Effect.sync(() => void events.push(event)) }).pipe(

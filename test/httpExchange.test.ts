@@ -6,6 +6,8 @@ import { errorCode, errorDetail, redactSecrets, revokeUrlFromRefreshUrl } from "
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import { MAX_JSON_DEPTH, nestedDeeperThan, parseJson } from "../src/domain/Json.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
+import * as PkceLive from "../src/layers/PkceLive.js"
+import { Pkce } from "../src/services/Pkce.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { type Answer, makeExchange, maxResponseBytes, userAgent } from "../src/layers/httpExchange.js"
 import { VERSION } from "../src/version.js"
@@ -50,8 +52,13 @@ const exchangeOver = (client: HttpClient.HttpClient) =>
 const sendTo = (client: HttpClient.HttpClient) =>
   exchangeOver(client).send("usercode", HttpClientRequest.post(`${ISSUER}/x`))
 
+/** Codex's login flow and issuer client over one fake HttpClient answering with `reply`. */
 const codexWith = (reply: (request: Recorded) => Reply) =>
-  CodexIssuer.make({ issuer: ISSUER }).pipe(Effect.provideService(HttpClient.HttpClient, fakeClient(reply).client))
+  Effect.gen(function* () {
+    const flow = yield* CodexIssuer.makeLoginFlow({ issuer: ISSUER }).pipe(Effect.provideService(Pkce, PkceLive.make))
+    const client = yield* CodexIssuer.makeClient({ issuer: ISSUER })
+    return { flow, client }
+  }).pipe(Effect.provideService(HttpClient.HttpClient, fakeClient(reply).client))
 
 const deep = (depth: number) => `${'{"error":'.repeat(depth)}"x"${"}".repeat(depth)}`
 
@@ -82,7 +89,7 @@ describe("httpExchange: response size cap", () => {
   it.effect("a huge refresh answer is refused through the issuer", () =>
     Effect.gen(function* () {
       const { client } = streamingClient(200, 5 * 1024 * 1024)
-      const issuer = yield* CodexIssuer.make({ issuer: ISSUER }).pipe(
+      const issuer = yield* CodexIssuer.makeClient({ issuer: ISSUER }).pipe(
         Effect.provideService(HttpClient.HttpClient, client)
       )
       const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make("rt_1"))))
@@ -97,7 +104,9 @@ describe("httpExchange: response size cap", () => {
       yield* local.setKnobs({
         faults: [{ path: "/api/accounts/deviceauth/usercode", status: 200, body: `"${"x".repeat(4 * 1024 * 1024)}"` }]
       })
-      const issuer = yield* CodexIssuer.make({ issuer: local.url })
+      const issuer = yield* CodexIssuer.makeLoginFlow({ issuer: local.url }).pipe(
+        Effect.provideService(Pkce, PkceLive.make)
+      )
       const error = failure(yield* Effect.exit(issuer.start))
       assert.strictEqual(error.reason, "Malformed")
       assert.include(error.message, "larger than 1 MiB")
@@ -141,8 +150,8 @@ describe("httpExchange: nesting depth", () => {
         [500, deep(3000)],
         [403, deep(3000)]
       ] as const) {
-        const issuer = yield* codexWith(() => ({ status, body, headers: { "content-type": "application/json" } }))
-        const exit = yield* Effect.exit(issuer.start)
+        const { flow } = yield* codexWith(() => ({ status, body, headers: { "content-type": "application/json" } }))
+        const exit = yield* Effect.exit(flow.start)
         const error = failure(exit)
         assert.strictEqual(error.reason, "Malformed", `status ${status}`)
         assert.include(error.message, "the answer is nested too deeply")
@@ -159,10 +168,10 @@ describe("httpExchange: error details never echo secrets", () => {
 
   it.effect("a 500 whose JSON body holds tokens shows only its error code", () =>
     Effect.gen(function* () {
-      const issuer = yield* codexWith(() =>
+      const { client } = yield* codexWith(() =>
         json(500, { access_token: jwt, refresh_token: refresh, id_token: jwt, error: "server_error" })
       )
-      const error = failure(yield* Effect.exit(issuer.refresh(Redacted.make(refresh))))
+      const error = failure(yield* Effect.exit(client.refresh(Redacted.make(refresh))))
       assert.strictEqual(error.reason, "Rejected")
       assert.strictEqual(error.message, `token refresh failed: ${ISSUER} returned status 500: server_error`)
       for (const secret of [jwt, refresh, "eyJ", "rt_"]) assert.notInclude(error.message, secret)
@@ -171,24 +180,24 @@ describe("httpExchange: error details never echo secrets", () => {
 
   it.effect("a JSON body without an error field shows nothing of itself", () =>
     Effect.gen(function* () {
-      const issuer = yield* codexWith(() => json(500, { access_token: jwt, refresh_token: refresh }))
-      const error = failure(yield* Effect.exit(issuer.start))
+      const { flow } = yield* codexWith(() => json(500, { access_token: jwt, refresh_token: refresh }))
+      const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.message, `device code request failed: ${ISSUER} returned status 500`)
       const broken = yield* codexWith(() => ({ status: 500, body: `{"access_token": "${opaque}", "note": "cut` }))
-      const brokenError = failure(yield* Effect.exit(broken.start))
+      const brokenError = failure(yield* Effect.exit(broken.flow.start))
       assert.strictEqual(brokenError.message, `device code request failed: ${ISSUER} returned status 500`)
     })
   )
 
   it.effect("tokens inside the error fields are replaced by …", () =>
     Effect.gen(function* () {
-      const issuer = yield* codexWith(() =>
+      const { flow } = yield* codexWith(() =>
         json(400, {
           error: "invalid_request",
           error_description: `token ${jwt} with ${refresh}, key ${key} and ${opaque} are refused`
         })
       )
-      const error = failure(yield* Effect.exit(issuer.start))
+      const error = failure(yield* Effect.exit(flow.start))
       assert.include(error.message, "token … with …, key … and … are refused")
       for (const secret of [jwt, refresh, key, opaque]) assert.notInclude(error.message, secret)
     })
@@ -197,8 +206,8 @@ describe("httpExchange: error details never echo secrets", () => {
   it.effect("a non-JSON body gives at most 100 characters, without control characters or secrets", () =>
     Effect.gen(function* () {
       const body = `Internal\u001b[2J error\r\n\u0007at ${key}\u202e ${"x".repeat(500)}`
-      const issuer = yield* codexWith(() => ({ status: 500, body }))
-      const error = failure(yield* Effect.exit(issuer.start))
+      const { flow } = yield* codexWith(() => ({ status: 500, body }))
+      const error = failure(yield* Effect.exit(flow.start))
       const detail = error.detail ?? ""
       assert.isTrue(detail.startsWith("Internal[2J error at … xxx"), detail)
       assert.isAtMost(Array.from(detail).length, 101)

@@ -10,7 +10,9 @@ import * as FileStore from "../src/layers/FileStore.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
-import { DeviceAuthorization, PollResult } from "../src/services/DeviceAuthorization.js"
+import { IssuerClient } from "../src/services/IssuerClient.js"
+import { fixed } from "../src/services/IssuerResolver.js"
+import { LoginFlow, PollResult } from "../src/services/LoginFlow.js"
 import { login } from "../src/services/login.js"
 import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
 import * as TestPkce from "../src/testing/TestPkce.js"
@@ -41,17 +43,17 @@ interface StartOptions extends ScriptedIssuer.ScriptedIssuerOptions {
 /** Runs a login against a scripted issuer and an in-memory store (or `store`); returns the fiber and what to inspect. */
 const start = (options: StartOptions = {}) =>
   Effect.gen(function* () {
-    const scripted = yield* ScriptedIssuer.make({ issuer, ...options })
+    const pkce = yield* TestPkce.make
+    const scripted = yield* ScriptedIssuer.make({ issuer, pkce: pkce.service, ...options })
     const store = options.store ?? (yield* MemoryStore.make())
     const events = yield* Ref.make<ReadonlyArray<LoginEvent>>([])
-    const pkce = yield* TestPkce.make
-    const service: DeviceAuthorization["Type"] = options.revokeFails
-      ? { ...scripted.service, revoke: () => Effect.fail(unavailable(503)) }
-      : scripted.service
+    const client: IssuerClient["Type"] = options.revokeFails
+      ? { ...scripted.client, revoke: () => Effect.fail(unavailable(503)) }
+      : scripted.client
     const layer = Layer.mergeAll(
-      Layer.succeed(DeviceAuthorization, service),
+      Layer.succeed(LoginFlow, scripted.flow),
+      Layer.provide(fixed, Layer.succeed(IssuerClient, client)),
       Layer.succeed(CredentialStore, store),
-      pkce.layer,
       WorkspacePolicyLive.layer(
         Option.fromNullable(options.forcedWorkspace),
         Option.fromNullable(options.forcedLoginMethod)

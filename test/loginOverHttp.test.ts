@@ -3,6 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Layer, Option, Random, TestClock } from "effect"
 import { s256Challenge } from "../src/domain/Pkce.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
+import * as IssuerResolver from "../src/layers/IssuerResolver.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
@@ -46,10 +47,11 @@ const loginAgainst = (usercode: Reply | ReadonlyArray<Reply>, polls: ReadonlyArr
         : response
     )
     const store = yield* MemoryStore.make()
+    const http = Layer.succeed(HttpClient.HttpClient, client)
     const layer = Layer.mergeAll(
-      CodexIssuer.layer({ issuer }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client))),
+      CodexIssuer.layer({ issuer }).pipe(Layer.provide(Layer.merge(http, TestPkce.layer))),
+      IssuerResolver.layer.pipe(Layer.provide(http)),
       Layer.succeed(CredentialStore, store),
-      TestPkce.layer,
       WorkspacePolicyLive.layer(Option.none())
     )
     const fiber = yield* Effect.fork(Effect.provide(login(), layer).pipe(Effect.withRandom(Random.fixed([0.5]))))

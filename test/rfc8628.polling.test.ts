@@ -3,7 +3,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import type { DeviceAuthError } from "../src/domain/Errors.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import { DeviceAuthorization } from "../src/services/DeviceAuthorization.js"
+import * as PkceLive from "../src/layers/PkceLive.js"
+import { LoginFlow } from "../src/services/LoginFlow.js"
+import { Pkce } from "../src/services/Pkce.js"
 import { pollForAuthorization } from "../src/services/pollForAuthorization.js"
 import { fakeClient, json, type Reply } from "./support/fakeHttp.js"
 
@@ -37,12 +39,13 @@ const loginWith = (script: ReadonlyArray<Reply>, device: Record<string, unknown>
         if (request.url === TOKEN) polls.push((now - startedAt) / 1000)
       })
     )
-    const issuer = yield* OidcIssuer.make({ issuer: ISSUER, clientId: "cli" }).pipe(
-      Effect.provideService(HttpClient.HttpClient, client)
+    const flow = yield* OidcIssuer.makeLoginFlow({ issuer: ISSUER, clientId: "cli" }).pipe(
+      Effect.provideService(HttpClient.HttpClient, client),
+      Effect.provideService(Pkce, PkceLive.make)
     )
-    const code = yield* issuer.start
+    const code = yield* flow.start
     const fiber = yield* pollForAuthorization(code).pipe(
-      Effect.provideService(DeviceAuthorization, issuer),
+      Effect.provideService(LoginFlow, flow),
       Effect.exit,
       Effect.fork
     )

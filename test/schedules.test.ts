@@ -17,7 +17,8 @@ import {
 } from "effect"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
-import { PollResult } from "../src/services/DeviceAuthorization.js"
+import type { Pkce } from "../src/services/Pkce.js"
+import { PollResult } from "../src/services/LoginFlow.js"
 import { exchangeCodeForTokens } from "../src/services/exchangeCodeForTokens.js"
 import { pollForAuthorization } from "../src/services/pollForAuthorization.js"
 import { requestDeviceCode } from "../src/services/requestDeviceCode.js"
@@ -291,7 +292,10 @@ describe("lockWait, refreshLockWait", () => {
 })
 
 /** The Codex dialect over a fake HttpClient, with a log of the Clock time of each request to `path`. */
-const codexOver = (reply: (url: string) => Reply | "never", options: { readonly issuer?: string } = {}) =>
+const codexOver = (
+  reply: (url: string) => Reply | "never",
+  options: { readonly issuer?: string; readonly pkce?: Layer.Layer<Pkce> } = {}
+) =>
   Effect.gen(function* () {
     const fake = fakeClient((request) => reply(request.url))
     const times: Array<number> = []
@@ -301,11 +305,8 @@ const codexOver = (reply: (url: string) => Reply | "never", options: { readonly 
         response
       )
     )
-    const layer = Layer.mergeAll(
-      CodexIssuer.layer({ issuer: options.issuer ?? issuer }).pipe(
-        Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
-      ),
-      TestPkce.layer
+    const layer = CodexIssuer.layer({ issuer: options.issuer ?? issuer }).pipe(
+      Layer.provide(Layer.merge(Layer.succeed(HttpClient.HttpClient, client), options.pkce ?? TestPkce.layer))
     )
     return { layer, requests: fake.requests, times }
   })
@@ -371,12 +372,10 @@ describe("stage bounds through the library", () => {
 
   it.effect("a PKCE pair that does not match fails before the exchange: Malformed at the poll, no request", () =>
     Effect.gen(function* () {
-      const { layer, requests } = yield* codexOver(() => json(200, {}))
       const pkce = yield* TestPkce.make
+      const { layer, requests } = yield* codexOver(() => json(200, {}), { pkce: pkce.layer })
       const error = yield* Effect.flip(
-        exchangeCodeForTokens(grantOf(approvedPoll({ mismatchedPkce: true }))).pipe(
-          Effect.provide(Layer.merge(layer, pkce.layer))
-        )
+        exchangeCodeForTokens(grantOf(approvedPoll({ mismatchedPkce: true }))).pipe(Effect.provide(layer))
       )
       assert.strictEqual(error.reason, "Malformed")
       assert.strictEqual(error.step, "poll")

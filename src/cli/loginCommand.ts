@@ -19,9 +19,9 @@ import { apiKeyAuth } from "../domain/StoredAuth.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import * as OidcIssuer from "../layers/OidcIssuer.js"
 import { CredentialStore, loadOrSetAside } from "../services/CredentialStore.js"
-import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
+import type { LoginFlow } from "../services/LoginFlow.js"
+import type { IssuerResolver } from "../services/IssuerResolver.js"
 import { login, type LoginError } from "../services/login.js"
-import type { Pkce } from "../services/Pkce.js"
 import { checkLoginMethod, type WorkspacePolicy } from "../services/WorkspacePolicy.js"
 import { authFor } from "./CliLayers.js"
 import { profile, store, verbose } from "./environment.js"
@@ -98,7 +98,7 @@ export const deviceLogin = (
 ): Effect.Effect<
   void,
   LoginError,
-  DeviceAuthorization | CredentialStore | WorkspacePolicy | Pkce | DeviceCodeAuth.Setup | TerminalOutput
+  LoginFlow | IssuerResolver | CredentialStore | WorkspacePolicy | DeviceCodeAuth.Setup | TerminalOutput
 > =>
   Effect.gen(function* () {
     const { target } = yield* DeviceCodeAuth.Setup

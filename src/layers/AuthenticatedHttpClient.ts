@@ -4,10 +4,8 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as HttpBody from "@effect/platform/HttpBody"
-import type * as Redacted from "effect/Redacted"
-import { AuthSession, type AuthSessionError, type SessionAccount } from "../services/AuthSession.js"
+import { AuthSession, type AuthSessionError, type SessionToken } from "../services/AuthSession.js"
 
 /** An HttpClient whose requests carry the session's credentials; it also fails with the session's errors. */
 export type AuthenticatedClient = HttpClient.HttpClient.With<HttpClientError.HttpClientError | AuthSessionError>
@@ -33,16 +31,9 @@ const replayable = (body: HttpBody.HttpBody): boolean => {
   }
 }
 
-const authorize = (
-  request: HttpClientRequest.HttpClientRequest,
-  token: Redacted.Redacted<string>,
-  account: SessionAccount
-): HttpClientRequest.HttpClientRequest => {
-  const withToken = HttpClientRequest.bearerToken(request, token)
-  return account.dialect === "codex" && Option.isSome(account.accountId)
-    ? HttpClientRequest.setHeader(withToken, "ChatGPT-Account-Id", account.accountId.value)
-    : withToken
-}
+// the bearer token, then the issuer's own headers (the session worked them out with the token)
+const authorize = (request: HttpClientRequest.HttpClientRequest, token: SessionToken) =>
+  HttpClientRequest.setHeaders(HttpClientRequest.bearerToken(request, token.accessToken), token.headers)
 
 // The request as sent holds the token: an error names the caller's request instead.
 const withCallersRequest =
@@ -61,8 +52,8 @@ const withCallersRequest =
   }
 
 /**
- * Wraps `client` so each request carries `Authorization: Bearer <access token>` and, for a Codex sign-in with an
- * account, `ChatGPT-Account-Id`. A 401 refreshes the rejected token once and sends the request again with the new
+ * Wraps `client` so each request carries `Authorization: Bearer <access token>` and the headers the sign-in's issuer
+ * client asks for (codex: `ChatGPT-Account-Id` of a workspace sign-in). A 401 refreshes the rejected token once and sends the request again with the new
  * one; a second 401 is returned as it came. A request with a stream body is not sent again: after the refresh its
  * 401 is returned, and the caller's next request carries the new token. The client's errors name the request as the
  * caller built it, without the credentials.
@@ -72,19 +63,18 @@ export const authenticate = (client: HttpClient.HttpClient): Effect.Effect<Authe
     const execute = Effect.fn("AuthenticatedHttpClient.execute")(function* (
       request: HttpClientRequest.HttpClientRequest
     ) {
-      const token = yield* session.accessToken
-      const account = yield* session.account
-      const send = (bearer: Redacted.Redacted<string>) =>
-        Effect.mapError(client.execute(authorize(request, bearer, account)), withCallersRequest(request))
+      const token = yield* session.token
+      const send = (current: SessionToken) =>
+        Effect.mapError(client.execute(authorize(request, current)), withCallersRequest(request))
       const response = yield* send(token)
       if (response.status !== 401) return response
       if (!replayable(request.body)) {
-        yield* session.refreshAfterRejection(token)
+        yield* session.refreshAfterRejection(token.accessToken)
         return response
       }
       // Read the discarded 401 to its end so its connection goes back to the pool.
       yield* Effect.ignore(response.arrayBuffer)
-      const fresh = yield* session.refreshAfterRejection(token)
+      const fresh = yield* session.refreshAfterRejection(token.accessToken)
       return yield* send(fresh)
     })
     return HttpClient.makeWith(Effect.flatMap(execute), Effect.succeed<HttpClientRequest.HttpClientRequest>)

@@ -21,26 +21,14 @@ import {
 } from "../domain/CodexWire.js"
 import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
 import { TokenSet } from "../domain/TokenSet.js"
+import type { DeviceAuthError } from "../domain/Errors.js"
 import { SignInOrigin } from "../domain/StoredAuth.js"
-import {
-  AuthorizationGrant,
-  DeviceAuthorization,
-  PollResult,
-  type RefreshReason,
-  type TokenTypeHint
-} from "../services/DeviceAuthorization.js"
-import type { PkceCodes } from "../services/Pkce.js"
+import { IssuerClient, type RefreshReason, type TokenTypeHint } from "../services/IssuerClient.js"
+import { AuthorizationGrant, LoginFlow, PollResult } from "../services/LoginFlow.js"
+import { Pkce, type PkceCodes } from "../services/Pkce.js"
 import { isRecord, parseJson } from "../domain/Json.js"
-import {
-  codexRefreshFailure,
-  type DialectPolicy,
-  isOk,
-  lifetime,
-  makeExchange,
-  nonEmpty,
-  readClaims,
-  userAgent
-} from "./httpExchange.js"
+import { isOk, lifetime, makeExchange, nonEmpty, userAgent } from "./httpExchange.js"
+import { codexRefreshFailure, completeGrant } from "./issuerRules.js"
 import { decodableEncodings } from "./contentCoding.js"
 
 /** Where and as whom the Codex dialect signs in; every field falls back to what codex uses. */
@@ -79,59 +67,46 @@ export const tokenHeaders: Readonly<Record<string, string>> = {
   "user-agent": userAgent
 }
 
-/** The Codex dialect's decisions, for an issuer and client: what codex reads back is what it writes itself. */
-export const policy = (issuer: string, clientId: string): DialectPolicy => ({
-  dialect: "codex",
-  issuer,
-  clientId,
-  scope: Option.none(),
+/** The Codex dialect's decisions for an issuer and client, besides its wire calls: what codex reads back is what it writes. */
+export const rules = (issuer: string, clientId: string) => ({
   // codex's own issuer and client leave no trace in the record, so the file stays codex's exact shape
   origin:
     issuer === CODEX_DEFAULT_ISSUER && clientId === CODEX_CLIENT_ID
       ? Option.none()
       : Option.some(new SignInOrigin({ dialect: "codex", issuer, clientId, scope: Option.none() })),
-  authMode: "chatgpt",
-  // codex cannot use a sign-in without a readable id_token (§5)
-  claimsOf: (tokens) => readClaims(issuer, tokens, true),
+  authMode: "chatgpt" as const,
   // codex reads expiry from the access token's `exp` and would not keep another field
-  storedExpiry: () => Option.none(),
+  storedExpiry: (): Option.Option<DateTime.Utc> => Option.none(),
   refreshFailure: codexRefreshFailure,
   // §8: codex's own answer to a spent refresh token
-  refreshSpentElsewhere: (error) => Option.contains(codexRefreshFailure(error), "Reused")
+  refreshSpentElsewhere: (error: DeviceAuthError) => Option.contains(codexRefreshFailure(error), "Reused"),
+  // ChatGPT's APIs act for the workspace named by this header
+  requestHeaders: (accountId: Option.Option<string>): Readonly<Record<string, string>> =>
+    Option.match(accountId, { onNone: () => ({}), onSome: (id) => ({ "ChatGPT-Account-Id": id }) })
 })
 
-/** Makes the Codex dialect's wire calls over the ambient HttpClient (codex-protocol.md §1–§9). */
-export const make = (
-  options: CodexIssuerOptions = {}
-): Effect.Effect<DeviceAuthorization["Type"], never, HttpClient.HttpClient> =>
+// compact JSON, keys in the order given (serde's order of codex's structs)
+const postJson = (url: string, body: Record<string, string>) =>
+  HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body))
+
+/** The issuer, client id and HTTP exchange the Codex dialect's calls share. */
+const connect = (options: CodexIssuerOptions) =>
   Effect.gen(function* () {
     const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
     const issuer = normalizeIssuer(options.issuer ?? CODEX_DEFAULT_ISSUER)
     const clientId = options.clientId ?? CODEX_CLIENT_ID
     const requestTimeout = Duration.decode(options.requestTimeout ?? DEFAULT_TIMEOUT)
-    const endpoints = codexEndpoints(issuer)
-    const override = (name: string) =>
-      Config.option(Config.string(name)).pipe(
-        Effect.map(Option.filter((url) => url.trim() !== "")),
-        Effect.orElseSucceed(() => Option.none<string>())
-      )
-    const refreshOverride = yield* override("CODEX_REFRESH_TOKEN_URL_OVERRIDE")
-    const refreshUrl = Option.getOrElse(refreshOverride, () => endpoints.token)
-    // §9: with only the refresh URL overridden, codex revokes at /oauth/revoke of the same origin
-    const revokeUrl = Option.getOrElse(
-      Option.orElse(yield* override("CODEX_REVOKE_TOKEN_URL_OVERRIDE"), () =>
-        Option.flatMap(refreshOverride, revokeUrlFromRefreshUrl)
-      ),
-      () => endpoints.revoke
-    )
+    const exchange = makeExchange({ client, issuer, requestTimeout, headers: signInHeaders })
+    return { issuer, clientId, endpoints: codexEndpoints(issuer), ...exchange }
+  })
 
-    const { classify, decode, fail, send } = makeExchange({ client, issuer, requestTimeout, headers: signInHeaders })
-
-    // compact JSON, keys in the order given (serde's order of codex's structs)
-    const postJson = (url: string, body: Record<string, string>) =>
-      HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body))
-    const withTokenHeaders = HttpClientRequest.setHeaders(tokenHeaders)
-
+/** Makes the Codex dialect's device login over the ambient HttpClient (codex-protocol.md §1–§6). */
+export const makeLoginFlow = (
+  options: CodexIssuerOptions = {}
+): Effect.Effect<LoginFlow["Type"], never, HttpClient.HttpClient | Pkce> =>
+  Effect.gen(function* () {
+    const pkce = yield* Pkce
+    const { classify, clientId, decode, endpoints, fail, issuer, send } = yield* connect(options)
     const start = Effect.gen(function* () {
       // §1: the body is exactly {"client_id": …}
       const answer = yield* send("usercode", postJson(endpoints.userCode, { client_id: clientId }))
@@ -162,7 +137,8 @@ export const make = (
           grant: AuthorizationGrant.AuthorizationCode({
             code: Redacted.make(value.authorization_code),
             codeVerifier: Redacted.make(value.code_verifier),
-            codeChallenge: value.code_challenge
+            codeChallenge: value.code_challenge,
+            redirectUri: endpoints.redirectUri
           })
         })
       }
@@ -179,14 +155,18 @@ export const make = (
       return yield* classify("poll", answer)
     })
 
-    const exchange = Effect.fn("CodexIssuer.exchange")(function* (code: Redacted.Redacted<string>, pkce: PkceCodes) {
+    const exchange = Effect.fn("CodexIssuer.exchange")(function* (
+      code: Redacted.Redacted<string>,
+      pair: PkceCodes,
+      redirectUri: string
+    ) {
       // §4: form parameters in codex's exact order (0.169 and 0.171, measured)
       const form = new URLSearchParams([
         ["grant_type", "authorization_code"],
         ["client_id", clientId],
         ["code", Redacted.value(code)],
-        ["redirect_uri", endpoints.redirectUri],
-        ["code_verifier", Redacted.value(pkce.verifier)]
+        ["redirect_uri", redirectUri],
+        ["code_verifier", Redacted.value(pair.verifier)]
       ])
       const answer = yield* send(
         "exchange",
@@ -203,6 +183,41 @@ export const make = (
         expiresIn: expiresInOf(json)
       })
     })
+
+    const { origin, authMode, storedExpiry } = rules(issuer, clientId)
+    return LoginFlow.of({
+      issuer,
+      origin,
+      authMode,
+      storedExpiry,
+      start,
+      poll,
+      // codex cannot use a sign-in without a readable id_token (§5)
+      complete: completeGrant({ issuer, pkce, exchange, claimsRequired: true })
+    })
+  })
+
+/** Makes the Codex dialect's refresh and revoke over the ambient HttpClient (codex-protocol.md §8–§9). */
+export const makeClient = (
+  options: CodexIssuerOptions = {}
+): Effect.Effect<IssuerClient["Type"], never, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const { classify, clientId, decode, endpoints, issuer, send } = yield* connect(options)
+    const override = (name: string) =>
+      Config.option(Config.string(name)).pipe(
+        Effect.map(Option.filter((url) => url.trim() !== "")),
+        Effect.orElseSucceed(() => Option.none<string>())
+      )
+    const refreshOverride = yield* override("CODEX_REFRESH_TOKEN_URL_OVERRIDE")
+    const refreshUrl = Option.getOrElse(refreshOverride, () => endpoints.token)
+    // §9: with only the refresh URL overridden, codex revokes at /oauth/revoke of the same origin
+    const revokeUrl = Option.getOrElse(
+      Option.orElse(yield* override("CODEX_REVOKE_TOKEN_URL_OVERRIDE"), () =>
+        Option.flatMap(refreshOverride, revokeUrlFromRefreshUrl)
+      ),
+      () => endpoints.revoke
+    )
+    const withTokenHeaders = HttpClientRequest.setHeaders(tokenHeaders)
 
     const refresh = Effect.fn("CodexIssuer.refresh")(function* (
       refreshToken: Redacted.Redacted<string>,
@@ -244,10 +259,15 @@ export const make = (
       if (!isOk(answer.status)) return yield* classify("revoke", answer)
     })
 
-    return DeviceAuthorization.of({ ...policy(issuer, clientId), start, poll, exchange, refresh, revoke })
+    const { origin: _origin, authMode: _authMode, ...decisions } = rules(issuer, clientId)
+    return IssuerClient.of({ issuer, ...decisions, refresh, revoke })
   })
 
-/** The Codex dialect as the DeviceAuthorization service. */
-export const layer = (
+/** The Codex dialect's device login as the LoginFlow service. */
+export const layer = (options: CodexIssuerOptions = {}): Layer.Layer<LoginFlow, never, HttpClient.HttpClient | Pkce> =>
+  Layer.effect(LoginFlow, makeLoginFlow(options))
+
+/** The Codex dialect's refresh and revoke as the IssuerClient service. */
+export const layerClient = (
   options: CodexIssuerOptions = {}
-): Layer.Layer<DeviceAuthorization, never, HttpClient.HttpClient> => Layer.effect(DeviceAuthorization, make(options))
+): Layer.Layer<IssuerClient, never, HttpClient.HttpClient> => Layer.effect(IssuerClient, makeClient(options))

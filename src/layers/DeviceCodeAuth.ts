@@ -12,14 +12,11 @@ import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
 import { ConfigError, type StoreError } from "../domain/Errors.js"
 import { validateIssuerUrl } from "../domain/IssuerUrl.js"
 import { type LoginTarget, resolveLoginTarget } from "../domain/Profile.js"
-import type { AuthSession } from "../services/AuthSession.js"
 import { CredentialStore } from "../services/CredentialStore.js"
-import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
-import type { IssuerResolver } from "../services/IssuerResolver.js"
-import type { Pkce } from "../services/Pkce.js"
+import type { LoginFlow } from "../services/LoginFlow.js"
 import type { WorkspacePolicy } from "../services/WorkspacePolicy.js"
 import * as AuthenticatedHttpClient from "./AuthenticatedHttpClient.js"
-import * as AuthSessionLive from "./AuthSessionLive.js"
+import * as AuthSession from "./AuthSession.js"
 import * as AutoStore from "./AutoStore.js"
 import * as CodexIssuer from "./CodexIssuer.js"
 import {
@@ -31,7 +28,7 @@ import {
   resolveCodexHome
 } from "./Config.js"
 import * as FileStore from "./FileStore.js"
-import * as IssuerResolverLive from "./IssuerResolverLive.js"
+import * as IssuerResolver from "./IssuerResolver.js"
 import * as KeyringLive from "./KeyringLive.js"
 import * as KeyringStore from "./KeyringStore.js"
 import * as MemoryStore from "./MemoryStore.js"
@@ -56,7 +53,7 @@ export interface Options {
   /** The scope of an RFC 8628 login; default `openid profile email offline_access`. */
   readonly scope?: string
   /** How early the session refreshes (`skew`, `maxAge`). */
-  readonly session?: AuthSessionLive.AuthSessionOptions
+  readonly session?: AuthSession.AuthSessionOptions
   /** Told once when the `auto` store gives up on the keyring and uses the file; default: a warning log. */
   readonly onStoreFallback?: (error: StoreError, file: string) => Effect.Effect<void>
   /**
@@ -82,12 +79,11 @@ export class Setup extends Context.Tag("devicecode/DeviceCodeAuth/Setup")<Setup,
 
 /** Everything {@link layer} provides: a session, an authenticated client, the store, and what `login` needs. */
 export type Services =
-  | AuthSession
+  | AuthSession.AuthSession
   | AuthenticatedHttpClient.AuthenticatedHttpClient
   | CredentialStore
-  | DeviceAuthorization
-  | IssuerResolver
-  | Pkce
+  | LoginFlow
+  | IssuerResolver.IssuerResolver
   | WorkspacePolicy
   | Setup
 
@@ -162,20 +158,19 @@ const storeOf = (
   }
 }
 
-/** The login's issuer and the rules that bind it (forced_chatgpt_workspace_id speaks of ChatGPT only). */
-const loginOf = (
-  resolved: Resolved
-): Layer.Layer<DeviceAuthorization | WorkspacePolicy, never, HttpClient.HttpClient> => {
+/** The login's flow and the rules that bind it. */
+const loginOf = (resolved: Resolved): Layer.Layer<LoginFlow | WorkspacePolicy, never, HttpClient.HttpClient> => {
   const { config, target } = resolved
-  return target.dialect === "codex"
-    ? Layer.merge(
-        CodexIssuer.layer({ issuer: target.issuer, clientId: target.clientId }),
-        WorkspacePolicyLive.layerFromConfig(config)
-      )
-    : Layer.merge(
-        OidcIssuer.layer({ issuer: target.issuer, clientId: target.clientId, scope: target.scope }),
-        WorkspacePolicyLive.layer(Option.none(), config.forcedLoginMethod)
-      )
+  // forced_chatgpt_workspace_id speaks of ChatGPT sign-ins only
+  const policy =
+    target.dialect === "codex"
+      ? WorkspacePolicyLive.layerFromConfig(config)
+      : WorkspacePolicyLive.layer(Option.none(), config.forcedLoginMethod)
+  const flow =
+    target.dialect === "codex"
+      ? CodexIssuer.layer({ issuer: target.issuer, clientId: target.clientId })
+      : OidcIssuer.layer({ issuer: target.issuer, clientId: target.clientId, scope: target.scope })
+  return Layer.merge(Layer.provide(flow, PkceLive.layer), policy)
 }
 
 const fromSetup = <A, E, R>(f: (resolved: Resolved) => Layer.Layer<A, E, R>): Layer.Layer<A, E, R | Setup> =>
@@ -195,15 +190,15 @@ export const layerStore = (
 /**
  * The one layer an Effect app composes: {@link AuthSession} (fresh access tokens), the
  * {@link AuthenticatedHttpClient.AuthenticatedHttpClient} for API calls, the {@link CredentialStore} of the profile
- * (chosen as the CLI chooses it), and what `login` needs (`DeviceAuthorization` for the dialect, `WorkspacePolicy`,
- * `Pkce`) — one store shared by all of them. Needs an HttpClient, a FileSystem and a Path from the platform.
+ * (chosen as the CLI chooses it), and what the programs need (`LoginFlow` for the dialect, `IssuerResolver`,
+ * `WorkspacePolicy`) — one store shared by all of them. Needs an HttpClient, a FileSystem and a Path from the platform.
  */
 export const layer = (
   options: Options = {}
 ): Layer.Layer<Services, ConfigError, HttpClient.HttpClient | FileSystem.FileSystem | Path.Path> =>
   AuthenticatedHttpClient.layer.pipe(
-    Layer.provideMerge(AuthSessionLive.layer(options.session)),
-    Layer.provideMerge(Layer.mergeAll(IssuerResolverLive.layer, PkceLive.layer, fromSetup(loginOf))),
+    Layer.provideMerge(AuthSession.layer(options.session)),
+    Layer.provideMerge(Layer.mergeAll(IssuerResolver.layer, fromSetup(loginOf))),
     Layer.provideMerge(layerStore(options))
   )
 

@@ -1,5 +1,4 @@
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -8,33 +7,19 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import * as SynchronizedRef from "effect/SynchronizedRef"
-import { normalizeIssuer, sanitizeServerText } from "../domain/CodexWire.js"
+import { normalizeIssuer } from "../domain/CodexWire.js"
 import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
-import type { DeviceAuthError, RefreshError } from "../domain/Errors.js"
+import type { DeviceAuthError } from "../domain/Errors.js"
 import { isRecord, parseJson } from "../domain/Json.js"
 import { SignInOrigin } from "../domain/StoredAuth.js"
-import { DeviceAuthorizationResponse, DiscoveryDocument, RefreshResponse, TokenResponse } from "../domain/OidcWire.js"
+import { DeviceAuthorizationResponse, RefreshResponse, TokenResponse } from "../domain/OidcWire.js"
 import { TokenSet } from "../domain/TokenSet.js"
-import {
-  AuthorizationGrant,
-  DeviceAuthorization,
-  PollResult,
-  type TokenTypeHint
-} from "../services/DeviceAuthorization.js"
-import {
-  type Answer,
-  codexRefreshFailure,
-  type DialectPolicy,
-  isOk,
-  isTransientStatus,
-  lifetime,
-  makeExchange,
-  userAgent,
-  nonEmpty,
-  oauthError,
-  readClaims
-} from "./httpExchange.js"
+import { IssuerClient, type TokenTypeHint } from "../services/IssuerClient.js"
+import { AuthorizationGrant, LoginFlow, PollResult } from "../services/LoginFlow.js"
+import { Pkce, type PkceCodes } from "../services/Pkce.js"
+import { type Answer, isOk, isTransientStatus, makeExchange, nonEmpty, oauthError, userAgent } from "./httpExchange.js"
+import { codexRefreshFailure, completeGrant, oidcRefreshFailure } from "./issuerRules.js"
+import { makeDiscovery, post, seconds } from "./oidcEndpoints.js"
 
 /** Which OpenID provider the RFC 8628 dialect signs in at, as which client, for which scope. */
 export interface OidcIssuerOptions {
@@ -51,120 +36,42 @@ const DEFAULT_TIMEOUT = Duration.seconds(30)
 const REVOKE_TIMEOUT = Duration.seconds(10)
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
-interface Endpoints {
-  readonly deviceAuthorization: Option.Option<string>
-  readonly token: string
-  readonly revocation: Option.Option<string>
-}
-
-const form = (entries: ReadonlyArray<readonly [string, string]>) =>
-  HttpClientRequest.bodyText(
-    new URLSearchParams(entries.map(([key, value]): [string, string] => [key, value])).toString(),
-    "application/x-www-form-urlencoded"
-  )
-
-/** A lifetime in seconds sent as a number or a numeric string (Azure AD v1 sends strings). */
-const seconds = (raw: unknown): Option.Option<Duration.Duration> =>
-  lifetime(typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN)
-
 const secret = (s: string | undefined): Option.Option<Redacted.Redacted<string>> =>
   Option.map(Option.fromNullable(s), Redacted.make)
 
-/**
- * A final refresh failure at an RFC 8628 provider: a 400/401 `invalid_grant` (RFC 6749 §5.2, in any case), its reason
- * read from the description; otherwise codex's rules (any 401 is final).
- */
-const refreshFailure = (error: DeviceAuthError): Option.Option<RefreshError["reason"]> => {
-  if (
-    error.reason !== "Unavailable" &&
-    error.code?.toLowerCase() === "invalid_grant" &&
-    (error.status === 400 || error.status === 401)
-  ) {
-    const description = (error.detail ?? "").toLowerCase()
-    if (/expired/.test(description)) return Option.some("Expired")
-    if (/already (been )?used|reuse/.test(description)) return Option.some("Reused")
-    if (/revoked|invalidated/.test(description)) return Option.some("Invalidated")
-    return Option.some("Other")
-  }
-  return codexRefreshFailure(error)
-}
-
-/** The RFC 8628 dialect's decisions: an `oidc` record that remembers its provider and keeps `expires_in`. */
-export const policy = (issuer: string, clientId: string, scope: string): DialectPolicy => ({
-  dialect: "rfc8628",
-  issuer,
-  clientId,
-  scope: Option.some(scope),
+/** The RFC 8628 dialect's decisions, besides its wire calls: an `oidc` record that remembers its provider. */
+export const rules = (issuer: string, clientId: string, scope: string) => ({
   origin: Option.some(new SignInOrigin({ dialect: "rfc8628", issuer, clientId, scope: Option.some(scope) })),
-  authMode: "oidc",
-  // a provider need not send an id_token (no `openid` scope): the claims are then empty
-  claimsOf: (tokens) => readClaims(issuer, tokens, false),
-  storedExpiry: (expiresIn, now) => Option.map(expiresIn, (ttl) => DateTime.addDuration(now, ttl)),
-  refreshFailure,
+  authMode: "oidc" as const,
+  storedExpiry: (expiresIn: Option.Option<Duration.Duration>, now: DateTime.Utc) =>
+    Option.map(expiresIn, (ttl) => DateTime.addDuration(now, ttl)),
+  refreshFailure: oidcRefreshFailure,
   // RFC 6749 §5.2: a spent refresh token is an `invalid_grant`, like every other unusable one
-  refreshSpentElsewhere: (error) =>
+  refreshSpentElsewhere: (error: DeviceAuthError) =>
     ((error.status === 400 || error.status === 401) && error.code?.toLowerCase() === "invalid_grant") ||
-    Option.contains(codexRefreshFailure(error), "Reused")
+    Option.contains(codexRefreshFailure(error), "Reused"),
+  requestHeaders: (): Readonly<Record<string, string>> => ({})
 })
 
-/** Makes the RFC 8628 dialect's wire calls over the ambient HttpClient, against endpoints found by discovery. */
-export const make = (
-  options: OidcIssuerOptions
-): Effect.Effect<DeviceAuthorization["Type"], never, HttpClient.HttpClient> =>
+/** The provider, client and HTTP exchange the RFC 8628 dialect's calls share, with discovery run at most once. */
+const connect = (options: OidcIssuerOptions) =>
   Effect.gen(function* () {
     const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
     const issuer = normalizeIssuer(options.issuer)
-    const clientId = options.clientId
-    const scope = options.scope ?? DEFAULT_SCOPE
     const requestTimeout = Duration.decode(options.requestTimeout ?? DEFAULT_TIMEOUT)
-    const { classify, decode, fail, send } = makeExchange({
-      client,
-      issuer,
-      requestTimeout,
-      headers: { "user-agent": userAgent }
-    })
-    const discovered = yield* SynchronizedRef.make(Option.none<Endpoints>())
+    const exchange = makeExchange({ client, issuer, requestTimeout, headers: { "user-agent": userAgent } })
+    const endpoints = yield* makeDiscovery(issuer, exchange)
+    return { issuer, clientId: options.clientId, scope: options.scope ?? DEFAULT_SCOPE, endpoints, ...exchange }
+  })
+
+/** Makes the RFC 8628 device login over the ambient HttpClient, against endpoints found by discovery. */
+export const makeLoginFlow = (
+  options: OidcIssuerOptions
+): Effect.Effect<LoginFlow["Type"], never, HttpClient.HttpClient | Pkce> =>
+  Effect.gen(function* () {
+    const pkce = yield* Pkce
+    const { classify, clientId, decode, endpoints, fail, issuer, scope, send } = yield* connect(options)
     const redeemed = yield* Ref.make(HashSet.empty<string>())
-
-    const post = (url: string, entries: ReadonlyArray<readonly [string, string]>) =>
-      HttpClientRequest.post(url).pipe(HttpClientRequest.acceptJson, form(entries))
-
-    const fetchDiscovery = Effect.gen(function* () {
-      const get = (url: string) => send("discovery", HttpClientRequest.get(url).pipe(HttpClientRequest.acceptJson))
-      const openid = `${issuer}/.well-known/openid-configuration`
-      const oauth = `${issuer}/.well-known/oauth-authorization-server`
-      let answer = yield* get(openid)
-      // RFC 8414 §3: a plain OAuth server publishes its metadata under its own well-known name
-      if (answer.status === 404) answer = yield* get(oauth)
-      if (answer.status === 404) {
-        return yield* fail("discovery", {
-          reason: "Misconfigured",
-          status: 404,
-          detail: `it publishes no discovery document at ${openid} or ${oauth}`
-        })
-      }
-      if (!isOk(answer.status)) return yield* classify("discovery", answer)
-      const { value } = yield* decode("discovery", DiscoveryDocument, answer)
-      if (normalizeIssuer(value.issuer) !== issuer) {
-        return yield* fail("discovery", {
-          reason: "Misconfigured",
-          detail: `discovery says its issuer is ${sanitizeServerText(value.issuer, 200)}, not ${issuer}`
-        })
-      }
-      return {
-        deviceAuthorization: Option.fromNullable(nonEmpty(value.device_authorization_endpoint)),
-        token: value.token_endpoint,
-        revocation: Option.fromNullable(nonEmpty(value.revocation_endpoint))
-      } satisfies Endpoints
-    }).pipe(Effect.withSpan("OidcIssuer.discover"))
-
-    // found once and kept; a failed discovery is not kept, so the next call tries again
-    const endpoints = SynchronizedRef.modifyEffect(discovered, (known) =>
-      Option.match(known, {
-        onSome: (found) => Effect.succeed([found, known] as const),
-        onNone: () => Effect.map(fetchDiscovery, (found) => [found, Option.some(found)] as const)
-      })
-    )
 
     const start = Effect.gen(function* () {
       const { deviceAuthorization } = yield* endpoints
@@ -222,9 +129,9 @@ export const make = (
       })
     }).pipe(Effect.withSpan("OidcIssuer.start"))
 
-    const tokensOf = (answer: Answer) =>
+    const tokensOf = (step: "poll" | "exchange", answer: Answer) =>
       Effect.map(
-        decode("poll", TokenResponse, answer),
+        decode(step, TokenResponse, answer),
         ({ value }) =>
           new TokenSet({
             accessToken: Redacted.make(value.access_token),
@@ -256,7 +163,7 @@ export const make = (
         ])
       )
       if (isOk(answer.status) && !errorIn200(answer)) {
-        const tokens = yield* tokensOf(answer)
+        const tokens = yield* tokensOf("poll", answer)
         yield* Ref.update(redeemed, HashSet.add(deviceCode))
         return PollResult.Approved({ grant: AuthorizationGrant.Tokens({ tokens }) })
       }
@@ -284,12 +191,46 @@ export const make = (
       }
     })
 
-    const exchange = Effect.fn("OidcIssuer.exchange")(function* () {
-      return yield* fail("exchange", {
-        reason: "Malformed",
-        detail: "the rfc8628 dialect gets tokens from its poll and has no authorization code to exchange"
-      })
+    // RFC 6749 §4.1.3 with RFC 7636 §4.5: an authorization code (not one a device login yields) and its verifier
+    const exchange = Effect.fn("OidcIssuer.exchange")(function* (
+      code: Redacted.Redacted<string>,
+      pair: PkceCodes,
+      redirectUri: string
+    ) {
+      const { token } = yield* endpoints
+      const answer = yield* send(
+        "exchange",
+        post(token, [
+          ["grant_type", "authorization_code"],
+          ["code", Redacted.value(code)],
+          ["redirect_uri", redirectUri],
+          ["client_id", clientId],
+          ["code_verifier", Redacted.value(pair.verifier)]
+        ])
+      )
+      if (!isOk(answer.status)) return yield* classify("exchange", answer)
+      return yield* tokensOf("exchange", answer)
     })
+
+    const { origin, authMode, storedExpiry } = rules(issuer, clientId, scope)
+    return LoginFlow.of({
+      issuer,
+      origin,
+      authMode,
+      storedExpiry,
+      start,
+      poll,
+      // a provider need not send an id_token (no `openid` scope): the claims are then empty
+      complete: completeGrant({ issuer, pkce, exchange, claimsRequired: false })
+    })
+  })
+
+/** Makes the RFC 8628 dialect's refresh and revoke over the ambient HttpClient, against discovered endpoints. */
+export const makeClient = (
+  options: OidcIssuerOptions
+): Effect.Effect<IssuerClient["Type"], never, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const { classify, clientId, decode, endpoints, fail, issuer, scope, send } = yield* connect(options)
 
     const refresh = Effect.fn("OidcIssuer.refresh")(function* (refreshToken: Redacted.Redacted<string>) {
       const { token } = yield* endpoints
@@ -333,9 +274,14 @@ export const make = (
       if (!isOk(answer.status)) return yield* classify("revoke", answer)
     })
 
-    return DeviceAuthorization.of({ ...policy(issuer, clientId, scope), start, poll, exchange, refresh, revoke })
+    const { origin: _origin, authMode: _authMode, ...decisions } = rules(issuer, clientId, scope)
+    return IssuerClient.of({ issuer, ...decisions, refresh, revoke })
   })
 
-/** The RFC 8628 dialect as the DeviceAuthorization service. */
-export const layer = (options: OidcIssuerOptions): Layer.Layer<DeviceAuthorization, never, HttpClient.HttpClient> =>
-  Layer.effect(DeviceAuthorization, make(options))
+/** The RFC 8628 device login as the LoginFlow service. */
+export const layer = (options: OidcIssuerOptions): Layer.Layer<LoginFlow, never, HttpClient.HttpClient | Pkce> =>
+  Layer.effect(LoginFlow, makeLoginFlow(options))
+
+/** The RFC 8628 dialect's refresh and revoke as the IssuerClient service. */
+export const layerClient = (options: OidcIssuerOptions): Layer.Layer<IssuerClient, never, HttpClient.HttpClient> =>
+  Layer.effect(IssuerClient, makeClient(options))

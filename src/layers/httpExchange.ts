@@ -13,16 +13,10 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { errorCode, errorDetail, sanitizeServerText } from "../domain/CodexWire.js"
-import { DeviceAuthError, type DeviceAuthStep, type RefreshError } from "../domain/Errors.js"
-import { emptyClaims, type IdTokenClaims, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
+import { DeviceAuthError, type DeviceAuthStep } from "../domain/Errors.js"
 import { isRecord, nestedDeeperThan, parseJson } from "../domain/Json.js"
-import type { TokenSet } from "../domain/TokenSet.js"
 import { VERSION } from "../version.js"
 import { decodeContent } from "./contentCoding.js"
-import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
-
-/** What a dialect decides besides its wire calls: the non-wire half of a {@link DeviceAuthorization}. */
-export type DialectPolicy = Omit<DeviceAuthorization["Type"], "start" | "poll" | "exchange" | "refresh" | "revoke">
 
 /** The fields of a {@link DeviceAuthError} an exchange fills in besides its issuer and step. */
 export type ErrorFields = Omit<ConstructorParameters<typeof DeviceAuthError>[0], "issuer" | "step">
@@ -257,45 +251,4 @@ export const makeExchange = (options: {
     })
 
   return { fail, send, classify, decode }
-}
-
-/**
- * codex's final refresh failures (codex-protocol.md §8): a 401 or 400 whose code is `refresh_token_expired`,
- * `refresh_token_reused` or `refresh_token_invalidated` (in any case), and any other 401. Everything else is transient.
- */
-export const codexRefreshFailure = (error: DeviceAuthError): Option.Option<RefreshError["reason"]> => {
-  if (error.reason === "Unavailable" || (error.status !== 401 && error.status !== 400)) return Option.none()
-  switch (error.code?.toLowerCase()) {
-    case "refresh_token_expired":
-      return Option.some("Expired")
-    case "refresh_token_reused":
-      return Option.some("Reused")
-    case "refresh_token_invalidated":
-      return Option.some("Invalidated")
-    default:
-      return error.status === 401 ? Option.some("Other") : Option.none()
-  }
-}
-
-/**
- * The id_token's claims, when it is readable. `required`: a dialect that cannot use a sign-in without them fails
- * `Malformed` (at the exchange); otherwise missing or unreadable claims are empty.
- */
-export const readClaims = (
-  issuer: string,
-  tokens: TokenSet,
-  required: boolean
-): Effect.Effect<IdTokenClaims, DeviceAuthError> => {
-  const malformed = (detail: string) =>
-    required
-      ? Effect.fail(new DeviceAuthError({ reason: "Malformed", issuer, step: "exchange", detail }))
-      : Effect.succeed(emptyClaims)
-  return Option.match(tokens.idToken, {
-    onNone: () => malformed("the token response has no id_token"),
-    onSome: (idToken) =>
-      Either.match(parseIdTokenClaims(idToken), {
-        onLeft: (why) => malformed(`the id_token is unreadable: ${why}`),
-        onRight: Effect.succeed
-      })
-  })
 }

@@ -9,8 +9,8 @@ import { CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
 import { type DeviceAuthError, RefreshError } from "../domain/Errors.js"
 import { emptyClaims, type IdTokenClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import { authMethod, StoredAuth, StoredTokens } from "../domain/StoredAuth.js"
-import type { AuthSessionError, SessionAccount } from "../services/AuthSession.js"
-import type { RefreshedTokens } from "../services/DeviceAuthorization.js"
+import type { AuthSessionError, SessionAccount, SessionToken } from "../services/AuthSession.js"
+import type { RefreshedTokens } from "../services/IssuerClient.js"
 import { refreshBackoff } from "../services/schedules.js"
 import type { RefreshStamp } from "../services/stamps.js"
 
@@ -18,8 +18,10 @@ import type { RefreshStamp } from "../services/stamps.js"
 export interface Entry {
   readonly record: StoredAuth
   readonly token: Redacted.Redacted<string>
-  /** `token` as an Effect made once, so the fast path allocates nothing. */
-  readonly served: Effect.Effect<Redacted.Redacted<string>>
+  /** What the session hands out for `token`: its expiry and request headers, worked out once per record. */
+  readonly session: SessionToken
+  /** `session` as an Effect made once, so the fast path allocates nothing. */
+  readonly served: Effect.Effect<SessionToken>
   /** Before this, the fast path serves `token`; a backoff after a transient failure moves it later. */
   readonly refreshAtMillis: number
   /** From this on, `token` is never served. */
@@ -45,7 +47,7 @@ export interface Ask {
 /** What the session does next with the entry it holds, or with the record the store holds. */
 export type RefreshPlan = Data.TaggedEnum<{
   /** Hand out this token. */
-  Serve: { readonly token: Redacted.Redacted<string> }
+  Serve: { readonly token: SessionToken }
   /** Take what another process (or a new sign-in) stored, without a refresh. */
   Adopt: { readonly entry: Entry }
   /** Trade `refreshToken` at the sign-in's issuer and merge the answer into `record`. */
@@ -83,39 +85,50 @@ export const sameRefreshToken = (a: StoredAuth, b: StoredAuth): boolean =>
 const makeEntry = (
   record: StoredAuth,
   token: Redacted.Redacted<string>,
+  headers: SessionToken["headers"],
   refreshAtMillis: number,
   expiresAtMillis: number
-) =>
-  ({
+) => {
+  const expiresAt = Number.isFinite(expiresAtMillis) ? Option.some(DateTime.unsafeMake(expiresAtMillis)) : Option.none()
+  const session: SessionToken = { accessToken: token, expiresAt, headers }
+  return {
     record,
     token,
-    served: Effect.succeed(token),
+    session,
+    served: Effect.succeed(session),
     refreshAtMillis,
     expiresAtMillis,
     backoff: refreshBackoff.initial,
     error: undefined
-  }) satisfies Entry
+  } satisfies Entry
+}
 
 /**
  * The entry of a stored record; none when it holds nothing to hand out. A token with an expiry is refreshed at
  * expiry − min(skew, lifetime / 2), so one living less than the skew is not refreshed on every call; one without is
  * refreshed once `last_refresh` is `maxAge` old (at once without it); an API key never.
  */
-export const entryOf = (record: StoredAuth, limits: Limits): Option.Option<Entry> => {
+export const entryOf = (
+  record: StoredAuth,
+  limits: Limits,
+  headers: SessionToken["headers"] = {}
+): Option.Option<Entry> => {
   const method = Option.getOrUndefined(authMethod(record))
-  if (method === "apikey") return Option.map(record.apiKey, (key) => makeEntry(record, key, Infinity, Infinity))
+  if (method === "apikey") {
+    return Option.map(record.apiKey, (key) => makeEntry(record, key, headers, Infinity, Infinity))
+  }
   if (method === undefined || Option.isNone(record.tokens)) return Option.none()
   const tokens = record.tokens.value
   const expiry = Option.orElse(tokens.expiresAt, () => jwtExpiry(tokens.accessToken))
   const lastRefresh = Option.map(record.lastRefresh, DateTime.toEpochMillis)
   if (Option.isNone(expiry)) {
     const refreshAt = Option.isSome(lastRefresh) ? lastRefresh.value + limits.maxAge : -Infinity
-    return Option.some(makeEntry(record, tokens.accessToken, refreshAt, Infinity))
+    return Option.some(makeEntry(record, tokens.accessToken, headers, refreshAt, Infinity))
   }
   const expiresAt = DateTime.toEpochMillis(expiry.value)
   const lifetime = Option.isSome(lastRefresh) ? expiresAt - lastRefresh.value : NaN
   const margin = lifetime > 0 ? Math.min(limits.skew, lifetime / 2) : limits.skew
-  return Option.some(makeEntry(record, tokens.accessToken, expiresAt - margin, expiresAt))
+  return Option.some(makeEntry(record, tokens.accessToken, headers, expiresAt - margin, expiresAt))
 }
 
 /** Whether `entry`'s token may be handed out at `now`: unexpired, and not the one a server just refused. */
@@ -149,7 +162,7 @@ export const planHeld = (
 ): Option.Option<Extract<RefreshPlan, { readonly _tag: "Serve" | "Fail" }>> => {
   if (held.error?._tag === "RefreshError") return Option.some(RefreshPlan.Fail({ error: held.error }))
   const due = !ask.shared && Option.isNone(ask.rejected) && now >= held.refreshAtMillis
-  if (isUsable(held, now, ask.rejected) && !due) return Option.some(RefreshPlan.Serve({ token: held.token }))
+  if (isUsable(held, now, ask.rejected) && !due) return Option.some(RefreshPlan.Serve({ token: held.session }))
   if (ask.shared && held.error !== undefined) return Option.some(RefreshPlan.Fail({ error: held.error }))
   return Option.none()
 }
@@ -227,6 +240,13 @@ export const claimsOf = (record: StoredAuth): IdTokenClaims =>
     }
   )
 
+/** The account id of a record: the stored one, else the id_token's. */
+export const accountIdOf = (record: StoredAuth): Option.Option<string> =>
+  Option.orElse(
+    Option.flatMap(record.tokens, (tokens) => tokens.accountId),
+    () => claimsOf(record).accountId
+  )
+
 /** Who a record's sign-in belongs to (email, plan, account id, method, issuer, dialect); none when nobody is signed in. */
 export const accountOf = (record: StoredAuth): Option.Option<SessionAccount> =>
   Option.map(authMethod(record), (method) => {
@@ -245,7 +265,7 @@ export const accountOf = (record: StoredAuth): Option.Option<SessionAccount> =>
   })
 
 /** What one caller gets from a turn on the slow path, and the entry it leaves cached (none: load the store again). */
-export type Step = readonly [Effect.Effect<Redacted.Redacted<string>, AuthSessionError>, Entry | undefined]
+export type Step = readonly [Effect.Effect<SessionToken, AuthSessionError>, Entry | undefined]
 
 /** Hands out the entry's token, and keeps the entry cached. */
 export const serve = (entry: Entry): Step => [entry.served, entry]

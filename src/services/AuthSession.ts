@@ -1,4 +1,5 @@
 import * as Context from "effect/Context"
+import type * as DateTime from "effect/DateTime"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
@@ -19,6 +20,16 @@ export interface SessionAccount {
   readonly dialect: "codex" | "rfc8628"
 }
 
+/** A token the session hands out: the access token, when it expires, and the headers its issuer's APIs expect. */
+export interface SessionToken {
+  /** A valid access token (for an API-key sign-in, the key). */
+  readonly accessToken: Redacted.Redacted<string>
+  /** When it expires: the record's stored expiry, else the JWT's `exp`; none for an API key or an opaque token. */
+  readonly expiresAt: Option.Option<DateTime.Utc>
+  /** What a request carries besides `Authorization` (codex: the `ChatGPT-Account-Id` of a workspace sign-in). */
+  readonly headers: Readonly<Record<string, string>>
+}
+
 /**
  * Fresh access tokens for an app: served from memory while valid, refreshed shortly before expiry, one refresh at a
  * time in the process and, through the store's lock, across processes.
@@ -26,7 +37,9 @@ export interface SessionAccount {
 export class AuthSession extends Context.Tag("devicecode/AuthSession")<
   AuthSession,
   {
-    /** A valid access token (for an API-key sign-in, the key). */
+    /** A valid token, with its expiry and request headers. */
+    readonly token: Effect.Effect<SessionToken, AuthSessionError>
+    /** A valid access token (for an API-key sign-in, the key): `token`'s access token alone. */
     readonly accessToken: Effect.Effect<Redacted.Redacted<string>, AuthSessionError>
     /**
      * The server refused `rejected` (a 401): reload the store and refresh once, unless the stored token already
@@ -34,7 +47,7 @@ export class AuthSession extends Context.Tag("devicecode/AuthSession")<
      */
     readonly refreshAfterRejection: (
       rejected: Redacted.Redacted<string>
-    ) => Effect.Effect<Redacted.Redacted<string>, AuthSessionError>
+    ) => Effect.Effect<SessionToken, AuthSessionError>
     /** The id_token's claims of the current sign-in. */
     readonly claims: Effect.Effect<IdTokenClaims, AuthSessionError>
     /** Email, plan, account id, method and issuer of the current sign-in. */

@@ -7,11 +7,11 @@ import { LoginEvent } from "../domain/LoginEvent.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
 import type { TokenSet } from "../domain/TokenSet.js"
 import { CredentialStore } from "./CredentialStore.js"
-import { DeviceAuthorization } from "./DeviceAuthorization.js"
+import { IssuerResolver } from "./IssuerResolver.js"
+import { LoginFlow } from "./LoginFlow.js"
 import { ensureWorkspaceAllowed } from "./ensureWorkspaceAllowed.js"
 import { exchangeCodeForTokens } from "./exchangeCodeForTokens.js"
 import { persistTokens } from "./persistTokens.js"
-import type { Pkce } from "./Pkce.js"
 import { loginDeadline, pollForAuthorization } from "./pollForAuthorization.js"
 import { requestDeviceCode } from "./requestDeviceCode.js"
 import { revokeBound } from "./schedules.js"
@@ -40,12 +40,12 @@ export type LoginError = DeviceAuthError | WorkspaceError | LoginMethodError | S
 export const preflightLogin: Effect.Effect<
   void,
   LoginMethodError | StoreError,
-  DeviceAuthorization | CredentialStore | WorkspacePolicy
+  LoginFlow | CredentialStore | WorkspacePolicy
 > = Effect.gen(function* () {
-  const auth = yield* DeviceAuthorization
+  const flow = yield* LoginFlow
   const policy = yield* WorkspacePolicy
   const store = yield* CredentialStore
-  yield* policy.checkLoginMethod(auth.authMode)
+  yield* policy.checkLoginMethod(flow.authMode)
   yield* store.preflight
 }).pipe(Effect.withSpan("preflightLogin"))
 
@@ -53,12 +53,15 @@ export const preflightLogin: Effect.Effect<
  * A save that failed after the approval leaves issued tokens nobody holds: they are revoked (best effort, 10 s at
  * most: the refresh token, else the access token), and the error says whether they were.
  */
-const revokeUnsaved = (tokens: TokenSet, error: StoreError): Effect.Effect<never, StoreError, DeviceAuthorization> =>
+const revokeUnsaved = (
+  tokens: TokenSet,
+  error: StoreError
+): Effect.Effect<never, StoreError, LoginFlow | IssuerResolver> =>
   Effect.gen(function* () {
-    const auth = yield* DeviceAuthorization
+    const client = yield* (yield* IssuerResolver).forSignIn((yield* LoginFlow).origin)
     const revoked = yield* Option.match(tokens.refreshToken, {
-      onSome: (refreshToken) => auth.revoke(refreshToken),
-      onNone: () => auth.revoke(tokens.accessToken, "access_token")
+      onSome: (refreshToken) => client.revoke(refreshToken),
+      onNone: () => client.revoke(tokens.accessToken, "access_token")
     }).pipe(Effect.timeout(revokeBound), Effect.isSuccess)
     const { detail, path, reason } = error
     return yield* new StoreError({ reason, path, detail, afterApproval: revoked ? "Revoked" : "NotRevoked" })
@@ -69,31 +72,32 @@ const revokeUnsaved = (tokens: TokenSet, error: StoreError): Effect.Effect<never
  * `onEvent`), poll until approved, exchange, check the workspace, and only then store. Nothing is written unless every
  * step before the write succeeded; tokens issued but not stored are revoked.
  */
-export const login = (
-  options: LoginOptions = {}
-): Effect.Effect<LoginResult, LoginError, DeviceAuthorization | CredentialStore | WorkspacePolicy | Pkce> =>
-  Effect.gen(function* () {
-    const emit = options.onEvent ?? (() => Effect.void)
-    const store = yield* CredentialStore
+export const login: (
+  options?: LoginOptions
+) => Effect.Effect<LoginResult, LoginError, LoginFlow | IssuerResolver | CredentialStore | WorkspacePolicy> = Effect.fn(
+  "login"
+)(function* (options: LoginOptions = {}) {
+  const emit = options.onEvent ?? (() => Effect.void)
+  const store = yield* CredentialStore
 
-    yield* preflightLogin
-    yield* store.load.pipe(
-      Effect.catchIf(
-        (error) => error.reason === "Corrupt",
-        (error) => Effect.as(emit(LoginEvent.StoreUnreadable({ detail: error.message })), Option.none())
-      )
+  yield* preflightLogin
+  yield* store.load.pipe(
+    Effect.catchIf(
+      (error) => error.reason === "Corrupt",
+      (error) => Effect.as(emit(LoginEvent.StoreUnreadable({ detail: error.message })), Option.none())
     )
+  )
 
-    const code = yield* requestDeviceCode({ onEvent: emit })
-    const deadline = loginDeadline(code, yield* DateTime.now)
-    yield* emit(LoginEvent.CodeIssued({ code, deadline }))
-    const grant = yield* pollForAuthorization(code, { deadline, onEvent: emit })
-    yield* emit(LoginEvent.Approved())
-    const { claims, tokens } = yield* exchangeCodeForTokens(grant, { onEvent: emit })
-    yield* ensureWorkspaceAllowed(claims)
-    const record = yield* persistTokens(tokens, claims, { onEvent: emit }).pipe(
-      Effect.catchTag("StoreError", (error) => revokeUnsaved(tokens, error))
-    )
-    yield* emit(LoginEvent.LoggedIn({ claims, location: store.location }))
-    return { claims, record, location: store.location }
-  }).pipe(Effect.withSpan("login"))
+  const code = yield* requestDeviceCode({ onEvent: emit })
+  const deadline = loginDeadline(code, yield* DateTime.now)
+  yield* emit(LoginEvent.CodeIssued({ code, deadline }))
+  const grant = yield* pollForAuthorization(code, { deadline, onEvent: emit })
+  yield* emit(LoginEvent.Approved())
+  const { claims, tokens } = yield* exchangeCodeForTokens(grant, { onEvent: emit })
+  yield* ensureWorkspaceAllowed(claims)
+  const record = yield* persistTokens(tokens, claims, { onEvent: emit }).pipe(
+    Effect.catchTag("StoreError", (error) => revokeUnsaved(tokens, error))
+  )
+  yield* emit(LoginEvent.LoggedIn({ claims, location: store.location }))
+  return { claims, record, location: store.location }
+})

@@ -6,7 +6,7 @@ import { LoginEvent } from "../domain/LoginEvent.js"
 import { StoredAuth, StoredTokens } from "../domain/StoredAuth.js"
 import type { TokenSet } from "../domain/TokenSet.js"
 import { CredentialStore, loadOrSetAside } from "./CredentialStore.js"
-import { DeviceAuthorization } from "./DeviceAuthorization.js"
+import { LoginFlow } from "./LoginFlow.js"
 import { newLoginOwnerId, refreshInstant } from "./stamps.js"
 
 /** Options of {@link persistTokens}. */
@@ -20,46 +20,49 @@ export interface PersistOptions {
  * added. An unreadable old record is moved aside, not deleted (the login said it would be replaced when it started,
  * and says where it went now). The record's shape (auth mode, origin, stored expiry) is the dialect's call.
  */
-export const persistTokens = (
+export const persistTokens: (
+  tokens: TokenSet,
+  claims: IdTokenClaims,
+  options?: PersistOptions
+) => Effect.Effect<StoredAuth, StoreError, CredentialStore | LoginFlow> = Effect.fn("persistTokens")(function* (
   tokens: TokenSet,
   claims: IdTokenClaims,
   options: PersistOptions = {}
-): Effect.Effect<StoredAuth, StoreError, CredentialStore | DeviceAuthorization> =>
-  Effect.gen(function* () {
-    const store = yield* CredentialStore
-    const auth = yield* DeviceAuthorization
-    const emit = options.onEvent ?? (() => Effect.void)
-    return yield* store.locked(
-      Effect.gen(function* () {
-        const previous = yield* loadOrSetAside(store, (_, keptAs) =>
-          Option.match(keptAs, {
-            onNone: () => Effect.void,
-            onSome: (keptAs) => emit(LoginEvent.StoreSetAside({ keptAs }))
-          })
-        )
-        const { at: now, nanos } = yield* refreshInstant
-        const record = new StoredAuth({
-          authMode: Option.some(auth.authMode),
-          apiKey: Option.none(),
-          tokens: Option.some(
-            new StoredTokens({
-              idToken: tokens.idToken,
-              accessToken: tokens.accessToken,
-              refreshToken: tokens.refreshToken,
-              // new at every login, kept by every refresh (codex-protocol.md §7)
-              loginOwnerId: Option.some(yield* newLoginOwnerId),
-              accountId: claims.accountId,
-              expiresAt: auth.storedExpiry(tokens.expiresIn, now),
-              extra: []
-            })
-          ),
-          lastRefresh: Option.some(now),
-          lastRefreshNanos: nanos,
-          origin: auth.origin,
-          extra: Option.match(previous, { onNone: () => [], onSome: (old) => old.extra })
+) {
+  const store = yield* CredentialStore
+  const flow = yield* LoginFlow
+  const emit = options.onEvent ?? (() => Effect.void)
+  return yield* store.locked(
+    Effect.gen(function* () {
+      const previous = yield* loadOrSetAside(store, (_, keptAs) =>
+        Option.match(keptAs, {
+          onNone: () => Effect.void,
+          onSome: (keptAs) => emit(LoginEvent.StoreSetAside({ keptAs }))
         })
-        yield* store.save(record)
-        return record
+      )
+      const { at: now, nanos } = yield* refreshInstant
+      const record = new StoredAuth({
+        authMode: Option.some(flow.authMode),
+        apiKey: Option.none(),
+        tokens: Option.some(
+          new StoredTokens({
+            idToken: tokens.idToken,
+            accessToken: tokens.accessToken,
+            refreshToken: tokens.refreshToken,
+            // new at every login, kept by every refresh (codex-protocol.md §7)
+            loginOwnerId: Option.some(yield* newLoginOwnerId),
+            accountId: claims.accountId,
+            expiresAt: flow.storedExpiry(tokens.expiresIn, now),
+            extra: []
+          })
+        ),
+        lastRefresh: Option.some(now),
+        lastRefreshNanos: nanos,
+        origin: flow.origin,
+        extra: Option.match(previous, { onNone: () => [], onSome: (old) => old.extra })
       })
-    )
-  }).pipe(Effect.withSpan("persistTokens"))
+      yield* store.save(record)
+      return record
+    })
+  )
+})

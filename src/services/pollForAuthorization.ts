@@ -6,7 +6,7 @@ import * as Schedule from "effect/Schedule"
 import type { DeviceCode } from "../domain/DeviceCode.js"
 import { DeviceAuthError } from "../domain/Errors.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
-import { type AuthorizationGrant, DeviceAuthorization, type PollResult } from "./DeviceAuthorization.js"
+import { type AuthorizationGrant, LoginFlow, type PollResult } from "./LoginFlow.js"
 import {
   maximumWait,
   onRetry,
@@ -40,47 +40,49 @@ export const loginDeadline = (code: DeviceCode, now: DateTime.Utc): DateTime.Utc
  * {@link unreadablePollRetry}. The whole wait is bounded by the deadline: past it the login fails
  * `Expired` when the code's own expiry came first, else `TimedOut`.
  */
-export const pollForAuthorization = (
+export const pollForAuthorization: (
+  code: DeviceCode,
+  options?: PollOptions
+) => Effect.Effect<AuthorizationGrant, DeviceAuthError, LoginFlow> = Effect.fn("pollForAuthorization")(function* (
   code: DeviceCode,
   options: PollOptions = {}
-): Effect.Effect<AuthorizationGrant, DeviceAuthError, DeviceAuthorization> =>
-  Effect.gen(function* () {
-    const auth = yield* DeviceAuthorization
-    const emit = options.onEvent ?? (() => Effect.void)
-    const now = yield* DateTime.now
-    const deadline = options.deadline ?? loginDeadline(code, now)
-    const expiredFirst = Option.exists(code.expiresAt, (expiresAt) => DateTime.lessThanOrEqualTo(expiresAt, deadline))
-    const budget = Duration.millis(Math.max(0, DateTime.distance(now, deadline)))
+) {
+  const flow = yield* LoginFlow
+  const emit = options.onEvent ?? (() => Effect.void)
+  const now = yield* DateTime.now
+  const deadline = options.deadline ?? loginDeadline(code, now)
+  const expiredFirst = Option.exists(code.expiresAt, (expiresAt) => DateTime.lessThanOrEqualTo(expiresAt, deadline))
+  const budget = Duration.millis(Math.max(0, DateTime.distance(now, deadline)))
 
-    const report = ({ interval, polls, result }: PollProgress): Effect.Effect<void> =>
-      result._tag === "Approved"
-        ? Effect.void
-        : Effect.zipRight(
-            result._tag === "SlowDown" ? emit(LoginEvent.SlowedDown({ interval })) : Effect.void,
-            emit(LoginEvent.Waiting({ attempt: polls, nextPollIn: interval }))
-          )
+  const report = ({ interval, polls, result }: PollProgress): Effect.Effect<void> =>
+    result._tag === "Approved"
+      ? Effect.void
+      : Effect.zipRight(
+          result._tag === "SlowDown" ? emit(LoginEvent.SlowedDown({ interval })) : Effect.void,
+          emit(LoginEvent.Waiting({ attempt: polls, nextPollIn: interval }))
+        )
 
-    const pollOnce: Effect.Effect<PollResult, DeviceAuthError> = auth
-      .poll(code)
-      .pipe(
-        Effect.retry(unreadablePollRetry(code.interval).pipe(onRetry(retryEvent(emit)))),
-        Effect.retry(transientRetry({ base: code.interval }).pipe(onRetry(retryEvent(emit))))
-      )
-
-    const { result } = yield* pollOnce.pipe(
-      Effect.repeat(pollSchedule(code.interval).pipe(Schedule.tapOutput(report))),
-      Effect.timeoutFail({
-        duration: budget,
-        onTimeout: () =>
-          new DeviceAuthError({
-            reason: expiredFirst ? "Expired" : "TimedOut",
-            issuer: auth.issuer,
-            step: "poll",
-            detail: Duration.format(Duration.seconds(Math.round(Duration.toSeconds(budget))))
-          })
-      })
+  const pollOnce: Effect.Effect<PollResult, DeviceAuthError> = flow
+    .poll(code)
+    .pipe(
+      Effect.retry(unreadablePollRetry(code.interval).pipe(onRetry(retryEvent(emit)))),
+      Effect.retry(transientRetry({ base: code.interval }).pipe(onRetry(retryEvent(emit))))
     )
-    // the schedule stops only on an approval, which it hands back as its last output
-    if (result._tag === "Approved") return result.grant
-    return yield* Effect.dieMessage("pollSchedule stopped before an approval")
-  }).pipe(Effect.withSpan("pollForAuthorization"))
+
+  const { result } = yield* pollOnce.pipe(
+    Effect.repeat(pollSchedule(code.interval).pipe(Schedule.tapOutput(report))),
+    Effect.timeoutFail({
+      duration: budget,
+      onTimeout: () =>
+        new DeviceAuthError({
+          reason: expiredFirst ? "Expired" : "TimedOut",
+          issuer: flow.issuer,
+          step: "poll",
+          detail: Duration.format(Duration.seconds(Math.round(Duration.toSeconds(budget))))
+        })
+    })
+  )
+  // the schedule stops only on an approval, which it hands back as its last output
+  if (result._tag === "Approved") return result.grant
+  return yield* Effect.dieMessage("pollSchedule stopped before an approval")
+})

@@ -8,7 +8,7 @@ import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import { minimumInterval } from "../domain/DeviceCode.js"
 import { DeviceAuthError } from "../domain/Errors.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
-import type { PollResult } from "./DeviceAuthorization.js"
+import type { PollResult } from "./LoginFlow.js"
 
 /**
  * Every wait and retry of devicecode, one named Schedule each, with its timeline. Deadlines are not schedules: each

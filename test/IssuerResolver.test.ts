@@ -3,15 +3,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER } from "../src/domain/CodexWire.js"
 import { SignInOrigin } from "../src/domain/StoredAuth.js"
-import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
-import { DeviceAuthorization } from "../src/services/DeviceAuthorization.js"
-import { IssuerResolver } from "../src/services/IssuerResolver.js"
+import * as IssuerResolver from "../src/layers/IssuerResolver.js"
+import { IssuerClient } from "../src/services/IssuerClient.js"
 import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
 import { fakeClient, json } from "./support/fakeHttp.js"
 
 const OIDC = "https://id.example.com"
 
-describe("IssuerResolverLive", () => {
+describe("IssuerResolver", () => {
   it.effect("resolves each origin to its dialect and issuer, made once per origin", () =>
     Effect.gen(function* () {
       const fake = fakeClient((request) =>
@@ -19,13 +18,15 @@ describe("IssuerResolverLive", () => {
           ? json(200, { issuer: OIDC, token_endpoint: `${OIDC}/token` })
           : json(200, { access_token: "at-2", expires_in: 60 })
       )
-      const resolver = yield* IssuerResolverLive.make.pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
+      const resolver = yield* IssuerResolver.make.pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
 
       const codex = yield* resolver.forSignIn(Option.none())
-      assert.strictEqual(codex.dialect, "codex")
       assert.strictEqual(codex.issuer, CODEX_DEFAULT_ISSUER)
-      assert.strictEqual(codex.clientId, CODEX_CLIENT_ID)
+      // codex's client: its requests name the workspace
+      assert.deepStrictEqual(codex.requestHeaders(Option.some("acct_1")), { "ChatGPT-Account-Id": "acct_1" })
       assert.strictEqual(yield* resolver.forSignIn(Option.none()), codex)
+      yield* codex.refresh(Redacted.make("rt-0"))
+      assert.include(fake.requests[0]!.body, `"client_id":"${CODEX_CLIENT_ID}"`)
 
       const custom = yield* resolver.forSignIn(
         Option.some(
@@ -33,7 +34,9 @@ describe("IssuerResolverLive", () => {
         )
       )
       assert.strictEqual(custom.issuer, "http://127.0.0.1:9")
-      assert.strictEqual(custom.clientId, "app_x")
+      yield* custom.refresh(Redacted.make("rt-0"))
+      assert.strictEqual(fake.requests[1]!.url, "http://127.0.0.1:9/oauth/token")
+      assert.include(fake.requests[1]!.body, `"client_id":"app_x"`)
 
       const origin = new SignInOrigin({
         dialect: "rfc8628",
@@ -42,8 +45,8 @@ describe("IssuerResolverLive", () => {
         scope: Option.some("openid")
       })
       const oidc = yield* resolver.forSignIn(Option.some(origin))
-      assert.strictEqual(oidc.dialect, "rfc8628")
-      assert.deepStrictEqual(oidc.scope, Option.some("openid"))
+      assert.strictEqual(oidc.issuer, OIDC)
+      assert.deepStrictEqual(oidc.requestHeaders(Option.some("acct_1")), {})
       const again = yield* resolver.forSignIn(Option.some(new SignInOrigin({ ...origin })))
       assert.strictEqual(again, oidc)
       yield* oidc.refresh(Redacted.make("rt-1"))
@@ -55,7 +58,7 @@ describe("IssuerResolverLive", () => {
   it.effect("a stored issuer no login would accept (plain http to a remote host, user:pass@) sends nothing", () =>
     Effect.gen(function* () {
       const fake = fakeClient(() => json(200, { access_token: "at-2" }))
-      const resolver = yield* IssuerResolverLive.make.pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
+      const resolver = yield* IssuerResolver.make.pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
       for (const issuer of ["http://auth.example.com", "https://user:secret@auth.example.com"]) {
         const refused = yield* resolver.forSignIn(
           Option.some(new SignInOrigin({ dialect: "codex", issuer, clientId: "app_x", scope: Option.none() }))
@@ -84,16 +87,16 @@ describe("IssuerResolverLive", () => {
     })
   )
 
-  it.effect("fixed always answers with the DeviceAuthorization in context", () =>
+  it.effect("fixed always answers with the IssuerClient in context", () =>
     Effect.gen(function* () {
       const scripted = yield* ScriptedIssuer.make()
-      const resolver = yield* IssuerResolver.pipe(
-        Effect.provide(IssuerResolverLive.fixed.pipe(Layer.provide(scripted.layer)))
+      const resolver = yield* IssuerResolver.IssuerResolver.pipe(
+        Effect.provide(IssuerResolver.fixed.pipe(Layer.provide(Layer.succeed(IssuerClient, scripted.client))))
       )
       const origin = new SignInOrigin({ dialect: "rfc8628", issuer: OIDC, clientId: "cli", scope: Option.none() })
-      assert.strictEqual(yield* resolver.forSignIn(Option.some(origin)), scripted.service)
-      assert.strictEqual(yield* resolver.forSignIn(Option.none()), scripted.service)
-      assert.strictEqual(yield* DeviceAuthorization.pipe(Effect.provide(scripted.layer)), scripted.service)
+      assert.strictEqual(yield* resolver.forSignIn(Option.some(origin)), scripted.client)
+      assert.strictEqual(yield* resolver.forSignIn(Option.none()), scripted.client)
+      assert.strictEqual(yield* IssuerClient.pipe(Effect.provide(scripted.layer)), scripted.client)
     })
   )
 })

@@ -11,7 +11,7 @@ import { DeviceAuthError, NotLoggedIn, RefreshError, type StoreError } from "../
 import type { StoredAuth } from "../domain/StoredAuth.js"
 import { AuthSession } from "../services/AuthSession.js"
 import { CredentialStore } from "../services/CredentialStore.js"
-import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
+import type { IssuerClient } from "../services/IssuerClient.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
 import { refreshInstant } from "../services/stamps.js"
 import {
@@ -22,25 +22,9 @@ import {
   refreshBound,
   stepDelay
 } from "../services/schedules.js"
-import {
-  accountOf,
-  claimsOf,
-  type Entry,
-  failed,
-  serve,
-  type Spent,
-  type Step,
-  entryOf,
-  isUsable,
-  issuerOf,
-  planHeld,
-  planStored,
-  type RefreshPlan,
-  refreshedRecord,
-  sameCredentials,
-  sameRefreshToken,
-  successorOf
-} from "./refreshPlan.js"
+import * as Plan from "./refreshPlan.js"
+
+export { AuthSession, type AuthSessionError, type SessionAccount, type SessionToken } from "../services/AuthSession.js"
 
 /** How early a session refreshes. */
 export interface AuthSessionOptions {
@@ -68,34 +52,41 @@ export const make = (
       skew: Duration.toMillis(Duration.decode(options.skew ?? Duration.seconds(60))),
       maxAge: Duration.toMillis(Duration.decode(options.maxAge ?? Duration.days(8)))
     }
-    const ref = yield* SynchronizedRef.make<Entry | undefined>(undefined)
+    const ref = yield* SynchronizedRef.make<Plan.Entry | undefined>(undefined)
 
     const loadRecord = Effect.flatMap(
       store.load,
       Effect.orElseFail(() => new NotLoggedIn())
     )
-    const entryFor = (record: StoredAuth) => Effect.orElseFail(entryOf(record, limits), () => new NotLoggedIn())
+    // the headers the record's issuer wants on an app's requests are worked out once per record, like its expiry
+    const entryFor = (record: StoredAuth) =>
+      Effect.flatMap(resolver.forSignIn(record.origin), (client) =>
+        Effect.orElseFail(
+          Plan.entryOf(record, limits, client.requestHeaders(Plan.accountIdOf(record))),
+          () => new NotLoggedIn()
+        )
+      )
     const loadEntry = Effect.flatMap(loadRecord, entryFor)
 
     // a final failure holds for its refresh token only: once another one is stored (a new sign-in), it is served
-    const recheck = (held: Entry | undefined) =>
+    const recheck = (held: Plan.Entry | undefined) =>
       held === undefined
         ? loadEntry
         : held.error?._tag !== "RefreshError"
           ? Effect.succeed(held)
           : Effect.flatMap(loadRecord, (record) =>
-              sameRefreshToken(record, held.record) ? Effect.succeed(held) : entryFor(record)
+              Plan.sameRefreshToken(record, held.record) ? Effect.succeed(held) : entryFor(record)
             )
 
     // the store's failures end a turn; with nothing stored, the next call loads the store again
     const settleStore =
-      (held: Entry | undefined) =>
+      (held: Plan.Entry | undefined) =>
       <A>(
-        self: Effect.Effect<A | Step, DeviceAuthError | NotLoggedIn | StoreError>
-      ): Effect.Effect<A | Step, DeviceAuthError> =>
+        self: Effect.Effect<A | Plan.Step, DeviceAuthError | NotLoggedIn | StoreError>
+      ): Effect.Effect<A | Plan.Step, DeviceAuthError> =>
         Effect.catchTags(self, {
-          NotLoggedIn: (error) => Effect.succeed<Step>([Effect.fail(error), undefined]),
-          StoreError: (error) => Effect.succeed<Step>([Effect.fail(error), held])
+          NotLoggedIn: (error) => Effect.succeed<Plan.Step>([Effect.fail(error), undefined]),
+          StoreError: (error) => Effect.succeed<Plan.Step>([Effect.fail(error), held])
         })
 
     /**
@@ -114,7 +105,7 @@ export const make = (
             )
           )
           if (Option.isNone(current)) return yield* new NotLoggedIn()
-          if (!sameCredentials(current.value, read)) return current.value
+          if (!Plan.sameCredentials(current.value, read)) return current.value
           yield* store.save(updated)
           return updated
         })
@@ -125,8 +116,8 @@ export const make = (
      * write that follows is not interruptible, and takes codex's lock only for itself.
      */
     const refreshAndSave = (
-      issuer: DeviceAuthorization["Type"],
-      plan: Extract<RefreshPlan, { readonly _tag: "Refresh" }>,
+      issuer: IssuerClient["Type"],
+      plan: Extract<Plan.RefreshPlan, { readonly _tag: "Refresh" }>,
       rejected: Rejected
     ) =>
       Effect.uninterruptibleMask((restore) =>
@@ -134,12 +125,12 @@ export const make = (
           // codex's refresh_reason: a server refused the token, or it is (about to be) expired
           const reason = Option.isSome(rejected) ? "unauthorized_recovery" : "proactive_expiry"
           const answer = yield* Effect.either(restore(issuer.refresh(plan.refreshToken, reason)))
-          // the error as the issuer made it, not a span-annotated proxy: it is kept and failed with again
+          // the error as the issuer made it, not a span-annotated proxy: it is kept and Plan.failed with again
           if (Either.isLeft(answer)) return Either.left(Cause.originalError(answer.left))
           // a rotated refresh token is spent once the issuer answered: save it even if the caller goes away
           const now = yield* refreshInstant
           const expiry = issuer.storedExpiry(answer.right.expiresIn, now.at)
-          const updated = refreshedRecord(plan.record, plan.tokens, answer.right, now, expiry)
+          const updated = Plan.refreshedRecord(plan.record, plan.tokens, answer.right, now, expiry)
           return Either.right(yield* saveUnlessChanged(plan.record, updated))
         })
       )
@@ -148,29 +139,29 @@ export const make = (
      * One attempt, planned on what the store holds now. After a transient failure a still-usable token is served and
      * the issuer left alone for `refreshBackoff`'s next delay; with an unusable one the attempt fails.
      */
-    const attempt = (held: Entry, rejected: Rejected): Effect.Effect<Step | Spent, DeviceAuthError> =>
+    const attempt = (held: Plan.Entry, rejected: Rejected): Effect.Effect<Plan.Step | Plan.Spent, DeviceAuthError> =>
       Effect.gen(function* () {
         const stored = yield* loadEntry
-        const plan = planStored(held, stored, yield* Clock.currentTimeMillis, rejected)
-        if (plan._tag === "Adopt") return serve(plan.entry)
-        if (plan._tag === "Fail") return failed(stored, plan.error)
+        const plan = Plan.planStored(held, stored, yield* Clock.currentTimeMillis, rejected)
+        if (plan._tag === "Adopt") return Plan.serve(plan.entry)
+        if (plan._tag === "Fail") return Plan.failed(stored, plan.error)
         const issuer = yield* resolver.forSignIn(plan.record.origin)
         const answer = yield* refreshAndSave(issuer, plan, rejected)
-        if (Either.isRight(answer)) return serve(yield* entryFor(answer.right))
+        if (Either.isRight(answer)) return Plan.serve(yield* entryFor(answer.right))
         const error = answer.left
         const final = Option.map(issuer.refreshFailure(error), (reason) => {
           const code = error.code === undefined ? {} : { code: error.code }
           return new RefreshError({ reason, issuer: issuer.issuer, ...code })
         })
         if (issuer.refreshSpentElsewhere(error)) return { spent: stored, error: Option.getOrElse(final, () => error) }
-        if (Option.isSome(final)) return failed(stored, final.value)
+        if (Option.isSome(final)) return Plan.failed(stored, final.value)
         const now = yield* Clock.currentTimeMillis
-        const next = isUsable(stored, now, rejected)
+        const next = Plan.isUsable(stored, now, rejected)
           ? yield* stepDelay(refreshBackoff, held.backoff, error, now)
           : undefined
         if (next === undefined) return yield* error
         const refreshAtMillis = Math.min(now + Duration.toMillis(next.delay), stored.expiresAtMillis)
-        return [stored.served, { ...stored, refreshAtMillis, backoff: next.state, error }] satisfies Step
+        return [stored.served, { ...stored, refreshAtMillis, backoff: next.state, error }] satisfies Plan.Step
       }).pipe(settleStore(held), Effect.withSpan("AuthSession.refresh"))
 
     /**
@@ -178,7 +169,7 @@ export const make = (
      * that waited for it finds the holder's result stored and adopts it. With an expired token it is retried inside
      * the call, all of it within `refreshBound`, and its last failure shared.
      */
-    const refreshExclusively = (held: Entry, rejected: Rejected): Effect.Effect<Step | Spent> =>
+    const refreshExclusively = (held: Plan.Entry, rejected: Rejected): Effect.Effect<Plan.Step | Plan.Spent> =>
       store
         .exclusive(
           Effect.retry(attempt(held, rejected), expiredTokenRetry).pipe(
@@ -187,7 +178,7 @@ export const make = (
               onTimeout: () =>
                 new DeviceAuthError({
                   reason: "Unavailable",
-                  issuer: issuerOf(held.record),
+                  issuer: Plan.issuerOf(held.record),
                   step: "refresh",
                   detail: `no usable answer within ${Duration.format(refreshBound)}, retries included`
                 })
@@ -196,7 +187,7 @@ export const make = (
         )
         .pipe(
           settleStore(held),
-          Effect.catchAll((error) => Effect.succeed(failed(held, error)))
+          Effect.catchAll((error) => Effect.succeed(Plan.failed(held, error)))
         )
 
     /**
@@ -205,33 +196,33 @@ export const make = (
      * 10 s for other credentials: adopt their access token while it is valid, or else refresh once with their refresh
      * token; with none, fail as the issuer said.
      */
-    const adoptOrFail = ({ error, spent }: Spent, rejected: Rejected): Effect.Effect<Step> =>
+    const adoptOrFail = ({ error, spent }: Plan.Spent, rejected: Rejected): Effect.Effect<Plan.Step> =>
       Effect.gen(function* () {
-        return successorOf(spent, yield* loadEntry, yield* Clock.currentTimeMillis, rejected)
+        return Plan.successorOf(spent, yield* loadEntry, yield* Clock.currentTimeMillis, rejected)
       }).pipe(
-        Effect.repeat(adoptionWatch<Entry>()),
+        Effect.repeat(adoptionWatch<Plan.Entry>()),
         Effect.timeout(adoptionWatchBound),
         Effect.flatMap((found) =>
-          Option.isSome(found) ? adopt(found.value, rejected) : Effect.succeed(failed(spent, error))
+          Option.isSome(found) ? adopt(found.value, rejected) : Effect.succeed(Plan.failed(spent, error))
         ),
-        Effect.catchTag("TimeoutException", () => Effect.succeed(failed(spent, error))),
+        Effect.catchTag("TimeoutException", () => Effect.succeed(Plan.failed(spent, error))),
         settleStore(spent),
-        Effect.catchAll((error) => Effect.succeed(failed(spent, error))),
+        Effect.catchAll((error) => Effect.succeed(Plan.failed(spent, error))),
         Effect.withSpan("AuthSession.adoptAfterSpent")
       )
 
     // a successor whose refresh token is spent too is not watched for again: its failure is the caller's
-    const adopt = (found: Entry, rejected: Rejected): Effect.Effect<Step> =>
+    const adopt = (found: Plan.Entry, rejected: Rejected): Effect.Effect<Plan.Step> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        isUsable(found, now, rejected)
-          ? Effect.succeed(serve(found))
+        Plan.isUsable(found, now, rejected)
+          ? Effect.succeed(Plan.serve(found))
           : Effect.map(refreshExclusively(found, rejected), (outcome) =>
-              "spent" in outcome ? failed(outcome.spent, outcome.error) : outcome
+              "spent" in outcome ? Plan.failed(outcome.spent, outcome.error) : outcome
             )
       )
 
     /** A refresh of `held`; after a refresh token spent elsewhere, the adoption of what the other program stored. */
-    const refresh = (held: Entry, rejected: Rejected): Effect.Effect<Step> =>
+    const refresh = (held: Plan.Entry, rejected: Rejected): Effect.Effect<Plan.Step> =>
       Effect.flatMap(refreshExclusively(held, rejected), (outcome) =>
         "spent" in outcome ? adoptOrFail(outcome, rejected) : Effect.succeed(outcome)
       )
@@ -240,31 +231,31 @@ export const make = (
      * The slow path, one caller at a time (the cache's lock). `seen` is the entry the caller saw: if another caller
      * changed it meanwhile, its outcome (the token while usable, or its failure) is shared instead of refreshing again.
      */
-    const slow = (seen: Entry | undefined, rejected: Rejected) =>
+    const slow = (seen: Plan.Entry | undefined, rejected: Rejected) =>
       Effect.flatten(
         SynchronizedRef.modifyEffect(ref, (held) =>
           Effect.gen(function* () {
             const current = yield* recheck(held)
             const ask = { rejected, shared: held !== undefined && held !== seen }
-            const plan = planHeld(current, yield* Clock.currentTimeMillis, ask)
+            const plan = Plan.planHeld(current, yield* Clock.currentTimeMillis, ask)
             if (Option.isNone(plan)) return yield* refresh(current, rejected)
             const handOut =
               plan.value._tag === "Serve" ? Effect.succeed(plan.value.token) : Effect.fail(plan.value.error)
-            return [handOut, current] satisfies Step
+            return [handOut, current] satisfies Plan.Step
           }).pipe(settleStore(held))
         )
       )
 
-    const accessToken: AuthSession["Type"]["accessToken"] = Effect.flatMap(SynchronizedRef.get(ref), (held) =>
+    const token: AuthSession["Type"]["token"] = Effect.flatMap(SynchronizedRef.get(ref), (held) =>
       held === undefined
-        ? slowAccessToken(undefined)
-        : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            now < held.refreshAtMillis ? held.served : slowAccessToken(held)
-          )
+        ? slowToken(undefined)
+        : Effect.flatMap(Clock.currentTimeMillis, (now) => (now < held.refreshAtMillis ? held.served : slowToken(held)))
     )
 
-    const slowAccessToken = (seen: Entry | undefined) =>
-      slow(seen, Option.none()).pipe(Effect.withSpan("AuthSession.accessToken"))
+    const slowToken = (seen: Plan.Entry | undefined) =>
+      slow(seen, Option.none()).pipe(Effect.withSpan("AuthSession.token"))
+
+    const accessToken: AuthSession["Type"]["accessToken"] = Effect.map(token, (current) => current.accessToken)
 
     const refreshAfterRejection: AuthSession["Type"]["refreshAfterRejection"] = (rejected) =>
       Effect.flatMap(SynchronizedRef.get(ref), (seen) => slow(seen, Option.some(rejected))).pipe(
@@ -282,15 +273,15 @@ export const make = (
           )
     )
 
-    const claims: AuthSession["Type"]["claims"] = Effect.map(currentRecord, claimsOf).pipe(
+    const claims: AuthSession["Type"]["claims"] = Effect.map(currentRecord, Plan.claimsOf).pipe(
       Effect.withSpan("AuthSession.claims")
     )
 
     const account: AuthSession["Type"]["account"] = Effect.flatMap(currentRecord, (record) =>
-      Option.match(accountOf(record), { onNone: () => Effect.fail(new NotLoggedIn()), onSome: Effect.succeed })
+      Option.match(Plan.accountOf(record), { onNone: () => Effect.fail(new NotLoggedIn()), onSome: Effect.succeed })
     ).pipe(Effect.withSpan("AuthSession.account"))
 
-    return AuthSession.of({ accessToken, refreshAfterRejection, claims, account })
+    return AuthSession.of({ token, accessToken, refreshAfterRejection, claims, account })
   })
 
 /** The {@link AuthSession} over the store and issuer resolver in context. */

@@ -7,10 +7,12 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import { DeviceAuthError, type DeviceAuthStep } from "../domain/Errors.js"
 import { validateIssuerUrl } from "../domain/IssuerUrl.js"
 import type { SignInOrigin } from "../domain/StoredAuth.js"
-import { DeviceAuthorization } from "../services/DeviceAuthorization.js"
+import type { IssuerClient } from "../services/IssuerClient.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
 import * as CodexIssuer from "./CodexIssuer.js"
 import * as OidcIssuer from "./OidcIssuer.js"
+
+export { fixed, IssuerResolver } from "../services/IssuerResolver.js"
 
 const originKey = (origin: Option.Option<SignInOrigin>): string =>
   Option.match(origin, {
@@ -19,51 +21,44 @@ const originKey = (origin: Option.Option<SignInOrigin>): string =>
   })
 
 /**
- * The wire calls of an issuer a stored record names but that no login would accept (plain http to a remote host,
- * `user:pass@`, a query): each fails `Misconfigured` saying why, before any request. A record edited by hand, or by
- * someone else, cannot send a refresh token over the network in clear text.
+ * The client of an issuer a stored record names but that no login would accept (plain http to a remote host,
+ * `user:pass@`, a query): its refresh and revoke fail `Misconfigured` saying why, before any request. A record edited
+ * by hand, or by someone else, cannot send a refresh token over the network in clear text.
  */
-const refused = (auth: DeviceAuthorization["Type"], why: string): DeviceAuthorization["Type"] => {
+const refused = (client: IssuerClient["Type"], why: string): IssuerClient["Type"] => {
   const fail = (step: DeviceAuthStep) =>
     Effect.fail(
       new DeviceAuthError({ reason: "Misconfigured", issuer: "the stored sign-in's issuer", step, detail: why })
     )
-  return {
-    ...auth,
-    start: fail("usercode"),
-    poll: () => fail("poll"),
-    exchange: () => fail("exchange"),
-    refresh: () => fail("refresh"),
-    revoke: () => fail("revoke")
-  }
+  return { ...client, refresh: () => fail("refresh"), revoke: () => fail("revoke") }
 }
 
 const makeFor = (origin: Option.Option<SignInOrigin>) =>
   Option.match(origin, {
-    onNone: () => CodexIssuer.make(),
+    onNone: () => CodexIssuer.makeClient(),
     onSome: (o) => {
       const made =
         o.dialect === "codex"
-          ? CodexIssuer.make({ issuer: o.issuer, clientId: o.clientId })
-          : OidcIssuer.make({
+          ? CodexIssuer.makeClient({ issuer: o.issuer, clientId: o.clientId })
+          : OidcIssuer.makeClient({
               issuer: o.issuer,
               clientId: o.clientId,
               ...(Option.isSome(o.scope) ? { scope: o.scope.value } : {})
             })
       return Either.match(validateIssuerUrl(o.issuer, "the issuer stored with this sign-in"), {
-        onLeft: (why) => Effect.map(made, (auth) => refused(auth, why)),
+        onLeft: (why) => Effect.map(made, (client) => refused(client, why)),
         onRight: () => made
       })
     }
   })
 
 /**
- * Makes the issuer of each sign-in over the ambient HttpClient: codex's dialect for codex records (and for records
- * without an origin), RFC 8628 for the others. One service per origin is kept, so OIDC discovery runs once.
+ * Makes the issuer client of each sign-in over the ambient HttpClient: codex's dialect for codex records (and for
+ * records without an origin), RFC 8628 for the others. One client per origin is kept, so OIDC discovery runs once.
  */
 export const make: Effect.Effect<IssuerResolver["Type"], never, HttpClient.HttpClient> = Effect.gen(function* () {
   const context = yield* Effect.context<HttpClient.HttpClient>()
-  const made = yield* SynchronizedRef.make(new Map<string, DeviceAuthorization["Type"]>())
+  const made = yield* SynchronizedRef.make(new Map<string, IssuerClient["Type"]>())
   return IssuerResolver.of({
     forSignIn: (origin) => {
       const key = originKey(origin)
@@ -72,18 +67,12 @@ export const make: Effect.Effect<IssuerResolver["Type"], never, HttpClient.HttpC
         if (found !== undefined) return Effect.succeed([found, known] as const)
         return Effect.map(
           Effect.provide(makeFor(origin), context),
-          (service) => [service, new Map(known).set(key, service)] as const
+          (client) => [client, new Map(known).set(key, client)] as const
         )
       })
     }
   })
 })
 
-/** Resolves each sign-in's origin to its dialect's issuer over the ambient HttpClient. */
+/** Resolves each sign-in's origin to its dialect's issuer client over the ambient HttpClient. */
 export const layer: Layer.Layer<IssuerResolver, never, HttpClient.HttpClient> = Layer.effect(IssuerResolver, make)
-
-/** Always the DeviceAuthorization in context, whatever the origin: for tests and apps that know their issuer. */
-export const fixed: Layer.Layer<IssuerResolver, never, DeviceAuthorization> = Layer.effect(
-  IssuerResolver,
-  Effect.map(DeviceAuthorization, (auth) => IssuerResolver.of({ forSignIn: () => Effect.succeed(auth) }))
-)
