@@ -40,21 +40,27 @@ export interface LogoutResult {
   readonly revokeError: Option.Option<RevokeError>
 }
 
-const signedIn = (auth: Option.Option<StoredAuth>) => Option.exists(auth, (a) => Option.isSome(authMethod(a)))
+const isSignIn = (auth: StoredAuth) => Option.isSome(authMethod(auth))
+
+const signedIn = (auth: Option.Option<StoredAuth>) => Option.exists(auth, isSignIn)
 
 // best effort: a sign-in whose issuer cannot be reached is removed all the same
 const revokeStored = (
   read: Option.Option<StoredAuth>
-): Effect.Effect<Either.Either<boolean, RevokeError>, never, IssuerResolver> => {
-  const record = Option.getOrUndefined(read)
-  if (record === undefined || !signedIn(read) || Option.isNone(record.tokens))
-    return Effect.succeed(Either.right(false))
-  const tokens = record.tokens.value
-  return Effect.flatMap(IssuerResolver, (resolver) => resolver.forSignIn(record.origin)).pipe(
-    Effect.flatMap((issuer) => revokeTokens(issuer, tokens)),
-    Effect.either
+): Effect.Effect<Either.Either<boolean, RevokeError>, never, IssuerResolver> =>
+  Option.match(
+    Option.flatMap(Option.filter(read, isSignIn), (record) =>
+      Option.map(record.tokens, (tokens) => [record, tokens] as const)
+    ),
+    {
+      onNone: () => Effect.succeed(Either.right(false)),
+      onSome: ([record, tokens]) =>
+        Effect.flatMap(IssuerResolver, (resolver) => resolver.forSignIn(record.origin)).pipe(
+          Effect.flatMap((issuer) => revokeTokens(issuer, tokens)),
+          Effect.either
+        )
+    }
   )
-}
 
 /**
  * Logs out: load and revoke holding the store's `exclusive` lock only (codex waits for its own lock with no timeout,
