@@ -6,20 +6,17 @@ import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as CliEvents from "../domain/CliEvents.js"
 import type { StoreError } from "../domain/Errors.js"
-import { emptyClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { sanitize } from "../domain/Sanitize.js"
-import { authMethod, type StoredAuth } from "../domain/StoredAuth.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import { listProfiles } from "../layers/FileStore.js"
-import { CredentialStore } from "../services/CredentialStore.js"
+import type { CredentialStore } from "../services/CredentialStore.js"
+import { describeSignIn, type SignInDescription } from "../services/describeSignIn.js"
 import { type AuthOptions, CliLayers, storeFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { profile, store, storeCommandOptions, verbose } from "./environment.js"
@@ -28,50 +25,35 @@ import { jsonOption, withJsonOutput } from "./jsonFlag.js"
 import { humanDuration } from "./render.js"
 import { noColor, withSafeConsole } from "./terminal.js"
 
-/** codex's masking of an API key: first 8 characters, `***`, last 5; 13 characters or fewer → `***`. */
-export const maskApiKey = (key: string): string => (key.length <= 13 ? "***" : `${key.slice(0, 8)}***${key.slice(-5)}`)
-
 /** What `status` reports of one profile, without a single secret in it (its schema is the `--json` output). */
 export type StatusReport = CliEvents.StatusReport
 
-/** Describes a stored sign-in. */
-export const describeAuth = (profileName: string, auth: Option.Option<StoredAuth>, location: string): StatusReport =>
-  Option.match(
-    Option.flatMap(auth, (a) => Option.map(authMethod(a), (method) => [a, method] as const)),
-    {
-      onNone: () => ({ profile: profileName, logged_in: false, store: location }),
-      onSome: ([auth, method]) => {
-        const base = {
-          profile: profileName,
-          logged_in: true,
-          method,
-          ...Option.match(auth.origin, { onNone: () => ({}), onSome: (origin) => ({ issuer: origin.issuer }) })
-        }
-        if (method === "apikey") {
-          const key = Option.match(auth.apiKey, { onNone: () => "***", onSome: (k) => maskApiKey(Redacted.value(k)) })
-          return { ...base, api_key: key, store: location }
-        }
-        const tokens = Option.getOrThrow(auth.tokens)
-        const claims = Option.match(tokens.idToken, {
-          onNone: () => emptyClaims,
-          onSome: (idToken) => Either.getOrElse(parseIdTokenClaims(idToken), () => emptyClaims)
-        })
-        const expiresAt = Option.orElse(tokens.expiresAt, () => jwtExpiry(tokens.accessToken))
-        return {
-          ...base,
-          email: Option.getOrNull(claims.email),
-          ...(method === "oidc"
-            ? { name: Option.getOrNull(claims.name), subject: Option.getOrNull(claims.subject) }
-            : {
-                plan: Option.getOrNull(claims.plan),
-                account_id: Option.getOrNull(Option.orElse(tokens.accountId, () => claims.accountId))
-              }),
-          access_token_expires_at: Option.getOrNull(Option.map(expiresAt, DateTime.formatIso)),
-          store: location
-        }
+/** The report of one profile's sign-in, as {@link describeSignIn} describes it. */
+export const statusReport = (profileName: string, description: SignInDescription): StatusReport =>
+  Option.match(description.signIn, {
+    onNone: () => ({ profile: profileName, logged_in: false, store: description.location }),
+    onSome: (signIn) => {
+      const base = {
+        profile: profileName,
+        logged_in: true,
+        method: signIn.method,
+        ...Option.match(signIn.origin, { onNone: () => ({}), onSome: (origin) => ({ issuer: origin.issuer }) })
+      }
+      if (signIn.method === "apikey") {
+        return { ...base, api_key: Option.getOrElse(signIn.maskedApiKey, () => "***"), store: description.location }
+      }
+      const { claims } = signIn
+      return {
+        ...base,
+        email: Option.getOrNull(claims.email),
+        ...(signIn.method === "oidc"
+          ? { name: Option.getOrNull(claims.name), subject: Option.getOrNull(claims.subject) }
+          : { plan: Option.getOrNull(claims.plan), account_id: Option.getOrNull(signIn.accountId) }),
+        access_token_expires_at: Option.getOrNull(Option.map(signIn.expiresAt, DateTime.formatIso)),
+        store: description.location
       }
     }
-  )
+  })
 
 const expiryText = (iso: string | null | undefined, now: DateTime.Utc): string => {
   if (!iso) return "unknown"
@@ -129,12 +111,11 @@ export const statusTable = (reports: ReadonlyArray<StatusReport>, now: DateTime.
     .join("\n")
 }
 
-/** Loads and describes the sign-in of the store in context; reads only, never the network. */
+/** Describes the sign-in of the store in context as the profile's report; reads only, never the network. */
 export const loadStatus: Effect.Effect<StatusReport, StoreError, CredentialStore | DeviceCodeAuth.Setup> = Effect.gen(
   function* () {
-    const store = yield* CredentialStore
     const { target } = yield* DeviceCodeAuth.Setup
-    return describeAuth(target.profile, yield* store.load, store.location)
+    return statusReport(target.profile, yield* describeSignIn)
   }
 )
 

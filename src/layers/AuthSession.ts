@@ -22,6 +22,7 @@ import {
   refreshBound,
   stepDelay
 } from "../services/schedules.js"
+import { accountIdOf, claimsOf, issuerOf } from "../domain/SignInSummary.js"
 import * as Plan from "./refreshPlan.js"
 
 export { AuthSession, type AuthSessionError, type SessionAccount, type SessionToken } from "../services/AuthSession.js"
@@ -62,7 +63,7 @@ export const make = (
     const entryFor = (record: StoredAuth) =>
       Effect.flatMap(resolver.forSignIn(record.origin), (client) =>
         Effect.orElseFail(
-          Plan.entryOf(record, limits, client.requestHeaders(Plan.accountIdOf(record))),
+          Plan.entryOf(record, limits, client.requestHeaders(accountIdOf(record))),
           () => new NotLoggedIn()
         )
       )
@@ -178,7 +179,7 @@ export const make = (
               onTimeout: () =>
                 new DeviceAuthError({
                   reason: "Unavailable",
-                  issuer: Plan.issuerOf(held.record),
+                  issuer: issuerOf(held.record),
                   step: "refresh",
                   detail: `no usable answer within ${Duration.format(refreshBound)}, retries included`
                 })
@@ -273,7 +274,7 @@ export const make = (
           )
     )
 
-    const claims: AuthSession["Type"]["claims"] = Effect.map(currentRecord, Plan.claimsOf).pipe(
+    const claims: AuthSession["Type"]["claims"] = Effect.map(currentRecord, claimsOf).pipe(
       Effect.withSpan("AuthSession.claims")
     )
 

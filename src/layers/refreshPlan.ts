@@ -1,13 +1,11 @@
 import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Equivalence from "effect/Equivalence"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
 import { type DeviceAuthError, RefreshError } from "../domain/Errors.js"
-import { emptyClaims, type IdTokenClaims, jwtExpiry, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
+import { accessTokenExpiry, issuerOf, summarizeSignIn } from "../domain/SignInSummary.js"
 import { authMethod, StoredAuth, StoredTokens } from "../domain/StoredAuth.js"
 import type { AuthSessionError, SessionAccount, SessionToken } from "../services/AuthSession.js"
 import type { RefreshedTokens } from "../services/IssuerClient.js"
@@ -119,7 +117,7 @@ export const entryOf = (
   }
   if (method === undefined || Option.isNone(record.tokens)) return Option.none()
   const tokens = record.tokens.value
-  const expiry = Option.orElse(tokens.expiresAt, () => jwtExpiry(tokens.accessToken))
+  const expiry = accessTokenExpiry(tokens)
   const lastRefresh = Option.map(record.lastRefresh, DateTime.toEpochMillis)
   if (Option.isNone(expiry)) {
     const refreshAt = Option.isSome(lastRefresh) ? lastRefresh.value + limits.maxAge : -Infinity
@@ -219,50 +217,16 @@ export const refreshedRecord = (
     lastRefreshNanos: now.nanos
   })
 
-/** The dialect a record was signed in with: its origin's, else `oidc` records are RFC 8628 and the rest codex. */
-export const dialectOf = (record: StoredAuth): "codex" | "rfc8628" =>
-  Option.match(record.origin, {
-    onNone: () => (Option.getOrUndefined(authMethod(record)) === "oidc" ? "rfc8628" : "codex"),
-    onSome: (origin) => origin.dialect
-  })
-
-/** The issuer a record was signed in at: its origin's, else codex's default. */
-export const issuerOf = (record: StoredAuth): string =>
-  Option.match(record.origin, { onNone: () => CODEX_DEFAULT_ISSUER, onSome: (origin) => origin.issuer })
-
-/** The id_token's claims of a record; empty without a readable one. */
-export const claimsOf = (record: StoredAuth): IdTokenClaims =>
-  Option.match(
-    Option.flatMap(record.tokens, (tokens) => tokens.idToken),
-    {
-      onNone: () => emptyClaims,
-      onSome: (idToken) => Either.getOrElse(parseIdTokenClaims(idToken), () => emptyClaims)
-    }
-  )
-
-/** The account id of a record: the stored one, else the id_token's. */
-export const accountIdOf = (record: StoredAuth): Option.Option<string> =>
-  Option.orElse(
-    Option.flatMap(record.tokens, (tokens) => tokens.accountId),
-    () => claimsOf(record).accountId
-  )
-
 /** Who a record's sign-in belongs to (email, plan, account id, method, issuer, dialect); none when nobody is signed in. */
 export const accountOf = (record: StoredAuth): Option.Option<SessionAccount> =>
-  Option.map(authMethod(record), (method) => {
-    const idClaims = claimsOf(record)
-    return {
-      method,
-      email: idClaims.email,
-      plan: idClaims.plan,
-      accountId: Option.orElse(
-        Option.flatMap(record.tokens, (tokens) => tokens.accountId),
-        () => idClaims.accountId
-      ),
-      issuer: issuerOf(record),
-      dialect: dialectOf(record)
-    }
-  })
+  Option.map(summarizeSignIn(record), (summary) => ({
+    method: summary.method,
+    email: summary.claims.email,
+    plan: summary.claims.plan,
+    accountId: summary.accountId,
+    issuer: summary.issuer,
+    dialect: summary.dialect
+  }))
 
 /** What one caller gets from a turn on the slow path, and the entry it leaves cached (none: load the store again). */
 export type Step = readonly [Effect.Effect<SessionToken, AuthSessionError>, Entry | undefined]

@@ -14,7 +14,7 @@ import { exchangeCodeForTokens } from "./exchangeCodeForTokens.js"
 import { persistTokens } from "./persistTokens.js"
 import { loginDeadline, pollForAuthorization } from "./pollForAuthorization.js"
 import { requestDeviceCode } from "./requestDeviceCode.js"
-import { revokeBound } from "./schedules.js"
+import { revokeTokens } from "./revokeTokens.js"
 import { WorkspacePolicy } from "./WorkspacePolicy.js"
 
 /** Options of {@link login}. */
@@ -59,10 +59,7 @@ const revokeUnsaved = (
 ): Effect.Effect<never, StoreError, LoginFlow | IssuerResolver> =>
   Effect.gen(function* () {
     const client = yield* (yield* IssuerResolver).forSignIn((yield* LoginFlow).origin)
-    const revoked = yield* Option.match(tokens.refreshToken, {
-      onSome: (refreshToken) => client.revoke(refreshToken),
-      onNone: () => client.revoke(tokens.accessToken, "access_token")
-    }).pipe(Effect.timeout(revokeBound), Effect.isSuccess)
+    const revoked = yield* revokeTokens(client, tokens).pipe(Effect.orElseSucceed(() => false))
     const { detail, path, reason } = error
     return yield* new StoreError({ reason, path, detail, afterApproval: revoked ? "Revoked" : "NotRevoked" })
   })

@@ -1,0 +1,59 @@
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { parseApiKeyInput } from "../domain/ApiKey.js"
+import type { ApiKeyInputError, LoginMethodError, StoreError } from "../domain/Errors.js"
+import { LoginEvent } from "../domain/LoginEvent.js"
+import { apiKeyAuth, type StoredAuth } from "../domain/StoredAuth.js"
+import { CredentialStore, loadOrSetAside } from "./CredentialStore.js"
+import { WorkspacePolicy } from "./WorkspacePolicy.js"
+
+/** Options of {@link loginWithApiKey}. */
+export interface LoginWithApiKeyOptions {
+  /**
+   * The key as a person gave it (the CLI: stdin), trimmed and checked here; run only once config.toml's
+   * `forced_login_method` allows an API key.
+   */
+  readonly key: Effect.Effect<string, ApiKeyInputError>
+  /** Told where an unreadable old record was moved (`StoreSetAside`). */
+  readonly onEvent?: (event: LoginEvent) => Effect.Effect<void>
+}
+
+/** What an API-key login stored. */
+export interface ApiKeyLoginResult {
+  readonly record: StoredAuth
+  readonly location: string
+}
+
+/** Any way an API-key login can fail. */
+export type ApiKeyLoginError = ApiKeyInputError | LoginMethodError | StoreError
+
+/**
+ * Stores an API key as codex's `login --with-api-key` does: allowed by the workspace policy's forced login method,
+ * read and checked (not against the server: a key is checked when it is used), and saved under the store's lock in
+ * codex's API-key shape, keeping the fields of the old record codex or others added. An unreadable old record is
+ * moved aside, not deleted.
+ */
+export const loginWithApiKey: (
+  options: LoginWithApiKeyOptions
+) => Effect.Effect<ApiKeyLoginResult, ApiKeyLoginError, CredentialStore | WorkspacePolicy> = Effect.fn(
+  "loginWithApiKey"
+)(function* (options: LoginWithApiKeyOptions) {
+  const emit = options.onEvent ?? (() => Effect.void)
+  yield* (yield* WorkspacePolicy).checkLoginMethod("apikey")
+  const key = yield* Effect.flatMap(options.key, parseApiKeyInput)
+  const store = yield* CredentialStore
+  const record = yield* store.locked(
+    Effect.gen(function* () {
+      const previous = yield* loadOrSetAside(store, (_, keptAs) =>
+        Option.match(keptAs, {
+          onNone: () => Effect.void,
+          onSome: (keptAs) => emit(LoginEvent.StoreSetAside({ keptAs }))
+        })
+      )
+      const record = apiKeyAuth(key, Option.match(previous, { onNone: () => [], onSome: (p) => p.extra }))
+      yield* store.save(record)
+      return record
+    })
+  )
+  return { record, location: store.location }
+})
