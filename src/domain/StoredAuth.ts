@@ -6,6 +6,7 @@ import * as Schema from "effect/Schema"
 import { AuthJson, formatNanos, knownKeys, ORIGIN_KEY, PROVENANCE_KEY, subMillisecondNanos } from "./AuthJson.js"
 import { Dialect } from "./Dialect.js"
 
+/** How `last_refresh` is written and read to the nanosecond (defined beside the wire schema). */
 export { formatNanos, subMillisecondNanos }
 
 const Secret = Schema.RedactedFromSelf(Schema.String)
