@@ -1,7 +1,12 @@
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { isRecord, parseJson } from "./Json.js"
-import { WireToken } from "./TokenSet.js"
+import { DeviceCode, parseInterval } from "./DeviceCode.js"
+import { isRecord, nonEmpty, parseJson } from "./Json.js"
+import { expiresInField, lifetime, TokenRefresh, TokenSet, WireToken } from "./TokenSet.js"
 
 /** Codex dialect constants (codex-protocol.md). */
 export const CODEX_DEFAULT_ISSUER = "https://auth.openai.com"
@@ -61,6 +66,93 @@ export const RefreshResponse = Schema.Struct({
   access_token: Schema.optionalWith(WireToken, { nullable: true }),
   refresh_token: Schema.optionalWith(WireToken, { nullable: true })
 })
+
+/** codex's `expires_in` (which codex itself ignores): a number of seconds up to ten years, anything else none. */
+export const CodexExpiresIn = expiresInField((raw) => (typeof raw === "number" ? lifetime(raw) : Option.none()))
+
+const secret = (token: string | undefined): Option.Option<Redacted.Redacted<string>> =>
+  Option.map(Option.fromNullable(token), Redacted.make)
+
+/**
+ * §1 200 body ↔ {@link DeviceCode}: the user code from `user_code` or `usercode` (a blank one is missing), the interval
+ * by {@link parseInterval}, `expires_at` when it is an instant. The body names no page: `verificationUri` is codex's
+ * (`codexEndpoints(issuer).verification`). Written back, the interval is a string of seconds, as the live server sends.
+ */
+export const CodexDeviceCodeFromWire = (verificationUri: string) =>
+  Schema.transformOrFail(UserCodeResponse, DeviceCode, {
+    strict: true,
+    decode: (wire, _, ast) => {
+      const userCode = nonEmpty(wire.user_code) ?? nonEmpty(wire.usercode)
+      return userCode === undefined
+        ? ParseResult.fail(new ParseResult.Type(ast, wire.user_code ?? wire.usercode, "missing user_code"))
+        : ParseResult.succeed({
+            deviceCode: Redacted.make(wire.device_auth_id),
+            userCode,
+            verificationUri,
+            verificationUriComplete: Option.none(),
+            interval: parseInterval(wire.interval),
+            expiresAt: Option.flatMap(Option.fromNullable(nonEmpty(wire.expires_at)), DateTime.make)
+          })
+    },
+    encode: (code) =>
+      ParseResult.succeed({
+        device_auth_id: Redacted.value(code.deviceCode),
+        user_code: code.userCode,
+        interval: String(Duration.toSeconds(code.interval)),
+        ...(Option.isSome(code.expiresAt) ? { expires_at: DateTime.formatIso(code.expiresAt.value) } : {})
+      })
+  })
+
+/** §4 200 body ↔ {@link TokenSet}: all three tokens, each Redacted, and `expires_in` by {@link CodexExpiresIn}. */
+export const CodexTokenSetFromWire = Schema.transformOrFail(
+  Schema.Struct({ ...CodeExchangeResponse.fields, expires_in: CodexExpiresIn }),
+  TokenSet,
+  {
+    strict: true,
+    decode: (wire) =>
+      ParseResult.succeed({
+        accessToken: Redacted.make(wire.access_token),
+        idToken: Option.some(Redacted.make(wire.id_token)),
+        refreshToken: Option.some(Redacted.make(wire.refresh_token)),
+        expiresIn: wire.expires_in
+      }),
+    encode: (tokens, _, ast) =>
+      Option.match(Option.all([tokens.idToken, tokens.refreshToken]), {
+        onNone: () =>
+          ParseResult.fail(
+            new ParseResult.Type(ast, tokens, "a Codex token answer has an id_token and a refresh_token")
+          ),
+        onSome: ([idToken, refreshToken]) =>
+          ParseResult.succeed({
+            id_token: Redacted.value(idToken),
+            access_token: Redacted.value(tokens.accessToken),
+            refresh_token: Redacted.value(refreshToken),
+            expires_in: tokens.expiresIn
+          })
+      })
+  }
+)
+
+/** §8 200 body ↔ {@link TokenRefresh}: the tokens sent, each Redacted, and `expires_in` by {@link CodexExpiresIn}. */
+export const CodexRefreshFromWire = Schema.transform(
+  Schema.Struct({ ...RefreshResponse.fields, expires_in: CodexExpiresIn }),
+  TokenRefresh,
+  {
+    strict: true,
+    decode: (wire) => ({
+      accessToken: secret(wire.access_token),
+      idToken: secret(wire.id_token),
+      refreshToken: secret(wire.refresh_token),
+      expiresIn: wire.expires_in
+    }),
+    encode: (tokens) => ({
+      ...(Option.isSome(tokens.idToken) ? { id_token: Redacted.value(tokens.idToken.value) } : {}),
+      ...(Option.isSome(tokens.accessToken) ? { access_token: Redacted.value(tokens.accessToken.value) } : {}),
+      ...(Option.isSome(tokens.refreshToken) ? { refresh_token: Redacted.value(tokens.refreshToken.value) } : {}),
+      expires_in: tokens.expiresIn
+    })
+  }
+)
 
 const text = (u: unknown): string | undefined => (typeof u === "string" && u.trim() !== "" ? u : undefined)
 

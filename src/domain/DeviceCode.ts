@@ -1,19 +1,16 @@
-import * as Data from "effect/Data"
-import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 /** A device code issued to this login: what the person types, where, and how the client polls for it. */
-export class DeviceCode extends Data.Class<{
+export class DeviceCode extends Schema.Class<DeviceCode>("DeviceCode")({
   /** The secret handle the client polls with (Codex: `device_auth_id`; RFC 8628: `device_code`). */
-  readonly deviceCode: Redacted.Redacted<string>
-  readonly userCode: string
-  readonly verificationUri: string
-  readonly verificationUriComplete: Option.Option<string>
-  readonly interval: Duration.Duration
-  readonly expiresAt: Option.Option<DateTime.Utc>
-}> {}
+  deviceCode: Schema.RedactedFromSelf(Schema.String),
+  userCode: Schema.String,
+  verificationUri: Schema.String,
+  verificationUriComplete: Schema.OptionFromSelf(Schema.String),
+  interval: Schema.DurationFromSelf,
+  expiresAt: Schema.OptionFromSelf(Schema.DateTimeUtcFromSelf)
+}) {}
 
 /** The default polling interval when a server names none (RFC 8628 §3.2 and codex). */
 export const defaultInterval = Duration.seconds(5)

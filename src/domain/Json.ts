@@ -1,4 +1,5 @@
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 
 /** A plain JSON object (not null, not an array). */
 export const isRecord = (u: unknown): u is Record<string, unknown> =>
@@ -42,4 +43,19 @@ export const parseJson = (text: string): Option.Option<unknown> => {
   } catch {
     return Option.none()
   }
+}
+
+/** The string itself unless it is missing or blank. */
+export const nonEmpty = (s: string | null | undefined): string | undefined =>
+  s !== undefined && s !== null && s.trim() !== "" ? s : undefined
+
+/**
+ * What is wrong with a decoded body, naming fields but never values (bodies hold tokens): the fields missing or
+ * invalid; else the rule a wire → domain transform found broken (`missing user_code`); else not a JSON object.
+ */
+export const wireProblem = (error: ParseResult.ParseError): string => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const fields = [...new Set(issues.map((issue) => issue.path.map(String).join(".")).filter((path) => path !== ""))]
+  if (fields.length > 0) return `missing or invalid ${fields.join(", ")}`
+  return issues.find((issue) => issue._tag === "Transformation")?.message ?? "the body is not a JSON object"
 }

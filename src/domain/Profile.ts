@@ -1,4 +1,5 @@
 import * as Either from "effect/Either"
+import type { Dialect } from "./Dialect.js"
 
 /** The profile codex itself reads: `$CODEX_HOME/auth.json`. */
 export const DEFAULT_PROFILE = "default"
@@ -29,7 +30,7 @@ export const profileForIssuer = (issuer: string): string => {
 
 /** Which dialect, issuer, client and scope a device login uses, and which profile keeps it. */
 export interface LoginTarget {
-  readonly dialect: "codex" | "rfc8628"
+  readonly dialect: Dialect
   readonly issuer: string
   readonly clientId: string
   readonly scope: string
@@ -43,7 +44,7 @@ export interface LoginTarget {
  */
 export const resolveLoginTarget = (
   asked: {
-    readonly dialect?: "codex" | "rfc8628" | undefined
+    readonly dialect?: Dialect | undefined
     readonly issuer?: string | undefined
     readonly clientId?: string | undefined
     readonly scope?: string | undefined

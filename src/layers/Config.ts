@@ -7,32 +7,10 @@ import type { PlatformError } from "@effect/platform/Error"
 import { homedir } from "node:os"
 import { parse, TomlError } from "smol-toml"
 import { ConfigError } from "../domain/Errors.js"
-import { type ForcedLoginMethod, forcedLoginMethods, forcedWorkspaceIds } from "../services/WorkspacePolicy.js"
+import { type CodexConfig, decodeCodexConfig, defaultCodexConfig } from "../domain/CodexConfig.js"
 
-/** Where credentials live, as `cli_auth_credentials_store` in config.toml names it. */
-export type CredentialsStoreKind = "file" | "keyring" | "auto" | "ephemeral"
-
-/** The values `cli_auth_credentials_store` accepts. */
-export const credentialsStoreKinds: ReadonlyArray<CredentialsStoreKind> = ["file", "keyring", "auto", "ephemeral"]
-
-/** The parts of `$CODEX_HOME/config.toml` that devicecode reads. */
-export interface CodexConfig {
-  /**
-   * `forced_chatgpt_workspace_id`: the workspaces a ChatGPT sign-in may belong to, a string or (codex 0.169 and later)
-   * a list of strings, each trimmed, empty ones dropped; empty allows any.
-   */
-  readonly forcedWorkspaceIds: ReadonlyArray<string>
-  readonly credentialsStore: Option.Option<CredentialsStoreKind>
-  /** `forced_login_method`: the only way of signing in codex allows, `chatgpt` or `api` (codex-protocol.md §9). */
-  readonly forcedLoginMethod: Option.Option<ForcedLoginMethod>
-}
-
-/** The configuration when config.toml is missing. */
-export const defaultCodexConfig: CodexConfig = {
-  forcedWorkspaceIds: [],
-  credentialsStore: Option.none(),
-  forcedLoginMethod: Option.none()
-}
+/** config.toml's shape and values, defined in the domain. */
+export { CodexConfig, CredentialsStoreKind, credentialsStoreKinds, defaultCodexConfig } from "../domain/CodexConfig.js"
 
 const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
 
@@ -77,15 +55,6 @@ export const canonicalCodexHome = (
     return yield* fs.realPath(absolute).pipe(Effect.mapError((error) => fail(`cannot be resolved (${error.message})`)))
   })
 
-const isCredentialsStoreKind = (value: string): value is CredentialsStoreKind =>
-  (credentialsStoreKinds as ReadonlyArray<string>).includes(value)
-
-const isForcedLoginMethod = (value: string): value is ForcedLoginMethod =>
-  (forcedLoginMethods as ReadonlyArray<string>).includes(value)
-
-const gotText = (value: unknown): string =>
-  typeof value === "string" ? `"${value}"` : `a value of type ${typeof value}`
-
 /** Reads `$CODEX_HOME/config.toml`; a missing file gives the defaults. */
 export const loadCodexConfig = (
   codexHome: string
@@ -110,26 +79,5 @@ export const loadCodexConfig = (
         return fail(`invalid TOML at line ${error.line}, column ${error.column}: ${reason}`)
       }
     })
-
-    const forced = toml["forced_chatgpt_workspace_id"]
-    const forcedList = typeof forced === "string" ? [forced] : forced
-    if (forcedList !== undefined && !(Array.isArray(forcedList) && forcedList.every((id) => typeof id === "string"))) {
-      return yield* fail("forced_chatgpt_workspace_id must be a string or a list of strings")
-    }
-    const store = toml["cli_auth_credentials_store"]
-    if (store !== undefined && (typeof store !== "string" || !isCredentialsStoreKind(store))) {
-      return yield* fail(
-        `cli_auth_credentials_store must be one of ${credentialsStoreKinds.join(", ")} (got ${gotText(store)})`
-      )
-    }
-    const method = toml["forced_login_method"]
-    if (method !== undefined && (typeof method !== "string" || !isForcedLoginMethod(method))) {
-      const allowed = forcedLoginMethods.map((m) => `"${m}"`).join(" or ")
-      return yield* fail(`forced_login_method must be ${allowed} (got ${gotText(method)})`)
-    }
-    return {
-      forcedWorkspaceIds: forcedWorkspaceIds(forcedList ?? []),
-      credentialsStore: Option.fromNullable(store),
-      forcedLoginMethod: Option.fromNullable(method)
-    }
+    return yield* Effect.mapError(decodeCodexConfig(toml), fail)
   }).pipe(Effect.withSpan("Config.loadCodexConfig"))

@@ -1,0 +1,7 @@
+import * as Schema from "effect/Schema"
+
+/** The two device-login dialects: codex's ChatGPT sign-in, and the standard RFC 8628 grant. */
+export const Dialect = Schema.Literal("codex", "rfc8628")
+
+/** A device-login dialect: `codex` or `rfc8628`. */
+export type Dialect = typeof Dialect.Type
