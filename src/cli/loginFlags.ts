@@ -10,6 +10,7 @@ import { resolveLoginTarget } from "../domain/Profile.js"
 import * as OidcIssuer from "../layers/OidcIssuer.js"
 import { profile } from "./environment.js"
 import { jsonOption } from "./jsonFlag.js"
+import { Dialect } from "../domain/Dialect.js"
 
 const checkUrl = (name: string, value: string) =>
   Either.match(validateIssuerUrl(value, `--${name}`), {
@@ -29,7 +30,7 @@ export const urlOption = (name: string) =>
     )
   )
 
-const dialect = Options.choice("dialect", ["codex", "rfc8628"]).pipe(
+const dialect = Options.choice("dialect", Dialect.literals).pipe(
   Options.withDefault("codex" as const),
   Options.withDescription("codex: the ChatGPT sign-in codex uses (default); rfc8628: any OpenID provider")
 )
@@ -60,7 +61,7 @@ export const openOption = Options.boolean("open").pipe(
 
 /** The device login the flags ask for; a flag that is missing or does not fit is a usage error (exit 2). */
 const resolveTarget = (flags: {
-  readonly dialect: "codex" | "rfc8628"
+  readonly dialect: Dialect
   readonly issuer: Option.Option<string>
   readonly clientId: Option.Option<string>
   readonly scope: string

@@ -6,6 +6,7 @@ import * as Redacted from "effect/Redacted"
 import { CODEX_DEFAULT_ISSUER } from "./CodexWire.js"
 import { emptyClaims, type IdTokenClaims, jwtExpiry, parseIdTokenClaims } from "./IdTokenClaims.js"
 import { type AuthMethod, authMethod, type SignInOrigin, type StoredAuth, type StoredTokens } from "./StoredAuth.js"
+import type { Dialect } from "./Dialect.js"
 
 /**
  * Who a stored sign-in belongs to and until when its access token holds, read from the record alone (no network, no
@@ -14,7 +15,7 @@ import { type AuthMethod, authMethod, type SignInOrigin, type StoredAuth, type S
 export class SignInSummary extends Data.Class<{
   readonly method: AuthMethod
   /** The dialect it was signed in with: its origin's, else `oidc` records are RFC 8628 and the rest codex. */
-  readonly dialect: "codex" | "rfc8628"
+  readonly dialect: Dialect
   /** The issuer it was signed in at: its origin's, else codex's default. */
   readonly issuer: string
   /** Present only when the sign-in used a non-default issuer, client id or dialect. */
@@ -33,7 +34,7 @@ export class SignInSummary extends Data.Class<{
 export const maskApiKey = (key: string): string => (key.length <= 13 ? "***" : `${key.slice(0, 8)}***${key.slice(-5)}`)
 
 /** The dialect a record was signed in with: its origin's, else `oidc` records are RFC 8628 and the rest codex. */
-export const dialectOf = (record: StoredAuth): "codex" | "rfc8628" =>
+export const dialectOf = (record: StoredAuth): Dialect =>
   Option.match(record.origin, {
     onNone: () => (Option.getOrUndefined(authMethod(record)) === "oidc" ? "rfc8628" : "codex"),
     onSome: (origin) => origin.dialect

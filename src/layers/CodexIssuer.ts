@@ -10,24 +10,23 @@ import * as Redacted from "effect/Redacted"
 import {
   CODEX_CLIENT_ID,
   CODEX_DEFAULT_ISSUER,
-  CodeExchangeResponse,
+  CodexDeviceCodeFromWire,
   codexEndpoints,
+  CodexRefreshFromWire,
+  CodexTokenSetFromWire,
   errorCode,
   normalizeIssuer,
   PollSuccessResponse,
-  RefreshResponse,
-  revokeUrlFromRefreshUrl,
-  UserCodeResponse
+  revokeUrlFromRefreshUrl
 } from "../domain/CodexWire.js"
-import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
-import { TokenSet } from "../domain/TokenSet.js"
+import type { DeviceCode } from "../domain/DeviceCode.js"
 import type { DeviceAuthError } from "../domain/Errors.js"
 import { SignInOrigin } from "../domain/StoredAuth.js"
 import { IssuerClient, type RefreshReason, type TokenTypeHint } from "../services/IssuerClient.js"
 import { AuthorizationGrant, LoginFlow, PollResult } from "../services/LoginFlow.js"
 import { Pkce, type PkceCodes } from "../services/Pkce.js"
-import { isRecord, parseJson } from "../domain/Json.js"
-import { isOk, lifetime, makeExchange, nonEmpty, userAgent } from "./httpExchange.js"
+import { parseJson } from "../domain/Json.js"
+import { isOk, makeExchange, userAgent } from "./httpExchange.js"
 import { codexRefreshFailure, completeGrant } from "./issuerRules.js"
 import { decodableEncodings } from "./contentCoding.js"
 
@@ -40,11 +39,6 @@ export interface CodexIssuerOptions {
 
 const DEFAULT_TIMEOUT = Duration.seconds(30)
 
-/** `expires_in` of a token answer when it is a usable number of seconds; the schemas ignore it, as codex does. */
-const expiresInOf = (json: unknown): Option.Option<Duration.Duration> => {
-  const expiresIn = isRecord(json) ? json.expires_in : undefined
-  return typeof expiresIn === "number" ? lifetime(expiresIn) : Option.none()
-}
 const REVOKE_TIMEOUT = Duration.seconds(10)
 
 /** What codex sends as `originator` on its refresh and revoke requests (codex-protocol.md §8). */
@@ -112,17 +106,8 @@ export const makeLoginFlow = (
       const answer = yield* send("usercode", postJson(endpoints.userCode, { client_id: clientId }))
       if (answer.status === 404) return yield* fail("usercode", { reason: "NotEnabled", status: 404 })
       if (!isOk(answer.status)) return yield* classify("usercode", answer)
-      const { value } = yield* decode("usercode", UserCodeResponse, answer)
-      const userCode = nonEmpty(value.user_code) ?? nonEmpty(value.usercode)
-      if (userCode === undefined) return yield* fail("usercode", { reason: "Malformed", detail: "missing user_code" })
-      return new DeviceCode({
-        deviceCode: Redacted.make(value.device_auth_id),
-        userCode,
-        verificationUri: endpoints.verification,
-        verificationUriComplete: Option.none(),
-        interval: parseInterval(value.interval),
-        expiresAt: Option.flatMap(Option.fromNullable(nonEmpty(value.expires_at ?? undefined)), DateTime.make)
-      })
+      const { value } = yield* decode("usercode", CodexDeviceCodeFromWire(endpoints.verification), answer)
+      return value
     }).pipe(Effect.withSpan("CodexIssuer.start"))
 
     const poll = Effect.fn("CodexIssuer.poll")(function* (code: DeviceCode) {
@@ -175,13 +160,8 @@ export const makeLoginFlow = (
         )
       )
       if (!isOk(answer.status)) return yield* classify("exchange", answer)
-      const { json, value } = yield* decode("exchange", CodeExchangeResponse, answer)
-      return new TokenSet({
-        accessToken: Redacted.make(value.access_token),
-        idToken: Option.some(Redacted.make(value.id_token)),
-        refreshToken: Option.some(Redacted.make(value.refresh_token)),
-        expiresIn: expiresInOf(json)
-      })
+      const { value } = yield* decode("exchange", CodexTokenSetFromWire, answer)
+      return value
     })
 
     const { origin, authMode, storedExpiry } = rules(issuer, clientId)
@@ -234,14 +214,8 @@ export const makeClient = (
         }).pipe(withTokenHeaders)
       )
       if (!isOk(answer.status)) return yield* classify("refresh", answer)
-      const { json, value } = yield* decode("refresh", RefreshResponse, answer)
-      const token = (s: string | undefined) => Option.map(Option.fromNullable(s), Redacted.make)
-      return {
-        accessToken: token(value.access_token),
-        idToken: token(value.id_token),
-        refreshToken: token(value.refresh_token),
-        expiresIn: expiresInOf(json)
-      }
+      const { value } = yield* decode("refresh", CodexRefreshFromWire, answer)
+      return value
     })
 
     const revoke = Effect.fn("CodexIssuer.revoke")(function* (

@@ -35,6 +35,7 @@ import * as MemoryStore from "./MemoryStore.js"
 import * as OidcIssuer from "./OidcIssuer.js"
 import * as PkceLive from "./PkceLive.js"
 import * as WorkspacePolicyLive from "./WorkspacePolicyLive.js"
+import type { Dialect } from "../domain/Dialect.js"
 
 /** What an app (or the CLI) asks of {@link layer}; every field has codex's default. */
 export interface Options {
@@ -45,7 +46,7 @@ export interface Options {
   /** Where sign-ins are kept; default: `cli_auth_credentials_store` in config.toml, else `file`. */
   readonly store?: CredentialsStoreKind
   /** The dialect of a login: `codex` (default) or `rfc8628`. */
-  readonly dialect?: "codex" | "rfc8628"
+  readonly dialect?: Dialect
   /** The issuer of a login; default codex's (`https://auth.openai.com`); required for `rfc8628`. */
   readonly issuer?: string
   /** The client id of a login; default codex's; required for `rfc8628`. */

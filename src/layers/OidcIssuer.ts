@@ -8,18 +8,17 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import { normalizeIssuer } from "../domain/CodexWire.js"
-import { DeviceCode, parseInterval } from "../domain/DeviceCode.js"
+import type { DeviceCode } from "../domain/DeviceCode.js"
 import type { DeviceAuthError } from "../domain/Errors.js"
 import { isRecord, parseJson } from "../domain/Json.js"
 import { SignInOrigin } from "../domain/StoredAuth.js"
-import { DeviceAuthorizationResponse, RefreshResponse, TokenResponse } from "../domain/OidcWire.js"
-import { TokenSet } from "../domain/TokenSet.js"
+import { OidcDeviceCodeFromWire, OidcRefreshFromWire, OidcTokenSetFromWire } from "../domain/OidcWire.js"
 import { IssuerClient, type TokenTypeHint } from "../services/IssuerClient.js"
 import { AuthorizationGrant, LoginFlow, PollResult } from "../services/LoginFlow.js"
 import { Pkce, type PkceCodes } from "../services/Pkce.js"
-import { type Answer, isOk, isTransientStatus, makeExchange, nonEmpty, oauthError, userAgent } from "./httpExchange.js"
+import { type Answer, isOk, isTransientStatus, makeExchange, oauthError, userAgent } from "./httpExchange.js"
 import { codexRefreshFailure, completeGrant, oidcRefreshFailure } from "./issuerRules.js"
-import { makeDiscovery, post, seconds } from "./oidcEndpoints.js"
+import { makeDiscovery, post } from "./oidcEndpoints.js"
 
 /** Which OpenID provider the RFC 8628 dialect signs in at, as which client, for which scope. */
 export interface OidcIssuerOptions {
@@ -35,9 +34,6 @@ export const DEFAULT_SCOPE = "openid profile email offline_access"
 const DEFAULT_TIMEOUT = Duration.seconds(30)
 const REVOKE_TIMEOUT = Duration.seconds(10)
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-
-const secret = (s: string | undefined): Option.Option<Redacted.Redacted<string>> =>
-  Option.map(Option.fromNullable(s), Redacted.make)
 
 /** The RFC 8628 dialect's decisions, besides its wire calls: an `oidc` record that remembers its provider. */
 export const rules = (issuer: string, clientId: string, scope: string) => ({
@@ -111,35 +107,12 @@ export const makeLoginFlow = (
         }
         return yield* classify("usercode", answer)
       }
-      const { value } = yield* decode("usercode", DeviceAuthorizationResponse, answer)
-      const userCode = nonEmpty(value.user_code)
-      if (userCode === undefined) return yield* fail("usercode", { reason: "Malformed", detail: "missing user_code" })
-      const verificationUri = nonEmpty(value.verification_uri) ?? nonEmpty(value.verification_url)
-      if (verificationUri === undefined) {
-        return yield* fail("usercode", { reason: "Malformed", detail: "missing verification_uri" })
-      }
-      const now = yield* DateTime.now
-      return new DeviceCode({
-        deviceCode: Redacted.make(value.device_code),
-        userCode,
-        verificationUri,
-        verificationUriComplete: Option.fromNullable(nonEmpty(value.verification_uri_complete)),
-        interval: parseInterval(value.interval),
-        expiresAt: Option.map(seconds(value.expires_in), (expiresIn) => DateTime.addDuration(now, expiresIn))
-      })
+      const { value } = yield* decode("usercode", OidcDeviceCodeFromWire(yield* DateTime.now), answer)
+      return value
     }).pipe(Effect.withSpan("OidcIssuer.start"))
 
     const tokensOf = (step: "poll" | "exchange", answer: Answer) =>
-      Effect.map(
-        decode(step, TokenResponse, answer),
-        ({ value }) =>
-          new TokenSet({
-            accessToken: Redacted.make(value.access_token),
-            idToken: secret(value.id_token),
-            refreshToken: secret(value.refresh_token),
-            expiresIn: seconds(value.expires_in)
-          })
-      )
+      Effect.map(decode(step, OidcTokenSetFromWire, answer), ({ value }) => value)
 
     // a 200 that carries `error` (as GitHub sends) is read as the error it names
     const errorIn200 = (answer: Answer): boolean => {
@@ -244,13 +217,8 @@ export const makeClient = (
         ])
       )
       if (!isOk(answer.status)) return yield* classify("refresh", answer)
-      const { value } = yield* decode("refresh", RefreshResponse, answer)
-      return {
-        accessToken: secret(value.access_token),
-        idToken: secret(value.id_token),
-        refreshToken: secret(value.refresh_token),
-        expiresIn: seconds(value.expires_in)
-      }
+      const { value } = yield* decode("refresh", OidcRefreshFromWire, answer)
+      return value
     })
 
     const revoke = Effect.fn("OidcIssuer.revoke")(function* (

@@ -5,7 +5,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Headers from "@effect/platform/Headers"
@@ -14,7 +13,7 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { errorCode, errorDetail, sanitizeServerText } from "../domain/CodexWire.js"
 import { DeviceAuthError, type DeviceAuthStep } from "../domain/Errors.js"
-import { isRecord, nestedDeeperThan, parseJson } from "../domain/Json.js"
+import { isRecord, nestedDeeperThan, nonEmpty, parseJson, wireProblem } from "../domain/Json.js"
 import { VERSION } from "../version.js"
 import { decodeContent } from "./contentCoding.js"
 
@@ -35,19 +34,6 @@ export const maxResponseBytes = 1024 * 1024
 
 /** The `User-Agent` of every request: `devicecode/<version> (<os>; <arch>) node/<version>`. */
 export const userAgent = `devicecode/${VERSION} (${process.platform}; ${process.arch}) node/${process.versions.node}`
-
-/** The longest lifetime (`expires_in`) taken from a server: ten years; a longer one is read as none given. */
-export const maxLifetime = Duration.days(3650)
-
-/** A lifetime in seconds as a Duration, when it is a finite number from 0 to {@link maxLifetime}. */
-export const lifetime = (seconds: number): Option.Option<Duration.Duration> =>
-  Number.isFinite(seconds) && seconds >= 0 && seconds <= Duration.toSeconds(maxLifetime)
-    ? Option.some(Duration.seconds(seconds))
-    : Option.none()
-
-/** The string itself unless it is missing or blank. */
-export const nonEmpty = (s: string | undefined): string | undefined =>
-  s !== undefined && s.trim() !== "" ? s : undefined
 
 /** A 2xx status. */
 export const isOk = (status: number): boolean => status >= 200 && status < 300
@@ -72,13 +58,6 @@ const unsendable = (error: HttpClientError.HttpClientError): ErrorFields | undef
 const transportDetail = (error: HttpClientError.HttpClientError): string => {
   const cause = innermostMessage(error.cause)
   return cause === undefined ? "network error" : `network error: ${sanitizeServerText(cause, MAX_TRANSPORT_DETAIL)}`
-}
-
-/** Names the fields a 2xx body lacks, never their values: bodies may hold tokens. */
-const schemaDetail = (error: ParseResult.ParseError): string => {
-  const paths = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => issue.path.map(String).join("."))
-  const fields = [...new Set(paths.filter((path) => path !== ""))]
-  return fields.length === 0 ? "the body is not a JSON object" : `missing or invalid ${fields.join(", ")}`
 }
 
 /** RFC 9110 §10.2.3: delta-seconds or an HTTP date, measured against the Clock. */
@@ -245,7 +224,7 @@ export const makeExchange = (options: {
       onNone: () => fail(step, { reason: "Malformed", detail: "the body is not JSON" }),
       onSome: (json) =>
         Either.match(Schema.decodeUnknownEither(schema, { errors: "all" })(json), {
-          onLeft: (error) => fail(step, { reason: "Malformed", detail: schemaDetail(error) }),
+          onLeft: (error) => fail(step, { reason: "Malformed", detail: wireProblem(error) }),
           onRight: (value) => Effect.succeed({ value, json })
         })
     })

@@ -5,8 +5,8 @@ import * as SynchronizedRef from "effect/SynchronizedRef"
 import { normalizeIssuer, sanitizeServerText } from "../domain/CodexWire.js"
 import type { DeviceAuthError } from "../domain/Errors.js"
 import { DiscoveryDocument } from "../domain/OidcWire.js"
-import { type Exchange, isOk, lifetime, nonEmpty } from "./httpExchange.js"
-import type * as Duration from "effect/Duration"
+import { nonEmpty } from "../domain/Json.js"
+import { type Exchange, isOk } from "./httpExchange.js"
 
 const form = (entries: ReadonlyArray<readonly [string, string]>) =>
   HttpClientRequest.bodyText(
@@ -17,10 +17,6 @@ const form = (entries: ReadonlyArray<readonly [string, string]>) =>
 /** A form POST that asks for JSON (RFC 6749 §4.1.3, RFC 8628 §3.1, RFC 7009 §2.1). */
 export const post = (url: string, entries: ReadonlyArray<readonly [string, string]>) =>
   HttpClientRequest.post(url).pipe(HttpClientRequest.acceptJson, form(entries))
-
-/** A lifetime in seconds sent as a number or a numeric string (Azure AD v1 sends strings). */
-export const seconds = (raw: unknown): Option.Option<Duration.Duration> =>
-  lifetime(typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN)
 
 /** The endpoints of an OpenID provider that the RFC 8628 dialect uses. */
 export interface Endpoints {

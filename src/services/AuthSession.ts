@@ -6,6 +6,7 @@ import type * as Redacted from "effect/Redacted"
 import type { DeviceAuthError, NotLoggedIn, RefreshError, StoreError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import type { AuthMethod } from "../domain/StoredAuth.js"
+import type { Dialect } from "../domain/Dialect.js"
 
 /** Why a session could not hand out a token: nobody signed in, a permanent refresh failure, the store, the network. */
 export type AuthSessionError = NotLoggedIn | RefreshError | StoreError | DeviceAuthError
@@ -17,7 +18,7 @@ export interface SessionAccount {
   readonly plan: Option.Option<string>
   readonly accountId: Option.Option<string>
   readonly issuer: string
-  readonly dialect: "codex" | "rfc8628"
+  readonly dialect: Dialect
 }
 
 /** A token the session hands out: the access token, when it expires, and the headers its issuer's APIs expect. */

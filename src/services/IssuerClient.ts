@@ -5,6 +5,7 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type { DeviceAuthError, RefreshError } from "../domain/Errors.js"
+import type { TokenRefresh } from "../domain/TokenSet.js"
 
 /** Which kind of token a revocation names (RFC 7009 §2.1 `token_type_hint`). */
 export type TokenTypeHint = "refresh_token" | "access_token"
@@ -16,13 +17,7 @@ export type TokenTypeHint = "refresh_token" | "access_token"
 export type RefreshReason = "proactive_expiry" | "unauthorized_recovery"
 
 /** Tokens a refresh returned; only those present replace the stored ones (codex-protocol.md §8). */
-export interface RefreshedTokens {
-  readonly accessToken: Option.Option<Redacted.Redacted<string>>
-  readonly idToken: Option.Option<Redacted.Redacted<string>>
-  readonly refreshToken: Option.Option<Redacted.Redacted<string>>
-  /** `expires_in` of the refresh answer, when the server sent one. */
-  readonly expiresIn: Option.Option<Duration.Duration>
-}
+export type RefreshedTokens = TokenRefresh
 
 /**
  * The issuer of one stored sign-in, as its client: refresh and revoke its tokens, judge a refresh failure, and decorate

@@ -20,6 +20,7 @@ import type { Pkce } from "../services/Pkce.js"
 import { IssuerClient, type RefreshedTokens } from "../services/IssuerClient.js"
 import { IssuerResolver, fixed } from "../services/IssuerResolver.js"
 import { AuthorizationGrant, LoginFlow, PollResult } from "../services/LoginFlow.js"
+import type { Dialect } from "../domain/Dialect.js"
 
 /** One scripted answer to a poll: a result, a failure, or no answer at all. */
 export type ScriptedPoll = PollResult | DeviceAuthError | "hang"
@@ -30,7 +31,7 @@ export const FAR_FUTURE_EXP = 4_102_444_800
 /** What a {@link ScriptedIssuer} answers. */
 export interface ScriptedIssuerOptions {
   readonly issuer?: string
-  readonly dialect?: "codex" | "rfc8628"
+  readonly dialect?: Dialect
   readonly interval?: Duration.DurationInput
   /** The code's expiry, counted from the moment `start` is called. */
   readonly expiresIn?: Duration.DurationInput

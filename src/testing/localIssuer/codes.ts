@@ -8,7 +8,9 @@ import type * as Scope from "effect/Scope"
 import type { LocalIssuerCodeStatus } from "./types.js"
 
 /** The device-flow dialect a code or token belongs to. */
-export type Dialect = "codex" | "rfc8628"
+import type { Dialect } from "../../domain/Dialect.js"
+
+export type { Dialect }
 
 /** What a device code grants once approved: the client it was issued to and the scopes it asked for. */
 export interface Grant {
