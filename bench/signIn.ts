@@ -5,9 +5,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as FileStore from "../src/layers/FileStore.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { login } from "../src/services/login.js"
+import * as Pkce from "../src/services/Pkce.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 
 /** A fresh temporary directory, removed when the scope closes. */
@@ -35,8 +35,8 @@ export const signedIn = (firstTokenTtl: Duration.DurationInput) =>
         Layer.mergeAll(
           CodexIssuer.layer({ issuer: issuer.url }),
           FileStore.layer(authPath),
-          PkceLive.layer,
-          WorkspacePolicyLive.layer(Option.none())
+          Pkce.layer,
+          WorkspacePolicy.layer(Option.none())
         )
       )
     )

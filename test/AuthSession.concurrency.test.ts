@@ -8,11 +8,11 @@ import * as AuthSessionLive from "../src/layers/AuthSessionLive.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as IssuerResolverLive from "../src/layers/IssuerResolverLive.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { AuthSession } from "../src/services/AuthSession.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { login } from "../src/services/login.js"
+import * as Pkce from "../src/services/Pkce.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { request } from "./support/http.js"
 import { tempDir } from "./support/tmp.js"
@@ -33,8 +33,8 @@ describe("AuthSession over real HTTP", () => {
         const loginLayer = Layer.mergeAll(
           CodexIssuer.layer({ issuer: issuer.url }),
           store,
-          WorkspacePolicyLive.layer(Option.none()),
-          PkceLive.layer
+          WorkspacePolicy.layer(Option.none()),
+          Pkce.layer
         ).pipe(Layer.provide(platform))
         const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
         assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))

@@ -1,12 +1,12 @@
 import { HttpClient, HttpClientError } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
+import { ConfigProvider, DateTime, Duration, Effect, Either, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import { s256Challenge } from "../src/domain/Pkce.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import { userAgent } from "../src/layers/httpExchange.js"
-import { PkceCodes } from "../src/services/Pkce.js"
+import * as Pkce from "../src/services/Pkce.js"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
 const issuerWith = (reply: (request: Recorded) => Reply | "never", options: CodexIssuer.CodexIssuerOptions = {}) =>
@@ -297,7 +297,7 @@ describe("CodexIssuer.poll", () => {
 })
 
 const authCode = Redacted.make("ac_1/+ x")
-const pkce = new PkceCodes({ verifier: Redacted.make("ver-_1"), challenge: s256Challenge("ver-_1") })
+const pkce = Either.getOrThrow(Pkce.fromIssuer(Redacted.make("ver-_1"), s256Challenge("ver-_1")))
 
 describe("CodexIssuer.exchange", () => {
   it.effect("posts the exact form body and reads the tokens", () =>

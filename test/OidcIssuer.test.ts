@@ -6,7 +6,7 @@ import { DeviceAuthError } from "../src/domain/Errors.js"
 import { s256Challenge } from "../src/domain/Pkce.js"
 import { userAgent } from "../src/layers/httpExchange.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import { PkceCodes } from "../src/services/Pkce.js"
+import * as Pkce from "../src/services/Pkce.js"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
 const ISSUER = "https://id.example.com"
@@ -347,7 +347,7 @@ describe("OidcIssuer.exchange", () => {
   it.effect("refuses an authorization code: the dialect's tokens come from the poll", () =>
     Effect.gen(function* () {
       const { issuer, requests } = yield* issuerWith({})
-      const pkce = new PkceCodes({ verifier: Redacted.make("v"), challenge: s256Challenge("v") })
+      const pkce = yield* Pkce.fromIssuer(Redacted.make("v"), s256Challenge("v"))
       const error = failure(yield* Effect.exit(issuer.exchange(Redacted.make("c"), pkce)))
       assert.strictEqual(error.reason, "Malformed")
       assert.strictEqual(requests.length, 0)

@@ -1,6 +1,6 @@
 import { HttpClient } from "@effect/platform"
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Exit, Option, Redacted } from "effect"
+import { Cause, Duration, Effect, Either, Exit, Option, Redacted } from "effect"
 import * as fc from "fast-check"
 import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { DeviceAuthError } from "../src/domain/Errors.js"
@@ -9,7 +9,7 @@ import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
 import type { DeviceAuthorization, PollResult, RefreshedTokens } from "../src/services/DeviceAuthorization.js"
 import { TokenSet } from "../src/domain/TokenSet.js"
-import { PkceCodes } from "../src/services/Pkce.js"
+import * as Pkce from "../src/services/Pkce.js"
 import { json } from "./support/fakeHttp.js"
 import {
   CODEX,
@@ -67,7 +67,7 @@ const codexCode = new DeviceCode({
 const oidcCode = new DeviceCode({ ...codexCode, verificationUri: `${OIDC}/device` })
 
 const sentRefreshToken = Redacted.make(markerOpaque("rt", 2))
-const pkce = new PkceCodes({ verifier: Redacted.make("fuzz-verifier"), challenge: s256Challenge("fuzz-verifier") })
+const pkce = Either.getOrThrow(Pkce.fromIssuer(Redacted.make("fuzz-verifier"), s256Challenge("fuzz-verifier")))
 
 const goodDiscovery = json(200, {
   issuer: OIDC,

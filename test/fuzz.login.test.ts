@@ -7,9 +7,9 @@ import type { LoginEvent } from "../src/domain/LoginEvent.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { login } from "../src/services/login.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import * as TestPkce from "../src/testing/TestPkce.js"
 import { json, type Reply } from "./support/fakeHttp.js"
 import {
@@ -184,7 +184,7 @@ const runLogin = (c: LoginCase) =>
       issuer.pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, fake.client))),
       Layer.succeed(CredentialStore, store),
       TestPkce.layer,
-      WorkspacePolicyLive.layer(Option.fromNullable(c.forcedWorkspace))
+      WorkspacePolicy.layer(Option.fromNullable(c.forcedWorkspace))
     )
     const fiber = yield* login({ onEvent: (event) => Effect.sync(() => void events.push(event)) }).pipe(
       Effect.provide(layer),

@@ -8,13 +8,12 @@ import { DeviceAuthError, StoreError } from "../src/domain/Errors.js"
 import { LoginEvent } from "../src/domain/LoginEvent.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { DeviceAuthorization, PollResult } from "../src/services/DeviceAuthorization.js"
 import { login } from "../src/services/login.js"
 import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
 import * as TestPkce from "../src/testing/TestPkce.js"
-import type { ForcedLoginMethod } from "../src/services/WorkspacePolicy.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import { tempDir } from "./support/tmp.js"
 
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
@@ -33,7 +32,7 @@ const unavailable = (status: number, retryAfter?: Duration.DurationInput) =>
 /** What a test changes of the login's surroundings: config.toml's rules, the store, a revocation that fails. */
 interface StartOptions extends ScriptedIssuer.ScriptedIssuerOptions {
   readonly forcedWorkspace?: string
-  readonly forcedLoginMethod?: ForcedLoginMethod
+  readonly forcedLoginMethod?: WorkspacePolicy.ForcedLoginMethod
   readonly store?: CredentialStore["Type"]
   readonly revokeFails?: boolean
 }
@@ -52,7 +51,7 @@ const start = (options: StartOptions = {}) =>
       Layer.succeed(DeviceAuthorization, service),
       Layer.succeed(CredentialStore, store),
       pkce.layer,
-      WorkspacePolicyLive.layer(
+      WorkspacePolicy.layer(
         Option.fromNullable(options.forcedWorkspace),
         Option.fromNullable(options.forcedLoginMethod)
       )

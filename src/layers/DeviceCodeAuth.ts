@@ -16,8 +16,8 @@ import type { AuthSession } from "../services/AuthSession.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import type { DeviceAuthorization } from "../services/DeviceAuthorization.js"
 import type { IssuerResolver } from "../services/IssuerResolver.js"
-import type { Pkce } from "../services/Pkce.js"
-import type { WorkspacePolicy } from "../services/WorkspacePolicy.js"
+import * as Pkce from "../services/Pkce.js"
+import * as WorkspacePolicy from "../services/WorkspacePolicy.js"
 import * as AuthenticatedHttpClient from "./AuthenticatedHttpClient.js"
 import * as AuthSessionLive from "./AuthSessionLive.js"
 import * as AutoStore from "./AutoStore.js"
@@ -32,12 +32,10 @@ import {
 } from "./Config.js"
 import * as FileStore from "./FileStore.js"
 import * as IssuerResolverLive from "./IssuerResolverLive.js"
-import * as KeyringLive from "./KeyringLive.js"
+import * as Keyring from "./Keyring.js"
 import * as KeyringStore from "./KeyringStore.js"
 import * as MemoryStore from "./MemoryStore.js"
 import * as OidcIssuer from "./OidcIssuer.js"
-import * as PkceLive from "./PkceLive.js"
-import * as WorkspacePolicyLive from "./WorkspacePolicyLive.js"
 
 /** What an app (or the CLI) asks of {@link layer}; every field has codex's default. */
 export interface Options {
@@ -87,8 +85,8 @@ export type Services =
   | CredentialStore
   | DeviceAuthorization
   | IssuerResolver
-  | Pkce
-  | WorkspacePolicy
+  | Pkce.Pkce
+  | WorkspacePolicy.WorkspacePolicy
   | Setup
 
 const optionsError = (detail: string) => new ConfigError({ reason: "Options", path: "DeviceCodeAuth", detail })
@@ -143,7 +141,7 @@ const storeOf = (
     case "ephemeral":
       return MemoryStore.layer()
     case "keyring":
-      return Layer.provide(KeyringStore.layer(keyring), KeyringLive.layer)
+      return Layer.provide(KeyringStore.layer(keyring), Keyring.layer)
     case "auto":
       return Layer.provide(
         Layer.effect(
@@ -157,7 +155,7 @@ const storeOf = (
             })
           })
         ),
-        KeyringLive.layer
+        Keyring.layer
       )
   }
 }
@@ -165,16 +163,16 @@ const storeOf = (
 /** The login's issuer and the rules that bind it (forced_chatgpt_workspace_id speaks of ChatGPT only). */
 const loginOf = (
   resolved: Resolved
-): Layer.Layer<DeviceAuthorization | WorkspacePolicy, never, HttpClient.HttpClient> => {
+): Layer.Layer<DeviceAuthorization | WorkspacePolicy.WorkspacePolicy, never, HttpClient.HttpClient> => {
   const { config, target } = resolved
   return target.dialect === "codex"
     ? Layer.merge(
         CodexIssuer.layer({ issuer: target.issuer, clientId: target.clientId }),
-        WorkspacePolicyLive.layerFromConfig(config)
+        WorkspacePolicy.layerFromConfig(config)
       )
     : Layer.merge(
         OidcIssuer.layer({ issuer: target.issuer, clientId: target.clientId, scope: target.scope }),
-        WorkspacePolicyLive.layer(Option.none(), config.forcedLoginMethod)
+        WorkspacePolicy.layer(Option.none(), config.forcedLoginMethod)
       )
 }
 
@@ -203,7 +201,7 @@ export const layer = (
 ): Layer.Layer<Services, ConfigError, HttpClient.HttpClient | FileSystem.FileSystem | Path.Path> =>
   AuthenticatedHttpClient.layer.pipe(
     Layer.provideMerge(AuthSessionLive.layer(options.session)),
-    Layer.provideMerge(Layer.mergeAll(IssuerResolverLive.layer, PkceLive.layer, fromSetup(loginOf))),
+    Layer.provideMerge(Layer.mergeAll(IssuerResolverLive.layer, Pkce.layer, fromSetup(loginOf))),
     Layer.provideMerge(layerStore(options))
   )
 

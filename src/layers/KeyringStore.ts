@@ -11,9 +11,9 @@ import { StoreError } from "../domain/Errors.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { encodeStoredAuthCompact, parseStoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
-import { Keyring } from "../services/Keyring.js"
 import * as CodexLock from "./CodexLock.js"
 import * as FileStore from "./FileStore.js"
+import { Keyring } from "./Keyring.js"
 
 /** The keyring service codex stores its sign-in under. */
 export const KEYRING_SERVICE = "Codex Auth"
