@@ -24,7 +24,7 @@ export const tempDir = (prefix: string) =>
 export const signedIn = (firstTokenTtl: Duration.DurationInput) =>
   Effect.gen(function* () {
     const issuer = yield* LocalIssuer.make({
-      interval: 1,
+      interval: "1 second",
       accessTokenTtl: firstTokenTtl,
       autoApproveAfter: "10 millis"
     })

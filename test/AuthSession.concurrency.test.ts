@@ -24,7 +24,7 @@ describe("AuthSession over real HTTP", () => {
     `${CALLERS} concurrent callers across an expiry share one refresh`,
     () =>
       Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({ interval: 1, accessTokenTtl: 0 })
+        const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
         const dir = yield* tempDir
         const platform = Layer.mergeAll(NodeHttpClient.layer, NodeFileSystem.layer, NodePath.layer)
         const store = FileStore.layer(join(dir, "auth.json"))

@@ -129,7 +129,7 @@ describe("the built package", () => {
 describe("DeviceCodeAuth from dist", () => {
   it.scopedLive("layer: login, a fresh token and GET /v1/me share one file store in CODEX_HOME", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "10 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "10 millis" })
       const home = yield* tempDir
       const Auth = DeviceCodeAuth.layer({
         codexHome: home,
@@ -163,7 +163,7 @@ describe("DeviceCodeAuth from dist", () => {
 
   it.scopedLive("layerNode: an RFC 8628 login kept in memory calls the API with Node's platform built in", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "10 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "10 millis" })
       const home = yield* tempDir
       const Auth = DeviceCodeAuth.layerNode({
         codexHome: home,
@@ -238,7 +238,7 @@ describe("DeviceCodeAuth from dist", () => {
 describe("issuer layers from dist", () => {
   it.scopedLive("CodexIssuer.layer: start, approve, poll, and exchange the code for tokens the issuer signed", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       yield* Effect.gen(function* () {
         const auth = yield* DeviceAuthorization
         assert.strictEqual(auth.dialect, "codex")
@@ -263,7 +263,7 @@ describe("issuer layers from dist", () => {
 
   it.scopedLive("OidcIssuer.layer: discovery, start, approve, and a poll that yields the tokens", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       yield* Effect.gen(function* () {
         const auth = yield* DeviceAuthorization
         assert.strictEqual(auth.dialect, "rfc8628")
@@ -286,7 +286,7 @@ describe("issuer layers from dist", () => {
 
   it.scopedLive("IssuerResolverLive.layer: one issuer per origin, of the origin's dialect", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const origin = Option.some(
         new SignInOrigin({
           dialect: "rfc8628",
@@ -312,7 +312,7 @@ describe("issuer layers from dist", () => {
 
   it.scopedLive("IssuerResolverLive.fixed: the DeviceAuthorization in context, whatever the origin", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const origin = Option.some(
         new SignInOrigin({ dialect: "rfc8628", issuer: "https://elsewhere.test", clientId: "x", scope: Option.none() })
       )
@@ -452,7 +452,7 @@ describe("session and policy layers from dist", () => {
 
   it.scopedLive("AuthSessionLive.layer: refreshes a born-expired token once, then serves it from memory", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "10 millis", accessTokenTtl: 0 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "10 millis", accessTokenTtl: 0 })
       const Session = AuthSessionLive.layer().pipe(
         Layer.provideMerge(IssuerResolverLive.fixed),
         Layer.provideMerge(

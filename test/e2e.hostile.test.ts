@@ -82,7 +82,7 @@ const timed = <A, E, R>(self: Effect.Effect<A, E, R>) =>
 
 /** A LocalIssuer that approves every code at once, and a CODEX_HOME signed in to it whose access token has expired. */
 const signedIn = Effect.gen(function* () {
-  const issuer = yield* LocalIssuer.make({ interval: 1, accessTokenTtl: 0, autoApproveAfter: "100 millis" })
+  const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0, autoApproveAfter: "100 millis" })
   const home = yield* tempDir
   const login = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
   assert.strictEqual(login.code, 0, login.stderr)
@@ -221,7 +221,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
 
   it.scopedLive("a 100 MiB usercode or poll answer: a clean error, memory bounded", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const probe = rssProbe(home)
       const login = ["login", "--issuer", issuer.url]
@@ -254,7 +254,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
 
   it.scopedLive("3000-deep JSON in a 200 and in an error answer: a clean error, no RangeError", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const deepArray = "[".repeat(3000) + "]".repeat(3000)
       const deepObject = `${'{"error":'.repeat(3000)}"x"${"}".repeat(3000)}`
@@ -281,7 +281,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
     "a user code and an error message with ESC[2J and an OSC title: no escape byte reaches the terminal",
     () =>
       Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({ interval: 1 })
+        const issuer = yield* LocalIssuer.make({ interval: "1 second" })
         const home = yield* tempDir
         const hostileCode = {
           path: paths.userCode,
@@ -345,7 +345,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
 
   it.scopedLive('an exchange answer with access_token " ": the login fails and nothing is stored', () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "100 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "100 millis" })
       const home = yield* tempDir
       const blank = {
         path: paths.token,
@@ -401,7 +401,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
 
   it.scopedLive("one unreadable (HTML) 2xx poll answer: the login still completes", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "100 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "100 millis" })
       const home = yield* tempDir
       yield* issuer.setKnobs({
         faults: [{ path: paths.poll, status: 200, body: "<html><body><h1>Maintenance</h1></body></html>" }]
