@@ -6,8 +6,8 @@ import { join } from "node:path"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as IssuerResolver from "../src/layers/IssuerResolver.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
+import * as Pkce from "../src/services/Pkce.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import { login } from "../src/services/login.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 
@@ -25,7 +25,7 @@ export const tempDir = (prefix: string) =>
 export const signedIn = (firstTokenTtl: Duration.DurationInput) =>
   Effect.gen(function* () {
     const issuer = yield* LocalIssuer.make({
-      interval: 1,
+      interval: "1 second",
       accessTokenTtl: firstTokenTtl,
       autoApproveAfter: "10 millis"
     })
@@ -34,10 +34,10 @@ export const signedIn = (firstTokenTtl: Duration.DurationInput) =>
     yield* login().pipe(
       Effect.provide(
         Layer.mergeAll(
-          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(PkceLive.layer)),
+          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
           IssuerResolver.layer,
           FileStore.layer(authPath),
-          WorkspacePolicyLive.layer(Option.none())
+          WorkspacePolicy.layer(Option.none())
         )
       )
     )

@@ -171,7 +171,7 @@ export const pollingLoginRss = (options: { readonly cacheHome: string; readonly 
       if (!existsSync("/proc/self/status")) {
         return { measure, result: "not measured: no /proc", target, verdict: "skipped" } satisfies Row
       }
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir("home")
       const child = yield* Effect.acquireRelease(
         Effect.sync(() =>

@@ -19,7 +19,7 @@ const onEvent = (event: LoginEvent): Effect.Effect<void> =>
 
 const program = Effect.gen(function* () {
   // The issuer's first access token is born expired, so the first API call has to refresh it.
-  const issuer = yield* LocalIssuer.make({ interval: 1, accessTokenTtl: 0 })
+  const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
 
   // The person at the browser: here the test kit's stand-in approves the code through the page.
   yield* issuer.nextCode.pipe(

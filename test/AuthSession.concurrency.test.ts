@@ -8,8 +8,8 @@ import * as AuthSession from "../src/layers/AuthSession.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as IssuerResolver from "../src/layers/IssuerResolver.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
+import * as Pkce from "../src/services/Pkce.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { login } from "../src/services/login.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
@@ -23,17 +23,17 @@ describe("AuthSession over real HTTP", () => {
     `${CALLERS} concurrent callers across an expiry share one refresh`,
     () =>
       Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({ interval: 1, accessTokenTtl: 0 })
+        const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
         const dir = yield* tempDir
         const platform = Layer.mergeAll(NodeHttpClient.layer, NodeFileSystem.layer, NodePath.layer)
         const store = FileStore.layer(join(dir, "auth.json"))
 
         // sign in through the real Codex dialect; the tokens it gets are born expired
         const loginLayer = Layer.mergeAll(
-          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(PkceLive.layer)),
+          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
           IssuerResolver.layer,
           store,
-          WorkspacePolicyLive.layer(Option.none())
+          WorkspacePolicy.layer(Option.none())
         ).pipe(Layer.provide(platform))
         const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
         assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))

@@ -8,9 +8,8 @@ import { SignInOrigin } from "../src/domain/StoredAuth.js"
 import { TokenSet } from "../src/domain/TokenSet.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import { userAgent } from "../src/layers/httpExchange.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
+import * as Pkce from "../src/services/Pkce.js"
 import { AuthorizationGrant } from "../src/services/LoginFlow.js"
-import { Pkce } from "../src/services/Pkce.js"
 import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
@@ -20,7 +19,7 @@ const issuerWith = (reply: (request: Recorded) => Reply | "never", options: Code
     const fake = fakeClient(reply)
     const flow = yield* CodexIssuer.makeLoginFlow(options).pipe(
       Effect.provideService(HttpClient.HttpClient, fake.client),
-      Effect.provideService(Pkce, PkceLive.make)
+      Effect.provideService(Pkce.Pkce, Pkce.make)
     )
     const client = yield* CodexIssuer.makeClient(options).pipe(
       Effect.provideService(HttpClient.HttpClient, fake.client)
@@ -193,7 +192,7 @@ describe("CodexIssuer.start", () => {
       )
       const flow = yield* CodexIssuer.makeLoginFlow().pipe(
         Effect.provideService(HttpClient.HttpClient, client),
-        Effect.provideService(Pkce, PkceLive.make)
+        Effect.provideService(Pkce.Pkce, Pkce.make)
       )
       const error = failure(yield* Effect.exit(flow.start))
       assert.strictEqual(error.reason, "Unavailable")

@@ -6,8 +6,7 @@ import * as fsp from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { defaultCodexConfig, loadCodexConfig, resolveCodexHome } from "../src/layers/Config.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
-import { checkLoginMethod, WorkspacePolicy } from "../src/services/WorkspacePolicy.js"
+import { checkLoginMethod, layerFromConfig, WorkspacePolicy } from "../src/services/WorkspacePolicy.js"
 
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 
@@ -173,7 +172,7 @@ describe("loadCodexConfig", () => {
   )
 })
 
-describe("WorkspacePolicyLive", () => {
+describe("WorkspacePolicy.layerFromConfig", () => {
   it.effect("layerFromConfig forces the configured workspace and login method", () =>
     Effect.gen(function* () {
       const policy = yield* WorkspacePolicy
@@ -185,7 +184,7 @@ describe("WorkspacePolicyLive", () => {
       yield* policy.checkLoginMethod("oidc")
     }).pipe(
       Effect.provide(
-        WorkspacePolicyLive.layerFromConfig({
+        layerFromConfig({
           ...defaultCodexConfig,
           forcedWorkspaceIds: ["ws-1"],
           forcedLoginMethod: Option.some("api")

@@ -8,7 +8,7 @@ import { StoreError } from "../src/domain/Errors.js"
 import * as AutoStore from "../src/layers/AutoStore.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as KeyringStore from "../src/layers/KeyringStore.js"
-import { Keyring } from "../src/services/Keyring.js"
+import { Keyring } from "../src/layers/Keyring.js"
 import { chatgptAuth } from "./CredentialStore.contract.js"
 import { tempDir } from "./support/tmp.js"
 

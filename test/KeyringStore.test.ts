@@ -9,9 +9,8 @@ import { StoreError } from "../src/domain/Errors.js"
 import { apiKeyAuth, StoredAuth } from "../src/domain/StoredAuth.js"
 import * as AutoStore from "../src/layers/AutoStore.js"
 import * as FileStore from "../src/layers/FileStore.js"
-import * as KeyringLive from "../src/layers/KeyringLive.js"
+import { Keyring, layer as KeyringLayer } from "../src/layers/Keyring.js"
 import * as KeyringStore from "../src/layers/KeyringStore.js"
-import { Keyring } from "../src/services/Keyring.js"
 import { chatgptAuth, credentialStoreContract, refreshedAt } from "./CredentialStore.contract.js"
 import { describeWithSecretService, secretTool } from "./support/secretService.js"
 import { tempDir } from "./support/tmp.js"
@@ -39,7 +38,7 @@ const realKeyringStore = (codexHome: string, profile?: string) =>
     const store = yield* KeyringStore.make({ codexHome, ...(profile === undefined ? {} : { profile }) })
     yield* Effect.addFinalizer(() => secretTool.clear(expectedAccount(codexHome, profile)))
     return store
-  }).pipe(Effect.provide(Layer.mergeAll(KeyringLive.layer, Platform)))
+  }).pipe(Effect.provide(Layer.mergeAll(KeyringLayer, Platform)))
 
 const fixedAuth = fixedChatgptAuth
 
@@ -141,7 +140,7 @@ const HangingKeyring = Layer.succeed(Keyring, {
   remove: () => Effect.never
 })
 
-/** A Keyring that fails the way KeyringLive does when no Secret Service answers. */
+/** A Keyring that fails the way the OS keyring does when no Secret Service answers. */
 const FailingKeyring = Layer.succeed(Keyring, {
   get: (service, account) => Effect.fail(unreachable(service, account)),
   set: (service, account) => Effect.fail(unreachable(service, account)),

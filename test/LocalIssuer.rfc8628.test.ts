@@ -120,10 +120,12 @@ describe("LocalIssuer (RFC 8628)", () => {
       }
       assert.strictEqual((yield* issuer.stats).deviceAuthorization, 3)
 
-      const custom = yield* LocalIssuer.make({ oidcClientId: "my-app", interval: 2 })
+      const custom = yield* LocalIssuer.make({ oidcClientId: "my-app", interval: "2 seconds" })
       const customAnswer = yield* postForm(`${custom.url}/oauth/device/code`, { client_id: "my-app" })
       assert.strictEqual(customAnswer.status, 200)
       assert.strictEqual(customAnswer.json.interval, 2)
+      const rounded = yield* LocalIssuer.make({ interval: 1 })
+      assert.strictEqual((yield* authorize(rounded)).answer.json.interval, 1, "1 millisecond is sent as 1 second")
       const none = yield* LocalIssuer.make({ interval: null })
       assert.isFalse("interval" in (yield* authorize(none)).answer.json)
     })

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, Fiber, Option, TestClock } from "effect"
+import { Duration, Effect, Either, Fiber, Option, TestClock } from "effect"
 import { CODEX_CLIENT_ID } from "../src/domain/CodexWire.js"
 import { decodeJwtPayload } from "../src/domain/IdTokenClaims.js"
 import { s256Challenge } from "../src/domain/Pkce.js"
@@ -74,10 +74,13 @@ describe("LocalIssuer", () => {
     })
   )
 
-  it.scoped("carries the interval as configured, or omits it", () =>
+  it.scoped("carries the interval in whole seconds as a string, as the live server: 5 by default, or omits it", () =>
     Effect.gen(function* () {
-      const numeric = yield* LocalIssuer.make({ interval: 3 })
-      assert.strictEqual((yield* userCode(numeric)).answer.json.interval, 3)
+      assert.strictEqual((yield* userCode(yield* LocalIssuer.make())).answer.json.interval, "5")
+      const three = yield* LocalIssuer.make({ interval: "3 seconds" })
+      assert.strictEqual((yield* userCode(three)).answer.json.interval, "3")
+      const rounded = yield* LocalIssuer.make({ interval: Duration.millis(1500) })
+      assert.strictEqual((yield* userCode(rounded)).answer.json.interval, "2")
       const none = yield* LocalIssuer.make({ interval: null })
       assert.isFalse("interval" in (yield* userCode(none)).answer.json)
     })

@@ -9,9 +9,8 @@ import { SignInOrigin } from "../src/domain/StoredAuth.js"
 import { TokenSet } from "../src/domain/TokenSet.js"
 import { userAgent } from "../src/layers/httpExchange.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
+import * as Pkce from "../src/services/Pkce.js"
 import { AuthorizationGrant } from "../src/services/LoginFlow.js"
-import { Pkce } from "../src/services/Pkce.js"
 import { unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 import { fakeClient, json, type Recorded, type Reply } from "./support/fakeHttp.js"
 
@@ -45,7 +44,7 @@ const issuerWith = (routes: Partial<Record<string, Route>>, options: Partial<Oid
     const all = { issuer: ISSUER, clientId: "cli-123", ...options }
     const flow = yield* OidcIssuer.makeLoginFlow(all).pipe(
       Effect.provideService(HttpClient.HttpClient, fake.client),
-      Effect.provideService(Pkce, PkceLive.make)
+      Effect.provideService(Pkce.Pkce, Pkce.make)
     )
     const client = yield* OidcIssuer.makeClient(all).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
     const to = (url: string) => fake.requests.filter((request) => request.url === url)

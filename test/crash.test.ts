@@ -121,7 +121,7 @@ describe("kill -9 at random points (child processes, real HTTP)", () => {
             let keyAnswered: Deferred.Deferred<void> | undefined
             let phaseNow: Phase = "login"
             const issuer = yield* LocalIssuer.make({
-              interval: 1,
+              interval: "1 second",
               accessTokenTtl: 0,
               autoApproveAfter: "0 millis",
               onRequest: (request) =>

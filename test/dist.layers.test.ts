@@ -42,19 +42,16 @@ const {
   IssuerResolver,
   IssuerResolverLive,
   Keyring,
-  KeyringLive,
   KeyringStore,
   login,
   MemoryStore,
   OidcIssuer,
   parseStoredAuth,
   Pkce,
-  PkceLive,
   s256Challenge,
   SignInOrigin,
   StoreError,
-  WorkspacePolicy,
-  WorkspacePolicyLive
+  WorkspacePolicy
 } = await importBuilt<Main>("devicecode")
 const Kit = await importBuilt<Testing>("devicecode/testing")
 const { LocalIssuer } = Kit
@@ -90,8 +87,8 @@ const memoryKeyring = () => {
   const entries = new Map<string, string>()
   const key = (service: string, account: string) => `${service}/${account}`
   const layer = Layer.succeed(
-    Keyring,
-    Keyring.of({
+    Keyring.Keyring,
+    Keyring.Keyring.of({
       get: (service, account) => Effect.sync(() => Option.fromNullable(entries.get(key(service, account)))),
       set: (service, account, secret) => Effect.sync(() => void entries.set(key(service, account), secret)),
       remove: (service, account) => Effect.sync(() => entries.delete(key(service, account)))
@@ -102,8 +99,8 @@ const memoryKeyring = () => {
 
 /** A Keyring whose every call fails as a missing Secret Service does. */
 const brokenKeyring = Layer.succeed(
-  Keyring,
-  Keyring.of({
+  Keyring.Keyring,
+  Keyring.Keyring.of({
     get: () => Effect.fail(new StoreError({ reason: "Keyring", path: "fake", detail: "no Secret Service" })),
     set: () => Effect.fail(new StoreError({ reason: "Keyring", path: "fake", detail: "no Secret Service" })),
     remove: () => Effect.fail(new StoreError({ reason: "Keyring", path: "fake", detail: "no Secret Service" }))
@@ -132,7 +129,7 @@ describe("the built package", () => {
 describe("DeviceCodeAuth from dist", () => {
   it.scopedLive("layer: login, a fresh token and GET /v1/me share one file store in CODEX_HOME", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "10 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "10 millis" })
       const home = yield* tempDir
       const Auth = DeviceCodeAuth.layer({
         codexHome: home,
@@ -166,7 +163,7 @@ describe("DeviceCodeAuth from dist", () => {
 
   it.scopedLive("layerNode: an RFC 8628 login kept in memory calls the API with Node's platform built in", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "10 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "10 millis" })
       const home = yield* tempDir
       const Auth = DeviceCodeAuth.layerNode({
         codexHome: home,
@@ -241,7 +238,7 @@ describe("DeviceCodeAuth from dist", () => {
 describe("issuer layers from dist", () => {
   it.scopedLive("CodexIssuer.layer: start, approve, poll, and exchange the code for tokens the issuer signed", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       yield* Effect.gen(function* () {
         const auth = yield* DeviceAuthorization
         assert.strictEqual(auth.dialect, "codex")
@@ -252,7 +249,7 @@ describe("issuer layers from dist", () => {
         if (answer._tag !== "Approved" || answer.grant._tag !== "AuthorizationCode") {
           return assert.fail(`expected an authorization code, got ${answer._tag}`)
         }
-        const pkce = yield* PkceLive.make.fromIssuer(answer.grant.codeVerifier, answer.grant.codeChallenge)
+        const pkce = yield* Pkce.make.fromIssuer(answer.grant.codeVerifier, answer.grant.codeChallenge)
         const tokens = yield* auth.exchange(answer.grant.code, pkce)
         assert.isTrue(Option.isSome(yield* issuer.verifyAccessToken(Redacted.value(tokens.accessToken))))
         const claims = yield* auth.claimsOf(tokens)
@@ -266,7 +263,7 @@ describe("issuer layers from dist", () => {
 
   it.scopedLive("OidcIssuer.layer: discovery, start, approve, and a poll that yields the tokens", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       yield* Effect.gen(function* () {
         const auth = yield* DeviceAuthorization
         assert.strictEqual(auth.dialect, "rfc8628")
@@ -289,7 +286,7 @@ describe("issuer layers from dist", () => {
 
   it.scopedLive("IssuerResolverLive.layer: one issuer per origin, of the origin's dialect", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const origin = Option.some(
         new SignInOrigin({
           dialect: "rfc8628",
@@ -315,7 +312,7 @@ describe("issuer layers from dist", () => {
 
   it.scopedLive("IssuerResolverLive.fixed: the DeviceAuthorization in context, whatever the origin", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const origin = Option.some(
         new SignInOrigin({ dialect: "rfc8628", issuer: "https://elsewhere.test", clientId: "x", scope: Option.none() })
       )
@@ -413,10 +410,10 @@ describe("store layers from dist", () => {
     }).pipe(Effect.provide(Kit.MemoryStore.layer(Option.some(record))))
   )
 
-  it.scoped("KeyringLive.layer builds without touching the OS keyring", () =>
+  it.scoped("Keyring.layer builds without touching the OS keyring", () =>
     Effect.gen(function* () {
-      const context = yield* Layer.build(KeyringLive.layer)
-      const keyring = Context.get(context, Keyring)
+      const context = yield* Layer.build(Keyring.layer)
+      const keyring = Context.get(context, Keyring.Keyring)
       assert.isFunction(keyring.get)
       assert.isFunction(keyring.set)
       assert.isFunction(keyring.remove)
@@ -425,46 +422,44 @@ describe("store layers from dist", () => {
 })
 
 describe("session and policy layers from dist", () => {
-  it.effect("PkceLive.layer: S256 pairs, checked before an exchange", () =>
+  it.effect("Pkce.layer: S256 pairs, checked before an exchange", () =>
     Effect.gen(function* () {
-      const pkce = yield* Pkce
-      const pair = yield* pkce.generate
-      assert.strictEqual(pair.challenge, s256Challenge(Redacted.value(pair.verifier)))
-      const checked = yield* pkce.fromIssuer(pair.verifier, pair.challenge)
-      assert.strictEqual(checked.challenge, pair.challenge)
-      const mismatch = yield* Effect.flip(pkce.fromIssuer(pair.verifier, s256Challenge("another verifier")))
+      const pkce = yield* Pkce.Pkce
+      const verifier = Redacted.make("dist-verifier")
+      const checked = yield* pkce.fromIssuer(verifier, s256Challenge("dist-verifier"))
+      assert.strictEqual(checked.challenge, s256Challenge("dist-verifier"))
+      const mismatch = yield* Effect.flip(pkce.fromIssuer(verifier, s256Challenge("another verifier")))
       assert.strictEqual(mismatch._tag, "PkceMismatch")
-      assert.notStrictEqual(yield* pkce.state, yield* pkce.state)
-    }).pipe(Effect.provide(PkceLive.layer))
+    }).pipe(Effect.provide(Pkce.layer))
   )
 
-  it.effect("WorkspacePolicyLive.layer and layerFromConfig: the forced workspace, or any", () =>
+  it.effect("WorkspacePolicy.layer and layerFromConfig: the forced workspace, or any", () =>
     Effect.gen(function* () {
       const inWorkspace = new IdTokenClaims({ ...emptyClaims, accountId: Option.some("acct-1") })
       const elsewhere = new IdTokenClaims({ ...emptyClaims, accountId: Option.some("acct-2") })
       yield* Effect.gen(function* () {
-        const policy = yield* WorkspacePolicy
+        const policy = yield* WorkspacePolicy.WorkspacePolicy
         assert.deepStrictEqual(policy.forcedWorkspaceIds, ["acct-1"])
         yield* policy.check(inWorkspace)
         const refused = yield* Effect.flip(policy.check(elsewhere))
         assert.strictEqual(refused.reason, "Mismatch")
-      }).pipe(Effect.provide(WorkspacePolicyLive.layer(Option.some(" acct-1 "))))
-      yield* Effect.flatMap(WorkspacePolicy, (policy) => policy.check(elsewhere)).pipe(
-        Effect.provide(WorkspacePolicyLive.layerFromConfig(CodexConfig.defaultCodexConfig))
+      }).pipe(Effect.provide(WorkspacePolicy.layer(Option.some(" acct-1 "))))
+      yield* Effect.flatMap(WorkspacePolicy.WorkspacePolicy, (policy) => policy.check(elsewhere)).pipe(
+        Effect.provide(WorkspacePolicy.layerFromConfig(CodexConfig.defaultCodexConfig))
       )
     })
   )
 
   it.scopedLive("AuthSessionLive.layer: refreshes a born-expired token once, then serves it from memory", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "10 millis", accessTokenTtl: 0 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "10 millis", accessTokenTtl: 0 })
       const Session = AuthSessionLive.layer().pipe(
         Layer.provideMerge(IssuerResolverLive.fixed),
         Layer.provideMerge(
           Layer.mergeAll(
             CodexIssuer.layer({ issuer: issuer.url, clientId: issuer.clientId }),
-            PkceLive.layer,
-            WorkspacePolicyLive.layer(Option.none())
+            Pkce.layer,
+            WorkspacePolicy.layer(Option.none())
           )
         ),
         Layer.provideMerge(MemoryStore.layer()),

@@ -21,7 +21,7 @@ const startLogin = (issuer: LocalIssuer.LocalIssuer, home: string, extra: Readon
 describe("devicecode CLI end to end (child processes, real HTTP)", () => {
   it.scopedLive("login approved through the page, then status, status --json, logout, status", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const { cli, userCode } = yield* startLogin(issuer, home)
       const page = yield* submitUserCode(codexEndpoints(issuer.url).verification, userCode)
@@ -87,7 +87,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
 
   it.scopedLive("a denied code ends with exit 1 and writes nothing", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const { cli, userCode } = yield* startLogin(issuer, home)
       yield* submitUserCode(codexEndpoints(issuer.url).verification, userCode, "deny")
@@ -104,7 +104,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
   ] as const) {
     it.scopedLive(`${signal} (Ctrl-C or a kill) while waiting: Login cancelled, exit ${code}, nothing written`, () =>
       Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({ interval: 1 })
+        const issuer = yield* LocalIssuer.make({ interval: "1 second" })
         const home = yield* tempDir
         const { cli } = yield* startLogin(issuer, home)
         yield* cli.waitFor(/Waiting for the code/, "stderr")
@@ -119,7 +119,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
 
   it.scopedLive("--verbose logs each exchange without a secret", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "200 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "200 millis" })
       const home = yield* tempDir
       const result = yield* runCli(["login", "--issuer", issuer.url, "--verbose"], { env: { CODEX_HOME: home } })
       assert.strictEqual(result.code, 0, result.stderr)
@@ -134,7 +134,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
 
   it.scopedLive("a corrupt auth.json: status names it; login says it will replace it, then does", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "200 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "200 millis" })
       const home = yield* tempDir
       const authPath = join(home, "auth.json")
       writeFileSync(authPath, '{"tokens": 5', { mode: 0o600 })
@@ -151,7 +151,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
 
   it.scopedLive("a forced workspace that does not match: codex's message, exit 1, nothing written", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "200 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "200 millis" })
       const home = yield* tempDir
       writeFileSync(join(home, "config.toml"), 'forced_chatgpt_workspace_id = "acct_other"\n')
       const result = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })

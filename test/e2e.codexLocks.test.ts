@@ -40,7 +40,7 @@ const holdLock = (file: string, command: string) =>
 
 /** A sign-in whose stored access token was born expired, against a LocalIssuer that now mints 1-hour tokens. */
 const expiredSignIn = Effect.gen(function* () {
-  const issuer = yield* LocalIssuer.make({ interval: 1, accessTokenTtl: 0, autoApproveAfter: "100 millis" })
+  const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0, autoApproveAfter: "100 millis" })
   const home = yield* tempDir
   const env = { CODEX_HOME: home }
   const login = yield* runCli(["login", "--issuer", issuer.url], { env })

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
+import * as Pkce from "../src/services/Pkce.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 import { type CliResult, runCli, startCli } from "./support/cli.js"
@@ -83,7 +83,7 @@ const timed = <A, E, R>(self: Effect.Effect<A, E, R>) =>
 
 /** A LocalIssuer that approves every code at once, and a CODEX_HOME signed in to it whose access token has expired. */
 const signedIn = Effect.gen(function* () {
-  const issuer = yield* LocalIssuer.make({ interval: 1, accessTokenTtl: 0, autoApproveAfter: "100 millis" })
+  const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0, autoApproveAfter: "100 millis" })
   const home = yield* tempDir
   const login = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
   assert.strictEqual(login.code, 0, login.stderr)
@@ -164,7 +164,7 @@ describe("LocalIssuer hostile faults (the kit itself)", () => {
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make()
       const codex = yield* CodexIssuer.makeLoginFlow({ issuer: issuer.url, requestTimeout: "400 millis" }).pipe(
-        Effect.provide(PkceLive.layer)
+        Effect.provide(Pkce.layer)
       )
       yield* issuer.setKnobs({
         faults: [{ path: paths.userCode, status: 200, bodyBytes: 1024 * MiB, dripMillis: 50, dripBytes: 16 }]
@@ -224,7 +224,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
 
   it.scopedLive("a 100 MiB usercode or poll answer: a clean error, memory bounded", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const probe = rssProbe(home)
       const login = ["login", "--issuer", issuer.url]
@@ -257,7 +257,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
 
   it.scopedLive("3000-deep JSON in a 200 and in an error answer: a clean error, no RangeError", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const deepArray = "[".repeat(3000) + "]".repeat(3000)
       const deepObject = `${'{"error":'.repeat(3000)}"x"${"}".repeat(3000)}`
@@ -284,7 +284,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
     "a user code and an error message with ESC[2J and an OSC title: no escape byte reaches the terminal",
     () =>
       Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({ interval: 1 })
+        const issuer = yield* LocalIssuer.make({ interval: "1 second" })
         const home = yield* tempDir
         const hostileCode = {
           path: paths.userCode,
@@ -348,7 +348,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
 
   it.scopedLive('an exchange answer with access_token " ": the login fails and nothing is stored', () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "100 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "100 millis" })
       const home = yield* tempDir
       const blank = {
         path: paths.token,
@@ -404,7 +404,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
 
   it.scopedLive("one unreadable (HTML) 2xx poll answer: the login still completes", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "100 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "100 millis" })
       const home = yield* tempDir
       yield* issuer.setKnobs({
         faults: [{ path: paths.poll, status: 200, body: "<html><body><h1>Maintenance</h1></body></html>" }]

@@ -16,7 +16,7 @@ const controlBytes = (result: CliResult) =>
 describe("devicecode end to end: hostile servers, hostile input, odd files", () => {
   it.scopedLive("a hostile user_code and error message print as visible escapes, never as control bytes", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const hostileCode = JSON.stringify({ device_auth_id: "deviceauth_x", user_code: "ABCD\x1b[2J", interval: "1" })
       const hostileError = JSON.stringify({ error: { code: "bad\u009b2J", message: "nope \x1b]0;pwn\x07\u202e" } })
@@ -40,7 +40,7 @@ describe("devicecode end to end: hostile servers, hostile input, odd files", () 
   it.scopedLive("a hostile email and plan: the success line and status escape them", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({
-        interval: 1,
+        interval: "1 second",
         autoApproveAfter: "100 millis",
         email: "dev@example.com\x1b]0;pwn\x07",
         plan: "plus\u009b2J"
@@ -69,7 +69,7 @@ describe("devicecode end to end: hostile servers, hostile input, odd files", () 
 
   it.scopedLive("--issuer: plain http to another host, credentials, a query: exit 2 before any request", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const env = { CODEX_HOME: home }
       const http = yield* runCli(["login", "--issuer", "http://example.com"], { env })

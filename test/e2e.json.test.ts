@@ -39,7 +39,7 @@ const qrLines = (text: string): ReadonlyArray<string> => {
 describe("devicecode --json and friends, end to end (child processes, real HTTP)", () => {
   it.scopedLive("login --json: NDJSON events only, code first, logged_in last, never a token", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const { cli, userCode } = yield* startJsonLogin(issuer, home)
       yield* cli.waitFor(/"event":"waiting"/)
@@ -73,7 +73,7 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
 
   it.scopedLive("a slow_down answer is a slow_down event", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       yield* issuer.setKnobs({ slowDownPolls: 1 })
       const home = yield* tempDir
       const { cli, userCode } = yield* startJsonLogin(issuer, home)
@@ -89,7 +89,7 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
 
   it.scopedLive("a retried code request and a retried exchange: retrying events in --json, lines on stderr", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "100 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "100 millis" })
       const home = yield* tempDir
       const faults = [
         { path: "/api/accounts/deviceauth/usercode", status: 503, headers: { "retry-after": "1" } },
@@ -122,7 +122,7 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
 
   it.scopedLive("a denied login is an error event with the tag and reason, exit 1", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const { cli, userCode } = yield* startJsonLogin(issuer, home)
       yield* approve(issuer, userCode, "deny")
@@ -140,7 +140,7 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
 
   it.scopedLive("Ctrl-C in --json mode: a Cancelled error event, exit 130", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const { cli } = yield* startJsonLogin(issuer, home)
       yield* cli.waitFor(/"event":"waiting"/)
@@ -158,7 +158,7 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
 
   it.scopedLive("status, token and logout --json; errors and usage errors as one JSON line", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "200 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "200 millis" })
       const home = yield* tempDir
       const env = { CODEX_HOME: home }
       const login = yield* runCli(["login", "--issuer", issuer.url, "--json"], { env })
@@ -234,7 +234,7 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
 
   it.scopedLive("--qr prints a QR code of block characters within 80 columns; with --json it is a usage error", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "200 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "200 millis" })
       const home = yield* tempDir
       const text = yield* runCli(["login", "--issuer", issuer.url, "--qr"], { env: { CODEX_HOME: home } })
       assert.strictEqual(text.code, 0, text.stderr)
@@ -261,7 +261,7 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
 
   it.scopedLive("--open without any browser or xdg-open: one warning, and the login goes on", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const emptyPath = yield* tempDir
       const cli = yield* startCli(["login", "--issuer", issuer.url, "--open"], {
@@ -307,7 +307,7 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
 
   it.scopedLive("status prints no escape code with NO_COLOR=1 or into a pipe, logged in or not", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "200 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "200 millis" })
       const home = yield* tempDir
       const before = yield* runCli(["status"], { env: { CODEX_HOME: home, NO_COLOR: "1" } })
       assert.strictEqual(before.code, 1)

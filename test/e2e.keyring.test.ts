@@ -21,7 +21,7 @@ const codexHome = Effect.gen(function* () {
   return home
 })
 
-const issuer = LocalIssuer.make({ interval: 1, autoApproveAfter: "100 millis" })
+const issuer = LocalIssuer.make({ interval: "1 second", autoApproveAfter: "100 millis" })
 
 /** The child's environment: CODEX_HOME and this session's D-Bus (runCli passes nothing else through). */
 const withBus = (home: string): Record<string, string> => ({

@@ -13,7 +13,7 @@ const TOKEN_LIKE = [/ac_[A-Za-z0-9_-]{8,}/, /eyJ[A-Za-z0-9_-]{10,}/, /[A-Za-z0-9
 describe("devicecode login end to end: the issuer's PKCE values and its Retry-After (child processes, real HTTP)", () => {
   it.scopedLive("a poll answer whose PKCE values do not match: exit 1, no exchange, nothing stored or printed", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "200 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "200 millis" })
       yield* issuer.setKnobs({ mismatchedPkce: true })
       const home = yield* tempDir
       const result = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
@@ -48,7 +48,7 @@ describe("devicecode login end to end: the issuer's PKCE values and its Retry-Af
       Effect.gen(function* () {
         const polls: Array<number> = []
         const issuer = yield* LocalIssuer.make({
-          interval: 1,
+          interval: "1 second",
           autoApproveAfter: "200 millis",
           onRequest: (request) =>
             request.path === CodexPaths.poll

@@ -17,7 +17,7 @@ describe("devicecode login: checks before a code is asked for (child processes, 
     'forced_login_method = "api": the ChatGPT login is refused with codex\'s message, no request made',
     () =>
       Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "0 millis" })
+        const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "0 millis" })
         const home = yield* tempDir
         writeFileSync(join(home, "config.toml"), 'forced_login_method = "api"\n')
         const result = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
@@ -58,7 +58,7 @@ describe("devicecode login: checks before a code is asked for (child processes, 
     "a store that cannot be written (its lock file cannot be opened) fails before a code is asked for",
     () =>
       Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "0 millis" })
+        const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "0 millis" })
         const home = yield* tempDir
         mkdirSync(join(home, "auth.lock"))
         const result = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
@@ -73,7 +73,7 @@ describe("devicecode login: checks before a code is asked for (child processes, 
 describe("an unreadable auth.json is kept aside, never deleted (child processes)", () => {
   it.scopedLive("login moves it to auth.json.unreadable-<time> (0600) once the new sign-in is saved, and says so", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, autoApproveAfter: "0 millis" })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "0 millis" })
       const home = yield* tempDir
       writeFileSync(join(home, "auth.json"), unreadable, { mode: 0o600 })
       const login = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })

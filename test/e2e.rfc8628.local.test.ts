@@ -20,7 +20,7 @@ const rfc8628Login = (issuer: LocalIssuer.LocalIssuer, home: string) =>
 describe("RFC 8628 CLI against LocalIssuer's standard endpoints", () => {
   it.scopedLive("slow_down is shown and kept; the code is approved on the /device page", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       yield* issuer.setKnobs({ slowDownPolls: 1 })
       const home = yield* tempDir
       const cli = yield* rfc8628Login(issuer, home)
@@ -38,7 +38,7 @@ describe("RFC 8628 CLI against LocalIssuer's standard endpoints", () => {
 
   it.scopedLive("an expired code ends with its own message", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const cli = yield* rfc8628Login(issuer, home)
       const [, userCode] = yield* cli.waitFor(USER_CODE)
@@ -52,7 +52,7 @@ describe("RFC 8628 CLI against LocalIssuer's standard endpoints", () => {
 
   it.scopedLive("misconfigured providers: no device endpoint, another issuer, no discovery at all", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1 })
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const home = yield* tempDir
       const expectations: ReadonlyArray<readonly [LocalIssuer.LocalIssuerDiscovery, string]> = [
         ["no-device-endpoint", "no device_authorization_endpoint"],

@@ -27,7 +27,11 @@ const tokensFromProcesses = (args: ReadonlyArray<string>, home: string) =>
 describe("devicecode token", () => {
   it.scopedLive("8 processes sharing one CODEX_HOME refresh at the same moment: 1 refresh request, no reuse", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, accessTokenTtl: 0, autoApproveAfter: "100 millis" })
+      const issuer = yield* LocalIssuer.make({
+        interval: "1 second",
+        accessTokenTtl: 0,
+        autoApproveAfter: "100 millis"
+      })
       const home = yield* tempDir
       const login = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
       assert.strictEqual(login.code, 0, login.stderr)
@@ -81,7 +85,11 @@ describe("devicecode token", () => {
 
   it.scopedLive("not logged in, or a refresh token already used: exit 1, a message on stderr, nothing on stdout", () =>
     Effect.gen(function* () {
-      const issuer = yield* LocalIssuer.make({ interval: 1, accessTokenTtl: 0, autoApproveAfter: "100 millis" })
+      const issuer = yield* LocalIssuer.make({
+        interval: "1 second",
+        accessTokenTtl: 0,
+        autoApproveAfter: "100 millis"
+      })
       const home = yield* tempDir
       const nobody = yield* runCli(["token"], { env: { CODEX_HOME: home } })
       assert.strictEqual(nobody.code, 1)

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import type { StoredAuth } from "../src/domain/StoredAuth.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { enforceLoginRestrictions } from "../src/services/enforceLoginRestrictions.js"
 import type { ForcedLoginMethod } from "../src/services/WorkspacePolicy.js"
@@ -23,7 +23,7 @@ const enforce = (stored: Option.Option<StoredAuth>, rules: Rules) =>
       Effect.provide(
         Layer.mergeAll(
           Layer.succeed(CredentialStore, store),
-          WorkspacePolicyLive.layer(rules.workspaces ?? [], Option.fromNullable(rules.method)),
+          WorkspacePolicy.layer(rules.workspaces ?? [], Option.fromNullable(rules.method)),
           issuers.layer
         )
       ),

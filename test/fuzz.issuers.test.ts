@@ -7,11 +7,10 @@ import { DeviceAuthError } from "../src/domain/Errors.js"
 import { s256Challenge } from "../src/domain/Pkce.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
+import * as Pkce from "../src/services/Pkce.js"
 import type { IssuerClient, RefreshedTokens } from "../src/services/IssuerClient.js"
 import { AuthorizationGrant, type CompletedLogin, type LoginFlow, type PollResult } from "../src/services/LoginFlow.js"
 import { TokenSet } from "../src/domain/TokenSet.js"
-import { Pkce } from "../src/services/Pkce.js"
 import { json } from "./support/fakeHttp.js"
 import {
   CODEX,
@@ -218,7 +217,7 @@ const codexCall = <A>(answer: Answer, call: (issuer: Issuer) => Effect.Effect<A,
   Effect.gen(function* () {
     const fake = servingClient(() => answer)
     const issuer = yield* Effect.all({
-      flow: CodexIssuer.makeLoginFlow({ issuer: CODEX }).pipe(Effect.provideService(Pkce, PkceLive.make)),
+      flow: CodexIssuer.makeLoginFlow({ issuer: CODEX }).pipe(Effect.provideService(Pkce.Pkce, Pkce.make)),
       client: CodexIssuer.makeClient({ issuer: CODEX })
     }).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
     const exit = yield* Effect.exit(call(issuer))
@@ -239,7 +238,7 @@ const oidcCall = <A>(
     })
     const options = { issuer: OIDC, clientId: "fuzz-client" }
     const issuer = yield* Effect.all({
-      flow: OidcIssuer.makeLoginFlow(options).pipe(Effect.provideService(Pkce, PkceLive.make)),
+      flow: OidcIssuer.makeLoginFlow(options).pipe(Effect.provideService(Pkce.Pkce, Pkce.make)),
       client: OidcIssuer.makeClient(options)
     }).pipe(Effect.provideService(HttpClient.HttpClient, fake.client))
     const exit = yield* Effect.exit(call(issuer))

@@ -8,9 +8,9 @@ import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as IssuerResolver from "../src/layers/IssuerResolver.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { login } from "../src/services/login.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import * as TestPkce from "../src/testing/TestPkce.js"
 import { json, type Reply } from "./support/fakeHttp.js"
 import {
@@ -187,7 +187,7 @@ const runLogin = (c: LoginCase) =>
       flow.pipe(Layer.provide(Layer.merge(http, TestPkce.layer))),
       IssuerResolver.layer.pipe(Layer.provide(http)),
       Layer.succeed(CredentialStore, store),
-      WorkspacePolicyLive.layer(Option.fromNullable(c.forcedWorkspace))
+      WorkspacePolicy.layer(Option.fromNullable(c.forcedWorkspace))
     )
     const fiber = yield* login({ onEvent: (event) => Effect.sync(() => void events.push(event)) }).pipe(
       Effect.provide(layer),

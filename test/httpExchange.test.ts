@@ -6,8 +6,7 @@ import { errorCode, errorDetail, redactSecrets, revokeUrlFromRefreshUrl } from "
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import { MAX_JSON_DEPTH, nestedDeeperThan, parseJson } from "../src/domain/Json.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
-import { Pkce } from "../src/services/Pkce.js"
+import * as Pkce from "../src/services/Pkce.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { type Answer, makeExchange, maxResponseBytes, userAgent } from "../src/layers/httpExchange.js"
 import { VERSION } from "../src/version.js"
@@ -55,7 +54,7 @@ const sendTo = (client: HttpClient.HttpClient) =>
 /** Codex's login flow and issuer client over one fake HttpClient answering with `reply`. */
 const codexWith = (reply: (request: Recorded) => Reply) =>
   Effect.gen(function* () {
-    const flow = yield* CodexIssuer.makeLoginFlow({ issuer: ISSUER }).pipe(Effect.provideService(Pkce, PkceLive.make))
+    const flow = yield* CodexIssuer.makeLoginFlow({ issuer: ISSUER }).pipe(Effect.provideService(Pkce.Pkce, Pkce.make))
     const client = yield* CodexIssuer.makeClient({ issuer: ISSUER })
     return { flow, client }
   }).pipe(Effect.provideService(HttpClient.HttpClient, fakeClient(reply).client))
@@ -105,7 +104,7 @@ describe("httpExchange: response size cap", () => {
         faults: [{ path: "/api/accounts/deviceauth/usercode", status: 200, body: `"${"x".repeat(4 * 1024 * 1024)}"` }]
       })
       const issuer = yield* CodexIssuer.makeLoginFlow({ issuer: local.url }).pipe(
-        Effect.provideService(Pkce, PkceLive.make)
+        Effect.provideService(Pkce.Pkce, Pkce.make)
       )
       const error = failure(yield* Effect.exit(issuer.start))
       assert.strictEqual(error.reason, "Malformed")

@@ -8,7 +8,6 @@ import { DeviceAuthError, StoreError } from "../src/domain/Errors.js"
 import { LoginEvent } from "../src/domain/LoginEvent.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { IssuerClient } from "../src/services/IssuerClient.js"
 import { fixed } from "../src/services/IssuerResolver.js"
@@ -16,7 +15,7 @@ import { LoginFlow, PollResult } from "../src/services/LoginFlow.js"
 import { login } from "../src/services/login.js"
 import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
 import * as TestPkce from "../src/testing/TestPkce.js"
-import type { ForcedLoginMethod } from "../src/services/WorkspacePolicy.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import { tempDir } from "./support/tmp.js"
 
 const Platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
@@ -35,7 +34,7 @@ const unavailable = (status: number, retryAfter?: Duration.DurationInput) =>
 /** What a test changes of the login's surroundings: config.toml's rules, the store, a revocation that fails. */
 interface StartOptions extends ScriptedIssuer.ScriptedIssuerOptions {
   readonly forcedWorkspace?: string
-  readonly forcedLoginMethod?: ForcedLoginMethod
+  readonly forcedLoginMethod?: WorkspacePolicy.ForcedLoginMethod
   readonly store?: CredentialStore["Type"]
   readonly revokeFails?: boolean
 }
@@ -54,7 +53,7 @@ const start = (options: StartOptions = {}) =>
       Layer.succeed(LoginFlow, scripted.flow),
       Layer.provide(fixed, Layer.succeed(IssuerClient, client)),
       Layer.succeed(CredentialStore, store),
-      WorkspacePolicyLive.layer(
+      WorkspacePolicy.layer(
         Option.fromNullable(options.forcedWorkspace),
         Option.fromNullable(options.forcedLoginMethod)
       )

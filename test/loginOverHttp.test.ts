@@ -5,9 +5,9 @@ import { s256Challenge } from "../src/domain/Pkce.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as IssuerResolver from "../src/layers/IssuerResolver.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { login } from "../src/services/login.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 import * as TestPkce from "../src/testing/TestPkce.js"
 import { fakeClient, json, type Reply } from "./support/fakeHttp.js"
@@ -52,7 +52,7 @@ const loginAgainst = (usercode: Reply | ReadonlyArray<Reply>, polls: ReadonlyArr
       CodexIssuer.layer({ issuer }).pipe(Layer.provide(Layer.merge(http, TestPkce.layer))),
       IssuerResolver.layer.pipe(Layer.provide(http)),
       Layer.succeed(CredentialStore, store),
-      WorkspacePolicyLive.layer(Option.none())
+      WorkspacePolicy.layer(Option.none())
     )
     const fiber = yield* Effect.fork(Effect.provide(login(), layer).pipe(Effect.withRandom(Random.fixed([0.5]))))
     yield* Effect.yieldNow()

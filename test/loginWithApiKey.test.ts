@@ -7,7 +7,7 @@ import type { LoginEvent } from "../src/domain/LoginEvent.js"
 import { apiKeyAuth, encodeStoredAuth } from "../src/domain/StoredAuth.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
-import * as WorkspacePolicyLive from "../src/layers/WorkspacePolicyLive.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { loginWithApiKey } from "../src/services/loginWithApiKey.js"
 import type { ForcedLoginMethod } from "../src/services/WorkspacePolicy.js"
@@ -20,7 +20,7 @@ const KEY = "sk-proj-0123456789abcdef"
 const services = (store: CredentialStore["Type"], forced?: ForcedLoginMethod) =>
   Layer.merge(
     Layer.succeed(CredentialStore, store),
-    WorkspacePolicyLive.layer(Option.none(), Option.fromNullable(forced))
+    WorkspacePolicy.layer(Option.none(), Option.fromNullable(forced))
   )
 
 /** An input that says whether it was read. */

@@ -8,7 +8,7 @@ import * as FileStore from "../src/layers/FileStore.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { logout, LogoutEvent } from "../src/services/logout.js"
-import { RevokeTimeoutError } from "../src/services/revokeTokens.js"
+import { RevokeTimeoutError } from "../src/domain/Errors.js"
 import { apiKeySignIn, chatgptSignIn, fakeIssuers, Platform } from "./support/signIns.js"
 import { tempDir } from "./support/tmp.js"
 

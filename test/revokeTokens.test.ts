@@ -3,7 +3,8 @@ import { Effect, Fiber, Option, Redacted, Ref, TestClock } from "effect"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import { TokenSet } from "../src/domain/TokenSet.js"
 import type { TokenTypeHint } from "../src/services/IssuerClient.js"
-import { revokeTokens, RevokeTimeoutError, type TokenRevoker } from "../src/services/revokeTokens.js"
+import { RevokeTimeoutError } from "../src/domain/Errors.js"
+import { revokeTokens, type TokenRevoker } from "../src/services/revokeTokens.js"
 
 /** A client that logs each revocation and answers with `answer`. */
 const client = (answer: Effect.Effect<void, DeviceAuthError> = Effect.void) =>

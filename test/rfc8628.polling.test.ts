@@ -3,9 +3,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import type { DeviceAuthError } from "../src/domain/Errors.js"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import * as PkceLive from "../src/layers/PkceLive.js"
+import * as Pkce from "../src/services/Pkce.js"
 import { LoginFlow } from "../src/services/LoginFlow.js"
-import { Pkce } from "../src/services/Pkce.js"
 import { pollForAuthorization } from "../src/services/pollForAuthorization.js"
 import { fakeClient, json, type Reply } from "./support/fakeHttp.js"
 
@@ -41,7 +40,7 @@ const loginWith = (script: ReadonlyArray<Reply>, device: Record<string, unknown>
     )
     const flow = yield* OidcIssuer.makeLoginFlow({ issuer: ISSUER, clientId: "cli" }).pipe(
       Effect.provideService(HttpClient.HttpClient, client),
-      Effect.provideService(Pkce, PkceLive.make)
+      Effect.provideService(Pkce.Pkce, Pkce.make)
     )
     const code = yield* flow.start
     const fiber = yield* pollForAuthorization(code).pipe(

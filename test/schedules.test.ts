@@ -4,6 +4,7 @@ import {
   Cause,
   Chunk,
   Clock,
+  DateTime,
   Duration,
   Effect,
   Exit,
@@ -23,6 +24,7 @@ import { exchangeCodeForTokens } from "../src/services/exchangeCodeForTokens.js"
 import { pollForAuthorization } from "../src/services/pollForAuthorization.js"
 import { requestDeviceCode } from "../src/services/requestDeviceCode.js"
 import {
+  countdownTick,
   innerLockBound,
   lockWait,
   outerLockBound,
@@ -111,6 +113,21 @@ describe("pollSchedule", () => {
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(fiber)
       assert.deepStrictEqual(yield* times, seconds(0, 1))
+    })
+  )
+})
+
+describe("countdownTick", () => {
+  it.effect("runs as the countdown turns each second, the first after a wait; every second past the deadline", () =>
+    Effect.gen(function* () {
+      const deadline = DateTime.unsafeMake(2_250)
+      const times = yield* Ref.make<ReadonlyArray<number>>([])
+      const record = Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(times, (all) => [...all, now]))
+      yield* TestClock.adjust("100 millis")
+      const fiber = yield* Effect.fork(Effect.schedule(record, countdownTick(deadline)))
+      yield* TestClock.adjust("4900 millis")
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(yield* times, [250, 1_250, 2_250, 3_250, 4_250])
     })
   )
 })

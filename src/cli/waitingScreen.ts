@@ -1,12 +1,13 @@
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
+import * as FiberHandle from "effect/FiberHandle"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import type { LoginEvent } from "../domain/LoginEvent.js"
 import { sanitize } from "../domain/Sanitize.js"
+import { countdownTick } from "../services/schedules.js"
 import { codeIssuedPrompt, eventLine } from "./render.js"
 import { TerminalOutput } from "./terminal.js"
 
@@ -58,12 +59,6 @@ export const pollStatus = (state: ScreenState): string =>
 export const statusLine = (state: ScreenState, now: DateTime.Utc): string =>
   `${spinnerFrames[state.frame % spinnerFrames.length]} Code valid for ${countdown(state.deadline, now)} · ${pollStatus(state)}`
 
-/** How long until the countdown turns over, so redraws stay on whole seconds of the deadline. */
-const untilNextSecond = (deadline: DateTime.Utc, now: DateTime.Utc): Duration.Duration => {
-  const rest = DateTime.distance(now, deadline) % 1000
-  return Duration.millis(rest > 0 ? rest : 1000)
-}
-
 /** Renders a login's events on a terminal. */
 export interface LoginRenderer {
   readonly onEvent: (event: LoginEvent) => Effect.Effect<void>
@@ -76,9 +71,9 @@ export interface LoginRenderer {
 /**
  * The waiting screen. The prompt always goes to stdout once (the page as an OSC 8 link when escapes are welcome on
  * stdout). On a terminal with colour, stderr shows one status line, drawn from the first poll's answer on (so what
- * is printed right after the prompt comes first), redrawn in place once a second by a fiber on Effect's Clock, and
- * cleared on approval, on failure and on interruption (a finalizer of the scope). Otherwise stderr gets plain lines,
- * one per change, with no escape codes.
+ * is printed right after the prompt comes first), redrawn in place as the countdown turns each second (the
+ * `countdownTick` schedule, on Effect's Clock), and cleared on approval, on failure and on interruption (a finalizer
+ * of the scope). Otherwise stderr gets plain lines, one per change, with no escape codes.
  */
 export const makeLoginRenderer: Effect.Effect<LoginRenderer, never, TerminalOutput | Scope.Scope> = Effect.gen(
   function* () {
@@ -103,10 +98,9 @@ export const makeLoginRenderer: Effect.Effect<LoginRenderer, never, TerminalOutp
       }
     }
 
-    const scope = yield* Effect.scope
     const screen = yield* Ref.make(Option.none<ScreenState>())
     const visible = yield* Ref.make(false)
-    const ticker = yield* Ref.make(Option.none<Fiber.RuntimeFiber<never>>())
+    const ticker = yield* FiberHandle.make()
 
     const draw = Effect.gen(function* () {
       const state = yield* Ref.get(screen)
@@ -115,8 +109,6 @@ export const makeLoginRenderer: Effect.Effect<LoginRenderer, never, TerminalOutp
       yield* Ref.set(visible, true)
     })
     const tick = Effect.gen(function* () {
-      const state = yield* Ref.get(screen)
-      if (Option.isSome(state)) yield* Effect.sleep(untilNextSecond(state.value.deadline, yield* DateTime.now))
       const advance = yield* Ref.get(visible)
       yield* Ref.update(
         screen,
@@ -130,8 +122,7 @@ export const makeLoginRenderer: Effect.Effect<LoginRenderer, never, TerminalOutp
         Effect.flatMap(Ref.get(visible), (shown) => (shown ? Effect.void : draw))
       )
     const close = Effect.gen(function* () {
-      const fiber = yield* Ref.getAndSet(ticker, Option.none())
-      if (Option.isSome(fiber)) yield* Fiber.interrupt(fiber.value)
+      yield* FiberHandle.clear(ticker)
       yield* Ref.set(screen, Option.none())
       if (yield* Ref.getAndSet(visible, false)) yield* terminal.stderr(clearLine)
     })
@@ -154,9 +145,9 @@ export const makeLoginRenderer: Effect.Effect<LoginRenderer, never, TerminalOutp
               screen,
               Option.some({ deadline: event.deadline, frame: 0, slowedTo: Option.none(), retrying: Option.none() })
             )
-            if (Option.isNone(yield* Ref.get(ticker))) {
-              yield* Ref.set(ticker, Option.some(yield* Effect.forkIn(Effect.forever(tick), scope)))
-            }
+            yield* FiberHandle.run(ticker, Effect.schedule(tick, countdownTick(event.deadline)), {
+              onlyIfMissing: true
+            })
           })
         case "Waiting":
           return update((state) => ({ ...state, retrying: Option.none() }))

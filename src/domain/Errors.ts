@@ -193,3 +193,12 @@ export class RefreshError extends Data.TaggedError("RefreshError")<{
     }
   }
 }
+
+/** The issuer did not answer a revocation within its bound. */
+export class RevokeTimeoutError extends Data.TaggedError("RevokeTimeoutError")<{
+  readonly bound: Duration.Duration
+}> {
+  override get message(): string {
+    return `no answer within ${Duration.toSeconds(this.bound)} s`
+  }
+}

@@ -60,12 +60,12 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
       return inFile
     }).pipe(Effect.withSpan("AutoStore.load"))
 
-    const save: CredentialStore["Type"]["save"] = (auth) =>
+    const save: CredentialStore["Type"]["save"] = Effect.fn("AutoStore.save")((auth: StoredAuth) =>
       keyring.save(auth).pipe(
         Effect.zipRight(use(keyring)),
-        Effect.catchIf(isKeyringFailure, (error) => Effect.zipRight(fallBack(error), file.save(auth))),
-        Effect.withSpan("AutoStore.save")
+        Effect.catchIf(isKeyringFailure, (error) => Effect.zipRight(fallBack(error), file.save(auth)))
       )
+    )
 
     const remove: CredentialStore["Type"]["remove"] = Effect.zipWith(
       keyring.remove.pipe(Effect.catchIf(isKeyringFailure, (error) => Effect.as(fallBack(error), false))),

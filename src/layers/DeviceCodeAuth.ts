@@ -14,7 +14,8 @@ import { validateIssuerUrl } from "../domain/IssuerUrl.js"
 import { type LoginTarget, resolveLoginTarget } from "../domain/Profile.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import type { LoginFlow } from "../services/LoginFlow.js"
-import type { WorkspacePolicy } from "../services/WorkspacePolicy.js"
+import * as Pkce from "../services/Pkce.js"
+import * as WorkspacePolicy from "../services/WorkspacePolicy.js"
 import * as AuthenticatedHttpClient from "./AuthenticatedHttpClient.js"
 import * as AuthSession from "./AuthSession.js"
 import * as AutoStore from "./AutoStore.js"
@@ -29,12 +30,10 @@ import {
 } from "./Config.js"
 import * as FileStore from "./FileStore.js"
 import * as IssuerResolver from "./IssuerResolver.js"
-import * as KeyringLive from "./KeyringLive.js"
+import * as Keyring from "./Keyring.js"
 import * as KeyringStore from "./KeyringStore.js"
 import * as MemoryStore from "./MemoryStore.js"
 import * as OidcIssuer from "./OidcIssuer.js"
-import * as PkceLive from "./PkceLive.js"
-import * as WorkspacePolicyLive from "./WorkspacePolicyLive.js"
 import type { Dialect } from "../domain/Dialect.js"
 
 /** What an app (or the CLI) asks of {@link layer}; every field has codex's default. */
@@ -85,7 +84,7 @@ export type Services =
   | CredentialStore
   | LoginFlow
   | IssuerResolver.IssuerResolver
-  | WorkspacePolicy
+  | WorkspacePolicy.WorkspacePolicy
   | Setup
 
 const optionsError = (detail: string) => new ConfigError({ reason: "Options", path: "DeviceCodeAuth", detail })
@@ -140,7 +139,7 @@ const storeOf = (
     case "ephemeral":
       return MemoryStore.layer()
     case "keyring":
-      return Layer.provide(KeyringStore.layer(keyring), KeyringLive.layer)
+      return Layer.provide(KeyringStore.layer(keyring), Keyring.layer)
     case "auto":
       return Layer.provide(
         Layer.effect(
@@ -154,24 +153,24 @@ const storeOf = (
             })
           })
         ),
-        KeyringLive.layer
+        Keyring.layer
       )
   }
 }
 
 /** The login's flow and the rules that bind it. */
-const loginOf = (resolved: Resolved): Layer.Layer<LoginFlow | WorkspacePolicy, never, HttpClient.HttpClient> => {
+const loginOf = (resolved: Resolved): Layer.Layer<LoginFlow | WorkspacePolicy.WorkspacePolicy, never, HttpClient.HttpClient> => {
   const { config, target } = resolved
   // forced_chatgpt_workspace_id speaks of ChatGPT sign-ins only
   const policy =
     target.dialect === "codex"
-      ? WorkspacePolicyLive.layerFromConfig(config)
-      : WorkspacePolicyLive.layer(Option.none(), config.forcedLoginMethod)
+      ? WorkspacePolicy.layerFromConfig(config)
+      : WorkspacePolicy.layer(Option.none(), config.forcedLoginMethod)
   const flow =
     target.dialect === "codex"
       ? CodexIssuer.layer({ issuer: target.issuer, clientId: target.clientId })
       : OidcIssuer.layer({ issuer: target.issuer, clientId: target.clientId, scope: target.scope })
-  return Layer.merge(Layer.provide(flow, PkceLive.layer), policy)
+  return Layer.merge(Layer.provide(flow, Pkce.layer), policy)
 }
 
 const fromSetup = <A, E, R>(f: (resolved: Resolved) => Layer.Layer<A, E, R>): Layer.Layer<A, E, R | Setup> =>

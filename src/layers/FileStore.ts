@@ -10,7 +10,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { randomBytes } from "node:crypto"
 import * as NodePath from "node:path"
 import { StoreError } from "../domain/Errors.js"
-import { encodeStoredAuth, parseStoredAuth } from "../domain/StoredAuth.js"
+import { encodeStoredAuth, parseStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
 import * as CodexLock from "./CodexLock.js"
@@ -217,22 +217,21 @@ export const make = (
         })
       ).pipe(Effect.mapError(io(authPath)))
 
-    const save: CredentialStore["Type"]["save"] = (auth) =>
-      Effect.gen(function* () {
-        yield* CodexLock.ensureDirectory(fs, dir)
-        const tempPath = path.join(dir, `${tempPrefix}${yield* randomSuffix}`)
-        const bytes = new TextEncoder().encode(encodeStoredAuth(auth))
-        yield* lock.writing(
-          Effect.gen(function* () {
-            yield* Effect.gen(function* () {
-              yield* writeTemp(tempPath, bytes)
-              yield* keepUnreadable
-              yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
-            }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
-            yield* fs.chmod(authPath, 0o600).pipe(Effect.mapError(io(authPath)))
-          })
-        )
-      }).pipe(Effect.withSpan("FileStore.save"))
+    const save: CredentialStore["Type"]["save"] = Effect.fn("FileStore.save")(function* (auth: StoredAuth) {
+      yield* CodexLock.ensureDirectory(fs, dir)
+      const tempPath = path.join(dir, `${tempPrefix}${yield* randomSuffix}`)
+      const bytes = new TextEncoder().encode(encodeStoredAuth(auth))
+      yield* lock.writing(
+        Effect.gen(function* () {
+          yield* Effect.gen(function* () {
+            yield* writeTemp(tempPath, bytes)
+            yield* keepUnreadable
+            yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
+          }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
+          yield* fs.chmod(authPath, 0o600).pipe(Effect.mapError(io(authPath)))
+        })
+      )
+    })
 
     // Under auth.json.lock even when there is nothing to unlink, as codex's logout takes it (and so creates it); but a
     // missing directory is not created just to hold a lock file.

@@ -9,17 +9,15 @@ import * as Option from "effect/Option"
 import { createHash } from "node:crypto"
 import { StoreError } from "../domain/Errors.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
-import { encodeStoredAuthCompact, parseStoredAuth } from "../domain/StoredAuth.js"
+import { encodeStoredAuthCompact, parseStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
-import { Keyring } from "../services/Keyring.js"
+import { keyringTimeout } from "../services/schedules.js"
 import * as CodexLock from "./CodexLock.js"
 import * as FileStore from "./FileStore.js"
+import { Keyring } from "./Keyring.js"
 
 /** The keyring service codex stores its sign-in under. */
 export const KEYRING_SERVICE = "Codex Auth"
-
-/** How long one keyring call may take before the store gives up on it: a locked keyring must not hang a command. */
-export const KEYRING_TIMEOUT = Duration.seconds(3)
 
 /**
  * codex's keyring account for a CODEX_HOME: `cli|` + the first 16 hex characters of SHA-256 of its canonical path.
@@ -60,7 +58,7 @@ export const make = (
     const file = yield* FileStore.make(authPath)
     // codex 0.169 writes its keyring entry holding both locks (strace: auth.lock, then auth.json.lock, then D-Bus)
     const lock = yield* CodexLock.make(authPath)
-    const timeout = Duration.decode(options.timeout ?? KEYRING_TIMEOUT)
+    const timeout = Duration.decode(options.timeout ?? keyringTimeout)
 
     const bounded = <A>(call: Effect.Effect<A, StoreError>): Effect.Effect<A, StoreError> =>
       Effect.timeoutFail(call, {
@@ -87,10 +85,11 @@ export const make = (
       Effect.withSpan("KeyringStore.load")
     )
 
-    const save: CredentialStore["Type"]["save"] = (auth) =>
+    const save: CredentialStore["Type"]["save"] = Effect.fn("KeyringStore.save")((auth: StoredAuth) =>
       lock
         .writing(bounded(keyring.set(KEYRING_SERVICE, account, encodeStoredAuthCompact(auth))))
-        .pipe(Effect.zipRight(file.remove), Effect.asVoid, Effect.withSpan("KeyringStore.save"))
+        .pipe(Effect.zipRight(file.remove), Effect.asVoid)
+    )
 
     const remove: CredentialStore["Type"]["remove"] = Effect.zipWith(
       lock.writing(bounded(keyring.remove(KEYRING_SERVICE, account))),

@@ -16,13 +16,13 @@ export const make = (initial: Option.Option<StoredAuth> = Option.none()): Effect
     const refreshSemaphore = yield* Effect.makeSemaphore(1)
     return {
       location: "memory (ephemeral)",
-      load: Ref.get(ref),
-      save: (auth) => Ref.set(ref, Option.some(auth)),
-      remove: Ref.getAndSet(ref, Option.none()).pipe(Effect.map(Option.isSome)),
+      load: Ref.get(ref).pipe(Effect.withSpan("MemoryStore.load")),
+      save: Effect.fn("MemoryStore.save")((auth: StoredAuth) => Ref.set(ref, Option.some(auth))),
+      remove: Ref.getAndSet(ref, Option.none()).pipe(Effect.map(Option.isSome), Effect.withSpan("MemoryStore.remove")),
       locked: (self) => writeSemaphore.withPermits(1)(self),
       exclusive: (self) => refreshSemaphore.withPermits(1)(self),
-      preflight: Effect.void,
-      setAside: Effect.succeedNone
+      preflight: Effect.void.pipe(Effect.withSpan("MemoryStore.preflight")),
+      setAside: Effect.succeedNone.pipe(Effect.withSpan("MemoryStore.setAside"))
     }
   })
 

@@ -1,5 +1,6 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { LoginMethodError, WorkspaceError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
@@ -48,7 +49,7 @@ export const forcedWorkspaceIds = (ids: ReadonlyArray<string>): ReadonlyArray<st
  * The policy for forced workspace ids (one, or a list, as config.toml's `forced_chatgpt_workspace_id`; each trimmed,
  * empty ones dropped; none allows any workspace) and a forced login method.
  */
-export const makeWorkspacePolicy = (
+export const make = (
   forced: Option.Option<string> | ReadonlyArray<string>,
   forcedLoginMethod: Option.Option<ForcedLoginMethod> = Option.none()
 ): WorkspacePolicy["Type"] => {
@@ -67,3 +68,18 @@ export const makeWorkspacePolicy = (
     checkLoginMethod: (method) => checkLoginMethod(forcedLoginMethod, method)
   }
 }
+
+/**
+ * The login policy for forced workspace ids (one or a list, each trimmed; empty or none allows any workspace) and a
+ * forced login method (none allows both).
+ */
+export const layer = (
+  forced: Option.Option<string> | ReadonlyArray<string>,
+  forcedLoginMethod: Option.Option<ForcedLoginMethod> = Option.none()
+): Layer.Layer<WorkspacePolicy> => Layer.succeed(WorkspacePolicy, make(forced, forcedLoginMethod))
+
+/** The login policy config.toml asks for (a CodexConfig): `forced_chatgpt_workspace_id` and `forced_login_method`. */
+export const layerFromConfig = (config: {
+  readonly forcedWorkspaceIds: ReadonlyArray<string>
+  readonly forcedLoginMethod: Option.Option<ForcedLoginMethod>
+}): Layer.Layer<WorkspacePolicy> => layer(config.forcedWorkspaceIds, config.forcedLoginMethod)

@@ -17,6 +17,12 @@ import { requestDeviceCode } from "./requestDeviceCode.js"
 import { revokeTokens } from "./revokeTokens.js"
 import { WorkspacePolicy } from "./WorkspacePolicy.js"
 
+export { ensureWorkspaceAllowed } from "./ensureWorkspaceAllowed.js"
+export { exchangeCodeForTokens } from "./exchangeCodeForTokens.js"
+export { persistTokens } from "./persistTokens.js"
+export { loginDeadline, pollForAuthorization } from "./pollForAuthorization.js"
+export { requestDeviceCode } from "./requestDeviceCode.js"
+
 /** Options of {@link login}. */
 export interface LoginOptions {
   /** Receives progress: render it, log it, or ignore it. */

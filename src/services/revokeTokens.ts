@@ -1,9 +1,7 @@
-import * as Data from "effect/Data"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type { DeviceAuthError } from "../domain/Errors.js"
+import { type DeviceAuthError, RevokeTimeoutError } from "../domain/Errors.js"
 import type { TokenTypeHint } from "./IssuerClient.js"
 import { revokeBound } from "./schedules.js"
 
@@ -16,15 +14,6 @@ export interface TokenRevoker {
 export interface RevocableTokens {
   readonly accessToken: Redacted.Redacted<string>
   readonly refreshToken: Option.Option<Redacted.Redacted<string>>
-}
-
-/** The issuer did not answer a revocation within its bound. */
-export class RevokeTimeoutError extends Data.TaggedError("RevokeTimeoutError")<{
-  readonly bound: Duration.Duration
-}> {
-  override get message(): string {
-    return `no answer within ${Duration.toSeconds(this.bound)} s`
-  }
 }
 
 /** Why a revocation did not happen: the issuer refused it or could not be reached, or it took too long. */

@@ -1,3 +1,4 @@
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -238,18 +239,12 @@ export const refreshLockBound = Duration.sum(refreshBound, Duration.sum(outerLoc
 /** The write-lock wait, as codex does it: try `auth.json.lock` again every 10 ms until {@link innerLockBound}. */
 export const innerLockWait: Schedule.Schedule<number> = Schedule.spaced(Duration.millis(10))
 
-/**
- * The store-lock wait for `auth.lock`: try again every 25–50 ms (jittered, so waiters do not march in step) until
- * {@link outerLockBound}.
- */
+/** The wait for `auth.lock`: every 25–50 ms (jittered, not in step with other waiters) until {@link outerLockBound}. */
 export const lockWait: Schedule.Schedule<number> = Schedule.spaced(Duration.millis(25)).pipe(
   Schedule.jitteredWith({ min: 1, max: 2 })
 )
 
-/**
- * The wait for devicecode's own refresh lock, whose holder is in a network call: try again every 50–100 ms
- * (jittered) until {@link refreshLockBound}.
- */
+/** The wait for devicecode's refresh lock (held over a request): every 50–100 ms until {@link refreshLockBound}. */
 export const refreshLockWait: Schedule.Schedule<number> = Schedule.spaced(Duration.millis(50)).pipe(
   Schedule.jitteredWith({ min: 1, max: 2 })
 )
@@ -285,5 +280,19 @@ export const adoptionWatch = <A>(): Schedule.Schedule<Option.Option<A>, Option.O
     Schedule.whileInput(Option.isNone)
   )
 
-/** How long a revocation may take (codex-protocol.md §9: 10 s); it is best effort, so the caller goes on without it. */
+/** One issuer request's timeout (the issuers' default): sent at 0 s → no answer by 30 s → `Unavailable`, transient. */
+export const requestTimeout = Duration.seconds(30)
+
+/** A revocation's bound and its one request's timeout (codex's, §9): revoke at 0 s → given up at 10 s, no retry. */
 export const revokeBound = Duration.seconds(10)
+
+/** One OS keyring call's timeout (a keyring locked on a prompt): call at 0 s → no answer by 3 s → `Keyring` error. */
+export const keyringTimeout = Duration.seconds(3)
+
+/** The countdown's redraws, as it turns each second of `deadline`: 14:59.250 ahead → 0.25 s, 1.25 s, 2.25 s, … */
+export const countdownTick = (deadline: DateTime.Utc): Schedule.Schedule<number> =>
+  Schedule.makeWithState(0, (now, _, redraws) => {
+    const rest = (DateTime.toEpochMillis(deadline) - now) % 1000
+    const next = ScheduleInterval.after(now + (rest > 0 ? rest : 1000))
+    return Effect.succeed([redraws + 1, redraws, ScheduleDecision.continueWith(next)] as const)
+  })

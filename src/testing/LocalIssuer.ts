@@ -43,10 +43,13 @@ export interface LocalIssuerOptions {
   /** The RFC 8628 dialect's only client id (a public client); default `"devicecode-local"`. */
   readonly oidcClientId?: string
   /**
-   * The poll interval. Codex's usercode response carries it as given (default `"5"`, a string, as the live server);
-   * the RFC 8628 device authorization response as a number (default 5). null omits it from both.
+   * The poll interval the issuer asks for; default 5 seconds. A DurationInput like every duration here (`"1 second"`,
+   * `Duration.seconds(5)`; a bare number is milliseconds). It goes on the wire in whole seconds, rounded up so that
+   * no client is told to poll faster than asked (`"1500 millis"` is sent as 2, `"0 millis"` as 0): Codex's usercode
+   * response as a string (`"5"`, as the live server), the RFC 8628 device authorization response as a number. null
+   * omits it from both.
    */
-  readonly interval?: string | number | null
+  readonly interval?: Duration.DurationInput | null
   /** How long a device code stays valid; default 15 minutes. */
   readonly codeTtl?: Duration.DurationInput
   /** Approves each code this long (real time) after it is issued. */
@@ -57,6 +60,7 @@ export interface LocalIssuerOptions {
   readonly plan?: string
   /** The `chatgpt_account_id` claim; null omits it. */
   readonly accountId?: string | null
+  /** The lifetime of the access tokens it mints (`0`: born expired); default 1 hour. */
   readonly accessTokenTtl?: Duration.DurationInput
   /** Called with each request once it is answered (or dropped by a fault). */
   readonly onRequest?: (request: LocalIssuerRequest) => Effect.Effect<void>
@@ -88,6 +92,15 @@ export interface LocalIssuer {
   readonly verifyAccessToken: (token: string) => Effect.Effect<Option.Option<Record<string, unknown>>>
 }
 
+/** The interval the live Codex server asks for. */
+const defaultInterval = Duration.seconds(5)
+
+/** How long a device code of the live Codex server stays valid. */
+const defaultCodeTtl = Duration.minutes(15)
+
+/** How long an access token lives by default. */
+const defaultAccessTokenTtl = Duration.hours(1)
+
 /** The LocalIssuer service, for tests that prefer a Layer. */
 export const LocalIssuer = Context.GenericTag<LocalIssuer>("devicecode/testing/LocalIssuer")
 
@@ -96,11 +109,16 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
   Effect.gen(function* () {
     const clientId = options.clientId ?? CODEX_CLIENT_ID
     const oidcClientId = options.oidcClientId ?? "devicecode-local"
-    const interval = options.interval === undefined ? "5" : options.interval
-    const codeTtl = Duration.decode(options.codeTtl ?? Duration.minutes(15))
+    const intervalSeconds =
+      options.interval === null
+        ? Option.none()
+        : Option.some(Math.ceil(Duration.toSeconds(options.interval ?? defaultInterval)))
+    const codeTtl = Duration.decode(options.codeTtl ?? defaultCodeTtl)
     const signer = makeJwtSigner()
     const state = makeIssuerState({
-      accessTokenTtlSeconds: Math.floor(Duration.toSeconds(Duration.decode(options.accessTokenTtl ?? "1 hour")))
+      accessTokenTtlSeconds: Math.floor(
+        Duration.toSeconds(Duration.decode(options.accessTokenTtl ?? defaultAccessTokenTtl))
+      )
     })
     const codes = yield* makeDeviceCodes({
       codeTtlMillis: Duration.toMillis(codeTtl),
@@ -135,10 +153,10 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
       knobs: state.knobs,
       takeSlowDown: state.takeSlowDown
     }
-    const codex = makeCodex(context, { clientId, interval, signer })
+    const codex = makeCodex(context, { clientId, intervalSeconds, signer })
     const rfc8628 = makeRfc8628(context, {
       clientId: oidcClientId,
-      interval,
+      intervalSeconds,
       expiresIn: Math.floor(Duration.toSeconds(codeTtl))
     })
     const verifyAccessToken = makeAccessTokenVerifier(signer)

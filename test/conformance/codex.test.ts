@@ -55,7 +55,7 @@ const debug = (title: string, observation: Observation): void => {
 const conformance = (scenario: Scenario, version: string, codexBinary: string) =>
   Effect.gen(function* () {
     const browser = makeBrowser()
-    const issuer = yield* LocalIssuer.make({ interval: "1", onRequest: browser.onRequest })
+    const issuer = yield* LocalIssuer.make({ interval: "1 second", onRequest: browser.onRequest })
     browser.attach(issuer)
     const context = {
       issuer,

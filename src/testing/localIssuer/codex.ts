@@ -1,6 +1,7 @@
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { codexEndpoints } from "../../domain/CodexWire.js"
 import { s256Challenge } from "../../domain/Pkce.js"
 import { approvalRoute } from "./approval.js"
@@ -31,10 +32,14 @@ interface AuthCodeRecord {
 /** The Codex dialect: user code, poll and approval page; authorization-code exchange and token exchange. */
 export const makeCodex = (
   context: IssuerContext,
-  options: { readonly clientId: string; readonly interval: string | number | null; readonly signer: JwtSigner }
+  options: {
+    readonly clientId: string
+    readonly intervalSeconds: Option.Option<number>
+    readonly signer: JwtSigner
+  }
 ): DialectRoutes => {
   const { codes, count, tokens } = context
-  const { clientId, interval } = options
+  const { clientId, intervalSeconds } = options
   const endpoints = codexEndpoints(context.url)
   const authCodes = new Map<string, AuthCodeRecord>()
   const nowMillis = Clock.currentTimeMillis
@@ -55,7 +60,8 @@ export const makeCodex = (
       return json(200, {
         device_auth_id: record.id,
         user_code: record.userCode,
-        ...(interval === null ? {} : { interval }),
+        // a string, as the live server sends it
+        ...Option.match(intervalSeconds, { onNone: () => ({}), onSome: (seconds) => ({ interval: String(seconds) }) }),
         expires_at: DateTime.formatIso(DateTime.unsafeMake(record.expiresAt))
       })
     })

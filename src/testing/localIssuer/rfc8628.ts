@@ -1,5 +1,6 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { approvalRoute } from "./approval.js"
 import type { IssuerContext } from "./context.js"
 import { codexError, json, oauthError, type Params, type Reply } from "./http.js"
@@ -31,21 +32,17 @@ const grantedScope = (requested: string | undefined): ReadonlyArray<string> => {
   return SCOPES.filter((scope) => asked.has(scope))
 }
 
-/** RFC 8628 wants a number of seconds; the issuer's `interval` option may be a string, as codex's. */
-const numericInterval = (interval: string | number | null): number | undefined => {
-  if (interval === null) return undefined
-  const seconds = typeof interval === "number" ? interval : Number.parseInt(interval, 10)
-  return Number.isFinite(seconds) ? seconds : 5
-}
-
 /** The RFC 8628 dialect: discovery, device authorization and approval page; the device_code grant. */
 export const makeRfc8628 = (
   context: IssuerContext,
-  options: { readonly clientId: string; readonly interval: string | number | null; readonly expiresIn: number }
+  options: {
+    readonly clientId: string
+    readonly intervalSeconds: Option.Option<number>
+    readonly expiresIn: number
+  }
 ): DialectRoutes => {
   const { codes, count, tokens, url } = context
-  const { clientId } = options
-  const interval = numericInterval(options.interval)
+  const { clientId, intervalSeconds } = options
   const unknownClient = (id: string | undefined) =>
     oauthError(400, "invalid_client", `Unknown client ${id === undefined ? "(none)" : JSON.stringify(id)}.`)
 
@@ -100,7 +97,7 @@ export const makeRfc8628 = (
         verification_uri: verificationUri,
         verification_uri_complete: `${verificationUri}?user_code=${encodeURIComponent(record.userCode)}`,
         expires_in: options.expiresIn,
-        ...(interval === undefined ? {} : { interval })
+        ...Option.match(intervalSeconds, { onNone: () => ({}), onSome: (interval) => ({ interval }) })
       })
     })
 

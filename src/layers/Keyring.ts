@@ -1,8 +1,19 @@
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { StoreError } from "../domain/Errors.js"
-import { Keyring } from "../services/Keyring.js"
+
+/** The OS keyring: secrets by service and account. Every failure is a StoreError with reason `Keyring`. */
+export class Keyring extends Context.Tag("devicecode/Keyring")<
+  Keyring,
+  {
+    readonly get: (service: string, account: string) => Effect.Effect<Option.Option<string>, StoreError>
+    readonly set: (service: string, account: string, secret: string) => Effect.Effect<void, StoreError>
+    /** True when there was a secret to delete. */
+    readonly remove: (service: string, account: string) => Effect.Effect<boolean, StoreError>
+  }
+>() {}
 
 type NativeKeyring = typeof import("@napi-rs/keyring")
 
@@ -59,18 +70,22 @@ export const make: Effect.Effect<Keyring["Type"]> = Effect.gen(function* () {
       ),
       Effect.mapError(failure(service, account))
     )
-  return {
-    get: (service, account) =>
-      call(service, account, ({ entry }, signal) => entry.getPassword(signal)).pipe(Effect.map(Option.fromNullable)),
+  return Keyring.of({
+    get: Effect.fn("Keyring.get")((service: string, account: string) =>
+      call(service, account, ({ entry }, signal) => entry.getPassword(signal)).pipe(Effect.map(Option.fromNullable))
+    ),
     // an existing item (codex's, or one of ours) is updated in place, so there is never a second one to be ambiguous
-    set: (service, account, secret) =>
+    set: Effect.fn("Keyring.set")((service: string, account: string, secret: string) =>
       call(service, account, async ({ created, entry }, signal) =>
         (await entry.getPassword(signal)) === null
           ? created().setPassword(secret, signal)
           : entry.setPassword(secret, signal)
-      ),
-    remove: (service, account) => call(service, account, ({ entry }, signal) => entry.deletePassword(signal))
-  }
+      )
+    ),
+    remove: Effect.fn("Keyring.remove")((service: string, account: string) =>
+      call(service, account, ({ entry }, signal) => entry.deletePassword(signal))
+    )
+  })
 })
 
 /** The OS keyring as a layer. */
