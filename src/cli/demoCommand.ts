@@ -2,7 +2,6 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Console from "effect/Console"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { codexEndpoints } from "../domain/CodexWire.js"
@@ -14,6 +13,7 @@ import { deviceLogin } from "./loginCommand.js"
 import { openOption, qr } from "./loginFlags.js"
 import { noColor, withSafeConsole } from "./terminal.js"
 import { loadStatus, printStatus } from "./statusCommand.js"
+import { demoApprovalDelay } from "../services/schedules.js"
 
 const codexHome = Options.directory("codex-home", { exists: "yes" }).pipe(
   Options.optional,
@@ -55,7 +55,7 @@ export const demoCommand = Command.make(
         // A person reads the code, opens the page, types it and presses Approve a few seconds later.
         const person = (say: (line: string) => Effect.Effect<void>) =>
           issuer.nextCode.pipe(
-            Effect.tap(() => Effect.sleep(Duration.seconds(3))),
+            Effect.tap(() => Effect.sleep(demoApprovalDelay)),
             Effect.tap((userCode) => say(`Demo: approving ${userCode} on ${verification}`)),
             Effect.flatMap((userCode) => submitUserCode(verification, userCode)),
             Effect.asVoid,

@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { ChildProcess } from "node:child_process"
 import { sanitize } from "../domain/Sanitize.js"
+import { browserOpenBound } from "../services/schedules.js"
 
 /** The exit code of a launcher, if it exits within the time a launcher takes (xdg-open may stay with the browser). */
 const launcherExit = (child: ChildProcess): Effect.Effect<Option.Option<number | null>> =>
@@ -11,7 +12,7 @@ const launcherExit = (child: ChildProcess): Effect.Effect<Option.Option<number |
     const onExit = (code: number | null) => resume(Effect.succeed(code))
     child.once("exit", onExit)
     return Effect.sync(() => void child.off("exit", onExit))
-  }).pipe(Effect.timeoutOption("10 seconds"))
+  }).pipe(Effect.timeoutOption(browserOpenBound))
 
 /**
  * Opens `url` in the default browser with the `open` package (loaded only here). Any failure — no launcher, no

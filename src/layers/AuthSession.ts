@@ -20,7 +20,8 @@ import {
   expiredTokenRetry,
   refreshBackoff,
   refreshBound,
-  stepDelay
+  refreshMaxAge,
+  refreshSkew
 } from "../services/schedules.js"
 import { accountIdOf, claimsOf, issuerOf } from "../domain/SignInSummary.js"
 import * as Plan from "./refreshPlan.js"
@@ -50,8 +51,8 @@ export const make = (
     const store = yield* CredentialStore
     const resolver = yield* IssuerResolver
     const limits = {
-      skew: Duration.toMillis(Duration.decode(options.skew ?? Duration.seconds(60))),
-      maxAge: Duration.toMillis(Duration.decode(options.maxAge ?? Duration.days(8)))
+      skew: Duration.toMillis(Duration.decode(options.skew ?? refreshSkew)),
+      maxAge: Duration.toMillis(Duration.decode(options.maxAge ?? refreshMaxAge))
     }
     const ref = yield* SynchronizedRef.make<Plan.Entry | undefined>(undefined)
 
@@ -158,7 +159,7 @@ export const make = (
         if (Option.isSome(final)) return Plan.failed(stored, final.value)
         const now = yield* Clock.currentTimeMillis
         const next = Plan.isUsable(stored, now, rejected)
-          ? yield* stepDelay(refreshBackoff, held.backoff, error, now)
+          ? yield* Plan.stepDelay(refreshBackoff, held.backoff, error, now)
           : undefined
         if (next === undefined) return yield* error
         const refreshAtMillis = Math.min(now + Duration.toMillis(next.delay), stored.expiresAtMillis)

@@ -26,6 +26,7 @@ import { IssuerClient, type RefreshReason, type TokenTypeHint } from "../service
 import { AuthorizationGrant, LoginFlow, PollResult } from "../services/LoginFlow.js"
 import { Pkce, type PkceCodes } from "../services/Pkce.js"
 import { parseJson } from "../domain/Json.js"
+import * as Schedules from "../services/schedules.js"
 import { isOk, makeExchange, userAgent } from "./httpExchange.js"
 import { codexRefreshFailure, completeGrant } from "./issuerRules.js"
 import { decodableEncodings } from "./contentCoding.js"
@@ -36,10 +37,6 @@ export interface CodexIssuerOptions {
   readonly clientId?: string
   readonly requestTimeout?: Duration.DurationInput
 }
-
-const DEFAULT_TIMEOUT = Duration.seconds(30)
-
-const REVOKE_TIMEOUT = Duration.seconds(10)
 
 /** What codex sends as `originator` on its refresh and revoke requests (codex-protocol.md §8). */
 export const ORIGINATOR = "codex_cli_rs"
@@ -89,7 +86,7 @@ const connect = (options: CodexIssuerOptions) =>
     const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
     const issuer = normalizeIssuer(options.issuer ?? CODEX_DEFAULT_ISSUER)
     const clientId = options.clientId ?? CODEX_CLIENT_ID
-    const requestTimeout = Duration.decode(options.requestTimeout ?? DEFAULT_TIMEOUT)
+    const requestTimeout = Duration.decode(options.requestTimeout ?? Schedules.requestTimeout)
     const exchange = makeExchange({ client, issuer, requestTimeout, headers: signInHeaders })
     return { issuer, clientId, endpoints: codexEndpoints(issuer), ...exchange }
   })
@@ -228,7 +225,7 @@ export const makeClient = (
         postJson(revokeUrl, { token: Redacted.value(token), token_type_hint: hint, client_id: clientId }).pipe(
           withTokenHeaders
         ),
-        REVOKE_TIMEOUT
+        Schedules.revokeBound
       )
       if (!isOk(answer.status)) return yield* classify("revoke", answer)
     })

@@ -16,6 +16,7 @@ import { OidcDeviceCodeFromWire, OidcRefreshFromWire, OidcTokenSetFromWire } fro
 import { IssuerClient, type TokenTypeHint } from "../services/IssuerClient.js"
 import { AuthorizationGrant, LoginFlow, PollResult } from "../services/LoginFlow.js"
 import { Pkce, type PkceCodes } from "../services/Pkce.js"
+import * as Schedules from "../services/schedules.js"
 import { type Answer, isOk, isTransientStatus, makeExchange, oauthError, userAgent } from "./httpExchange.js"
 import { codexRefreshFailure, completeGrant, oidcRefreshFailure } from "./issuerRules.js"
 import { makeDiscovery, post } from "./oidcEndpoints.js"
@@ -31,8 +32,6 @@ export interface OidcIssuerOptions {
 /** The scope asked for when none is given: an identity, and a refresh token to keep it fresh. */
 export const DEFAULT_SCOPE = "openid profile email offline_access"
 
-const DEFAULT_TIMEOUT = Duration.seconds(30)
-const REVOKE_TIMEOUT = Duration.seconds(10)
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 /** The RFC 8628 dialect's decisions, besides its wire calls: an `oidc` record that remembers its provider. */
@@ -54,7 +53,7 @@ const connect = (options: OidcIssuerOptions) =>
   Effect.gen(function* () {
     const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
     const issuer = normalizeIssuer(options.issuer)
-    const requestTimeout = Duration.decode(options.requestTimeout ?? DEFAULT_TIMEOUT)
+    const requestTimeout = Duration.decode(options.requestTimeout ?? Schedules.requestTimeout)
     const exchange = makeExchange({ client, issuer, requestTimeout, headers: { "user-agent": userAgent } })
     const endpoints = yield* makeDiscovery(issuer, exchange)
     return { issuer, clientId: options.clientId, scope: options.scope ?? DEFAULT_SCOPE, endpoints, ...exchange }
@@ -237,7 +236,7 @@ export const makeClient = (
           ["token_type_hint", hint],
           ["client_id", clientId]
         ]),
-        REVOKE_TIMEOUT
+        Schedules.revokeBound
       )
       if (!isOk(answer.status)) return yield* classify("revoke", answer)
     })

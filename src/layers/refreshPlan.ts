@@ -1,6 +1,10 @@
 import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import * as Equivalence from "effect/Equivalence"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -245,3 +249,19 @@ export const failed = (entry: Entry, error: RefreshError | DeviceAuthError): Ste
   Effect.fail(error),
   { ...entry, refreshAtMillis: -Infinity, error }
 ]
+
+/**
+ * The delay `schedule` chooses after one more `input`, stepping its state by hand: for a policy that is consulted
+ * rather than slept on (the session serves its token meanwhile). `None` when the schedule is done.
+ */
+export const stepDelay = <In>(
+  schedule: Schedule.Schedule<unknown, In>,
+  state: unknown,
+  input: In,
+  now: number
+): Effect.Effect<{ readonly state: unknown; readonly delay: Duration.Duration } | undefined> =>
+  Effect.map(schedule.step(now, input, state), ([next, , decision]) =>
+    ScheduleDecision.isDone(decision)
+      ? undefined
+      : { state: next, delay: Duration.millis(Math.max(0, ScheduleIntervals.start(decision.intervals) - now)) }
+  )

@@ -249,22 +249,6 @@ export const refreshLockWait: Schedule.Schedule<number> = Schedule.spaced(Durati
   Schedule.jitteredWith({ min: 1, max: 2 })
 )
 
-/**
- * The delay `schedule` chooses after one more `input`, stepping its state by hand: for a policy that is consulted
- * rather than slept on (the session serves its token meanwhile). `None` when the schedule is done.
- */
-export const stepDelay = <In>(
-  schedule: Schedule.Schedule<unknown, In>,
-  state: unknown,
-  input: In,
-  now: number
-): Effect.Effect<{ readonly state: unknown; readonly delay: Duration.Duration } | undefined> =>
-  Effect.map(schedule.step(now, input, state), ([next, , decision]) =>
-    ScheduleDecision.isDone(decision)
-      ? undefined
-      : { state: next, delay: Duration.millis(Math.max(0, ScheduleIntervals.start(decision.intervals) - now)) }
-  )
-
 /** How long a session watches the store for another program's refresh after its refresh token was spent. */
 export const adoptionWatchBound = Duration.seconds(10)
 
@@ -285,6 +269,18 @@ export const requestTimeout = Duration.seconds(30)
 
 /** A revocation's bound and its one request's timeout (codex's, §9): revoke at 0 s → given up at 10 s, no retry. */
 export const revokeBound = Duration.seconds(10)
+
+/** How long before its access token expires a session refreshes it (at most half its lifetime): 60 s. */
+export const refreshSkew = Duration.seconds(60)
+
+/** codex's rule for a token without an expiry: refreshed once `last_refresh` is 8 days old. */
+export const refreshMaxAge = Duration.days(8)
+
+/** How long `--open` waits for the browser launcher (xdg-open, open, start) to exit before going on without its code. */
+export const browserOpenBound = Duration.seconds(10)
+
+/** The demo's stand-in person approves the code this long after it is shown. */
+export const demoApprovalDelay = Duration.seconds(3)
 
 /** One OS keyring call's timeout (a keyring locked on a prompt): call at 0 s → no answer by 3 s → `Keyring` error. */
 export const keyringTimeout = Duration.seconds(3)
