@@ -18,10 +18,7 @@ const KEY = "sk-proj-0123456789abcdef"
 
 /** The services of an API-key login: `store`, and config.toml's forced login method. */
 const services = (store: CredentialStore["Type"], forced?: ForcedLoginMethod) =>
-  Layer.merge(
-    Layer.succeed(CredentialStore, store),
-    WorkspacePolicy.layer(Option.none(), Option.fromNullable(forced))
-  )
+  Layer.merge(Layer.succeed(CredentialStore, store), WorkspacePolicy.layer(Option.none(), Option.fromNullable(forced)))
 
 /** An input that says whether it was read. */
 const input = (text: string) =>

@@ -159,7 +159,9 @@ const storeOf = (
 }
 
 /** The login's flow and the rules that bind it. */
-const loginOf = (resolved: Resolved): Layer.Layer<LoginFlow | WorkspacePolicy.WorkspacePolicy, never, HttpClient.HttpClient> => {
+const loginOf = (
+  resolved: Resolved
+): Layer.Layer<LoginFlow | WorkspacePolicy.WorkspacePolicy, never, HttpClient.HttpClient> => {
   const { config, target } = resolved
   // forced_chatgpt_workspace_id speaks of ChatGPT sign-ins only
   const policy =
