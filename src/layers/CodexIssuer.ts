@@ -28,7 +28,7 @@ import { Pkce, type PkceCodes } from "../services/Pkce.js"
 import { parseJson } from "../domain/Json.js"
 import * as Schedules from "../services/schedules.js"
 import { isOk, makeExchange, userAgent } from "./httpExchange.js"
-import { codexRefreshFailure, completeGrant } from "./issuerRules.js"
+import { codexRefreshFailure, completeGrant, issuerClientOf, loginFlowOf } from "./issuerRules.js"
 import { decodableEncodings } from "./contentCoding.js"
 
 /** Where and as whom the Codex dialect signs in; every field falls back to what codex uses. */
@@ -161,12 +161,8 @@ export const makeLoginFlow = (
       return value
     })
 
-    const { origin, authMode, storedExpiry } = rules(issuer, clientId)
-    return LoginFlow.of({
+    return loginFlowOf(rules(issuer, clientId), {
       issuer,
-      origin,
-      authMode,
-      storedExpiry,
       start,
       poll,
       // codex cannot use a sign-in without a readable id_token (§5)
@@ -230,8 +226,7 @@ export const makeClient = (
       if (!isOk(answer.status)) return yield* classify("revoke", answer)
     })
 
-    const { origin: _origin, authMode: _authMode, ...decisions } = rules(issuer, clientId)
-    return IssuerClient.of({ issuer, ...decisions, refresh, revoke })
+    return issuerClientOf(rules(issuer, clientId), { issuer, refresh, revoke })
   })
 
 /** The Codex dialect's device login as the LoginFlow service. */

@@ -18,7 +18,7 @@ import { AuthorizationGrant, LoginFlow, PollResult } from "../services/LoginFlow
 import { Pkce, type PkceCodes } from "../services/Pkce.js"
 import * as Schedules from "../services/schedules.js"
 import { type Answer, isOk, isTransientStatus, makeExchange, oauthError, userAgent } from "./httpExchange.js"
-import { codexRefreshFailure, completeGrant, oidcRefreshFailure } from "./issuerRules.js"
+import { codexRefreshFailure, completeGrant, issuerClientOf, loginFlowOf, oidcRefreshFailure } from "./issuerRules.js"
 import { makeDiscovery, post } from "./oidcEndpoints.js"
 
 /** Which OpenID provider the RFC 8628 dialect signs in at, as which client, for which scope. */
@@ -184,12 +184,8 @@ export const makeLoginFlow = (
       return yield* tokensOf("exchange", answer)
     })
 
-    const { origin, authMode, storedExpiry } = rules(issuer, clientId, scope)
-    return LoginFlow.of({
+    return loginFlowOf(rules(issuer, clientId, scope), {
       issuer,
-      origin,
-      authMode,
-      storedExpiry,
       start,
       poll,
       // a provider need not send an id_token (no `openid` scope): the claims are then empty
@@ -241,8 +237,7 @@ export const makeClient = (
       if (!isOk(answer.status)) return yield* classify("revoke", answer)
     })
 
-    const { origin: _origin, authMode: _authMode, ...decisions } = rules(issuer, clientId, scope)
-    return IssuerClient.of({ issuer, ...decisions, refresh, revoke })
+    return issuerClientOf(rules(issuer, clientId, scope), { issuer, refresh, revoke })
   })
 
 /** The RFC 8628 device login as the LoginFlow service. */

@@ -5,7 +5,8 @@ import type * as Redacted from "effect/Redacted"
 import { DeviceAuthError, type RefreshError } from "../domain/Errors.js"
 import { emptyClaims, type IdTokenClaims, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import type { TokenSet } from "../domain/TokenSet.js"
-import type { LoginFlow } from "../services/LoginFlow.js"
+import { IssuerClient } from "../services/IssuerClient.js"
+import { LoginFlow } from "../services/LoginFlow.js"
 import type { Pkce, PkceCodes } from "../services/Pkce.js"
 
 /**
@@ -107,3 +108,27 @@ export const completeGrant =
       const claims = yield* readClaims(options.issuer, tokens, options.claimsRequired)
       return { tokens, claims }
     })
+
+/** What a dialect decides for an issuer and client besides its wire calls: the record's shape and the client's policy. */
+export type DialectRules = Pick<LoginFlow["Type"], "origin" | "authMode" | "storedExpiry"> &
+  Pick<IssuerClient["Type"], "refreshFailure" | "refreshSpentElsewhere" | "requestHeaders">
+
+/** A dialect's login flow: its rules for the record, and its wire calls. */
+export const loginFlowOf = (
+  rules: DialectRules,
+  calls: Pick<LoginFlow["Type"], "issuer" | "start" | "poll" | "complete">
+): LoginFlow["Type"] =>
+  LoginFlow.of({ origin: rules.origin, authMode: rules.authMode, storedExpiry: rules.storedExpiry, ...calls })
+
+/** A dialect's issuer client: its refresh policy and request headers, and its wire calls. */
+export const issuerClientOf = (
+  rules: DialectRules,
+  calls: Pick<IssuerClient["Type"], "issuer" | "refresh" | "revoke">
+): IssuerClient["Type"] =>
+  IssuerClient.of({
+    storedExpiry: rules.storedExpiry,
+    refreshFailure: rules.refreshFailure,
+    refreshSpentElsewhere: rules.refreshSpentElsewhere,
+    requestHeaders: rules.requestHeaders,
+    ...calls
+  })

@@ -14,7 +14,7 @@ import { TokenSet } from "../domain/TokenSet.js"
 import * as CodexIssuer from "../layers/CodexIssuer.js"
 import * as OidcIssuer from "../layers/OidcIssuer.js"
 import { DEFAULT_SCOPE } from "../layers/OidcIssuer.js"
-import { completeGrant } from "../layers/issuerRules.js"
+import { completeGrant, issuerClientOf, loginFlowOf } from "../layers/issuerRules.js"
 import { fromIssuer } from "../services/Pkce.js"
 import type { Pkce } from "../services/Pkce.js"
 import { IssuerClient, type RefreshedTokens } from "../services/IssuerClient.js"
@@ -137,11 +137,8 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
       }
     })
 
-    const flow: LoginFlow["Type"] = {
+    const flow = loginFlowOf(rules, {
       issuer,
-      origin: rules.origin,
-      authMode: rules.authMode,
-      storedExpiry: rules.storedExpiry,
       start: Effect.gen(function* () {
         yield* count("start")
         if (options.startError) return yield* options.startError
@@ -183,14 +180,10 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
             })
           })
       })
-    }
+    })
 
-    const client: IssuerClient["Type"] = {
+    const client = issuerClientOf(rules, {
       issuer,
-      storedExpiry: rules.storedExpiry,
-      refreshFailure: rules.refreshFailure,
-      refreshSpentElsewhere: rules.refreshSpentElsewhere,
-      requestHeaders: rules.requestHeaders,
       refresh: () =>
         Effect.gen(function* () {
           yield* count("refresh")
@@ -204,7 +197,7 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
           } satisfies RefreshedTokens
         }),
       revoke: () => count("revoke")
-    }
+    })
 
     return {
       flow,
