@@ -11,7 +11,7 @@ const outfile = "dist/bin/devicecode.cjs"
 rmSync("dist/bin", { recursive: true, force: true })
 
 // The native modules stay outside the bundle (nodeBundle.external). A script run by vm.Script has no loader for
-// import(), so a dynamic import of one (KeyringLive's) becomes a require() through a one-line module of the bundle.
+// import(), so a dynamic import of one (Keyring's) becomes a require() through a one-line module of the bundle.
 const requireNativeModules = {
   name: "require-native-modules",
   setup(build) {
