@@ -6,13 +6,13 @@ import { FileSystem, HttpClientResponse } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect, Option, Schema } from "effect"
-import { AuthenticatedHttpClient, AuthSession, DeviceCodeAuth, login, type LoginEvent } from "devicecode"
+import { AuthenticatedHttpClient, AuthSession, DeviceCodeAuth, Login, type LoginEvent } from "devicecode"
 import { LocalIssuer, submitUserCode } from "devicecode/testing"
 
 /** The protected resource's answer. */
 const Me = Schema.Struct({ account_id: Schema.String, expires_at: Schema.String })
 
-const onEvent = (event: LoginEvent): Effect.Effect<void> =>
+const onEvent = (event: LoginEvent.LoginEvent): Effect.Effect<void> =>
   event._tag === "CodeIssued"
     ? Console.log(`1. Sign-in: open ${event.code.verificationUri} and enter ${event.code.userCode}`)
     : Effect.void
@@ -32,11 +32,11 @@ const program = Effect.gen(function* () {
   const Auth = DeviceCodeAuth.layerNode({ codexHome, store: "ephemeral", issuer: issuer.url })
 
   yield* Effect.gen(function* () {
-    const signedIn = yield* login({ onEvent })
+    const signedIn = yield* Login.login({ onEvent })
     yield* Console.log(`2. Signed in as ${Option.getOrElse(signedIn.claims.email, () => "?")}`)
     yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
 
-    const session = yield* AuthSession
+    const session = yield* AuthSession.AuthSession
     const account = yield* session.account
     yield* Console.log(`3. Account ${Option.getOrElse(account.accountId, () => "?")} (${account.dialect} dialect)`)
 

@@ -17,8 +17,22 @@ const installed: Record<string, string> = {
   effect: join(root, "node_modules/effect"),
   "@effect/platform": join(root, "node_modules/@effect/platform"),
   "@effect/platform-node": join(root, "node_modules/@effect/platform-node"),
+  "@effect/vitest": join(root, "node_modules/@effect/vitest"),
+  vitest: join(root, "node_modules/vitest"),
   "@types/node": join(root, "node_modules/@types/node")
 }
+
+/** The consumer's files that are programs of the documentation: each is the first TypeScript block after a heading. */
+const documented: ReadonlyArray<readonly [fixture: string, document: string, heading: string]> = [
+  ["index.ts", "docs/library.md", "## Library"],
+  ["signIn.ts", "docs/library.md", "### Signing in from an app"],
+  ["logout.ts", "docs/library.md", "### Signing out from an app"],
+  ["apiKey.ts", "docs/library.md", "### Storing an API key from an app"],
+  ["kit.ts", "docs/library.md", "### Testing with the kit"],
+  ["testclock.ts", "docs/library.md", "### A TestClock test of a login and a refresh"],
+  ["compose.ts", "docs/library.md", "### Composing by hand"],
+  ["brief.ts", "README.md", "## The library in brief"]
+]
 
 /** A copy of the fixture in a fresh directory, with its node_modules linked. */
 const consumerProject = Effect.gen(function* () {
@@ -69,13 +83,17 @@ describe("a consumer TypeScript project (strict, skipLibCheck false, NodeNext)",
     60_000
   )
 
-  it.effect("its index.ts is docs/library.md's first program, and brief.ts README's", () =>
+  it.effect("its files are the programs of docs/library.md and README.md, byte for byte", () =>
     Effect.sync(() => {
-      assert.strictEqual(readFileSync(join(fixture, "index.ts"), "utf8"), firstProgram("docs/library.md", "## Library"))
-      assert.strictEqual(
-        readFileSync(join(fixture, "brief.ts"), "utf8"),
-        firstProgram("README.md", "## The library in brief")
-      )
+      for (const [file, document, heading] of documented) {
+        const program = firstProgram(document, heading)
+        assert.isNotEmpty(program, `${document} has no TypeScript block after "${heading}"`)
+        assert.strictEqual(
+          readFileSync(join(fixture, file), "utf8"),
+          program,
+          `${file} is not ${document}'s "${heading}"`
+        )
+      }
     })
   )
 })

@@ -4,9 +4,9 @@ import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { createHash } from "node:crypto"
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import type { LoginEvent, StoredAuth } from "devicecode"
 import { fakeClient, json } from "./support/fakeHttp.js"
 import { tempDir } from "./support/tmp.js"
 
@@ -27,41 +27,42 @@ const importBuilt = <A>(specifier: string): Promise<A> => import(/* @vite-ignore
 const {
   AuthenticatedHttpClient,
   AuthSession,
-  AuthSessionLive,
   AutoStore,
   CodexConfig,
   CodexIssuer,
-  ConfigError,
   CredentialStore,
-  DeviceAuthorization,
   DeviceCodeAuth,
-  emptyClaims,
-  encodeStoredAuth,
+  Errors,
   FileStore,
   IdTokenClaims,
+  IssuerClient,
   IssuerResolver,
-  IssuerResolverLive,
   Keyring,
   KeyringStore,
-  login,
+  Login,
+  LoginFlow,
   MemoryStore,
   OidcIssuer,
-  parseStoredAuth,
   Pkce,
-  s256Challenge,
-  SignInOrigin,
-  StoreError,
+  StoredAuth,
   WorkspacePolicy
 } = await importBuilt<Main>("devicecode")
 const Kit = await importBuilt<Testing>("devicecode/testing")
-const { LocalIssuer } = Kit
+const { LocalIssuer, TestPkce } = Kit
+
+type LoginEvent = import("devicecode").LoginEvent.LoginEvent
+type StoredAuth = import("devicecode").StoredAuth.StoredAuth
+type SessionToken = import("devicecode").AuthSession.SessionToken
+
+/** RFC 7636's S256 challenge of a verifier, computed here rather than by the package under test. */
+const s256Challenge = (verifier: string) => createHash("sha256").update(verifier).digest("base64url")
 
 /** Node's HttpClient, FileSystem and Path: what `DeviceCodeAuth.layer` needs from the platform. */
 const Platform = Layer.mergeAll(NodeHttpClient.layer, NodeContext.layer)
 
 /** The sign-in codex 0.169 wrote after a device login against a LocalIssuer. */
 const fixture = readFileSync(new URL("test/fixtures/codex-0.169-device-login.auth.json", root), "utf8")
-const record: StoredAuth = Either.getOrThrow(parseStoredAuth(fixture))
+const record: StoredAuth = Either.getOrThrow(StoredAuth.parseStoredAuth(fixture))
 
 /** The protected resource's answer. */
 const Me = Schema.Struct({ account_id: Schema.NullOr(Schema.String), client_id: Schema.String })
@@ -78,7 +79,7 @@ const getMe = (issuer: { readonly url: string }) =>
 /** A login that records the tags of its events. */
 const loginRecording = Effect.gen(function* () {
   const events: Array<LoginEvent["_tag"]> = []
-  const result = yield* login({ onEvent: (event) => Effect.sync(() => void events.push(event._tag)) })
+  const result = yield* Login.login({ onEvent: (event) => Effect.sync(() => void events.push(event._tag)) })
   return { result, events }
 })
 
@@ -101,9 +102,9 @@ const memoryKeyring = () => {
 const brokenKeyring = Layer.succeed(
   Keyring.Keyring,
   Keyring.Keyring.of({
-    get: () => Effect.fail(new StoreError({ reason: "Keyring", path: "fake", detail: "no Secret Service" })),
-    set: () => Effect.fail(new StoreError({ reason: "Keyring", path: "fake", detail: "no Secret Service" })),
-    remove: () => Effect.fail(new StoreError({ reason: "Keyring", path: "fake", detail: "no Secret Service" }))
+    get: () => Effect.fail(new Errors.StoreError({ reason: "Keyring", path: "fake", detail: "no Secret Service" })),
+    set: () => Effect.fail(new Errors.StoreError({ reason: "Keyring", path: "fake", detail: "no Secret Service" })),
+    remove: () => Effect.fail(new Errors.StoreError({ reason: "Keyring", path: "fake", detail: "no Secret Service" }))
   })
 )
 
@@ -149,7 +150,7 @@ describe("DeviceCodeAuth from dist", () => {
         assert.strictEqual(result.location, `file ${join(realpathSync(home), "auth.json")}`)
         assert.includeMembers(events, ["CodeIssued", "Approved", "LoggedIn"])
 
-        const token = yield* Effect.flatMap(AuthSession, (session) => session.accessToken)
+        const token = yield* Effect.flatMap(AuthSession.AuthSession, (session) => session.accessToken)
         assert.isTrue(Option.isSome(yield* issuer.verifyAccessToken(Redacted.value(token))))
         const me = yield* getMe(issuer)
         assert.strictEqual(me.account_id, "acct_local_0001")
@@ -176,7 +177,7 @@ describe("DeviceCodeAuth from dist", () => {
       yield* Effect.gen(function* () {
         const { result } = yield* loginRecording
         assert.strictEqual(result.location, "memory (ephemeral)")
-        const account = yield* Effect.flatMap(AuthSession, (session) => session.account)
+        const account = yield* Effect.flatMap(AuthSession.AuthSession, (session) => session.account)
         assert.strictEqual(account.dialect, "rfc8628")
         assert.strictEqual(account.issuer, issuer.url)
         const me = yield* getMe(issuer)
@@ -198,7 +199,7 @@ describe("DeviceCodeAuth from dist", () => {
         const setup = yield* DeviceCodeAuth.Setup
         assert.strictEqual(setup.store, "file")
         assert.deepStrictEqual(setup.config.forcedWorkspaceIds, ["acct_local_0001"])
-        const store = yield* CredentialStore
+        const store = yield* CredentialStore.CredentialStore
         assert.strictEqual(store.location, `file ${join(realpathSync(home), "auth.json")}`)
         assert.strictEqual(accountIdOf(yield* store.load), "acct_local_0001")
       }).pipe(Effect.provide(fileStore))
@@ -207,7 +208,7 @@ describe("DeviceCodeAuth from dist", () => {
       const memoryStore = DeviceCodeAuth.layerStore({ codexHome: home }).pipe(Layer.provide(NodeContext.layer))
       yield* Effect.gen(function* () {
         assert.strictEqual((yield* DeviceCodeAuth.Setup).store, "ephemeral")
-        const store = yield* CredentialStore
+        const store = yield* CredentialStore.CredentialStore
         assert.strictEqual(store.location, "memory (ephemeral)")
         assert.isTrue(Option.isNone(yield* store.load))
       }).pipe(Effect.provide(memoryStore))
@@ -220,7 +221,7 @@ describe("DeviceCodeAuth from dist", () => {
         Effect.provide(Platform),
         Effect.flip
       )
-      assert.instanceOf(error, ConfigError)
+      assert.instanceOf(error, Errors.ConfigError)
       assert.strictEqual(error.reason, "Options")
       assert.strictEqual(error.path, "/nonexistent")
       assert.include(error.message, "does not exist")
@@ -236,27 +237,31 @@ describe("DeviceCodeAuth from dist", () => {
 })
 
 describe("issuer layers from dist", () => {
-  it.scopedLive("CodexIssuer.layer: start, approve, poll, and exchange the code for tokens the issuer signed", () =>
+  it.scopedLive("CodexIssuer.layer: start, approve, poll, and complete the code into tokens the issuer signed", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({ interval: "1 second" })
+      const pkce = yield* TestPkce.make
       yield* Effect.gen(function* () {
-        const auth = yield* DeviceAuthorization
-        assert.strictEqual(auth.dialect, "codex")
-        const code = yield* auth.start
-        assert.strictEqual((yield* auth.poll(code))._tag, "Pending")
+        const flow = yield* LoginFlow.LoginFlow
+        assert.strictEqual(flow.authMode, "chatgpt")
+        assert.deepStrictEqual(
+          Option.map(flow.origin, (origin) => origin.dialect),
+          Option.some("codex")
+        )
+        const code = yield* flow.start
+        assert.strictEqual((yield* flow.poll(code))._tag, "Pending")
         assert.isTrue(yield* issuer.approve(code.userCode))
-        const answer = yield* auth.poll(code)
+        const answer = yield* flow.poll(code)
         if (answer._tag !== "Approved" || answer.grant._tag !== "AuthorizationCode") {
           return assert.fail(`expected an authorization code, got ${answer._tag}`)
         }
-        const pkce = yield* Pkce.make.fromIssuer(answer.grant.codeVerifier, answer.grant.codeChallenge)
-        const tokens = yield* auth.exchange(answer.grant.code, pkce)
+        const { claims, tokens } = yield* flow.complete(answer.grant)
+        assert.strictEqual(yield* pkce.checked, 1, "the issuer's PKCE pair is checked before the exchange")
         assert.isTrue(Option.isSome(yield* issuer.verifyAccessToken(Redacted.value(tokens.accessToken))))
-        const claims = yield* auth.claimsOf(tokens)
         assert.deepStrictEqual(claims.accountId, Option.some("acct_local_0001"))
       }).pipe(
         Effect.provide(CodexIssuer.layer({ issuer: issuer.url, clientId: issuer.clientId })),
-        Effect.provide(NodeHttpClient.layer)
+        Effect.provide(Layer.merge(pkce.layer, NodeHttpClient.layer))
       )
     })
   )
@@ -265,30 +270,34 @@ describe("issuer layers from dist", () => {
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       yield* Effect.gen(function* () {
-        const auth = yield* DeviceAuthorization
-        assert.strictEqual(auth.dialect, "rfc8628")
-        const code = yield* auth.start
+        const flow = yield* LoginFlow.LoginFlow
+        assert.strictEqual(flow.authMode, "oidc")
+        assert.deepStrictEqual(
+          Option.map(flow.origin, (origin) => origin.dialect),
+          Option.some("rfc8628")
+        )
+        const code = yield* flow.start
         assert.isTrue(code.verificationUri.startsWith(issuer.url))
         assert.isTrue(yield* issuer.approve(code.userCode))
-        const answer = yield* auth.poll(code)
+        const answer = yield* flow.poll(code)
         if (answer._tag !== "Approved" || answer.grant._tag !== "Tokens") {
           return assert.fail(`expected tokens, got ${answer._tag}`)
         }
-        const claims = yield* auth.claimsOf(answer.grant.tokens)
+        const { claims } = yield* flow.complete(answer.grant)
         assert.deepStrictEqual(claims.email, Option.some("dev@example.com"))
         assert.strictEqual((yield* issuer.stats).discovery, 1)
       }).pipe(
         Effect.provide(OidcIssuer.layer({ issuer: issuer.url, clientId: issuer.oidcClientId })),
-        Effect.provide(NodeHttpClient.layer)
+        Effect.provide(Layer.merge(Pkce.layer, NodeHttpClient.layer))
       )
     })
   )
 
-  it.scopedLive("IssuerResolverLive.layer: one issuer per origin, of the origin's dialect", () =>
+  it.scopedLive("IssuerResolver.layer: one issuer client per origin, of the origin's dialect", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const origin = Option.some(
-        new SignInOrigin({
+        new StoredAuth.SignInOrigin({
           dialect: "rfc8628",
           issuer: issuer.url,
           clientId: issuer.oidcClientId,
@@ -296,36 +305,45 @@ describe("issuer layers from dist", () => {
         })
       )
       yield* Effect.gen(function* () {
-        const resolver = yield* IssuerResolver
+        const resolver = yield* IssuerResolver.IssuerResolver
         const codex = yield* resolver.forSignIn(Option.none())
-        assert.strictEqual(codex.dialect, "codex")
         assert.strictEqual(codex.issuer, "https://auth.openai.com")
+        // the codex dialect names the workspace on each request; RFC 8628 adds nothing
+        assert.deepStrictEqual(codex.requestHeaders(Option.some("acct-1")), { "ChatGPT-Account-Id": "acct-1" })
         const oidc = yield* resolver.forSignIn(origin)
-        assert.strictEqual(oidc.dialect, "rfc8628")
+        assert.strictEqual(oidc.issuer, issuer.url)
+        assert.deepStrictEqual(oidc.requestHeaders(Option.some("acct-1")), {})
         assert.strictEqual(yield* resolver.forSignIn(origin), oidc, "kept per origin")
-        const code = yield* oidc.start
-        const codes = yield* issuer.codes
-        assert.isTrue(codes.some((known) => known.userCode === code.userCode))
-      }).pipe(Effect.provide(IssuerResolverLive.layer), Effect.provide(NodeHttpClient.layer))
+        yield* oidc.revoke(Redacted.make("rt-unknown"))
+        const stats = yield* issuer.stats
+        assert.strictEqual(stats.discovery, 1)
+        assert.strictEqual(stats.revoke, 1)
+      }).pipe(Effect.provide(IssuerResolver.layer), Effect.provide(NodeHttpClient.layer))
     })
   )
 
-  it.scopedLive("IssuerResolverLive.fixed: the DeviceAuthorization in context, whatever the origin", () =>
+  it.scopedLive("IssuerResolver.fixed: the IssuerClient in context, whatever the origin", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({ interval: "1 second" })
       const origin = Option.some(
-        new SignInOrigin({ dialect: "rfc8628", issuer: "https://elsewhere.test", clientId: "x", scope: Option.none() })
+        new StoredAuth.SignInOrigin({
+          dialect: "rfc8628",
+          issuer: "https://elsewhere.test",
+          clientId: "x",
+          scope: Option.none()
+        })
       )
       yield* Effect.gen(function* () {
-        const auth = yield* DeviceAuthorization
-        const resolved = yield* Effect.flatMap(IssuerResolver, (resolver) => resolver.forSignIn(origin))
-        assert.strictEqual(resolved, auth)
-        const code = yield* resolved.start
-        assert.isTrue(code.verificationUri.startsWith(issuer.url))
+        const client = yield* IssuerClient.IssuerClient
+        const resolved = yield* Effect.flatMap(IssuerResolver.IssuerResolver, (resolver) => resolver.forSignIn(origin))
+        assert.strictEqual(resolved, client)
+        assert.strictEqual(resolved.issuer, issuer.url)
+        yield* resolved.revoke(Redacted.make("rt-unknown"))
+        assert.strictEqual((yield* issuer.stats).revoke, 1)
       }).pipe(
         Effect.provide(
-          IssuerResolverLive.fixed.pipe(
-            Layer.provideMerge(CodexIssuer.layer({ issuer: issuer.url, clientId: issuer.clientId })),
+          IssuerResolver.fixed.pipe(
+            Layer.provideMerge(CodexIssuer.layerClient({ issuer: issuer.url, clientId: issuer.clientId })),
             Layer.provide(NodeHttpClient.layer)
           )
         )
@@ -340,12 +358,12 @@ describe("store layers from dist", () => {
       const home = yield* tempDir
       const authPath = FileStore.authJsonPath(home)
       yield* Effect.gen(function* () {
-        const store = yield* CredentialStore
+        const store = yield* CredentialStore.CredentialStore
         assert.isTrue(Option.isNone(yield* store.load))
         yield* store.save(record)
         assert.strictEqual(statSync(authPath).mode & 0o777, 0o600)
         const loaded = yield* store.load
-        assert.strictEqual(encodeStoredAuth(Option.getOrThrow(loaded)), encodeStoredAuth(record))
+        assert.strictEqual(StoredAuth.encodeStoredAuth(Option.getOrThrow(loaded)), StoredAuth.encodeStoredAuth(record))
         assert.isTrue(yield* store.remove)
         assert.isFalse(existsSync(authPath))
       }).pipe(Effect.provide(FileStore.layer(authPath)), Effect.provide(NodeContext.layer))
@@ -358,13 +376,13 @@ describe("store layers from dist", () => {
       const keyring = memoryKeyring()
       const account = KeyringStore.keyringAccount(realpathSync(home))
       yield* Effect.gen(function* () {
-        const store = yield* CredentialStore
+        const store = yield* CredentialStore.CredentialStore
         assert.include(store.location, account)
         yield* store.save(record)
         const secret = keyring.entries.get(`${KeyringStore.KEYRING_SERVICE}/${account}`)
         assert.isDefined(secret)
         assert.notInclude(secret!, "\n")
-        assert.strictEqual(accountIdOf(Either.getRight(parseStoredAuth(secret!))), "acct_local_0001")
+        assert.strictEqual(accountIdOf(Either.getRight(StoredAuth.parseStoredAuth(secret!))), "acct_local_0001")
         assert.strictEqual(accountIdOf(yield* store.load), "acct_local_0001")
         assert.isTrue(yield* store.remove)
         assert.strictEqual(keyring.entries.size, 0)
@@ -384,12 +402,13 @@ describe("store layers from dist", () => {
         return {
           keyring: yield* KeyringStore.make({ codexHome: home }),
           file: yield* FileStore.make(authPath),
-          onFallback: (error: InstanceType<typeof StoreError>) => Effect.sync(() => void fallbacks.push(error.reason))
+          onFallback: (error: InstanceType<typeof Errors.StoreError>) =>
+            Effect.sync(() => void fallbacks.push(error.reason))
         }
       }).pipe(Effect.provide(Layer.merge(brokenKeyring, NodeContext.layer)))
 
       yield* Effect.gen(function* () {
-        const store = yield* CredentialStore
+        const store = yield* CredentialStore.CredentialStore
         yield* store.save(record)
         assert.strictEqual(store.location, `file ${authPath}`)
         assert.isTrue(existsSync(authPath))
@@ -401,12 +420,15 @@ describe("store layers from dist", () => {
 
   it.effect("MemoryStore.layer (also in the kit): starts with the given record; save and remove round-trip", () =>
     Effect.gen(function* () {
-      const store = yield* CredentialStore
+      const store = yield* CredentialStore.CredentialStore
       assert.strictEqual(accountIdOf(yield* store.load), "acct_local_0001")
       assert.isTrue(yield* store.remove)
       assert.isTrue(Option.isNone(yield* store.load))
       yield* store.save(record)
-      assert.strictEqual(encodeStoredAuth(Option.getOrThrow(yield* store.load)), encodeStoredAuth(record))
+      assert.strictEqual(
+        StoredAuth.encodeStoredAuth(Option.getOrThrow(yield* store.load)),
+        StoredAuth.encodeStoredAuth(record)
+      )
     }).pipe(Effect.provide(Kit.MemoryStore.layer(Option.some(record))))
   )
 
@@ -435,8 +457,14 @@ describe("session and policy layers from dist", () => {
 
   it.effect("WorkspacePolicy.layer and layerFromConfig: the forced workspace, or any", () =>
     Effect.gen(function* () {
-      const inWorkspace = new IdTokenClaims({ ...emptyClaims, accountId: Option.some("acct-1") })
-      const elsewhere = new IdTokenClaims({ ...emptyClaims, accountId: Option.some("acct-2") })
+      const inWorkspace = new IdTokenClaims.IdTokenClaims({
+        ...IdTokenClaims.emptyClaims,
+        accountId: Option.some("acct-1")
+      })
+      const elsewhere = new IdTokenClaims.IdTokenClaims({
+        ...IdTokenClaims.emptyClaims,
+        accountId: Option.some("acct-2")
+      })
       yield* Effect.gen(function* () {
         const policy = yield* WorkspacePolicy.WorkspacePolicy
         assert.deepStrictEqual(policy.forcedWorkspaceIds, ["acct-1"])
@@ -450,15 +478,16 @@ describe("session and policy layers from dist", () => {
     })
   )
 
-  it.scopedLive("AuthSessionLive.layer: refreshes a born-expired token once, then serves it from memory", () =>
+  it.scopedLive("AuthSession.layer: refreshes a born-expired token once, then serves it from memory", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({ interval: "1 second", autoApproveAfter: "10 millis", accessTokenTtl: 0 })
-      const Session = AuthSessionLive.layer().pipe(
-        Layer.provideMerge(IssuerResolverLive.fixed),
+      const codex = { issuer: issuer.url, clientId: issuer.clientId }
+      const Session = AuthSession.layer().pipe(
+        Layer.provideMerge(IssuerResolver.fixed),
         Layer.provideMerge(
           Layer.mergeAll(
-            CodexIssuer.layer({ issuer: issuer.url, clientId: issuer.clientId }),
-            Pkce.layer,
+            CodexIssuer.layer(codex).pipe(Layer.provide(Pkce.layer)),
+            CodexIssuer.layerClient(codex),
             WorkspacePolicy.layer(Option.none())
           )
         ),
@@ -468,7 +497,7 @@ describe("session and policy layers from dist", () => {
       yield* Effect.gen(function* () {
         const { result } = yield* loginRecording
         yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
-        const session = yield* AuthSession
+        const session = yield* AuthSession.AuthSession
         const token = yield* session.accessToken
         assert.notStrictEqual(
           Redacted.value(token),
@@ -476,6 +505,9 @@ describe("session and policy layers from dist", () => {
         )
         assert.isTrue(Option.isSome(yield* issuer.verifyAccessToken(Redacted.value(token))))
         assert.strictEqual(Redacted.value(yield* session.accessToken), Redacted.value(token))
+        const served = yield* session.token
+        assert.strictEqual(Redacted.value(served.accessToken), Redacted.value(token))
+        assert.isTrue(Option.isSome(served.expiresAt), "the refreshed token's expiry comes with it")
         assert.strictEqual((yield* issuer.stats).refresh, 1)
         assert.deepStrictEqual((yield* session.account).accountId, Option.some("acct_local_0001"))
       }).pipe(Effect.provide(Session))
@@ -485,12 +517,19 @@ describe("session and policy layers from dist", () => {
   it.effect("AuthenticatedHttpClient.layer: bearer and account headers; a 401 refreshes once and retries", () =>
     Effect.gen(function* () {
       let current = "old-token"
+      // the session hands out each token with the headers its issuer wants (codex: the workspace's account id)
+      const tokenOf = (accessToken: string): SessionToken => ({
+        accessToken: Redacted.make(accessToken),
+        expiresAt: Option.none(),
+        headers: { "ChatGPT-Account-Id": "acct-1" }
+      })
       const Session = Layer.succeed(
-        AuthSession,
-        AuthSession.of({
+        AuthSession.AuthSession,
+        AuthSession.AuthSession.of({
+          token: Effect.sync(() => tokenOf(current)),
           accessToken: Effect.sync(() => Redacted.make(current)),
-          refreshAfterRejection: () => Effect.sync(() => Redacted.make((current = "new-token"))),
-          claims: Effect.succeed(emptyClaims),
+          refreshAfterRejection: () => Effect.sync(() => tokenOf((current = "new-token"))),
+          claims: Effect.succeed(IdTokenClaims.emptyClaims),
           account: Effect.succeed({
             method: "chatgpt" as const,
             email: Option.none(),
