@@ -60,6 +60,22 @@ describe("loginWithApiKey", () => {
     })
   )
 
+  it.effect("an unusable key speaks of stdin only when the key came from stdin", () =>
+    Effect.gen(function* () {
+      const store = yield* MemoryStore.make()
+      const messageOf = (source?: "stdin" | "app") =>
+        loginWithApiKey({ key: Effect.succeed(""), ...(source ? { source } : {}) }).pipe(
+          Effect.provide(services(store)),
+          Effect.flip,
+          Effect.map((error) => error.message)
+        )
+      assert.strictEqual(yield* messageOf(), "No API key provided: the key is empty.")
+      assert.strictEqual(yield* messageOf("app"), "No API key provided: the key is empty.")
+      // codex's own words, for `login --with-api-key`
+      assert.strictEqual(yield* messageOf("stdin"), "No API key provided via stdin.")
+    })
+  )
+
   it.effect("an unusable key or input fails with its reason and stores nothing", () =>
     Effect.gen(function* () {
       const store = yield* MemoryStore.make()
@@ -72,7 +88,10 @@ describe("loginWithApiKey", () => {
       assert.strictEqual(yield* reasonOf(Effect.succeed(" \n")), "Empty")
       assert.strictEqual(yield* reasonOf(Effect.succeed("sk-one two")), "Whitespace")
       assert.strictEqual(yield* reasonOf(Effect.succeed("sk-\u0007bell")), "Control")
-      assert.strictEqual(yield* reasonOf(Effect.fail(new ApiKeyInputError({ reason: "Terminal" }))), "Terminal")
+      assert.strictEqual(
+        yield* reasonOf(Effect.fail(new ApiKeyInputError({ reason: "Terminal", source: "stdin" }))),
+        "Terminal"
+      )
       assert.isTrue(Option.isNone(yield* store.load))
     })
   )

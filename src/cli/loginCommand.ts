@@ -133,12 +133,13 @@ export const apiKeyLogin = (
   json: boolean
 ): Effect.Effect<void, ApiKeyLoginError, CredentialStore | WorkspacePolicy | DeviceCodeAuth.Setup> =>
   Effect.gen(function* () {
-    if (process.stdin.isTTY) return yield* new ApiKeyInputError({ reason: "Terminal" })
+    if (process.stdin.isTTY) return yield* new ApiKeyInputError({ reason: "Terminal", source: "stdin" })
     // codex's progress line, on stderr as codex writes it, before it looks at forced_login_method; --json keeps stderr
     // for errors only
     if (!json) yield* Console.error("Reading API key from stdin...")
     yield* loginWithApiKey({
       key: readStdin,
+      source: "stdin",
       onEvent: (event) =>
         event._tag === "StoreSetAside"
           ? Console.error(`Warning: the unreadable sign-in was moved to ${event.keptAs}.`)

@@ -4,13 +4,16 @@ import { ApiKeyInputError } from "./Errors.js"
 import { isSafe } from "./Sanitize.js"
 
 /**
- * The API key of `login --with-api-key` from what came on stdin: white space around it trimmed (the newline of
- * `echo`); nothing left, white space inside, or a control character anywhere is an {@link ApiKeyInputError}.
+ * An API key from what a person gave (`source`: on stdin, or through an app): white space around it trimmed (the
+ * newline of `echo`); nothing left, white space inside, or a control character anywhere is an {@link ApiKeyInputError}.
  */
-export const parseApiKeyInput = (input: string): Either.Either<Redacted.Redacted<string>, ApiKeyInputError> => {
+export const parseApiKeyInput = (
+  input: string,
+  source: ApiKeyInputError["source"] = "stdin"
+): Either.Either<Redacted.Redacted<string>, ApiKeyInputError> => {
   const key = input.trim()
-  if (key === "") return Either.left(new ApiKeyInputError({ reason: "Empty" }))
-  if (/\s/.test(key)) return Either.left(new ApiKeyInputError({ reason: "Whitespace" }))
-  if (!isSafe(key)) return Either.left(new ApiKeyInputError({ reason: "Control" }))
+  if (key === "") return Either.left(new ApiKeyInputError({ reason: "Empty", source }))
+  if (/\s/.test(key)) return Either.left(new ApiKeyInputError({ reason: "Whitespace", source }))
+  if (!isSafe(key)) return Either.left(new ApiKeyInputError({ reason: "Control", source }))
   return Either.right(Redacted.make(key))
 }

@@ -150,23 +150,31 @@ export class NotLoggedIn extends Data.TaggedError("NotLoggedIn")<{}> {
 }
 
 /**
- * `login --with-api-key` got no usable key on stdin: stdin is a terminal, nothing but white space came, or the key
- * (its ends trimmed) holds white space or control characters. The message never repeats the key.
+ * No usable API key: stdin is a terminal, nothing but white space came, or the key (its ends trimmed) holds white
+ * space or control characters. `source` says where the key was read: `stdin` (`login --with-api-key`, with codex's
+ * words and a hint to pipe it in) or `app` (a key an app handed to `loginWithApiKey`). The message never repeats the key.
  */
 export class ApiKeyInputError extends Data.TaggedError("ApiKeyInputError")<{
   readonly reason: "Terminal" | "Empty" | "Whitespace" | "Control"
+  readonly source: "stdin" | "app"
 }> {
   override get message(): string {
+    const pipeIt = "pipe in the key alone, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
+    const stdin = this.source === "stdin"
     switch (this.reason) {
       case "Terminal":
         return "--with-api-key reads the key from stdin; pipe it in, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
       case "Empty":
         // codex's own words (0.169, 0.171)
-        return "No API key provided via stdin."
+        return stdin ? "No API key provided via stdin." : "No API key provided: the key is empty."
       case "Whitespace":
-        return "the API key on stdin contains white space (a space, a tab or a second line); pipe in the key alone, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
+        return stdin
+          ? `the API key on stdin contains white space (a space, a tab or a second line); ${pipeIt}`
+          : "the API key contains white space (a space, a tab or a second line)"
       case "Control":
-        return "the API key on stdin contains control characters; pipe in the key alone, e.g. printenv OPENAI_API_KEY | devicecode login --with-api-key"
+        return stdin
+          ? `the API key on stdin contains control characters; ${pipeIt}`
+          : "the API key contains control characters"
     }
   }
 }

@@ -14,6 +14,8 @@ export interface LoginWithApiKeyOptions {
    * `forced_login_method` allows an API key.
    */
   readonly key: Effect.Effect<string, ApiKeyInputError>
+  /** Where the key was read, for the messages of an unusable one: `stdin` (the CLI's) or `app` (default). */
+  readonly source?: ApiKeyInputError["source"]
   /** Told where an unreadable old record was moved (`StoreSetAside`). */
   readonly onEvent?: (event: LoginEvent) => Effect.Effect<void>
 }
@@ -40,7 +42,7 @@ export const loginWithApiKey: (
 )(function* (options: LoginWithApiKeyOptions) {
   const emit = options.onEvent ?? (() => Effect.void)
   yield* (yield* WorkspacePolicy).checkLoginMethod("apikey")
-  const key = yield* Effect.flatMap(options.key, parseApiKeyInput)
+  const key = yield* Effect.flatMap(options.key, (input) => parseApiKeyInput(input, options.source ?? "app"))
   const store = yield* CredentialStore
   const record = yield* store.locked(
     Effect.gen(function* () {
