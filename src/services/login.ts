@@ -17,6 +17,7 @@ import { requestDeviceCode } from "./requestDeviceCode.js"
 import { revokeTokens } from "./revokeTokens.js"
 import { WorkspacePolicy } from "./WorkspacePolicy.js"
 
+// the stages of `login`, each in its own module, for an app that runs them one by one
 export { ensureWorkspaceAllowed } from "./ensureWorkspaceAllowed.js"
 export { exchangeCodeForTokens } from "./exchangeCodeForTokens.js"
 export { persistTokens } from "./persistTokens.js"
