@@ -54,7 +54,7 @@ const codexAnswers = (pendingPolls: number) => {
  * The CLI in this process: test CliLayers (DeviceCodeAuth over a fake HttpClient and the real file system), a recording
  * terminal and console, CODEX_HOME set through the ConfigProvider. Returns the running fiber and what it printed.
  */
-const runInProcess = (args: ReadonlyArray<string>, home: string, reply: (url: string) => Reply) =>
+const runInProcess = (args: ReadonlyArray<string>, home: string, reply: (url: string) => Reply | "never") =>
   Effect.gen(function* () {
     const fake = fakeClient((request) => reply(request.url))
     const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
@@ -354,5 +354,65 @@ describe("devicecode in process: hostile servers and odd input", () => {
         assert.deepStrictEqual(logout.printed, ["stdout: Successfully logged out"])
         assert.isFalse(existsSync(join(home, "auth.json")))
       })
+  )
+})
+
+describe("real bounds under TestClock (what would take a minute of real time in a child process)", () => {
+  it.scoped("a 429 poll with Retry-After: 3600 waits the 60 s cap, then the login completes (--json)", () =>
+    Effect.gen(function* () {
+      const home = yield* tempDir
+      const approved = codexAnswers(0)
+      let polls = 0
+      const run = yield* runInProcess(["login", "--issuer", issuer, "--json"], home, (url) =>
+        url.endsWith("/deviceauth/token") && polls++ === 0
+          ? json(429, { error: "slow down" }, { "retry-after": "3600" })
+          : approved(url)
+      )
+      yield* eventually(nextWakeUpAt(60_000))
+      yield* TestClock.adjust("59999 millis")
+      assert.strictEqual(polls, 1, "no second poll before the 60 s cap")
+      yield* TestClock.adjust("1 millis")
+      const exit = yield* Fiber.join(run.fiber)
+      assert.strictEqual(exit._tag, "Success", JSON.stringify(run.printed))
+      assert.strictEqual(polls, 2)
+      const events = run.printed.map((line) => JSON.parse(line.replace(/^stdout: /, "")) as Record<string, unknown>)
+      const retrying = events.filter((event) => event.event === "retrying")
+      assert.strictEqual(retrying.length, 1)
+      assert.include(String(retrying[0]?.message), "429")
+      assert.strictEqual(events.at(-1)?.event, "logged_in")
+      assert.isTrue(existsSync(join(home, "auth.json")))
+    })
+  )
+
+  it.scoped("a refresh that never answers: token ends by itself within 75 s, with a clear error and no output", () =>
+    Effect.gen(function* () {
+      const home = yield* tempDir
+      writeFileSync(
+        join(home, "auth.json"),
+        JSON.stringify({
+          auth_mode: "chatgpt",
+          OPENAI_API_KEY: null,
+          tokens: {
+            id_token: unsignedJwt(chatgptClaims()),
+            access_token: unsignedJwt({ exp: 1 }),
+            refresh_token: "rt_hanging",
+            account_id: null
+          },
+          last_refresh: "2026-01-01T00:00:00Z"
+        })
+      )
+      const run = yield* runInProcess(["token"], home, (url) =>
+        url.endsWith("/oauth/token") ? "never" : json(500, {})
+      )
+      const exit = yield* runToEnd(run.fiber)
+      assert.isBelow(yield* TestClock.currentTimeMillis, 75_000)
+      const error = failureOf(exit)
+      assert.match(error instanceof Error ? error.message : String(error), /refresh|reach|answer/i)
+      assert.isFalse(
+        run.printed.some((line) => line.startsWith("stdout:")),
+        JSON.stringify(run.printed)
+      )
+      assert.isAtLeast(run.requests.filter((request) => request.url.endsWith("/oauth/token")).length, 1)
+    })
   )
 })
