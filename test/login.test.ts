@@ -6,6 +6,7 @@ import { readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { DeviceAuthError, StoreError } from "../src/domain/Errors.js"
 import { LoginEvent } from "../src/domain/LoginEvent.js"
+import { eventLine, REPLACED_NOT_REVOKED } from "../src/cli/render.js"
 import { apiKeyAuth, StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
@@ -454,6 +455,12 @@ describe("a login that replaces a stored sign-in", () => {
         (yield* events).filter((e) => e._tag === "ReplacedRevoked"),
         [LoginEvent.ReplacedRevoked({ revoked: false })]
       )
+      // the CLI's one warning line for it, and none when the revocation went through
+      assert.deepStrictEqual(
+        eventLine(LoginEvent.ReplacedRevoked({ revoked: false })),
+        Option.some(REPLACED_NOT_REVOKED)
+      )
+      assert.isTrue(Option.isNone(eventLine(LoginEvent.ReplacedRevoked({ revoked: true }))))
     })
   )
 
