@@ -1,11 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Layer, Option, Random, Ref, TestClock } from "effect"
+import { Duration, Effect, Exit, Fiber, Layer, Option, Random, Redacted, Ref, TestClock } from "effect"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { DeviceAuthError, StoreError } from "../src/domain/Errors.js"
 import { LoginEvent } from "../src/domain/LoginEvent.js"
+import { eventLine, REPLACED_NOT_REVOKED } from "../src/cli/render.js"
+import { apiKeyAuth, StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
@@ -37,6 +39,8 @@ interface StartOptions extends ScriptedIssuer.ScriptedIssuerOptions {
   readonly forcedLoginMethod?: WorkspacePolicy.ForcedLoginMethod
   readonly store?: CredentialStore["Type"]
   readonly revokeFails?: boolean
+  /** Runs as each revocation is sent. */
+  readonly onRevoke?: Effect.Effect<void>
 }
 
 /** Runs a login against a scripted issuer and an in-memory store (or `store`); returns the fiber and what to inspect. */
@@ -46,9 +50,18 @@ const start = (options: StartOptions = {}) =>
     const scripted = yield* ScriptedIssuer.make({ issuer, pkce: pkce.service, ...options })
     const store = options.store ?? (yield* MemoryStore.make())
     const events = yield* Ref.make<ReadonlyArray<LoginEvent>>([])
-    const client: IssuerClient["Type"] = options.revokeFails
-      ? { ...scripted.client, revoke: () => Effect.fail(unavailable(503)) }
-      : scripted.client
+    const revoked = yield* Ref.make<ReadonlyArray<string>>([])
+    const client: IssuerClient["Type"] = {
+      ...scripted.client,
+      revoke: (token, hint) =>
+        Effect.zipRight(
+          Effect.zipRight(
+            Ref.update(revoked, (all) => [...all, Redacted.value(token)]),
+            options.onRevoke ?? Effect.void
+          ),
+          options.revokeFails ? Effect.fail(unavailable(503)) : scripted.client.revoke(token, hint)
+        )
+    }
     const layer = Layer.mergeAll(
       Layer.succeed(LoginFlow, scripted.flow),
       Layer.provide(fixed, Layer.succeed(IssuerClient, client)),
@@ -65,7 +78,7 @@ const start = (options: StartOptions = {}) =>
       Effect.fork
     )
     yield* Effect.yieldNow()
-    return { fiber, scripted, store, pkce, events: Ref.get(events) }
+    return { fiber, scripted, store, pkce, events: Ref.get(events), revoked: Ref.get(revoked) }
   })
 
 const seconds = (...values: ReadonlyArray<number>) => values.map((s) => s * 1000)
@@ -369,6 +382,125 @@ describe("after the approval", () => {
       assert.strictEqual(readFileSync(keptAs, "utf8"), `{"tokens": 5`)
       assert.strictEqual(statSync(keptAs).mode & 0o777, 0o600)
       assert.strictEqual(JSON.parse(readFileSync(authPath, "utf8")).auth_mode, "chatgpt")
+    })
+  )
+})
+
+/** A stored ChatGPT sign-in holding `refreshToken` (none: only its access token). */
+const storedSignIn = (refreshToken: string | null) =>
+  new StoredAuth({
+    authMode: Option.some("chatgpt"),
+    apiKey: Option.none(),
+    tokens: Option.some(
+      new StoredTokens({
+        idToken: Option.none(),
+        accessToken: Redacted.make("at_old"),
+        refreshToken: Option.map(Option.fromNullable(refreshToken), Redacted.make),
+        accountId: Option.some("acct_test"),
+        loginOwnerId: Option.none(),
+        expiresAt: Option.none(),
+        extra: []
+      })
+    ),
+    lastRefresh: Option.none(),
+    origin: Option.none(),
+    extra: []
+  })
+
+const storedRefreshToken = (auth: Option.Option<StoredAuth>) =>
+  Option.getOrNull(
+    Option.flatMap(
+      Option.flatMap(auth, (a) => a.tokens),
+      (t) => Option.map(t.refreshToken, Redacted.value)
+    )
+  )
+
+describe("a login that replaces a stored sign-in", () => {
+  it.effect("revokes the replaced refresh token once the new sign-in is stored, and says so", () =>
+    Effect.gen(function* () {
+      const store = yield* MemoryStore.make(Option.some(storedSignIn("rt_old")))
+      const { events, fiber, revoked } = yield* start({ store, polls: [ScriptedIssuer.approvedPoll()] })
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(yield* revoked, ["rt_old"])
+      assert.strictEqual(storedRefreshToken(yield* store.load), "rt_test_1")
+      assert.deepStrictEqual(
+        (yield* events).map((e) => e._tag),
+        ["CodeIssued", "Approved", "ReplacedRevoked", "LoggedIn"]
+      )
+      assert.deepStrictEqual((yield* events)[2], LoginEvent.ReplacedRevoked({ revoked: true }))
+    })
+  )
+
+  it.effect("without a refresh token, the replaced access token is revoked", () =>
+    Effect.gen(function* () {
+      const store = yield* MemoryStore.make(Option.some(storedSignIn(null)))
+      const { fiber, revoked } = yield* start({ store, polls: [ScriptedIssuer.approvedPoll()] })
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(yield* revoked, ["at_old"])
+    })
+  )
+
+  it.effect("a revocation that fails leaves the login successful and is reported", () =>
+    Effect.gen(function* () {
+      const store = yield* MemoryStore.make(Option.some(storedSignIn("rt_old")))
+      const { events, fiber, scripted } = yield* start({
+        store,
+        revokeFails: true,
+        polls: [ScriptedIssuer.approvedPoll()]
+      })
+      yield* Fiber.join(fiber)
+      assert.strictEqual(storedRefreshToken(yield* store.load), "rt_test_1")
+      assert.strictEqual((yield* scripted.calls).revoke, 0)
+      assert.deepStrictEqual(
+        (yield* events).filter((e) => e._tag === "ReplacedRevoked"),
+        [LoginEvent.ReplacedRevoked({ revoked: false })]
+      )
+      // the CLI's one warning line for it, and none when the revocation went through
+      assert.deepStrictEqual(
+        eventLine(LoginEvent.ReplacedRevoked({ revoked: false })),
+        Option.some(REPLACED_NOT_REVOKED)
+      )
+      assert.isTrue(Option.isNone(eventLine(LoginEvent.ReplacedRevoked({ revoked: true }))))
+    })
+  )
+
+  it.effect("the revocation is sent outside the store's lock", () =>
+    Effect.gen(function* () {
+      const memory = yield* MemoryStore.make(Option.some(storedSignIn("rt_old")))
+      const held = yield* Ref.make(false)
+      const heldAtRevoke = yield* Ref.make<ReadonlyArray<boolean>>([])
+      const store: CredentialStore["Type"] = {
+        ...memory,
+        locked: (self) =>
+          memory.locked(
+            Effect.acquireUseRelease(
+              Ref.set(held, true),
+              () => self,
+              () => Ref.set(held, false)
+            )
+          )
+      }
+      const onRevoke = Effect.flatMap(Ref.get(held), (locked) => Ref.update(heldAtRevoke, (all) => [...all, locked]))
+      const { fiber } = yield* start({ store, onRevoke, polls: [ScriptedIssuer.approvedPoll()] })
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(yield* Ref.get(heldAtRevoke), [false])
+    })
+  )
+
+  it.effect("an API-key record, a record holding the same refresh token, or none: nothing to revoke", () =>
+    Effect.gen(function* () {
+      for (const initial of [
+        Option.some(apiKeyAuth(Redacted.make("sk-test-123"))),
+        Option.some(storedSignIn("rt_test_1")),
+        Option.none<StoredAuth>()
+      ]) {
+        const store = yield* MemoryStore.make(initial)
+        const { events, fiber, scripted } = yield* start({ store, polls: [ScriptedIssuer.approvedPoll()] })
+        yield* Fiber.join(fiber)
+        assert.strictEqual((yield* scripted.calls).revoke, 0)
+        assert.isFalse((yield* events).some((e) => e._tag === "ReplacedRevoked"))
+        assert.strictEqual(storedRefreshToken(yield* store.load), "rt_test_1")
+      }
     })
   )
 })

@@ -8,6 +8,7 @@ import type * as ValidationError from "@effect/cli/ValidationError"
 import * as CliEvents from "../domain/CliEvents.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
 import { escapeJsonText, sanitize } from "../domain/Sanitize.js"
+import { REPLACED_NOT_REVOKED } from "./render.js"
 import type { LoginRenderer } from "./waitingScreen.js"
 
 // What --json prints, loaded only by runs that print JSON (jsonFlag.ts's withJsonOutput): the schemas cost start-up.
@@ -79,6 +80,7 @@ export const renderJsonLoginEvent = (event: LoginEvent): Effect.Effect<void> =>
       printJson(CliEvents.RetryingEvent, new CliEvents.RetryingEvent({ message: detail, delay })),
     Approved: () => printJson(CliEvents.ApprovedEvent, new CliEvents.ApprovedEvent()),
     StoreSetAside: ({ keptAs }) => Console.error(`Warning: the unreadable sign-in was moved to ${sanitize(keptAs)}.`),
+    ReplacedRevoked: ({ revoked }) => (revoked ? Effect.void : Console.error(REPLACED_NOT_REVOKED)),
     LoggedIn: () => Effect.void
   })
 

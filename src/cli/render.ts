@@ -55,8 +55,12 @@ export const codeIssuedPrompt = (
     options
   )
 
+/** The warning of a login whose replaced sign-in could not be revoked (docs/cli.md). */
+export const REPLACED_NOT_REVOKED =
+  "Warning: the sign-in this login replaced could not be revoked at its issuer; its tokens stay valid until they expire."
+
 /**
- * The plain stderr line an event prints, without escapes (none for `CodeIssued`, later polls and `LoggedIn`); the
+ * The plain stderr line an event prints, without escapes (none for `CodeIssued`, later polls, a revoked replaced sign-in and `LoggedIn`); the
  * details it quotes (a server's error message, a path) are sanitised.
  */
 export const eventLine = (event: LoginEvent): Option.Option<string> =>
@@ -73,6 +77,7 @@ export const eventLine = (event: LoginEvent): Option.Option<string> =>
       ),
     Approved: () => Option.some("Approved; fetching tokens…"),
     StoreSetAside: ({ keptAs }) => Option.some(`Warning: the unreadable sign-in was moved to ${sanitize(keptAs)}.`),
+    ReplacedRevoked: ({ revoked }) => (revoked ? Option.none() : Option.some(REPLACED_NOT_REVOKED)),
     LoggedIn: () => Option.none()
   })
 

@@ -167,6 +167,7 @@ export const makeLoginRenderer: Effect.Effect<LoginRenderer, never, TerminalOutp
         case "StoreUnreadable":
         case "Approved":
         case "StoreSetAside":
+        case "ReplacedRevoked":
         case "LoggedIn":
           return Effect.zipRight(
             event._tag === "StoreUnreadable" ? Effect.void : close,

@@ -20,6 +20,8 @@ export type LoginEvent = Data.TaggedEnum<{
   Approved: {}
   /** The unreadable stored sign-in was moved to `keptAs`, not deleted, before the new one was saved. */
   StoreSetAside: { readonly keptAs: string }
+  /** The sign-in this login replaced was revoked at its issuer, or the revocation failed (its tokens stay valid). */
+  ReplacedRevoked: { readonly revoked: boolean }
   /** Tokens are stored. */
   LoggedIn: { readonly claims: IdTokenClaims; readonly location: string }
 }>

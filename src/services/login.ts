@@ -74,7 +74,8 @@ const revokeUnsaved = (
 /**
  * The device-code login: check that this sign-in is allowed and can be stored, request a code, show it (via
  * `onEvent`), poll until approved, exchange, check the workspace, and only then store. Nothing is written unless every
- * step before the write succeeded; tokens issued but not stored are revoked.
+ * step before the write succeeded; tokens issued but not stored are revoked, and so are those of the sign-in the new
+ * one replaced (a re-login, or the earlier of two concurrent logins), once the new one is stored.
  */
 export const login: (
   options?: LoginOptions

@@ -5,6 +5,8 @@ import type { ApiKeyInputError, LoginMethodError, StoreError } from "../domain/E
 import { LoginEvent } from "../domain/LoginEvent.js"
 import { apiKeyAuth, type StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore, loadOrSetAside } from "./CredentialStore.js"
+import { IssuerResolver } from "./IssuerResolver.js"
+import { revokeReplaced } from "./persistTokens.js"
 import { WorkspacePolicy } from "./WorkspacePolicy.js"
 
 /** Options of {@link loginWithApiKey}. */
@@ -16,7 +18,7 @@ export interface LoginWithApiKeyOptions {
   readonly key: Effect.Effect<string, ApiKeyInputError>
   /** Where the key was read, for the messages of an unusable one: `stdin` (the CLI's) or `app` (default). */
   readonly source?: ApiKeyInputError["source"]
-  /** Told where an unreadable old record was moved (`StoreSetAside`). */
+  /** Told where an unreadable old record was moved (`StoreSetAside`), and whether a replaced sign-in was revoked. */
   readonly onEvent?: (event: LoginEvent) => Effect.Effect<void>
 }
 
@@ -33,7 +35,8 @@ export type ApiKeyLoginError = ApiKeyInputError | LoginMethodError | StoreError
  * Stores an API key as codex's `login --with-api-key` does: allowed by the workspace policy's forced login method,
  * read and checked (not against the server: a key is checked when it is used), and saved under the store's lock in
  * codex's API-key shape, keeping the fields of the old record codex or others added. An unreadable old record is
- * moved aside, not deleted.
+ * moved aside, not deleted. A ChatGPT or RFC 8628 sign-in it replaces is revoked after the save, as a re-login does,
+ * when an `IssuerResolver` is in context (every `DeviceCodeAuth` layer has one; without it nothing is sent).
  */
 export const loginWithApiKey: (
   options: LoginWithApiKeyOptions
@@ -44,7 +47,7 @@ export const loginWithApiKey: (
   yield* (yield* WorkspacePolicy).checkLoginMethod("apikey")
   const key = yield* Effect.flatMap(options.key, (input) => parseApiKeyInput(input, options.source ?? "app"))
   const store = yield* CredentialStore
-  const record = yield* store.locked(
+  const [previous, record] = yield* store.locked(
     Effect.gen(function* () {
       const previous = yield* loadOrSetAside(store, (_, keptAs) =>
         Option.match(keptAs, {
@@ -54,8 +57,13 @@ export const loginWithApiKey: (
       )
       const record = apiKeyAuth(key, Option.match(previous, { onNone: () => [], onSome: (p) => p.extra }))
       yield* store.save(record)
-      return record
+      return [previous, record] as const
     })
   )
+  // optional, so that an app storing a key needs no issuer; outside the lock, as codex waits on it with no timeout
+  const resolver = yield* Effect.serviceOption(IssuerResolver)
+  if (Option.isSome(resolver)) {
+    yield* revokeReplaced(previous, record, emit).pipe(Effect.provideService(IssuerResolver, resolver.value))
+  }
   return { record, location: store.location }
 })

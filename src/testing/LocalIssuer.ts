@@ -17,7 +17,7 @@ import { makeRfc8628 } from "./localIssuer/rfc8628.js"
 import { routesByPath } from "./localIssuer/route.js"
 import { listenOnLoopback, type RequestHandler } from "./localIssuer/server.js"
 import { makeIssuerState } from "./localIssuer/state.js"
-import { makeTokens } from "./localIssuer/tokens.js"
+import { makeTokens, type RefreshTokenState } from "./localIssuer/tokens.js"
 import type {
   LocalIssuerCodeStatus,
   LocalIssuerKnobs,
@@ -33,6 +33,7 @@ export type {
   LocalIssuerRequest,
   LocalIssuerStats
 } from "./localIssuer/types.js"
+export type { RefreshTokenState } from "./localIssuer/tokens.js"
 
 /** How a LocalIssuer behaves; every field has a default. */
 export interface LocalIssuerOptions {
@@ -88,6 +89,8 @@ export interface LocalIssuer {
   readonly knobs: Effect.Effect<LocalIssuerKnobs>
   readonly stats: Effect.Effect<LocalIssuerStats>
   readonly requests: Effect.Effect<ReadonlyArray<LocalIssuerRequest>>
+  /** Where a refresh token this issuer minted stands (active, used, revoked); none for one it never minted. */
+  readonly refreshTokenState: (token: string) => Effect.Effect<Option.Option<RefreshTokenState>>
   /** The claims of an unexpired access token this issuer signed. */
   readonly verifyAccessToken: (token: string) => Effect.Effect<Option.Option<Record<string, unknown>>>
 }
@@ -184,6 +187,7 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
       knobs: Effect.sync(state.knobs),
       stats: Effect.sync(state.stats),
       requests: Effect.sync(state.requests),
+      refreshTokenState: (token) => Effect.sync(() => tokens.refreshTokenState(token)),
       verifyAccessToken
     })
   })

@@ -1,5 +1,6 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { Grant } from "./codes.js"
 import { codexError, json, oauthError, type Params, type Reply } from "./http.js"
 import { type JwtSigner, randomToken } from "./jwt.js"
@@ -31,11 +32,16 @@ export interface Tokens {
   readonly refresh: (params: Params) => Effect.Effect<Reply>
   /** The revocation endpoint (RFC 7009), JSON or form. */
   readonly revoke: (params: Params) => Reply
+  /** Where a refresh token this issuer minted stands; none for one it never minted. */
+  readonly refreshTokenState: (token: string) => Option.Option<RefreshTokenState>
 }
+
+/** A minted refresh token: still spendable, spent by a refresh, or revoked. */
+export type RefreshTokenState = "active" | "used" | "revoked"
 
 interface RefreshRecord {
   readonly grant: Grant
-  state: "active" | "used" | "revoked"
+  state: RefreshTokenState
 }
 
 /** Why a refresh token cannot be spent, and how both dialects describe it. */
@@ -206,5 +212,7 @@ export const makeTokens = (options: TokenOptions): Tokens => {
     return json(200, {})
   }
 
-  return { mint, refresh, revoke }
+  const refreshTokenState = (token: string) => Option.map(Option.fromNullable(refreshTokens.get(token)), (r) => r.state)
+
+  return { mint, refresh, revoke, refreshTokenState }
 }
