@@ -100,20 +100,23 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
 
   for (const [signal, code] of [
     ["SIGINT", 130],
-    ["SIGTERM", 143]
+    ["SIGTERM", 143],
+    ["SIGHUP", 129]
   ] as const) {
-    it.scopedLive(`${signal} (Ctrl-C or a kill) while waiting: Login cancelled, exit ${code}, nothing written`, () =>
-      Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({ interval: "1 second" })
-        const home = yield* tempDir
-        const { cli } = yield* startLogin(issuer, home)
-        yield* cli.waitFor(/Waiting for the code/, "stderr")
-        yield* cli.kill(signal)
-        const result = yield* cli.exit
-        assert.strictEqual(result.code, code, result.stderr)
-        assert.include(result.stderr, "Login cancelled")
-        assertNothingStored(home)
-      })
+    it.scopedLive(
+      `${signal} (Ctrl-C, a kill or a closed terminal) while waiting: Login cancelled, exit ${code}, nothing written`,
+      () =>
+        Effect.gen(function* () {
+          const issuer = yield* LocalIssuer.make({ interval: "1 second" })
+          const home = yield* tempDir
+          const { cli } = yield* startLogin(issuer, home)
+          yield* cli.waitFor(/Waiting for the code/, "stderr")
+          yield* cli.kill(signal)
+          const result = yield* cli.exit
+          assert.strictEqual(result.code, code, result.stderr)
+          assert.include(result.stderr, "Login cancelled")
+          assertNothingStored(home)
+        })
     )
   }
 

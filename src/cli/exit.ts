@@ -8,6 +8,8 @@ export const ExitCode = {
   ok: 0,
   failure: 1,
   usage: 2,
+  /** SIGHUP: the terminal closed. */
+  hangUp: 129,
   /** Ctrl-C (SIGINT). */
   cancelled: 130,
   /** SIGTERM. */

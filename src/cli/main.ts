@@ -156,24 +156,42 @@ const program = run.pipe(
   Effect.provide(live)
 )
 
+// A write to stdout that did not arrive (a full disk, a closed pipe or descriptor) fails the run: an empty output
+// with exit 0 would pass for a result.
+const stdoutFailure = TerminalOutput.watchStdout()
+
 /**
  * Once the exit code is known, nothing is left to do but let stdout and stderr drain: exit then, instead of waiting
  * for the event loop to empty (V8's background compile jobs alone kept it alive for ~30 ms after `--help`).
  */
 const exitWith = (code: number) => {
   process.exitCode = code
-  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)))
+  process.stdout.write("", (error) => {
+    const failure = stdoutFailure() ?? error ?? undefined
+    if (failure === undefined) return process.stderr.write("", () => process.exit(code))
+    const failed = code === ExitCode.ok ? ExitCode.failure : code
+    process.exitCode = failed
+    process.stderr.write(`Error: ${TerminalOutput.stdoutFailureMessage(failure)}\n`, () => process.exit(failed))
+  })
 }
 
-// SIGINT and SIGTERM interrupt the command's fiber (NodeRuntime); which one came decides the exit code.
-let terminated = false
-process.once("SIGTERM", () => (terminated = true))
+// SIGINT and SIGTERM interrupt the command's fiber (NodeRuntime); which one came decides the exit code. SIGHUP (the
+// terminal closed) takes SIGTERM's path: NodeRuntime does not listen for it, and its default would end the process
+// halfway through a write.
+let signalled: "SIGTERM" | "SIGHUP" | undefined
+process.once("SIGTERM", () => (signalled ??= "SIGTERM"))
+process.once("SIGHUP", () => {
+  signalled ??= "SIGHUP"
+  process.emit("SIGTERM", "SIGTERM")
+})
 
-// An interrupt-only exit is 130 after Ctrl-C (SIGINT) and 143 after SIGTERM, as shells report them.
+// An interrupt-only exit is 130 after Ctrl-C (SIGINT), 143 after SIGTERM and 129 after SIGHUP, as shells report them.
 const teardown: Teardown = (exit) => {
   if (Exit.isSuccess(exit)) return exitWith(typeof exit.value === "number" ? exit.value : ExitCode.ok)
   if (!Cause.isInterruptedOnly(exit.cause)) return exitWith(ExitCode.failure)
-  exitWith(terminated ? ExitCode.terminated : ExitCode.cancelled)
+  exitWith(
+    signalled === "SIGHUP" ? ExitCode.hangUp : signalled === "SIGTERM" ? ExitCode.terminated : ExitCode.cancelled
+  )
 }
 
 NodeRuntime.runMain(program, { disableErrorReporting: true, teardown })

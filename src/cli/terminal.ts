@@ -3,6 +3,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Console from "effect/Console"
+import { readFileSync, readlinkSync } from "node:fs"
 import { sanitize } from "../domain/Sanitize.js"
 
 /** Where the CLI writes for a person, and what that terminal can show. */
@@ -73,3 +74,47 @@ export const withSafeConsole = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.E
       error: (...args) => base.error(...safeArgs(args))
     } satisfies Console.Console)
   )
+
+/** Why a write to stdout failed, in plain words, for the error line that ends the run. */
+export const stdoutFailureMessage = (error: { readonly code?: unknown; readonly message?: unknown }): string => {
+  const why =
+    error.code === "ENOSPC"
+      ? "no space left on the device"
+      : error.code === "EPIPE"
+        ? "the program reading it has closed the pipe"
+        : error.code === "EBADF"
+          ? "stdout is closed"
+          : `${String(error.message ?? error.code)}`
+  return `could not write the output to stdout (${why}); it is lost`
+}
+
+/**
+ * Watches the process's stdout for a write that did not arrive (ENOSPC, EPIPE, EIO, …) and returns the first such
+ * error. Node puts /dev/null (read-write) where a closed stdout was at start (`>&-`); Linux's /proc tells it from a
+ * `>/dev/null` the caller chose (write-only), and then the first non-empty write counts as failed (EBADF).
+ */
+export const watchStdout = (stream: NodeJS.WriteStream = process.stdout): (() => NodeJS.ErrnoException | undefined) => {
+  let failure: NodeJS.ErrnoException | undefined
+  stream.on("error", (error: NodeJS.ErrnoException) => (failure ??= error))
+  if (stream === process.stdout && closedAtStart()) {
+    const write = stream.write.bind(stream) as (...args: ReadonlyArray<unknown>) => boolean
+    stream.write = ((chunk: unknown, ...rest: ReadonlyArray<unknown>) => {
+      if (typeof chunk === "string" ? chunk.length > 0 : (chunk as Uint8Array).byteLength > 0) {
+        failure ??= Object.assign(new Error("EBADF: bad file descriptor, write"), { code: "EBADF" })
+      }
+      return write(chunk, ...rest)
+    }) as typeof stream.write
+  }
+  return () => failure
+}
+
+// fd 1 is /dev/null opened read-write: what Node opens in place of a closed descriptor, not what `>/dev/null` opens
+const closedAtStart = (): boolean => {
+  try {
+    if (readlinkSync("/proc/self/fd/1") !== "/dev/null") return false
+    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync("/proc/self/fdinfo/1", "utf8"))
+    return flags !== null && (parseInt(flags[1]!, 8) & 3) === 2
+  } catch {
+    return false
+  }
+}

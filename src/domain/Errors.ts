@@ -15,8 +15,9 @@ const stepLabel: Record<DeviceAuthStep, string> = {
 
 /**
  * A device login failed at the issuer. `Misconfigured` means the issuer or client cannot do a device login at all (no
- * device endpoint in discovery, an issuer mismatch, an unknown client). `Unavailable` is the only transient reason: the network failed,
- * the request timed out, or the server answered 429/502/503/504 (a 429 reads as rate limited); `retryAfter` carries its
+ * device endpoint in discovery, an issuer mismatch, an unknown client, a TLS certificate or protocol that no retry
+ * will get past). `Unavailable` is the only transient reason: the network failed, the request timed out, or the
+ * server answered 429/502/503/504 (a 429 reads as rate limited); `retryAfter` carries its
  * Retry-After. `Malformed` includes an answer over 1 MiB or nested too deeply. `detail` never carries a token.
  */
 export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{

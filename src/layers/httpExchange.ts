@@ -47,17 +47,73 @@ const innermostMessage = (u: unknown, depth = 0): string | undefined => {
   return deeper ?? nonEmpty(u.message)
 }
 
-/** A request that could never be sent (a URL or body that cannot be encoded): retrying cannot help. */
-const unsendable = (error: HttpClientError.HttpClientError): ErrorFields | undefined =>
-  error.reason === "InvalidUrl"
-    ? { reason: "Misconfigured", detail: "its URL is not a valid URL, so no request could be sent" }
-    : error.reason === "Encode"
-      ? { reason: "Misconfigured", detail: "the request could not be encoded, so none was sent" }
-      : undefined
+/** The `code` and message of each error on a cause chain, outermost first (a few levels deep). */
+const causeChain = (u: unknown, depth = 0): ReadonlyArray<{ readonly code?: unknown; readonly message: string }> =>
+  u instanceof Error
+    ? [
+        { code: (u as { code?: unknown }).code, message: u.message },
+        ...(depth < 4 ? causeChain(u.cause, depth + 1) : [])
+      ]
+    : []
 
+const trustHint =
+  "; if it uses a certificate authority of its own, set NODE_EXTRA_CA_CERTS to that CA's certificate file (PEM)"
+
+// Node's names for certificate checks that failed (tls.connect's error codes, OpenSSL's X509_V_ERR_* without the prefix)
+const certificateProblems: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: `its TLS certificate is self-signed, so it cannot be trusted${trustHint}`,
+  SELF_SIGNED_CERT_IN_CHAIN: `its TLS certificate comes from a self-signed certificate authority this machine does not trust${trustHint}`,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: `its TLS certificate is signed by a certificate authority this machine does not trust${trustHint}`,
+  UNABLE_TO_GET_ISSUER_CERT: `its TLS certificate is signed by a certificate authority this machine does not trust${trustHint}`,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: `its TLS certificate is signed by a certificate authority this machine does not trust${trustHint}`,
+  CERT_UNTRUSTED: `its TLS certificate is not trusted${trustHint}`,
+  CERT_HAS_EXPIRED: "its TLS certificate has expired; its operator has to renew it",
+  CERT_NOT_YET_VALID: "its TLS certificate is not valid yet; check this machine's date and time",
+  ERR_TLS_CERT_ALTNAME_INVALID: "its TLS certificate is for another host name, so it cannot be trusted",
+  CERT_REVOKED: "its TLS certificate has been revoked"
+}
+
+/**
+ * A TLS connection that failed on something a retry cannot change: a certificate this machine does not accept, or a
+ * server that does not speak TLS on that port (plain http addressed as https). In plain words, without OpenSSL's text.
+ */
+const tlsProblem = (error: HttpClientError.HttpClientError): string | undefined => {
+  for (const { code, message } of causeChain(error.cause)) {
+    if (typeof code !== "string") continue
+    if (code in certificateProblems) return certificateProblems[code]
+    if (/CERT/.test(code)) return `its TLS certificate was not accepted${trustHint}`
+    const said = `${code} ${code === "EPROTO" || code.startsWith("ERR_SSL_") ? message : ""}`
+    if (/wrong.version.number|packet.length.too.long|http.request/i.test(said)) {
+      return "it does not speak TLS (https) on that port; if it serves plain http, give its http:// address"
+    }
+    if (/unsupported.protocol|protocol.version|no.protocols.available|handshake.failure|no.shared.cipher/i.test(said)) {
+      return "it offers no TLS version or cipher that Node accepts, so no secure connection can be made"
+    }
+  }
+  return undefined
+}
+
+/**
+ * A request that could never be sent (a URL or body that cannot be encoded) or a TLS connection that cannot succeed:
+ * retrying cannot help.
+ */
+const unsendable = (error: HttpClientError.HttpClientError): ErrorFields | undefined => {
+  if (error.reason === "InvalidUrl") {
+    return { reason: "Misconfigured", detail: "its URL is not a valid URL, so no request could be sent" }
+  }
+  if (error.reason === "Encode") {
+    return { reason: "Misconfigured", detail: "the request could not be encoded, so none was sent" }
+  }
+  const tls = tlsProblem(error)
+  return tls === undefined ? undefined : { reason: "Misconfigured", detail: tls }
+}
+
+// OpenSSL's own lines ("…:error:0A00010B:SSL routines:…") are no words for a person
 const transportDetail = (error: HttpClientError.HttpClientError): string => {
   const cause = innermostMessage(error.cause)
-  return cause === undefined ? "network error" : `network error: ${sanitizeServerText(cause, MAX_TRANSPORT_DETAIL)}`
+  if (cause === undefined) return "network error"
+  if (/SSL routines|:error:[0-9A-F]{8}:/.test(cause)) return "network error: the TLS connection failed"
+  return `network error: ${sanitizeServerText(cause, MAX_TRANSPORT_DETAIL)}`
 }
 
 /** RFC 9110 §10.2.3: delta-seconds or an HTTP date, measured against the Clock. */

@@ -210,12 +210,14 @@ export const refreshBackoff: Schedule.Schedule<RetryStep, DeviceAuthError> = wit
 
 /**
  * With an expired token, a refresh that failed (not finally) is retried inside the call three times: after 1 s, 2 s
- * and 4 s, whatever Retry-After says — a caller waiting for a token is not parked for minutes.
+ * and 4 s, whatever Retry-After says — a caller waiting for a token is not parked for minutes. A `Misconfigured` one
+ * (an issuer whose TLS certificate is not trusted, a stored issuer URL that cannot be used) fails at once.
  */
 export const expiredTokenRetry: Schedule.Schedule<RetryStep, DeviceAuthError> = withChosenDelay(
   Schedule.exponential(Duration.seconds(1), 2).pipe(
     Schedule.intersect(Schedule.recurs(3)),
-    Schedule.intersect(Schedule.identity<DeviceAuthError>())
+    Schedule.intersect(Schedule.identity<DeviceAuthError>()),
+    Schedule.whileInput((error: DeviceAuthError) => error.reason !== "Misconfigured")
   )
 )
 
