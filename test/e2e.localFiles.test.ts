@@ -91,6 +91,18 @@ describe("the CLI over hostile local files", () => {
     )
   }
 
+  it.scopedLive(
+    "a CODEX_HOME writable by everyone: one warning line, and status goes on (exit 1, nobody signed in)",
+    () =>
+      Effect.gen(function* () {
+        const home = yield* tempDir
+        execFileSync("chmod", ["777", home])
+        const status = yield* run(["status"], home, yield* tempDir)
+        assertClean("world-writable home", status, 1, /^Warning: .* is writable by every user, .*\(chmod 700\)$/)
+        assert.strictEqual(status.result.stdout, "Not logged in\n")
+      })
+  )
+
   it.scopedLive("config.toml as a FIFO: status exits 1 at once with one line", () =>
     Effect.gen(function* () {
       const home = yield* tempDir

@@ -212,4 +212,17 @@ describe("local files", () => {
       assert.include(warnings[0]!, `${open} is writable by every user`)
     })
   )
+
+  it.scoped("warns when CODEX_HOME is owned by another user", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const other = (process.getuid?.() ?? 0) === 0 ? 12345 : undefined
+      if (other === undefined) return // only root can give a directory away
+      yield* fsOp(() => fsp.chown(dir, other, other))
+      const warnings: Array<string> = []
+      yield* warnIfExposed(dir, (message) => Effect.sync(() => void warnings.push(message)))
+      assert.deepStrictEqual(warnings.length, 1)
+      assert.include(warnings[0]!, `${dir} is owned by another user (uid ${other})`)
+    })
+  )
 })

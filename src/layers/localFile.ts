@@ -1,5 +1,6 @@
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import { globalValue } from "effect/GlobalValue"
 import * as Option from "effect/Option"
 import type { Scope } from "effect/Scope"
 import { constants, type Stats } from "node:fs"
@@ -241,7 +242,8 @@ export const writeNewFile = (file: string, bytes: Uint8Array, mode: number): Eff
     )
   )
 
-const warnedDirectories = new Set<string>()
+// process-wide, so that the library and the CLI bundle loaded side by side still warn once
+const warnedDirectories = globalValue(Symbol.for("devicecode/localFile/warnedDirectories"), () => new Set<string>())
 
 /**
  * Gives `warn` one message per process and directory when `dir` (CODEX_HOME) can be changed by others: writable by everyone
