@@ -77,7 +77,8 @@ const lockFileError = (lockPath: string) => (error: LocalFileError) =>
     path: lockPath,
     detail:
       error.reason === "NotRegular"
-        ? `is ${error.detail.replace(/, which is not followed here$/, "")}, not a regular file; a lock file must be one (remove it)`
+        ? `is ${error.detail.startsWith("a symbolic link") ? "a symbolic link" : error.detail}, not a regular file; ` +
+          "a lock file must be one (remove it)"
         : error.detail
   })
 

@@ -82,8 +82,9 @@ const mtimeOf = (info: FileSystem.File.Info): number =>
  * A `CredentialStore` over auth.json at `authPath`, written and locked the way codex writes it (codex-protocol.md §7).
  *
  * - `save` writes `.auth.json.tmp-<random>` (mode 0600, set on its descriptor) beside it, fsyncs and renames it over
- *   auth.json, under `auth.json.lock`; nothing is chmodded or written through a symbolic link. A missing directory is created with mode 0700; an existing
- *   directory's mode is left alone. `remove` unlinks auth.json, and any temp file, under `auth.json.lock`.
+ *   auth.json, under `auth.json.lock`; nothing is chmodded or written through a symbolic link. A missing directory is
+ *   created with mode 0700; an existing directory's mode is left alone. `remove` unlinks auth.json, and any temp
+ *   file, under `auth.json.lock`.
  * - A process killed between the temp write and the rename leaves the only copy of what it wrote (perhaps a refresh
  *   token just rotated) in its temp file. `load` recovers it under `auth.json.lock`, which every writer holds around
  *   its temp file: a temp file that parses as a record and is newer than auth.json (mtime) is renamed over it, the

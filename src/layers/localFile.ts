@@ -246,8 +246,8 @@ export const writeNewFile = (file: string, bytes: Uint8Array, mode: number): Eff
 const warnedDirectories = globalValue(Symbol.for("devicecode/localFile/warnedDirectories"), () => new Set<string>())
 
 /**
- * Gives `warn` one message per process and directory when `dir` (CODEX_HOME) can be changed by others: writable by everyone
- * without the sticky bit, or owned by another user. A missing or unreadable directory says nothing here.
+ * Gives `warn` one message per process and directory when `dir` (CODEX_HOME) can be changed by others: writable by
+ * everyone without the sticky bit, or owned by another user. A missing or unreadable directory says nothing here.
  */
 export const warnIfExposed = (dir: string, warn: (message: string) => Effect.Effect<void>): Effect.Effect<void> =>
   Effect.suspend(() => {
