@@ -178,7 +178,7 @@ describe("FileStore", () => {
     })
   )
 
-  it.scoped("a missing file loads as none; other I/O failures are Io", () =>
+  it.scoped("a missing file loads as none; a directory there is not a regular file, so unreadable (Corrupt)", () =>
     Effect.gen(function* () {
       const dir = yield* tempDir
       const store = yield* storeAt(FileStore.authJsonPath(dir))
@@ -187,7 +187,8 @@ describe("FileStore", () => {
       yield* Effect.promise(() => fsp.mkdir(join(asDir, "auth.json"), { recursive: true }))
       const broken = yield* storeAt(FileStore.authJsonPath(asDir))
       const error = yield* broken.load.pipe(Effect.flip)
-      assert.strictEqual(error.reason, "Io")
+      assert.strictEqual(error.reason, "Corrupt")
+      assert.include(error.message, "a directory, not a regular file")
     })
   )
 

@@ -7,6 +7,8 @@ import * as Scope from "effect/Scope"
 import * as Schedule from "effect/Schedule"
 import type { PlatformError } from "@effect/platform/Error"
 import { globalValue } from "effect/GlobalValue"
+import { constants } from "node:fs"
+import * as fsp from "node:fs/promises"
 import { StoreError } from "../domain/Errors.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
 import {
@@ -18,6 +20,7 @@ import {
   refreshLockWait
 } from "../services/schedules.js"
 import { defaultFlock, type Flock, type FlockSource } from "./flock.js"
+import { ioCode, type LocalFileError, openFile, plainIoError, regularStats } from "./localFile.js"
 
 /** The lock files beside an auth file: codex's `auth.lock` and `auth.json.lock`, and devicecode's own refresh lock. */
 export interface LockFiles {
@@ -62,7 +65,36 @@ export interface CodexLockOptions {
 }
 
 const io = (target: string) => (error: PlatformError) =>
-  new StoreError({ reason: "Io", path: target, detail: error.message })
+  new StoreError({ reason: "Io", path: target, detail: plainIoError(error) })
+
+// O_NOFOLLOW: a lock file that is a symbolic link is refused, so a dangling one creates nothing where it points and two
+// of them on one file cannot make a process wait for itself.
+const lockFlags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW
+
+const lockFileError = (lockPath: string) => (error: LocalFileError) =>
+  new StoreError({
+    reason: "Io",
+    path: lockPath,
+    detail:
+      error.reason === "NotRegular"
+        ? `is ${error.detail.startsWith("a symbolic link") ? "a symbolic link" : error.detail}, not a regular file; ` +
+          "a lock file must be one (remove it)"
+        : error.detail
+  })
+
+/**
+ * Opens the lock file `lockPath` for the scope, creating it (mode `mode` & umask) when missing, never through a
+ * symbolic link: fails with reason `Io` naming it when it is a link or not a regular file.
+ */
+export const openLockFile = (lockPath: string, mode: number): Effect.Effect<number, StoreError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const handle = yield* openFile(lockPath, lockFlags, mode)
+    if (Option.isNone(handle)) {
+      return yield* new StoreError({ reason: "Io", path: lockPath, detail: plainIoError({ code: "ENOENT" }) })
+    }
+    yield* regularStats(handle.value)
+    return handle.value.fd
+  }).pipe(Effect.mapError((error) => (error._tag === "StoreError" ? error : lockFileError(lockPath)(error))))
 
 /** Creates `dir` (mode exactly 0700, whatever the umask) when it is missing; an existing directory is left alone. */
 export const ensureDirectory = (fs: FileSystem.FileSystem, dir: string): Effect.Effect<void, StoreError> =>
@@ -149,10 +181,10 @@ export const make = (
       Effect.gen(function* () {
         const flock = yield* flockSource
         yield* ensureDirectory(fs, path.dirname(lockPath))
-        const file = yield* fs.open(lockPath, { flag: "a", mode }).pipe(Effect.mapError(io(lockPath)))
+        const fd = yield* openLockFile(lockPath, mode)
         const busy = () =>
           new StoreError({ reason: "Locked", path: lockPath, detail: `gave up after ${Duration.format(bound)}` })
-        yield* tryOnce(flock, lockPath, file.fd).pipe(
+        yield* tryOnce(flock, lockPath, fd).pipe(
           Effect.filterOrFail((taken) => taken, busy),
           // the schedule ends the wait too: a timeout cannot interrupt a wait inside an uninterruptible region (the
           // save of an answered refresh), and each try is one non-blocking flock(2), so it ends within one step
@@ -174,11 +206,19 @@ export const make = (
     const inner = holding(hold(files.inner, 0o600, innerLockWait, innerLockBound))
     const refresh = holding(hold(files.refresh, 0o600, refreshLockWait, refreshLockBound))
 
-    const open = (lockPath: string, mode: number) =>
-      Effect.scoped(fs.open(lockPath, { flag: "a", mode })).pipe(Effect.asVoid, Effect.mapError(io(lockPath)))
+    // lstat: a dangling link is there too, and refused as a lock file
+    const present = (lockPath: string) =>
+      Effect.tryPromise({ try: () => fsp.lstat(lockPath), catch: (error) => error }).pipe(
+        Effect.as(true),
+        Effect.catchAll((error) =>
+          ioCode(error) === "ENOENT"
+            ? Effect.succeed(false)
+            : Effect.fail(new StoreError({ reason: "Io", path: lockPath, detail: plainIoError(error) }))
+        )
+      )
+    const open = (lockPath: string, mode: number) => Effect.scoped(openLockFile(lockPath, mode)).pipe(Effect.asVoid)
     // ours is created when first taken: the directory's own check (a file created there) covers it
-    const openable = (lockPath: string, mode: number) =>
-      open(lockPath, mode).pipe(Effect.whenEffect(fs.exists(lockPath).pipe(Effect.mapError(io(lockPath)))))
+    const openable = (lockPath: string, mode: number) => open(lockPath, mode).pipe(Effect.whenEffect(present(lockPath)))
 
     return {
       files,

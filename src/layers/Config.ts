@@ -8,6 +8,7 @@ import { homedir } from "node:os"
 import { parse, TomlError } from "smol-toml"
 import { ConfigError } from "../domain/Errors.js"
 import { type CodexConfig, decodeCodexConfig, defaultCodexConfig } from "../domain/CodexConfig.js"
+import { plainIoError, readRegularFile } from "./localFile.js"
 
 /** config.toml's shape and values, defined in the domain. */
 export { CodexConfig, CredentialsStoreKind, credentialsStoreKinds, defaultCodexConfig } from "../domain/CodexConfig.js"
@@ -49,25 +50,38 @@ export const canonicalCodexHome = (
     const info = yield* fs
       .stat(absolute)
       .pipe(
-        Effect.mapError((error) => fail(isNotFound(error) ? "does not exist" : `cannot be read (${error.message})`))
+        Effect.mapError((error) =>
+          fail(isNotFound(error) ? "does not exist" : `cannot be read (${plainIoError(error)})`)
+        )
       )
     if (info.type !== "Directory") return yield* fail("is not a directory")
-    return yield* fs.realPath(absolute).pipe(Effect.mapError((error) => fail(`cannot be resolved (${error.message})`)))
+    return yield* fs
+      .realPath(absolute)
+      .pipe(Effect.mapError((error) => fail(`cannot be resolved (${plainIoError(error)})`)))
   })
 
-/** Reads `$CODEX_HOME/config.toml`; a missing file gives the defaults. */
+/**
+ * Reads `$CODEX_HOME/config.toml`; a missing file gives the defaults. Only a regular file of at most 1 MiB is read: a
+ * FIFO, device or directory there is a ConfigError, never a wait.
+ */
 export const loadCodexConfig = (
   codexHome: string
 ): Effect.Effect<CodexConfig, ConfigError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const file = path.join(codexHome, "config.toml")
     const fail = (detail: string) => new ConfigError({ reason: "ConfigFile", path: file, detail })
-    const text = yield* fs.readFileString(file).pipe(
-      Effect.map(Option.some),
-      Effect.catchIf(isNotFound, () => Effect.succeedNone),
-      Effect.mapError((error) => fail(`cannot be read (${error.message})`))
+    const text = yield* readRegularFile(file).pipe(
+      Effect.map(Option.map((read) => read.text)),
+      Effect.mapError((error) =>
+        fail(
+          error.reason === "NotRegular"
+            ? `is ${error.detail}, not a regular file`
+            : error.reason === "TooLarge"
+              ? `is ${error.detail}`
+              : `cannot be read (${error.detail})`
+        )
+      )
     )
     if (Option.isNone(text)) return defaultCodexConfig
     // smol-toml's message quotes the offending lines, which may hold secrets; keep only its first line.

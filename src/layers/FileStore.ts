@@ -10,11 +10,13 @@ import type { PlatformError } from "@effect/platform/Error"
 import { randomBytes } from "node:crypto"
 import * as NodePath from "node:path"
 import { StoreError } from "../domain/Errors.js"
-import { encodeStoredAuth, parseStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
+import { encodeStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
 import * as CodexLock from "./CodexLock.js"
 import type { FlockSource } from "./flock.js"
+import { parseAuthText, readAuthFile, storeIo as io, warnOnStderr } from "./authFile.js"
+import { chmodRegular, plainIoError, readRegularFile, warnIfExposed, writeNewFile } from "./localFile.js"
 
 /** The auth.json path of a profile inside CODEX_HOME: codex's `auth.json` for the default, `auth.<name>.json` beside it. */
 export const authJsonPath = (codexHome: string, profile: string = DEFAULT_PROFILE): string =>
@@ -40,7 +42,7 @@ export const listProfiles = (
         (error) => error._tag === "SystemError" && error.reason === "NotFound",
         () => Effect.succeed([])
       ),
-      Effect.mapError((error) => new StoreError({ reason: "Io", path: codexHome, detail: error.message }))
+      Effect.mapError((error) => new StoreError({ reason: "Io", path: codexHome, detail: plainIoError(error) }))
     )
   )
 
@@ -48,13 +50,12 @@ const isNotFound = (error: PlatformError): boolean => error._tag === "SystemErro
 
 const randomSuffix = Effect.sync(() => randomBytes(6).toString("hex"))
 
-const io = (target: string) => (error: PlatformError) =>
-  new StoreError({ reason: "Io", path: target, detail: error.message })
-
 /** Options of {@link make}. */
 export interface FileStoreOptions {
   /** Where the lock's `flock(2)` comes from; default fs-ext, loaded on first use (see `CodexLock`). */
   readonly flock?: FlockSource
+  /** Where the warning about a CODEX_HOME others can change goes; default stderr, as `Warning: …`. */
+  readonly onWarning?: (message: string) => Effect.Effect<void>
 }
 
 /** The prefix of the temp files a save of `authPath` writes beside it: `.auth.json.tmp-`. */
@@ -80,9 +81,10 @@ const mtimeOf = (info: FileSystem.File.Info): number =>
 /**
  * A `CredentialStore` over auth.json at `authPath`, written and locked the way codex writes it (codex-protocol.md §7).
  *
- * - `save` writes `.auth.json.tmp-<random>` (mode 0600) beside it, fsyncs, renames it over auth.json, then chmods
- *   auth.json to 0600, all under `auth.json.lock`. A missing directory is created with mode 0700; an existing
- *   directory's mode is left alone. `remove` unlinks auth.json, and any temp file, under `auth.json.lock`.
+ * - `save` writes `.auth.json.tmp-<random>` (mode 0600, set on its descriptor) beside it, fsyncs and renames it over
+ *   auth.json, under `auth.json.lock`; nothing is chmodded or written through a symbolic link. A missing directory is
+ *   created with mode 0700; an existing directory's mode is left alone. `remove` unlinks auth.json, and any temp
+ *   file, under `auth.json.lock`.
  * - A process killed between the temp write and the rename leaves the only copy of what it wrote (perhaps a refresh
  *   token just rotated) in its temp file. `load` recovers it under `auth.json.lock`, which every writer holds around
  *   its temp file: a temp file that parses as a record and is newer than auth.json (mtime) is renamed over it, the
@@ -108,12 +110,10 @@ export const make = (
     const tempPrefix = tempFilePrefix(authPath)
     const lock = yield* CodexLock.make(authPath, options)
 
-    const readIfExists = (file: string) =>
-      fs.readFileString(file).pipe(
-        Effect.map(Option.some),
-        Effect.catchIf(isNotFound, () => Effect.succeedNone),
-        Effect.mapError(io(file))
-      )
+    yield* warnIfExposed(dir, options.onWarning ?? warnOnStderr)
+
+    // a FIFO, device, directory or a file over 1 MiB there is unreadable, and set aside like one that does not parse
+    const readAuth = readAuthFile(authPath)
 
     const removeIfExists = (file: string) =>
       fs.remove(file).pipe(
@@ -121,7 +121,7 @@ export const make = (
         Effect.mapError(io(file))
       )
 
-    const parses = (text: string) => Either.isRight(parseStoredAuth(text))
+    const parses = (text: string) => Either.isRight(parseAuthText(text))
 
     // the next free `auth.json.unreadable-<time>[-n]`; only a holder of auth.json.lock makes one
     const unreadableTarget = Effect.gen(function* () {
@@ -134,11 +134,12 @@ export const make = (
 
     /** Inside `auth.json.lock`: an auth.json that does not parse is renamed aside, 0600; where it went. */
     const keepUnreadable: Effect.Effect<Option.Option<string>, StoreError> = Effect.gen(function* () {
-      const text = yield* readIfExists(authPath)
-      if (Option.isNone(text) || parses(text.value)) return Option.none()
+      const read = yield* readAuth
+      if (Option.isNone(read) || Either.isRight(read.value)) return Option.none()
       const target = yield* unreadableTarget
       yield* fs.rename(authPath, target).pipe(Effect.mapError(io(authPath)))
-      yield* fs.chmod(target, 0o600).pipe(Effect.mapError(io(target)))
+      // a link moved aside stays a link: its target is not ours to chmod
+      yield* chmodRegular(target, 0o600).pipe(Effect.mapError(io(target)))
       yield* Effect.logDebug(`kept the unreadable ${authPath} as ${target}`)
       return Option.some(target)
     })
@@ -150,16 +151,14 @@ export const make = (
     )
 
     const inspect = (file: string): Effect.Effect<Option.Option<Orphan>> =>
-      Effect.gen(function* () {
-        const info = yield* fs.stat(file)
-        const text = yield* fs.readFileString(file)
-        return Option.some<Orphan>({ file, state: parses(text) ? "complete" : "incomplete", mtime: mtimeOf(info) })
-      }).pipe(
-        Effect.catchAll((error) =>
-          Effect.succeed(
-            isNotFound(error) ? Option.none() : Option.some<Orphan>({ file, state: "unreadable", mtime: 0 })
+      // ours are regular files: a link or anything else of that name is left alone, never adopted
+      readRegularFile(file, { follow: false }).pipe(
+        Effect.map(
+          Option.map(
+            (read): Orphan => ({ file, state: parses(read.text) ? "complete" : "incomplete", mtime: read.mtimeMs })
           )
-        )
+        ),
+        Effect.orElseSucceed(() => Option.some<Orphan>({ file, state: "unreadable", mtime: 0 }))
       )
 
     /**
@@ -182,7 +181,7 @@ export const make = (
       if (newest !== undefined) {
         yield* keepUnreadable
         yield* fs.rename(newest.file, authPath).pipe(Effect.mapError(io(authPath)))
-        yield* fs.chmod(authPath, 0o600).pipe(Effect.mapError(io(authPath)))
+        yield* chmodRegular(authPath, 0o600).pipe(Effect.mapError(io(authPath)))
         yield* Effect.logDebug(`recovered ${authPath} from ${newest.file}, written by a process that did not finish`)
       }
       yield* Effect.forEach(
@@ -199,23 +198,18 @@ export const make = (
 
     const load: CredentialStore["Type"]["load"] = Effect.gen(function* () {
       yield* recover
-      const text = yield* readIfExists(authPath)
-      if (Option.isNone(text)) return Option.none()
-      const parsed = parseStoredAuth(text.value)
+      const read = yield* readAuth
+      if (Option.isNone(read)) return Option.none()
+      const parsed = read.value
       if (Either.isLeft(parsed)) {
         return yield* new StoreError({ reason: "Corrupt", path: authPath, detail: parsed.left })
       }
       return Option.some(parsed.right)
     }).pipe(Effect.withSpan("FileStore.load"))
 
+    // 0600 set on the descriptor before the rename: nothing is chmodded by name after it
     const writeTemp = (tempPath: string, bytes: Uint8Array) =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const file = yield* fs.open(tempPath, { flag: "wx", mode: 0o600 })
-          yield* file.writeAll(bytes)
-          yield* file.sync
-        })
-      ).pipe(Effect.mapError(io(authPath)))
+      writeNewFile(tempPath, bytes, 0o600).pipe(Effect.mapError(io(authPath)))
 
     const save: CredentialStore["Type"]["save"] = Effect.fn("FileStore.save")(function* (auth: StoredAuth) {
       yield* CodexLock.ensureDirectory(fs, dir)
@@ -223,13 +217,10 @@ export const make = (
       const bytes = new TextEncoder().encode(encodeStoredAuth(auth))
       yield* lock.writing(
         Effect.gen(function* () {
-          yield* Effect.gen(function* () {
-            yield* writeTemp(tempPath, bytes)
-            yield* keepUnreadable
-            yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
-          }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
-          yield* fs.chmod(authPath, 0o600).pipe(Effect.mapError(io(authPath)))
-        })
+          yield* writeTemp(tempPath, bytes)
+          yield* keepUnreadable
+          yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
+        }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
       )
     })
 
@@ -257,7 +248,7 @@ export const make = (
     )
 
     const notUsable = (target: string) => (error: PlatformError) =>
-      new StoreError({ reason: "Io", path: target, detail: `cannot hold the sign-in: ${error.message}` })
+      new StoreError({ reason: "Io", path: target, detail: `cannot hold the sign-in: ${plainIoError(error)}` })
 
     const preflight: CredentialStore["Type"]["preflight"] = Effect.gen(function* () {
       yield* CodexLock.ensureDirectory(fs, dir)

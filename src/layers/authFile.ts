@@ -1,0 +1,46 @@
+import type { PlatformError } from "@effect/platform/Error"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { StoreError } from "../domain/Errors.js"
+import { nestedDeeperThan } from "../domain/Json.js"
+import { sanitize } from "../domain/Sanitize.js"
+import { parseStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
+import { type LocalFileError, plainIoError, readRegularFile } from "./localFile.js"
+
+/** A failed file operation on `target` as a StoreError with reason `Io`, in plain words. */
+export const storeIo =
+  (target: string) =>
+  (error: PlatformError | LocalFileError): StoreError =>
+    new StoreError({
+      reason: "Io",
+      path: target,
+      detail: error._tag === "LocalFileError" ? error.detail : plainIoError(error)
+    })
+
+/** An auth file's text as a record, or what makes it unreadable; nesting is checked before a parse can overflow. */
+export const parseAuthText = (text: string): Either.Either<StoredAuth, string> =>
+  nestedDeeperThan(text) ? Either.left("nested too deeply") : parseStoredAuth(text)
+
+/**
+ * The auth file at `file`: `None` when missing, else its record or why it is unreadable (`Left`) — a FIFO, device,
+ * directory or a file over 1 MiB is unreadable as one that does not parse. Fails only on an I/O error.
+ */
+export const readAuthFile = (
+  file: string
+): Effect.Effect<Option.Option<Either.Either<StoredAuth, string>>, StoreError> =>
+  readRegularFile(file).pipe(
+    Effect.map(Option.map((read) => parseAuthText(read.text))),
+    Effect.catchIf(
+      (error) => error.reason !== "Io",
+      (error) =>
+        Effect.succeed(
+          Option.some(Either.left(error.reason === "TooLarge" ? error.detail : `${error.detail}, not a regular file`))
+        )
+    ),
+    Effect.mapError(storeIo(file))
+  )
+
+/** A warning on stderr as the CLI prints them: `Warning: …`, sanitised. */
+export const warnOnStderr = (message: string): Effect.Effect<void> => Console.error(sanitize(`Warning: ${message}`))
