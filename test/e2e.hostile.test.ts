@@ -1,7 +1,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Exit, Option, Schedule } from "effect"
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
@@ -11,6 +11,7 @@ import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 import { type CliResult, runCli, startCli } from "./support/cli.js"
 import { request } from "./support/http.js"
 import { tempDir } from "./support/tmp.js"
+import { rssProbe } from "./support/rss.js"
 
 /**
  * Hostile servers, hostile input, hard kills: the built CLI as a child process against LocalIssuer faults. Each run's
@@ -94,16 +95,6 @@ const signedIn = Effect.gen(function* () {
 
 /** Files in CODEX_HOME that hold (or could hold) a sign-in: auth.json, its temp files, anything set aside. */
 const storedFiles = (home: string) => readdirSync(home).filter((name) => /auth/.test(name) && !name.endsWith(".lock"))
-
-/** A preload that writes the process's peak RSS (KiB) to $RSS_OUT when it exits. */
-const rssProbe = (dir: string) => {
-  const path = join(dir, "rss-probe.cjs")
-  writeFileSync(
-    path,
-    `process.on("exit", () => require("node:fs").writeFileSync(process.env.RSS_OUT, String(process.resourceUsage().maxRSS)))\n`
-  )
-  return path
-}
 
 /** Runs the CLI with the RSS probe; its result and its peak RSS in MiB. */
 const runMeasured = (args: ReadonlyArray<string>, home: string, probe: string, name: string) =>

@@ -6,6 +6,7 @@ import { join } from "node:path"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { type CliResult, runCli } from "./support/cli.js"
 import { tempDir } from "./support/tmp.js"
+import { rssProbe } from "./support/rss.js"
 
 /**
  * Hostile local files under the built CLI: a FIFO, /dev/zero, 200,000 nested arrays, a link to someone else's file,
@@ -14,16 +15,6 @@ import { tempDir } from "./support/tmp.js"
  */
 
 const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m
-
-/** A preload that writes the process's peak RSS (KiB) to $RSS_OUT when it exits. */
-const rssProbe = (dir: string) => {
-  const path = join(dir, "rss-probe.cjs")
-  writeFileSync(
-    path,
-    `process.on("exit", () => require("node:fs").writeFileSync(process.env.RSS_OUT, String(process.resourceUsage().maxRSS)))\n`
-  )
-  return path
-}
 
 /** Runs the CLI in `home`, bounded at 10 s: its result, real time and peak RSS (MiB). */
 const run = (args: ReadonlyArray<string>, home: string, probeDir: string) =>

@@ -1,12 +1,10 @@
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import { parseApiKeyInput } from "../domain/ApiKey.js"
 import type { ApiKeyInputError, LoginMethodError, StoreError } from "../domain/Errors.js"
-import { LoginEvent } from "../domain/LoginEvent.js"
+import type { LoginEvent } from "../domain/LoginEvent.js"
 import { apiKeyAuth, type StoredAuth } from "../domain/StoredAuth.js"
-import { CredentialStore, loadOrSetAside } from "./CredentialStore.js"
-import { IssuerResolver } from "./IssuerResolver.js"
-import { revokeReplaced } from "./persistTokens.js"
+import { CredentialStore } from "./CredentialStore.js"
+import { replaceSignIn } from "./replaceSignIn.js"
 import { WorkspacePolicy } from "./WorkspacePolicy.js"
 
 /** Options of {@link loginWithApiKey}. */
@@ -47,23 +45,6 @@ export const loginWithApiKey: (
   yield* (yield* WorkspacePolicy).checkLoginMethod("apikey")
   const key = yield* Effect.flatMap(options.key, (input) => parseApiKeyInput(input, options.source ?? "app"))
   const store = yield* CredentialStore
-  const [previous, record] = yield* store.locked(
-    Effect.gen(function* () {
-      const previous = yield* loadOrSetAside(store, (_, keptAs) =>
-        Option.match(keptAs, {
-          onNone: () => Effect.void,
-          onSome: (keptAs) => emit(LoginEvent.StoreSetAside({ keptAs }))
-        })
-      )
-      const record = apiKeyAuth(key, Option.match(previous, { onNone: () => [], onSome: (p) => p.extra }))
-      yield* store.save(record)
-      return [previous, record] as const
-    })
-  )
-  // optional, so that an app storing a key needs no issuer; outside the lock, as codex waits on it with no timeout
-  const resolver = yield* Effect.serviceOption(IssuerResolver)
-  if (Option.isSome(resolver)) {
-    yield* revokeReplaced(previous, record, emit).pipe(Effect.provideService(IssuerResolver, resolver.value))
-  }
+  const record = yield* replaceSignIn((extra) => Effect.succeed(apiKeyAuth(key, extra)), emit)
   return { record, location: store.location }
 })
