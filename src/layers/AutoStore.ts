@@ -66,11 +66,12 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
         ? Effect.void
         : bestEffort("remove the keyring entry a save fell back from", options.entry.forget)
 
-    const moveIn = (auth: StoredAuth) =>
+    const moveIn = (auth: StoredAuth, over: StoredAuth) =>
       options.entry === undefined
         ? Effect.void
-        : Effect.flatMap(bestEffort("move the newer record into the keyring", options.entry.moveIn(auth)), (moved) =>
-            moved ? use(keyring) : Effect.void
+        : Effect.flatMap(
+            bestEffort("move the newer record into the keyring", options.entry.moveIn(auth, over)),
+            (moved) => (moved ? use(keyring) : Effect.void)
           )
 
     const load: CredentialStore["Type"]["load"] = Effect.gen(function* () {
@@ -84,7 +85,7 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
       }
       yield* use(file)
       // the keyring answered with an older record, which codex would read first
-      if (Option.isSome(inKeyring)) yield* moveIn(inFile.value)
+      if (Option.isSome(inKeyring)) yield* moveIn(inFile.value, inKeyring.value)
       return inFile
     }).pipe(Effect.withSpan("AutoStore.load"))
 

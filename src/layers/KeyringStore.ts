@@ -46,10 +46,11 @@ export interface KeyringEntry {
    */
   readonly forget: Effect.Effect<boolean, StoreError>
   /**
-   * Moves `auth` from auth.json into the entry, holding `auth.json.lock`: only while auth.json still holds that very
-   * record, the entry is set and then auth.json removed, as a keyring save does; true when it was moved.
+   * Moves `auth` from auth.json into the entry in place of `over`, holding `auth.json.lock`: only while auth.json still
+   * holds that very record and the entry `over`, the entry is set and then auth.json removed, as a keyring save does;
+   * true when it was moved.
    */
-  readonly moveIn: (auth: StoredAuth) => Effect.Effect<boolean, StoreError>
+  readonly moveIn: (auth: StoredAuth, over: StoredAuth) => Effect.Effect<boolean, StoreError>
 }
 
 /** A KeyringStore and the keyring-only steps on its entry. */
@@ -166,12 +167,15 @@ export const makeParts = (
       answering ? lock.writing(bounded(keyring.remove(KEYRING_SERVICE, account))) : Effect.succeed(false)
     ).pipe(Effect.withSpan("KeyringStore.forget"))
 
-    // a codex writing auth.json holds auth.json.lock, so under it the file read here cannot change; a keyring save (ours
-    // or codex's) removes auth.json under it, so a file still holding `auth` means no newer record went to the entry
-    const moveIn: KeyringEntry["moveIn"] = (auth) =>
+    // every writer of auth.json or of the entry (codex or devicecode) holds auth.json.lock, so under it neither read
+    // here can change: the records looked at by the caller are still there, or nothing is written
+    const moveIn: KeyringEntry["moveIn"] = (auth, over) =>
       lock
         .writing(
           Effect.gen(function* () {
+            const inEntry = yield* bounded(keyring.get(KEYRING_SERVICE, account))
+            const entryHolds = Option.flatMap(inEntry, (secret) => Either.getRight(parseStoredAuth(secret)))
+            if (Option.isNone(entryHolds) || encodeStoredAuth(entryHolds.value) !== encodeStoredAuth(over)) return false
             const current = yield* readAuthFile(authPath)
             if (Option.isNone(current) || Either.isLeft(current.value)) return false
             if (encodeStoredAuth(current.value.right) !== encodeStoredAuth(auth)) return false
