@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Deferred, Effect, Fiber, Option, Redacted, Ref, type Scope, TestClock } from "effect"
+import { DateTime, Deferred, Effect, Fiber, Layer, Option, Redacted, Ref, type Scope, TestClock } from "effect"
+import { StoreError } from "../src/domain/Errors.js"
 import { apiKeyAuth, StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
+import { Keyring } from "../src/layers/Keyring.js"
 import type { CredentialStore } from "../src/services/CredentialStore.js"
 
 /** A ChatGPT sign-in with an extra top-level `counter` field. */
@@ -39,6 +41,41 @@ const accessToken = (auth: Option.Option<StoredAuth>): string | undefined =>
 const counter = (auth: Option.Option<StoredAuth>): number => {
   const found = Option.getOrUndefined(auth)?.extra.find(([key]) => key === "counter")
   return typeof found?.[1] === "number" ? found[1] : 0
+}
+
+/**
+ * An in-memory Keyring that fails on save after a refresh: `set` works `sets` times, then fails as a keyring does
+ * that will not take a write (reads still work), until `state.healed`; `remove` fails too while `state.removeFails`.
+ * Its entries are there to look at.
+ */
+export const keyringFailingOnSave = (sets: number, options: { readonly removeFails?: boolean } = {}) => {
+  const entries = new Map<string, string>()
+  const state = { setsLeft: sets, healed: false, removeFails: options.removeFails ?? false }
+  const key = (service: string, account: string) => `${service}\u0000${account}`
+  const refused = (service: string, account: string) =>
+    new StoreError({
+      reason: "Keyring",
+      path: `keyring entry "${service}" / "${account}"`,
+      detail: "Platform secure storage failure: the write was refused"
+    })
+  const writable = () => state.healed || state.setsLeft > 0
+  const layer = Layer.succeed(Keyring, {
+    get: (service, account) => Effect.sync(() => Option.fromNullable(entries.get(key(service, account)))),
+    set: (service, account, secret) =>
+      Effect.suspend(() => {
+        if (!writable()) return Effect.fail(refused(service, account))
+        state.setsLeft--
+        entries.set(key(service, account), secret)
+        return Effect.void
+      }),
+    remove: (service, account) =>
+      Effect.suspend(() =>
+        state.removeFails && !state.healed
+          ? Effect.fail(refused(service, account))
+          : Effect.sync(() => entries.delete(key(service, account)))
+      )
+  })
+  return { layer, entries, key, state }
 }
 
 /** The behaviour every `CredentialStore` must have; `makeStore` builds a fresh, empty store in the test's scope. */

@@ -178,9 +178,13 @@ const autoStoreWith = (keyring: Layer.Layer<Keyring>, codexHome: string) =>
   Effect.gen(function* () {
     const fallbacks = yield* Ref.make<ReadonlyArray<StoreError>>([])
     const file = yield* FileStore.make(FileStore.authJsonPath(codexHome)).pipe(Effect.provide(Platform))
+    const { entry, store: keyringStore } = yield* KeyringStore.makeParts({ codexHome }).pipe(
+      Effect.provide(Layer.mergeAll(keyring, Platform))
+    )
     const store = yield* AutoStore.make({
-      keyring: yield* keyringStoreWith(keyring, codexHome),
+      keyring: keyringStore,
       file,
+      entry,
       onFallback: (error) => Ref.update(fallbacks, (all) => [...all, error])
     })
     return { store, file, fallbacks: Ref.get(fallbacks) }
@@ -302,58 +306,74 @@ describe("AutoStore", () => {
     })
   )
 
-  it.scoped("load takes the keyring's record when it was refreshed later, else auth.json's", () =>
-    Effect.gen(function* () {
-      const home = yield* tempDir
-      const keyring = memoryKeyring()
-      const { store, file, fallbacks } = yield* autoStoreWith(keyring.layer, home)
-      const keyringLocation = `keyring (service "Codex Auth", account "${expectedAccount(home)}")`
-      keyring.entries.set(keyring.key("Codex Auth", expectedAccount(home)), fixedAuthCompact)
-      yield* file.save(refreshedAt(chatgptAuth("from-file"), "2026-04-25T12:00:00Z"))
-      assert.strictEqual(accessToken(yield* store.load), "access.jwt")
-      assert.strictEqual(store.location, keyringLocation)
-      yield* file.save(refreshedAt(chatgptAuth("from-file"), "2026-04-25T12:34:56.123Z"))
-      assert.strictEqual(accessToken(yield* store.load), "from-file", "a tie goes to the file, written after the entry")
-      assert.strictEqual(store.location, file.location)
-      yield* file.remove
-      assert.strictEqual(accessToken(yield* store.load), "access.jwt")
-      assert.strictEqual(store.location, keyringLocation)
-      keyring.entries.clear()
-      yield* file.save(chatgptAuth("from-file"))
-      assert.strictEqual(accessToken(yield* store.load), "from-file")
-      assert.strictEqual(store.location, file.location)
-      assert.deepStrictEqual(yield* fallbacks, [])
-    })
+  it.scoped(
+    "load takes the keyring's record when it was refreshed later, else moves auth.json's into the keyring",
+    () =>
+      Effect.gen(function* () {
+        const home = yield* tempDir
+        const authPath = join(home, "auth.json")
+        const keyring = memoryKeyring()
+        const entry = keyring.key("Codex Auth", expectedAccount(home))
+        const { store, file, fallbacks } = yield* autoStoreWith(keyring.layer, home)
+        const keyringLocation = `keyring (service "Codex Auth", account "${expectedAccount(home)}")`
+        keyring.entries.set(entry, fixedAuthCompact)
+        yield* file.save(refreshedAt(chatgptAuth("from-file"), "2026-04-25T12:00:00Z"))
+        assert.strictEqual(accessToken(yield* store.load), "access.jwt")
+        assert.strictEqual(store.location, keyringLocation)
+        assert.isTrue(existsSync(authPath), "an older file is left alone")
+        yield* file.save(refreshedAt(chatgptAuth("from-file"), "2026-04-25T12:34:56.123Z"))
+        assert.strictEqual(
+          accessToken(yield* store.load),
+          "from-file",
+          "a tie goes to the file, written after the entry"
+        )
+        assert.strictEqual(store.location, keyringLocation, "and it is moved into the keyring")
+        assert.strictEqual(JSON.parse(keyring.entries.get(entry)!).tokens.access_token, "from-file")
+        assert.isFalse(existsSync(authPath))
+        assert.strictEqual(accessToken(yield* store.load), "from-file")
+        keyring.entries.clear()
+        yield* file.save(chatgptAuth("from-file-2"))
+        assert.strictEqual(accessToken(yield* store.load), "from-file-2")
+        assert.strictEqual(store.location, file.location)
+        assert.isFalse(keyring.entries.has(entry), "an empty keyring holds nothing codex could read first")
+        assert.isTrue(existsSync(authPath))
+        assert.deepStrictEqual(yield* fallbacks, [])
+      })
   )
 
-  it.scoped("a save that fell back to auth.json wins over the older record a recovered keyring still holds", () =>
-    Effect.gen(function* () {
-      const home = yield* tempDir
-      const authPath = join(home, "auth.json")
-      const keyring = memoryKeyring()
-      const entry = keyring.key("Codex Auth", expectedAccount(home))
-      const { store, file, fallbacks } = yield* autoStoreWith(keyring.layer, home)
-      yield* store.save(refreshedAt(chatgptAuth("access-1"), "2026-04-25T12:00:00Z"))
-      const older = keyring.entries.get(entry)
-      assert.isFalse(existsSync(authPath))
+  it.scoped(
+    "a save that fell back to auth.json wins over the older record a recovered keyring holds, and replaces it",
+    () =>
+      Effect.gen(function* () {
+        const home = yield* tempDir
+        const authPath = join(home, "auth.json")
+        const keyring = memoryKeyring()
+        const entry = keyring.key("Codex Auth", expectedAccount(home))
+        const { store, file, fallbacks } = yield* autoStoreWith(keyring.layer, home)
+        yield* store.save(refreshedAt(chatgptAuth("access-1"), "2026-04-25T12:00:00Z"))
+        const older = keyring.entries.get(entry)
+        assert.isFalse(existsSync(authPath))
 
-      keyring.state.down = true
-      yield* store.save(refreshedAt(chatgptAuth("access-2"), "2026-04-25T13:00:00Z"))
-      assert.strictEqual(JSON.parse(readFileSync(authPath, "utf8")).tokens.access_token, "access-2")
-      assert.strictEqual(store.location, file.location)
+        keyring.state.down = true
+        yield* store.save(refreshedAt(chatgptAuth("access-2"), "2026-04-25T13:00:00Z"))
+        assert.strictEqual(JSON.parse(readFileSync(authPath, "utf8")).tokens.access_token, "access-2")
+        assert.strictEqual(store.location, file.location)
 
-      keyring.state.down = false
-      assert.strictEqual(keyring.entries.get(entry), older, "the keyring came back holding the spent record")
-      assert.strictEqual(accessToken(yield* store.load), "access-2")
-      assert.strictEqual(store.location, file.location)
-      assert.strictEqual(keyring.entries.get(entry), older, "a load writes nothing")
-      assert.strictEqual((yield* fallbacks).length, 1)
+        keyring.state.down = false
+        assert.strictEqual(keyring.entries.get(entry), older, "the keyring came back holding the spent record")
+        assert.strictEqual(accessToken(yield* store.load), "access-2")
+        assert.strictEqual(JSON.parse(keyring.entries.get(entry)!).tokens.access_token, "access-2", "written back")
+        assert.isFalse(existsSync(authPath), "and auth.json removed, as a keyring save does")
+        assert.strictEqual(store.location, `keyring (service "Codex Auth", account "${expectedAccount(home)}")`)
+        assert.notStrictEqual(file.location, store.location)
+        assert.strictEqual(accessToken(yield* store.load), "access-2")
+        assert.strictEqual((yield* fallbacks).length, 1)
 
-      assert.isTrue(yield* store.remove)
-      assert.isFalse(keyring.entries.has(entry))
-      assert.isFalse(existsSync(authPath))
-      assert.isTrue(Option.isNone(yield* store.load))
-    })
+        assert.isTrue(yield* store.remove)
+        assert.isFalse(keyring.entries.has(entry))
+        assert.isFalse(existsSync(authPath))
+        assert.isTrue(Option.isNone(yield* store.load))
+      })
   )
 
   it.scoped("an API-key sign-in that fell back wins over the ChatGPT sign-in left in the keyring", () =>
@@ -367,7 +387,10 @@ describe("AutoStore", () => {
       keyring.state.down = false
       const key = Option.flatMap(yield* store.load, (a) => a.apiKey)
       assert.strictEqual(Option.getOrUndefined(Option.map(key, Redacted.value)), "sk-new")
-      assert.strictEqual(store.location, file.location)
+      assert.notStrictEqual(store.location, file.location, "moved into the keyring, which codex reads first")
+      const entry = keyring.entries.get(keyring.key("Codex Auth", expectedAccount(home)))
+      assert.strictEqual(JSON.parse(entry!).OPENAI_API_KEY, "sk-new")
+      assert.isFalse(existsSync(join(home, "auth.json")))
     })
   )
 

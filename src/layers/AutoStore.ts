@@ -6,12 +6,17 @@ import * as Ref from "effect/Ref"
 import type { StoreError } from "../domain/Errors.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
+import type { KeyringEntry } from "./KeyringStore.js"
 
-/** Options of {@link make}: the two stores, and who hears (once) why the keyring was given up. */
+/**
+ * Options of {@link make}: the two stores, who hears (once) why the keyring was given up, and the keyring-only steps
+ * on the keyring store's entry (`KeyringStore.makeParts`), without which a spent entry is neither removed nor replaced.
+ */
 export interface AutoStoreOptions {
   readonly keyring: CredentialStore["Type"]
   readonly file: CredentialStore["Type"]
   readonly onFallback: (reason: StoreError) => Effect.Effect<void>
+  readonly entry?: KeyringEntry
 }
 
 const isKeyringFailure = (error: StoreError) => error.reason === "Keyring"
@@ -27,8 +32,13 @@ const keyringIsNewer = (inKeyring: StoredAuth, inFile: StoredAuth): boolean =>
 /**
  * Keyring first, the file on any keyring failure or timeout (announced once through `onFallback`). `load` reads both
  * and returns the newer record, so an entry left in the keyring by a save that fell back is not handed out again;
- * `location` says which one holds the sign-in now. `preflight` checks the keyring, or else the file; `setAside` both.
- * `locked` and `exclusive` are the file store's, whichever place holds the sign-in, as codex locks in CODEX_HOME.
+ * `location` says which one holds the sign-in now. codex reads the keyring first, so such an entry is repaired where
+ * it can be (with `entry`): a save that fell back then deletes it (unless the keyring just did not answer), and a
+ * `load` that finds the keyring answering with an older record than the file's moves the file's into the keyring and
+ * removes auth.json, as a keyring save does. Both are keyring-only and best effort: neither ever removes a record the
+ * keyring does not hold, and a failure is only logged (debug). `preflight` checks the keyring, or else the file;
+ * `setAside` both. `locked` and `exclusive` are the file store's, whichever place holds the sign-in, as codex locks in
+ * CODEX_HOME.
  */
 export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["Type"]> =>
   Effect.gen(function* () {
@@ -47,6 +57,23 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
         use(file)
       )
 
+    const bestEffort = (what: string, step: Effect.Effect<boolean, StoreError>) =>
+      step.pipe(Effect.catchAll((error) => Effect.as(Effect.logDebug(`could not ${what}: ${error.message}`), false)))
+
+    // after a save fell back: the entry still holds the record that save replaced, spent if it was a refresh
+    const forgetSpent =
+      options.entry === undefined
+        ? Effect.void
+        : bestEffort("remove the keyring entry a save fell back from", options.entry.forget)
+
+    const moveIn = (auth: StoredAuth, over: StoredAuth) =>
+      options.entry === undefined
+        ? Effect.void
+        : Effect.flatMap(
+            bestEffort("move the newer record into the keyring", options.entry.moveIn(auth, over)),
+            (moved) => (moved ? use(keyring) : Effect.void)
+          )
+
     const load: CredentialStore["Type"]["load"] = Effect.gen(function* () {
       const inKeyring = yield* keyring.load.pipe(
         Effect.tap(() => use(keyring)),
@@ -57,13 +84,17 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
         return inKeyring
       }
       yield* use(file)
+      // the keyring answered with an older record, which codex would read first
+      if (Option.isSome(inKeyring)) yield* moveIn(inFile.value, inKeyring.value)
       return inFile
     }).pipe(Effect.withSpan("AutoStore.load"))
 
     const save: CredentialStore["Type"]["save"] = Effect.fn("AutoStore.save")((auth: StoredAuth) =>
       keyring.save(auth).pipe(
         Effect.zipRight(use(keyring)),
-        Effect.catchIf(isKeyringFailure, (error) => Effect.zipRight(fallBack(error), file.save(auth)))
+        Effect.catchIf(isKeyringFailure, (error) =>
+          Effect.zipRight(fallBack(error), file.save(auth)).pipe(Effect.zipRight(forgetSpent))
+        )
       )
     )
 

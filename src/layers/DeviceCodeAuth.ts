@@ -146,9 +146,11 @@ const storeOf = (
           CredentialStore,
           Effect.gen(function* () {
             const file = yield* FileStore.make(authPath)
+            const { entry, store } = yield* KeyringStore.makeParts(keyring)
             return yield* AutoStore.make({
-              keyring: yield* KeyringStore.make(keyring),
+              keyring: store,
               file,
+              entry,
               onFallback: (error) => onFallback(error, file.location)
             })
           })

@@ -4,15 +4,18 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type { PlatformError } from "@effect/platform/Error"
 import { createHash } from "node:crypto"
 import { StoreError } from "../domain/Errors.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
-import { encodeStoredAuthCompact, parseStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
+import { encodeStoredAuth, encodeStoredAuthCompact, parseStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import { keyringTimeout } from "../services/schedules.js"
 import * as CodexLock from "./CodexLock.js"
+import { readAuthFile, storeIo } from "./authFile.js"
 import * as FileStore from "./FileStore.js"
 import { Keyring } from "./Keyring.js"
 
@@ -35,6 +38,29 @@ export interface KeyringStoreOptions {
   readonly timeout?: Duration.DurationInput
 }
 
+/** Steps on the keyring entry alone, for a store that keeps auth.json beside it (see `AutoStore`). */
+export interface KeyringEntry {
+  /**
+   * Deletes the entry alone, holding `auth.json.lock`; true when there was one. auth.json is left as it is. Right
+   * after a keyring call that got no answer in time it asks nothing (false): a second wait would only double the delay.
+   */
+  readonly forget: Effect.Effect<boolean, StoreError>
+  /**
+   * Moves `auth` from auth.json into the entry in place of `over`, holding `auth.json.lock`: only while auth.json still
+   * holds that very record and the entry `over`, the entry is set and then auth.json removed, as a keyring save does;
+   * true when it was moved.
+   */
+  readonly moveIn: (auth: StoredAuth, over: StoredAuth) => Effect.Effect<boolean, StoreError>
+}
+
+/** A KeyringStore and the keyring-only steps on its entry. */
+export interface KeyringStoreParts {
+  readonly store: CredentialStore["Type"]
+  readonly entry: KeyringEntry
+}
+
+const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
+
 /**
  * A `CredentialStore` in the OS keyring, in the entry codex uses (codex-protocol.md §7): the compact JSON of the
  * record. After a save the profile's auth file is removed, as codex does; `remove` deletes both. Every keyring call
@@ -47,6 +73,12 @@ export interface KeyringStoreOptions {
 export const make = (
   options: KeyringStoreOptions
 ): Effect.Effect<CredentialStore["Type"], never, Keyring | FileSystem.FileSystem | Path.Path> =>
+  Effect.map(makeParts(options), (parts) => parts.store)
+
+/** A KeyringStore as {@link make} builds it, with the keyring-only steps on its entry (same account, lock, time-out). */
+export const makeParts = (
+  options: KeyringStoreOptions
+): Effect.Effect<KeyringStoreParts, never, Keyring | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const keyring = yield* Keyring
     const fs = yield* FileSystem.FileSystem
@@ -60,16 +92,29 @@ export const make = (
     const lock = yield* CodexLock.make(authPath)
     const timeout = Duration.decode(options.timeout ?? keyringTimeout)
 
+    // whether the last keyring call answered (with a result or a failure) before its time-out
+    let answering = true
     const bounded = <A>(call: Effect.Effect<A, StoreError>): Effect.Effect<A, StoreError> =>
-      Effect.timeoutFail(call, {
-        duration: timeout,
-        onTimeout: () =>
-          new StoreError({
-            reason: "Keyring",
-            path: location,
-            detail: `no answer within ${Duration.format(timeout)}; is the keyring locked?`
-          })
-      })
+      Effect.timeoutFail(
+        Effect.onExit(call, (exit) =>
+          Exit.isInterrupted(exit)
+            ? Effect.void
+            : Effect.sync(() => {
+                answering = true
+              })
+        ),
+        {
+          duration: timeout,
+          onTimeout: () => {
+            answering = false
+            return new StoreError({
+              reason: "Keyring",
+              path: location,
+              detail: `no answer within ${Duration.format(timeout)}; is the keyring locked?`
+            })
+          }
+        }
+      )
 
     const load: CredentialStore["Type"]["load"] = bounded(keyring.get(KEYRING_SERVICE, account)).pipe(
       Effect.flatMap(
@@ -118,7 +163,37 @@ export const make = (
       Effect.withSpan("KeyringStore.preflight")
     )
 
-    return { location, load, save, remove, locked: file.locked, exclusive: file.exclusive, preflight, setAside }
+    const forget: KeyringEntry["forget"] = Effect.suspend(() =>
+      answering ? lock.writing(bounded(keyring.remove(KEYRING_SERVICE, account))) : Effect.succeed(false)
+    ).pipe(Effect.withSpan("KeyringStore.forget"))
+
+    // every writer of auth.json or of the entry (codex or devicecode) holds auth.json.lock, so under it neither read
+    // here can change: the records looked at by the caller are still there, or nothing is written
+    const moveIn: KeyringEntry["moveIn"] = (auth, over) =>
+      lock
+        .writing(
+          Effect.gen(function* () {
+            const inEntry = yield* bounded(keyring.get(KEYRING_SERVICE, account))
+            const entryHolds = Option.flatMap(inEntry, (secret) => Either.getRight(parseStoredAuth(secret)))
+            if (Option.isNone(entryHolds) || encodeStoredAuth(entryHolds.value) !== encodeStoredAuth(over)) return false
+            const current = yield* readAuthFile(authPath)
+            if (Option.isNone(current) || Either.isLeft(current.value)) return false
+            if (encodeStoredAuth(current.value.right) !== encodeStoredAuth(auth)) return false
+            yield* bounded(keyring.set(KEYRING_SERVICE, account, encodeStoredAuthCompact(auth)))
+            // unlinked here, not by `file.remove`, which would wait for the auth.json.lock this holds
+            yield* fs.remove(authPath).pipe(
+              Effect.catchIf(isNotFound, () => Effect.void),
+              Effect.mapError(storeIo(authPath))
+            )
+            return true
+          })
+        )
+        .pipe(Effect.withSpan("KeyringStore.moveIn"))
+
+    return {
+      store: { location, load, save, remove, locked: file.locked, exclusive: file.exclusive, preflight, setAside },
+      entry: { forget, moveIn }
+    }
   })
 
 /** A `CredentialStore` layer in the OS keyring. */
