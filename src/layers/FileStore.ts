@@ -56,6 +56,8 @@ export interface FileStoreOptions {
   readonly flock?: FlockSource
   /** Where the warning about a CODEX_HOME others can change goes; default stderr, as `Warning: …`. */
   readonly onWarning?: (message: string) => Effect.Effect<void>
+  /** Told once when a wait for one of the lock files lasts over 1 s; default: its message on stderr. */
+  readonly onLockWait?: (wait: CodexLock.LockWait) => Effect.Effect<void>
 }
 
 /** The prefix of the temp files a save of `authPath` writes beside it: `.auth.json.tmp-`. */
