@@ -1,13 +1,22 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Option, Ref, Schedule } from "effect"
+import { DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Ref, Schedule, TestClock } from "effect"
 import { spawn, spawnSync } from "node:child_process"
 import { join } from "node:path"
+import { StoreError } from "../src/domain/Errors.js"
+import { StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
+import * as AuthSession from "../src/layers/AuthSession.js"
+import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import type { LockWait } from "../src/layers/CodexLock.js"
 import * as FileStore from "../src/layers/FileStore.js"
-import { lockNoticeDelay } from "../src/services/schedules.js"
+import * as IssuerResolver from "../src/layers/IssuerResolver.js"
+import * as MemoryStore from "../src/layers/MemoryStore.js"
+import { CredentialStore } from "../src/services/CredentialStore.js"
+import { IssuerClient } from "../src/services/IssuerClient.js"
+import { lockNoticeDelay, outerLockBound, refreshBound } from "../src/services/schedules.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
+import { unsignedJwt } from "../src/testing/ScriptedIssuer.js"
 import { runCli, startCli } from "./support/cli.js"
 import { tempDir } from "./support/tmp.js"
 
@@ -121,6 +130,64 @@ describe("a lock wait told to the app (FileStore onLockWait)", () => {
       // a free lock: nothing told
       yield* store.locked(Effect.void)
       assert.strictEqual((yield* Ref.get(waits)).length, 1)
+    })
+  )
+})
+
+describe("a session whose save waits for a lock longer than the refresh bound (TestClock)", () => {
+  it.effect("fails with the store's Locked error naming the lock, not as an issuer out of reach", () =>
+    Effect.gen(function* () {
+      const record = new StoredAuth({
+        authMode: Option.some("chatgpt"),
+        apiKey: Option.none(),
+        tokens: Option.some(
+          new StoredTokens({
+            idToken: Option.none(),
+            accessToken: Redacted.make(unsignedJwt({ sub: "user-test", exp: 0 })),
+            refreshToken: Option.some(Redacted.make("rt-1")),
+            accountId: Option.none(),
+            loginOwnerId: Option.none(),
+            expiresAt: Option.some(DateTime.unsafeMake(0)),
+            extra: []
+          })
+        ),
+        lastRefresh: Option.some(DateTime.unsafeMake(0)),
+        origin: Option.none(),
+        extra: []
+      })
+      const memory = yield* MemoryStore.make(Option.some(record))
+      const lockPath = "/home/me/.codex/auth.lock"
+      const busy = new StoreError({ reason: "Locked", path: lockPath, detail: "gave up after 1m" })
+      // codex's auth.lock held by another program past its bound, which is past the refresh's
+      const store: CredentialStore["Type"] = {
+        ...memory,
+        locked: () => Effect.zipRight(Effect.sleep(Duration.sum(outerLockBound, "1 second")), Effect.fail(busy))
+      }
+      const { origin: _origin, authMode: _authMode, ...rules } = CodexIssuer.rules("https://issuer.test", "client")
+      const issuer: IssuerClient["Type"] = {
+        issuer: "https://issuer.test",
+        ...rules,
+        revoke: () => Effect.die("not scripted"),
+        refresh: () =>
+          Effect.succeed({
+            accessToken: Option.some(Redacted.make(unsignedJwt({ sub: "user-test", exp: 7200 }))),
+            idToken: Option.none(),
+            refreshToken: Option.some(Redacted.make("rt-2")),
+            expiresIn: Option.some(Duration.hours(1))
+          })
+      }
+      const layer = Layer.mergeAll(
+        Layer.succeed(CredentialStore, store),
+        IssuerResolver.fixed.pipe(Layer.provide(Layer.succeed(IssuerClient, issuer)))
+      )
+      const session = yield* AuthSession.make().pipe(Effect.provide(layer))
+      const fiber = yield* Effect.fork(Effect.exit(session.accessToken))
+      yield* TestClock.adjust(Duration.sum(refreshBound, "2 seconds"))
+      const exit = yield* Fiber.join(fiber)
+      assert.isTrue(Exit.isFailure(exit) && exit.cause._tag === "Fail", String(exit))
+      const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      assert.strictEqual(error?._tag, "StoreError")
+      assert.include(error?.message ?? "", `${lockPath} stayed locked`)
     })
   )
 })
