@@ -332,7 +332,7 @@ const PERMANENT: ReadonlyArray<readonly [string, RefreshError["reason"], string]
   [
     "refresh_token_reused",
     "Reused",
-    "Your access token could not be refreshed because your refresh token was already used. Please log out and sign in again."
+    "Your access token could not be refreshed because your refresh token was already used. Another program (codex, or another devicecode) may have refreshed it and not saved the new one yet: try again in a few seconds. If it keeps failing, log out and sign in again."
   ],
   [
     "refresh_token_invalidated",

@@ -110,7 +110,7 @@ describe("devicecode token", () => {
       assert.strictEqual(dead.stdout, "")
       assert.include(
         dead.stderr,
-        "Your access token could not be refreshed because your refresh token was already used. Please log out and sign in again."
+        "Your access token could not be refreshed because your refresh token was already used. Another program (codex, or another devicecode) may have refreshed it and not saved the new one yet: try again in a few seconds. If it keeps failing, log out and sign in again."
       )
     })
   )

@@ -82,17 +82,22 @@ const httpFor = (verbose: boolean): Layer.Layer<HttpClient.HttpClient> =>
 const onStoreFallback = (error: { readonly message: string }, file: string) =>
   Console.error(sanitize(`Warning: ${error.message}. Using ${file} instead.`))
 
+// a lock file another program holds for over 1 s: which one, who, and for how long at most
+const onLockWait = (wait: { readonly message: string }) => Console.error(sanitize(wait.message))
+
 // only for commands that asked for configErrors: "warn" (status, logout with --store)
 const onConfigWarning = (error: ConfigError) =>
   Console.error(sanitize(`Warning: ${error.message}; going on with the defaults.`))
 
 const cliLayers = Layer.succeed(CliLayers, {
   auth: ({ verbose = false, ...options }: AuthOptions) =>
-    DeviceCodeAuth.layer({ onStoreFallback, onConfigWarning, ...options }).pipe(
+    DeviceCodeAuth.layer({ onStoreFallback, onConfigWarning, onLockWait, ...options }).pipe(
       Layer.provide(Layer.merge(httpFor(verbose), platform))
     ),
   store: ({ verbose: _, ...options }: AuthOptions) =>
-    DeviceCodeAuth.layerStore({ onStoreFallback, onConfigWarning, ...options }).pipe(Layer.provide(platform))
+    DeviceCodeAuth.layerStore({ onStoreFallback, onConfigWarning, onLockWait, ...options }).pipe(
+      Layer.provide(platform)
+    )
 })
 
 const live = Layer.mergeAll(platform, nodeTerminal, TerminalOutput.layer, cliLayers)

@@ -194,7 +194,8 @@ export class RefreshError extends Data.TaggedError("RefreshError")<{
       case "Expired":
         return "Your access token could not be refreshed because your refresh token has expired. Please log out and sign in again."
       case "Reused":
-        return "Your access token could not be refreshed because your refresh token was already used. Please log out and sign in again."
+        // codex's first sentence; a codex or devicecode that refreshed first may not have saved its answer yet
+        return "Your access token could not be refreshed because your refresh token was already used. Another program (codex, or another devicecode) may have refreshed it and not saved the new one yet: try again in a few seconds. If it keeps failing, log out and sign in again."
       case "Invalidated":
         return "Your access token could not be refreshed because your refresh token was revoked. Please log out and sign in again."
       case "Other":

@@ -23,8 +23,9 @@ import {
   refreshMaxAge,
   refreshSkew
 } from "../services/schedules.js"
-import { accountIdOf, claimsOf, issuerOf } from "../domain/SignInSummary.js"
+import { accountIdOf, claimsOf } from "../domain/SignInSummary.js"
 import * as Plan from "./refreshPlan.js"
+import { before, requestsBefore } from "./refreshDeadline.js"
 
 export { AuthSession, type AuthSessionError, type SessionAccount, type SessionToken } from "../services/AuthSession.js"
 
@@ -141,14 +142,18 @@ export const make = (
      * One attempt, planned on what the store holds now. After a transient failure a still-usable token is served and
      * the issuer left alone for `refreshBackoff`'s next delay; with an unusable one the attempt fails.
      */
-    const attempt = (held: Plan.Entry, rejected: Rejected): Effect.Effect<Plan.Step | Plan.Spent, DeviceAuthError> =>
+    const attempt = (
+      held: Plan.Entry,
+      rejected: Rejected,
+      deadline: number
+    ): Effect.Effect<Plan.Step | Plan.Spent, DeviceAuthError> =>
       Effect.gen(function* () {
         const stored = yield* loadEntry
         const plan = Plan.planStored(held, stored, yield* Clock.currentTimeMillis, rejected)
         if (plan._tag === "Adopt") return Plan.serve(plan.entry)
         if (plan._tag === "Fail") return Plan.failed(stored, plan.error)
         const issuer = yield* resolver.forSignIn(plan.record.origin)
-        const answer = yield* refreshAndSave(issuer, plan, rejected)
+        const answer = yield* refreshAndSave(requestsBefore(issuer, deadline), plan, rejected)
         if (Either.isRight(answer)) return Plan.serve(yield* entryFor(answer.right))
         const error = answer.left
         const final = Option.map(issuer.refreshFailure(error), (reason) => {
@@ -169,23 +174,19 @@ export const make = (
     /**
      * A refresh of `held` holding the store's `exclusive` lock, so devicecode's processes send one at a time: one
      * that waited for it finds the holder's result stored and adopts it. With an expired token it is retried inside
-     * the call, all of it within `refreshBound`, and its last failure shared.
+     * the call and its last failure shared. `refreshBound` bounds the requests and the waits between them, not the
+     * waits for locks, which have bounds of their own and fail naming the lock.
      */
     const refreshExclusively = (held: Plan.Entry, rejected: Rejected): Effect.Effect<Plan.Step | Plan.Spent> =>
       store
         .exclusive(
-          Effect.retry(attempt(held, rejected), expiredTokenRetry).pipe(
-            Effect.timeoutFail({
-              duration: refreshBound,
-              onTimeout: () =>
-                new DeviceAuthError({
-                  reason: "Unavailable",
-                  issuer: issuerOf(held.record),
-                  step: "refresh",
-                  detail: `no usable answer within ${Duration.format(refreshBound)}, retries included`
-                })
+          Effect.flatMap(Clock.currentTimeMillis, (start) => {
+            const deadline = start + Duration.toMillis(refreshBound)
+            return Effect.retry(attempt(held, rejected, deadline), {
+              schedule: expiredTokenRetry,
+              while: () => before(deadline)
             })
-          )
+          })
         )
         .pipe(
           settleStore(held),

@@ -1,4 +1,7 @@
 import * as FileSystem from "@effect/platform/FileSystem"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
+import * as Ref from "effect/Ref"
 import * as Path from "@effect/platform/Path"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -10,10 +13,12 @@ import { globalValue } from "effect/GlobalValue"
 import { constants } from "node:fs"
 import * as fsp from "node:fs/promises"
 import { StoreError } from "../domain/Errors.js"
+import { sanitize } from "../domain/Sanitize.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
 import {
   innerLockBound,
   innerLockWait,
+  lockNoticeDelay,
   lockWait,
   outerLockBound,
   refreshLockBound,
@@ -58,11 +63,35 @@ export interface CodexLock {
   readonly preflight: Effect.Effect<void, StoreError>
 }
 
+/** A wait for one of the lock files that has lasted `lockNoticeDelay` (1 s): which, and how long it may still last. */
+export interface LockWait {
+  /** The lock file waited for. */
+  readonly path: string
+  /** Whose lock: codex's two (`outer`, `inner`, which devicecode takes too) or devicecode's own `refresh` lock. */
+  readonly lock: keyof LockFiles
+  /** How long the wait may last in all before it fails with reason `Locked`. */
+  readonly bound: Duration.Duration
+  /** The wait in a person's words: `Waiting for …/auth.lock: another program (codex?) holds it; up to 60 s.` */
+  readonly message: string
+}
+
 /** Options of {@link make}. */
 export interface CodexLockOptions {
   /** Where `flock(2)` comes from; default fs-ext, loaded on first use. */
   readonly flock?: FlockSource
+  /** Told once per wait for a lock that lasts over 1 s (never when it is free); default: its message on stderr. */
+  readonly onLockWait?: (wait: LockWait) => Effect.Effect<void>
 }
+
+/** A {@link LockWait}'s message on stderr, sanitised: the CLI's and the stores' default. */
+export const lockWaitOnStderr = (wait: LockWait): Effect.Effect<void> => Console.error(sanitize(wait.message))
+
+const holderOf = (lock: keyof LockFiles, crossProcess: boolean): string =>
+  !crossProcess
+    ? "another store in this process"
+    : lock === "refresh"
+      ? "another devicecode process (a refresh)"
+      : "another program (codex?)"
 
 const io = (target: string) => (error: PlatformError) =>
   new StoreError({ reason: "Io", path: target, detail: plainIoError(error) })
@@ -154,7 +183,8 @@ const tryOnce = (
  * `auth.json.refresh.lock` (0600), which codex does not know, across a refresh or revoke request, so that devicecode's
  * processes send one at a time; it is always taken before codex's. No wait blocks a thread: each tries
  * `LOCK_EX | LOCK_NB` on a schedule (outer: `lockWait` up to 60 s; inner: `innerLockWait` up to 5 s; refresh:
- * `refreshLockWait` up to `refreshLockBound`) and then fails with reason `Locked` naming the file; every wait can be
+ * `refreshLockWait` up to `refreshLockBound`) and then fails with reason `Locked` naming the file; one that lasts over
+ * `lockNoticeDelay` is told once to `onLockWait` (default: stderr), naming the file and its holder; every wait can be
  * interrupted, and ends at its bound even inside an uninterruptible region. A lock is released by closing its file,
  * also on interruption, and the kernel drops it when its holder dies. Without a `flock(2)` binding the locks work only
  * inside this process (see `flock.ts`). Not re-entrant.
@@ -168,24 +198,39 @@ export const make = (
     const path = yield* Path.Path
     const files = lockFiles(path.resolve(authPath))
     const flockSource = options.flock ?? defaultFlock
+    const onLockWait = options.onLockWait ?? lockWaitOnStderr
     const outerSemaphore = yield* Effect.makeSemaphore(1)
     const refreshSemaphore = yield* Effect.makeSemaphore(1)
 
     // Holds `lockPath` until the scope closes: the first try at once, then on `schedule` until `bound`.
     const hold = (
-      lockPath: string,
+      lock: keyof LockFiles,
       mode: number,
       schedule: Schedule.Schedule<unknown>,
       bound: Duration.Duration
     ): Effect.Effect<void, StoreError, Scope.Scope> =>
       Effect.gen(function* () {
+        const lockPath = files[lock]
         const flock = yield* flockSource
         yield* ensureDirectory(fs, path.dirname(lockPath))
         const fd = yield* openLockFile(lockPath, mode)
         const busy = () =>
           new StoreError({ reason: "Locked", path: lockPath, detail: `gave up after ${Duration.format(bound)}` })
+        const since = yield* Clock.currentTimeMillis
+        const told = yield* Ref.make(false)
+        const holder = holderOf(lock, Option.isSome(flock))
+        const message = `Waiting for ${lockPath}: ${holder} holds it; up to ${Duration.toSeconds(bound)} s.`
+        // told from the retry loop itself, not a timer fiber: it runs inside an uninterruptible save as well
+        const tell = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          now - since < Duration.toMillis(lockNoticeDelay)
+            ? Effect.void
+            : Effect.flatMap(Ref.getAndSet(told, true), (done) =>
+                done ? Effect.void : onLockWait({ path: lockPath, lock, bound, message })
+              )
+        )
         yield* tryOnce(flock, lockPath, fd).pipe(
           Effect.filterOrFail((taken) => taken, busy),
+          Effect.tapError((error) => (error.reason === "Locked" ? tell : Effect.void)),
           // the schedule ends the wait too: a timeout cannot interrupt a wait inside an uninterruptible region (the
           // save of an answered refresh), and each try is one non-blocking flock(2), so it ends within one step
           Effect.retry({ schedule: Schedule.upTo(schedule, bound), while: (error) => error.reason === "Locked" }),
@@ -202,9 +247,9 @@ export const make = (
           (scope, exit) => Scope.close(scope, exit)
         )
 
-    const outer = holding(hold(files.outer, 0o666, lockWait, outerLockBound))
-    const inner = holding(hold(files.inner, 0o600, innerLockWait, innerLockBound))
-    const refresh = holding(hold(files.refresh, 0o600, refreshLockWait, refreshLockBound))
+    const outer = holding(hold("outer", 0o666, lockWait, outerLockBound))
+    const inner = holding(hold("inner", 0o600, innerLockWait, innerLockBound))
+    const refresh = holding(hold("refresh", 0o600, refreshLockWait, refreshLockBound))
 
     // lstat: a dangling link is there too, and refused as a lock file
     const present = (lockPath: string) =>

@@ -57,6 +57,11 @@ export interface Options {
   /** Told once when the `auto` store gives up on the keyring and uses the file; default: a warning log. */
   readonly onStoreFallback?: (error: StoreError, file: string) => Effect.Effect<void>
   /**
+   * Told once when a wait for a lock file of auth.json (codex's `auth.lock`, `auth.json.lock`, devicecode's refresh
+   * lock) lasts over 1 s, naming it and its holder; default: the message on stderr.
+   */
+  readonly onLockWait?: FileStore.FileStoreOptions["onLockWait"]
+  /**
    * What a config.toml that cannot be read or parsed does: `fail` (default) with a {@link ConfigError}, or `warn`
    * through {@link Options.onConfigWarning} and go on with codex's defaults — for reading or removing a sign-in whose
    * store is named explicitly, where config.toml has nothing to decide.
@@ -128,14 +133,16 @@ const warnFallback = (error: StoreError, file: string) => Effect.logWarning(`${e
 /** The store of the resolved profile, of the resolved kind. */
 const storeOf = (
   resolved: Resolved,
-  onFallback: NonNullable<Options["onStoreFallback"]>
+  onFallback: NonNullable<Options["onStoreFallback"]>,
+  onLockWait: Options["onLockWait"]
 ): Layer.Layer<CredentialStore, never, FileSystem.FileSystem | Path.Path> => {
   const { codexHome, store, target } = resolved
   const authPath = FileStore.authJsonPath(codexHome, target.profile)
+  const fileOptions = onLockWait === undefined ? {} : { onLockWait }
   const keyring = { codexHome, profile: target.profile }
   switch (store) {
     case "file":
-      return FileStore.layer(authPath)
+      return FileStore.layer(authPath, fileOptions)
     case "ephemeral":
       return MemoryStore.layer()
     case "keyring":
@@ -145,7 +152,7 @@ const storeOf = (
         Layer.effect(
           CredentialStore,
           Effect.gen(function* () {
-            const file = yield* FileStore.make(authPath)
+            const file = yield* FileStore.make(authPath, fileOptions)
             const { entry, store } = yield* KeyringStore.makeParts(keyring)
             return yield* AutoStore.make({
               keyring: store,
@@ -187,7 +194,7 @@ const fromSetup = <A, E, R>(f: (resolved: Resolved) => Layer.Layer<A, E, R>): La
 export const layerStore = (
   options: Options = {}
 ): Layer.Layer<CredentialStore | Setup, ConfigError, FileSystem.FileSystem | Path.Path> =>
-  fromSetup((resolved) => storeOf(resolved, options.onStoreFallback ?? warnFallback)).pipe(
+  fromSetup((resolved) => storeOf(resolved, options.onStoreFallback ?? warnFallback, options.onLockWait)).pipe(
     Layer.provideMerge(Layer.effect(Setup, resolve(options)))
   )
 

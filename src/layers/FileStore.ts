@@ -56,6 +56,8 @@ export interface FileStoreOptions {
   readonly flock?: FlockSource
   /** Where the warning about a CODEX_HOME others can change goes; default stderr, as `Warning: …`. */
   readonly onWarning?: (message: string) => Effect.Effect<void>
+  /** Told once when a wait for one of the lock files lasts over 1 s; default: its message on stderr. */
+  readonly onLockWait?: (wait: CodexLock.LockWait) => Effect.Effect<void>
 }
 
 /** The prefix of the temp files a save of `authPath` writes beside it: `.auth.json.tmp-`. */
@@ -257,9 +259,15 @@ export const make = (
         return yield* new StoreError({ reason: "Io", path: dir, detail: "is not a directory" })
       }
       yield* lock.preflight
-      // named as a save's temp file, so that one left by a kill here is cleaned up like any other
+      // named as a save's temp file, so that one left by a kill here is cleaned up like any other; as large as a record
+      // (8 KiB, written and fsynced), so that a disk too full to take one fails here, before a code is asked for
       const probe = path.join(dir, `${tempPrefix}${yield* randomSuffix}`)
-      yield* fs.writeFile(probe, new Uint8Array(), { flag: "wx", mode: 0o600 }).pipe(Effect.mapError(notUsable(dir)))
+      yield* writeNewFile(probe, new Uint8Array(8 * 1024), 0o600).pipe(
+        Effect.mapError(
+          (error) => new StoreError({ reason: "Io", path: dir, detail: `cannot hold the sign-in: ${error.detail}` })
+        ),
+        Effect.onError(() => Effect.ignore(fs.remove(probe)))
+      )
       yield* removeIfExists(probe)
     }).pipe(Effect.withSpan("FileStore.preflight"))
 

@@ -238,6 +238,9 @@ export const innerLockBound = Duration.seconds(5)
  */
 export const refreshLockBound = Duration.sum(refreshBound, Duration.sum(outerLockBound, innerLockBound))
 
+/** How long a lock wait lasts before it is told (`onLockWait`, once): a free lock is taken at once, silently. */
+export const lockNoticeDelay = Duration.seconds(1)
+
 /** The write-lock wait, as codex does it: try `auth.json.lock` again every 10 ms until {@link innerLockBound}. */
 export const innerLockWait: Schedule.Schedule<number> = Schedule.spaced(Duration.millis(10))
 
