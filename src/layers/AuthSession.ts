@@ -108,7 +108,7 @@ export const make = (
           )
           if (Option.isNone(current)) return yield* new NotLoggedIn()
           if (!Plan.sameCredentials(current.value, read)) return current.value
-          yield* store.save(updated)
+          yield* store.save(updated, { answered: true })
           return updated
         })
       )

@@ -7,16 +7,22 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { PlatformError } from "@effect/platform/Error"
-import { randomBytes } from "node:crypto"
 import * as NodePath from "node:path"
 import { StoreError } from "../domain/Errors.js"
 import { encodeStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
-import { CredentialStore } from "../services/CredentialStore.js"
+import { CredentialStore, type SaveOptions } from "../services/CredentialStore.js"
 import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
 import * as CodexLock from "./CodexLock.js"
 import type { FlockSource } from "./flock.js"
-import { parseAuthText, readAuthFile, storeIo as io, warnOnStderr } from "./authFile.js"
-import { chmodRegular, plainIoError, readRegularFile, warnIfExposed, writeNewFile } from "./localFile.js"
+import * as AuthFile from "./authFile.js"
+import {
+  chmodRegular,
+  plainIoError,
+  readRegularFile,
+  warnIfExposed,
+  writeNewFile,
+  writeNewFileAs
+} from "./localFile.js"
 
 /** The auth.json path of a profile inside CODEX_HOME: codex's `auth.json` for the default, `auth.<name>.json` beside it. */
 export const authJsonPath = (codexHome: string, profile: string = DEFAULT_PROFILE): string =>
@@ -46,10 +52,6 @@ export const listProfiles = (
     )
   )
 
-const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
-
-const randomSuffix = Effect.sync(() => randomBytes(6).toString("hex"))
-
 /** Options of {@link make}. */
 export interface FileStoreOptions {
   /** Where the lock's `flock(2)` comes from; default fs-ext, loaded on first use (see `CodexLock`). */
@@ -58,25 +60,9 @@ export interface FileStoreOptions {
   readonly onWarning?: (message: string) => Effect.Effect<void>
 }
 
-/** The prefix of the temp files a save of `authPath` writes beside it: `.auth.json.tmp-`. */
-export const tempFilePrefix = (authPath: string): string => `.${NodePath.basename(authPath)}.tmp-`
+export { tempFilePrefix, unreadablePath } from "./authFile.js"
 
-/** Where an unreadable `authPath` is kept aside at `at` (an ISO instant, `:` made `-`): `auth.json.unreadable-<time>`. */
-export const unreadablePath = (authPath: string, at: DateTime.Utc): string =>
-  `${authPath}.unreadable-${DateTime.formatIso(at).replace(/:/g, "-")}`
-
-/** What a temp file left beside auth.json holds. */
-type Orphan = {
-  readonly file: string
-  readonly state: "complete" | "incomplete" | "unreadable"
-  readonly mtime: number
-}
-
-const mtimeOf = (info: FileSystem.File.Info): number =>
-  Option.getOrElse(
-    Option.map(info.mtime, (d) => d.getTime()),
-    () => 0
-  )
+const io = AuthFile.storeIo
 
 /**
  * A `CredentialStore` over auth.json at `authPath`, written and locked the way codex writes it (codex-protocol.md §7).
@@ -84,7 +70,8 @@ const mtimeOf = (info: FileSystem.File.Info): number =>
  * - `save` writes `.auth.json.tmp-<random>` (mode 0600, set on its descriptor) beside it, fsyncs and renames it over
  *   auth.json, under `auth.json.lock`; nothing is chmodded or written through a symbolic link. A missing directory is
  *   created with mode 0700; an existing directory's mode is left alone. `remove` unlinks auth.json, and any temp
- *   file, under `auth.json.lock`.
+ *   file, under `auth.json.lock`. A save `answered` (an issuer's answer) that waited `innerLockBound` for the lock in
+ *   vain writes the record as such a temp file without the lock, for the next `load` to adopt, and fails saying where.
  * - A process killed between the temp write and the rename leaves the only copy of what it wrote (perhaps a refresh
  *   token just rotated) in its temp file. `load` recovers it under `auth.json.lock`, which every writer holds around
  *   its temp file: a temp file that parses as a record and is newer than auth.json (mtime) is renamed over it, the
@@ -107,25 +94,25 @@ export const make = (
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const dir = path.dirname(authPath)
-    const tempPrefix = tempFilePrefix(authPath)
+    const tempPrefix = AuthFile.tempFilePrefix(authPath)
     const lock = yield* CodexLock.make(authPath, options)
 
-    yield* warnIfExposed(dir, options.onWarning ?? warnOnStderr)
+    yield* warnIfExposed(dir, options.onWarning ?? AuthFile.warnOnStderr)
 
     // a FIFO, device, directory or a file over 1 MiB there is unreadable, and set aside like one that does not parse
-    const readAuth = readAuthFile(authPath)
+    const readAuth = AuthFile.readAuthFile(authPath)
 
     const removeIfExists = (file: string) =>
       fs.remove(file).pipe(
-        Effect.catchIf(isNotFound, () => Effect.void),
+        Effect.catchIf(AuthFile.isNotFound, () => Effect.void),
         Effect.mapError(io(file))
       )
 
-    const parses = (text: string) => Either.isRight(parseAuthText(text))
+    const parses = (text: string) => Either.isRight(AuthFile.parseAuthText(text))
 
     // the next free `auth.json.unreadable-<time>[-n]`; only a holder of auth.json.lock makes one
     const unreadableTarget = Effect.gen(function* () {
-      const base = unreadablePath(authPath, yield* DateTime.now)
+      const base = AuthFile.unreadablePath(authPath, yield* DateTime.now)
       for (let n = 1; ; n++) {
         const candidate = n === 1 ? base : `${base}-${n}`
         if (!(yield* fs.exists(candidate).pipe(Effect.mapError(io(candidate))))) return candidate
@@ -150,15 +137,19 @@ export const make = (
       Effect.orElseSucceed((): ReadonlyArray<string> => [])
     )
 
-    const inspect = (file: string): Effect.Effect<Option.Option<Orphan>> =>
+    const inspect = (file: string): Effect.Effect<Option.Option<AuthFile.Orphan>> =>
       // ours are regular files: a link or anything else of that name is left alone, never adopted
       readRegularFile(file, { follow: false }).pipe(
         Effect.map(
           Option.map(
-            (read): Orphan => ({ file, state: parses(read.text) ? "complete" : "incomplete", mtime: read.mtimeMs })
+            (read): AuthFile.Orphan => ({
+              file,
+              state: parses(read.text) ? "complete" : "incomplete",
+              mtime: read.mtimeMs
+            })
           )
         ),
-        Effect.orElseSucceed(() => Option.some<Orphan>({ file, state: "unreadable", mtime: 0 }))
+        Effect.orElseSucceed(() => Option.some<AuthFile.Orphan>({ file, state: "unreadable", mtime: 0 }))
       )
 
     /**
@@ -169,15 +160,17 @@ export const make = (
     const adoptOrphans = Effect.gen(function* () {
       const orphans = Arr.getSomes(yield* Effect.forEach(yield* tempFiles, inspect))
       const current = yield* fs.stat(authPath).pipe(
-        Effect.map((info) => Option.some(mtimeOf(info))),
-        Effect.catchIf(isNotFound, () => Effect.succeedNone),
+        Effect.map((info) => Option.some(AuthFile.mtimeOf(info))),
+        Effect.catchIf(AuthFile.isNotFound, () => Effect.succeedNone),
         Effect.mapError(io(authPath))
       )
       const newest = orphans
         .filter(
           (o) => o.state === "complete" && Option.match(current, { onNone: () => true, onSome: (t) => o.mtime > t })
         )
-        .reduce<Orphan | undefined>((best, o) => (best === undefined || o.mtime > best.mtime ? o : best), undefined)
+        .reduce<
+          AuthFile.Orphan | undefined
+        >((best, o) => (best === undefined || o.mtime > best.mtime ? o : best), undefined)
       if (newest !== undefined) {
         yield* keepUnreadable
         yield* fs.rename(newest.file, authPath).pipe(Effect.mapError(io(authPath)))
@@ -211,17 +204,39 @@ export const make = (
     const writeTemp = (tempPath: string, bytes: Uint8Array) =>
       writeNewFile(tempPath, bytes, 0o600).pipe(Effect.mapError(io(authPath)))
 
-    const save: CredentialStore["Type"]["save"] = Effect.fn("FileStore.save")(function* (auth: StoredAuth) {
+    // auth.json.lock stayed taken: the record kept as a complete temp file, written without the lock (staged under
+    // another name, never seen half-written) and adopted by the next `load` like a killed writer's
+    const keepForNextLoad = (bytes: Uint8Array, locked: StoreError) =>
+      Effect.flatMap(AuthFile.randomSuffix, (suffix) => {
+        const kept = path.join(dir, `${tempPrefix}${suffix}`)
+        const detail = `${locked.detail}; the new sign-in is kept in ${kept}, which the next command moves into place`
+        return writeNewFileAs(path.join(dir, `.${path.basename(authPath)}.kept-${suffix}`), kept, bytes, 0o600).pipe(
+          Effect.flatMap(() => new StoreError({ reason: "Locked", path: locked.path, detail })),
+          Effect.catchTag("LocalFileError", () => locked)
+        )
+      })
+
+    const save: CredentialStore["Type"]["save"] = Effect.fn("FileStore.save")(function* (
+      auth: StoredAuth,
+      options?: SaveOptions
+    ) {
       yield* CodexLock.ensureDirectory(fs, dir)
-      const tempPath = path.join(dir, `${tempPrefix}${yield* randomSuffix}`)
+      const tempPath = path.join(dir, `${tempPrefix}${yield* AuthFile.randomSuffix}`)
       const bytes = new TextEncoder().encode(encodeStoredAuth(auth))
-      yield* lock.writing(
-        Effect.gen(function* () {
-          yield* writeTemp(tempPath, bytes)
-          yield* keepUnreadable
-          yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
-        }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
-      )
+      yield* lock
+        .writing(
+          Effect.gen(function* () {
+            yield* writeTemp(tempPath, bytes)
+            yield* keepUnreadable
+            yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
+          }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
+        )
+        .pipe(
+          Effect.catchIf(
+            (error) => options?.answered === true && error.reason === "Locked",
+            (error) => keepForNextLoad(bytes, error)
+          )
+        )
     })
 
     // Under auth.json.lock even when there is nothing to unlink, as codex's logout takes it (and so creates it); but a
@@ -234,7 +249,7 @@ export const make = (
           if (Option.isSome(yield* keepUnreadable)) return true
           return yield* fs.remove(authPath).pipe(
             Effect.as(true),
-            Effect.catchIf(isNotFound, () => Effect.succeed(false)),
+            Effect.catchIf(AuthFile.isNotFound, () => Effect.succeed(false)),
             Effect.mapError(io(authPath))
           )
         })
@@ -258,7 +273,7 @@ export const make = (
       }
       yield* lock.preflight
       // named as a save's temp file, so that one left by a kill here is cleaned up like any other
-      const probe = path.join(dir, `${tempPrefix}${yield* randomSuffix}`)
+      const probe = path.join(dir, `${tempPrefix}${yield* AuthFile.randomSuffix}`)
       yield* fs.writeFile(probe, new Uint8Array(), { flag: "wx", mode: 0o600 }).pipe(Effect.mapError(notUsable(dir)))
       yield* removeIfExists(probe)
     }).pipe(Effect.withSpan("FileStore.preflight"))

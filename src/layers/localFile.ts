@@ -242,6 +242,21 @@ export const writeNewFile = (file: string, bytes: Uint8Array, mode: number): Eff
     )
   )
 
+/**
+ * Writes `bytes` as {@link writeNewFile} does to `staging`, then renames that to `file`, so that `file` is never seen
+ * half-written; nothing is left at `staging`.
+ */
+export const writeNewFileAs = (
+  staging: string,
+  file: string,
+  bytes: Uint8Array,
+  mode: number
+): Effect.Effect<void, LocalFileError> =>
+  writeNewFile(staging, bytes, mode).pipe(
+    Effect.zipRight(tryIo(() => fsp.rename(staging, file))),
+    Effect.onError(() => Effect.ignore(tryIo(() => fsp.rm(staging, { force: true }))))
+  )
+
 // process-wide, so that the library and the CLI bundle loaded side by side still warn once
 const warnedDirectories = globalValue(Symbol.for("devicecode/localFile/warnedDirectories"), () => new Set<string>())
 

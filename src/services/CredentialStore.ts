@@ -4,6 +4,16 @@ import * as Option from "effect/Option"
 import type { StoreError } from "../domain/Errors.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
 
+/** How a record is saved. */
+export interface SaveOptions {
+  /**
+   * The record holds an issuer's answer that exists nowhere else (a rotated refresh token): when the store's write lock
+   * stays taken, a file store writes it as a recovery record beside the store, which the next load adopts, and fails
+   * saying so; a store that cannot do that fails as without it.
+   */
+  readonly answered?: boolean
+}
+
 /** Loads, saves and deletes the stored sign-in of one profile. */
 export class CredentialStore extends Context.Tag("devicecode/CredentialStore")<
   CredentialStore,
@@ -15,8 +25,11 @@ export class CredentialStore extends Context.Tag("devicecode/CredentialStore")<
      * that a killed process left behind (see `FileStore`).
      */
     readonly load: Effect.Effect<Option.Option<StoredAuth>, StoreError>
-    /** Replaces the stored sign-in atomically. An unreadable one is kept aside (see `setAside`), not overwritten. */
-    readonly save: (auth: StoredAuth) => Effect.Effect<void, StoreError>
+    /**
+     * Replaces the stored sign-in atomically. An unreadable one is kept aside (see `setAside`), not overwritten. With
+     * `answered` (see {@link SaveOptions}) a file store that cannot take the record in time keeps it for the next load.
+     */
+    readonly save: (auth: StoredAuth, options?: SaveOptions) => Effect.Effect<void, StoreError>
     /** Deletes the stored sign-in; true when there was one. An unreadable one is kept aside, not deleted. */
     readonly remove: Effect.Effect<boolean, StoreError>
     /**
