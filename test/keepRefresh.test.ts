@@ -3,7 +3,9 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, Redacted } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { mkdtempSync, rmdirSync } from "node:fs"
+import { tmpdir } from "node:os"
 import * as fsp from "node:fs/promises"
 import { join } from "node:path"
 import { StoreError } from "../src/domain/Errors.js"
@@ -129,6 +131,153 @@ describe("an answered refresh is kept when auth.json.lock stays taken", () => {
           "auth.json.refresh.lock",
           "auth.lock"
         ])
+      }),
+    30_000
+  )
+})
+
+/** Whether a 256 KiB tmpfs can be mounted here (root, and mounts allowed); the disk-full test needs one. */
+const canMountTmpfs = ((): boolean => {
+  if (process.platform !== "linux" || process.getuid?.() !== 0) return false
+  const dir = mkdtempSync(join(tmpdir(), "devicecode-tmpfs-"))
+  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir]).status === 0
+  if (mounted) spawnSync("umount", [dir])
+  rmdirSync(dir)
+  return mounted
+})()
+
+/** A fresh 256 KiB tmpfs, unmounted with the scope. */
+const smallDisk = Effect.gen(function* () {
+  const dir = yield* tempDir
+  yield* Effect.acquireRelease(
+    Effect.sync(() =>
+      assert.strictEqual(spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir]).status, 0)
+    ),
+    () => Effect.sync(() => spawnSync("umount", ["-l", dir]))
+  )
+  return dir
+})
+
+describe("a full disk is found before a refresh is sent", () => {
+  it.scopedLive.skipIf(!canMountTmpfs)(
+    "on a full tmpfs the refresh is not sent and the token stays unspent; with space again the next session refreshes",
+    () =>
+      Effect.gen(function* () {
+        const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
+        const dir = yield* smallDisk
+        const authPath = join(dir, "auth.json")
+        const loginLayer = Layer.mergeAll(
+          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
+          IssuerResolver.layer,
+          FileStore.layer(authPath),
+          WorkspacePolicy.layer(Option.none())
+        ).pipe(Layer.provide(Platform))
+        const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
+        assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
+        const { record } = yield* Fiber.join(signingIn)
+        const stored = refreshTokenOf(record)
+        yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
+        const session = () =>
+          AuthSession.layer().pipe(
+            Layer.provideMerge(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer)),
+            Layer.provide(Platform)
+          )
+        const accessToken = Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken)
+
+        // the disk filled by another program: what does not fit stays written
+        const filler = join(dir, "filler")
+        const full = yield* Effect.promise(() =>
+          fsp.writeFile(filler, Buffer.alloc(1024 * 1024)).then(
+            () => "fits",
+            (error: NodeJS.ErrnoException) => error.code
+          )
+        )
+        assert.strictEqual(full, "ENOSPC")
+
+        const before = yield* issuer.stats
+        const error = yield* accessToken.pipe(Effect.provide(session()), Effect.flip)
+        assert.instanceOf(error, StoreError)
+        assert.strictEqual(
+          error.message,
+          `cannot access ${dir}: the disk is full (ENOSPC), so the refresh was not sent and the stored sign-in still ` +
+            "works; free some space and try again"
+        )
+        assert.strictEqual((yield* issuer.stats).refresh - before.refresh, 0, "no refresh request was sent")
+        assert.deepStrictEqual(yield* issuer.refreshTokenState(stored), Option.some("active" as const))
+
+        yield* Effect.promise(() => fsp.rm(filler))
+        const served = Redacted.value(yield* accessToken.pipe(Effect.provide(session())))
+        const after = yield* issuer.stats
+        assert.strictEqual(after.refresh - before.refresh, 1)
+        assert.strictEqual(after.refreshTokenReused, 0)
+        assert.isTrue(Option.isSome(yield* issuer.verifyAccessToken(served)))
+        assert.deepStrictEqual(yield* issuer.refreshTokenState(stored), Option.some("used" as const))
+        const saved = JSON.parse(yield* Effect.promise(() => fsp.readFile(authPath, "utf8")))
+        assert.strictEqual(saved.tokens.access_token, served)
+        assert.deepStrictEqual((yield* Effect.promise(() => fsp.readdir(dir))).sort(), [
+          "auth.json",
+          "auth.json.lock",
+          "auth.json.refresh.lock",
+          "auth.lock"
+        ])
+      }),
+    30_000
+  )
+
+  it.scopedLive.skipIf(!canMountTmpfs)(
+    "the disk fills after the room was reserved and before the answer came: the answer is saved in that room",
+    () =>
+      Effect.gen(function* () {
+        const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
+        const dir = yield* smallDisk
+        const authPath = join(dir, "auth.json")
+        const loginLayer = Layer.mergeAll(
+          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
+          IssuerResolver.layer,
+          FileStore.layer(authPath),
+          WorkspacePolicy.layer(Option.none())
+        ).pipe(Layer.provide(Platform))
+        const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
+        assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
+        const { record } = yield* Fiber.join(signingIn)
+        yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
+
+        // another program fills the disk the moment the room is reserved
+        const filler = join(dir, "filler")
+        const fillDisk = Effect.promise(() =>
+          fsp.writeFile(filler, Buffer.alloc(1024 * 1024)).then(
+            () => "fits",
+            (error: NodeJS.ErrnoException) => error.code
+          )
+        )
+        const filling = Layer.effect(
+          CredentialStore,
+          Effect.map(FileStore.make(authPath), (store) =>
+            CredentialStore.of({
+              ...store,
+              reserve: (like) =>
+                Effect.tap(store.reserve(like), () =>
+                  Effect.map(fillDisk, (code) => assert.strictEqual(code, "ENOSPC"))
+                )
+            })
+          )
+        )
+        const session = AuthSession.layer().pipe(
+          Layer.provideMerge(Layer.mergeAll(filling, IssuerResolver.layer)),
+          Layer.provide(Platform)
+        )
+        const served = Redacted.value(
+          yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(Effect.provide(session))
+        )
+        assert.isTrue(Option.isSome(yield* issuer.verifyAccessToken(served)))
+        assert.deepStrictEqual(yield* issuer.refreshTokenState(refreshTokenOf(record)), Option.some("used" as const))
+        const saved = JSON.parse(yield* Effect.promise(() => fsp.readFile(authPath, "utf8")))
+        assert.strictEqual(saved.tokens.access_token, served)
+        assert.deepStrictEqual(
+          yield* issuer.refreshTokenState(saved.tokens.refresh_token),
+          Option.some("active" as const)
+        )
+        assert.strictEqual((yield* issuer.stats).refreshTokenReused, 0)
       }),
     30_000
   )

@@ -7,50 +7,17 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { PlatformError } from "@effect/platform/Error"
-import * as NodePath from "node:path"
 import { StoreError } from "../domain/Errors.js"
 import { encodeStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
-import { CredentialStore, type SaveOptions } from "../services/CredentialStore.js"
-import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
+import { CredentialStore, type Reservation, type SaveOptions } from "../services/CredentialStore.js"
 import * as CodexLock from "./CodexLock.js"
 import type { FlockSource } from "./flock.js"
 import * as AuthFile from "./authFile.js"
-import {
-  chmodRegular,
-  plainIoError,
-  readRegularFile,
-  warnIfExposed,
-  writeNewFile,
-  writeNewFileAs
-} from "./localFile.js"
+import { chmodRegular, plainIoError, readRegularFile, warnIfExposed, writeNewFile } from "./localFile.js"
+import { overwriteFile, reserveFile, writeNewFileAs } from "./reservedFile.js"
 
-/** The auth.json path of a profile inside CODEX_HOME: codex's `auth.json` for the default, `auth.<name>.json` beside it. */
-export const authJsonPath = (codexHome: string, profile: string = DEFAULT_PROFILE): string =>
-  NodePath.join(codexHome, profile === DEFAULT_PROFILE ? "auth.json" : `auth.${profile}.json`)
-
-const PROFILE_FILE = /^auth\.(.+)\.json$/
-
-/** The named profiles stored as files in CODEX_HOME (not the default), sorted. */
-export const listProfiles = (
-  codexHome: string
-): Effect.Effect<ReadonlyArray<string>, StoreError, FileSystem.FileSystem> =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) =>
-    fs.readDirectory(codexHome).pipe(
-      Effect.map((names) =>
-        names
-          .flatMap((name) => {
-            const match = PROFILE_FILE.exec(name)
-            return match && Either.isRight(validateProfileName(match[1]!)) ? [match[1]!] : []
-          })
-          .sort()
-      ),
-      Effect.catchIf(
-        (error) => error._tag === "SystemError" && error.reason === "NotFound",
-        () => Effect.succeed([])
-      ),
-      Effect.mapError((error) => new StoreError({ reason: "Io", path: codexHome, detail: plainIoError(error) }))
-    )
-  )
+// room for a refreshed record larger than the one it replaces (longer tokens)
+const RESERVE_MARGIN = 16 * 1024
 
 /** Options of {@link make}. */
 export interface FileStoreOptions {
@@ -60,7 +27,7 @@ export interface FileStoreOptions {
   readonly onWarning?: (message: string) => Effect.Effect<void>
 }
 
-export { tempFilePrefix, unreadablePath } from "./authFile.js"
+export { authJsonPath, listProfiles, tempFilePrefix, unreadablePath } from "./authFile.js"
 
 const io = AuthFile.storeIo
 
@@ -201,8 +168,31 @@ export const make = (
     }).pipe(Effect.withSpan("FileStore.load"))
 
     // 0600 set on the descriptor before the rename: nothing is chmodded by name after it
-    const writeTemp = (tempPath: string, bytes: Uint8Array) =>
-      writeNewFile(tempPath, bytes, 0o600).pipe(Effect.mapError(io(authPath)))
+    // A reserved file is renamed to the temp name under the lock, so a killed save leaves it to be adopted as ever;
+    // if it is gone, the write makes a new one.
+    const writeTemp = (tempPath: string, bytes: Uint8Array, into: Reservation | undefined) =>
+      (into?.file === undefined
+        ? writeNewFile(tempPath, bytes, 0o600)
+        : fs.rename(into.file, tempPath).pipe(
+            Effect.zipRight(overwriteFile(tempPath, bytes)),
+            Effect.catchAll(() =>
+              Effect.zipRight(Effect.ignore(fs.remove(tempPath)), writeNewFile(tempPath, bytes, 0o600))
+            )
+          )
+      ).pipe(Effect.mapError(io(authPath)))
+
+    // what a save needs, so that a full disk fails before a refresh request is sent and spends the refresh token
+    const reserve: CredentialStore["Type"]["reserve"] = (like) =>
+      Effect.acquireRelease(
+        Effect.gen(function* () {
+          yield* CodexLock.ensureDirectory(fs, dir)
+          const file = path.join(dir, `.${path.basename(authPath)}.reserved-${yield* AuthFile.randomSuffix}`)
+          const size = new TextEncoder().encode(encodeStoredAuth(like)).length + RESERVE_MARGIN
+          yield* reserveFile(file, size, 0o600).pipe(Effect.mapError(AuthFile.notReserved(dir)))
+          return { file }
+        }),
+        ({ file }) => Effect.ignore(fs.remove(file))
+      )
 
     // auth.json.lock stayed taken: the record kept as a complete temp file, written without the lock (staged under
     // another name, never seen half-written) and adopted by the next `load` like a killed writer's
@@ -226,7 +216,7 @@ export const make = (
       yield* lock
         .writing(
           Effect.gen(function* () {
-            yield* writeTemp(tempPath, bytes)
+            yield* writeTemp(tempPath, bytes, options?.into)
             yield* keepUnreadable
             yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
           }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
@@ -282,6 +272,7 @@ export const make = (
       location: `file ${authPath}`,
       load,
       save,
+      reserve,
       remove,
       locked: lock.locked,
       exclusive: lock.exclusive,

@@ -118,7 +118,20 @@ export const make = (
       Effect.withSpan("KeyringStore.preflight")
     )
 
-    return { location, load, save, remove, locked: file.locked, exclusive: file.exclusive, preflight, setAside }
+    // a keyring write needs no room set aside on disk
+    const reserve: CredentialStore["Type"]["reserve"] = () => Effect.succeed({})
+
+    return {
+      location,
+      load,
+      save,
+      reserve,
+      remove,
+      locked: file.locked,
+      exclusive: file.exclusive,
+      preflight,
+      setAside
+    }
   })
 
 /** A `CredentialStore` layer in the OS keyring. */

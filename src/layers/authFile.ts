@@ -1,4 +1,4 @@
-import type * as FileSystem from "@effect/platform/FileSystem"
+import * as FileSystem from "@effect/platform/FileSystem"
 import type { PlatformError } from "@effect/platform/Error"
 import * as DateTime from "effect/DateTime"
 import * as Console from "effect/Console"
@@ -8,6 +8,7 @@ import * as Option from "effect/Option"
 import { StoreError } from "../domain/Errors.js"
 import { nestedDeeperThan } from "../domain/Json.js"
 import { sanitize } from "../domain/Sanitize.js"
+import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
 import { parseStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
 import { randomBytes } from "node:crypto"
 import * as NodePath from "node:path"
@@ -75,3 +76,43 @@ export const mtimeOf = (info: FileSystem.File.Info): number =>
     Option.map(info.mtime, (d) => d.getTime()),
     () => 0
   )
+
+/** The auth.json path of a profile inside CODEX_HOME: codex's `auth.json` for the default, `auth.<name>.json` beside it. */
+export const authJsonPath = (codexHome: string, profile: string = DEFAULT_PROFILE): string =>
+  NodePath.join(codexHome, profile === DEFAULT_PROFILE ? "auth.json" : `auth.${profile}.json`)
+
+const PROFILE_FILE = /^auth\.(.+)\.json$/
+
+/** The named profiles stored as files in CODEX_HOME (not the default), sorted. */
+export const listProfiles = (
+  codexHome: string
+): Effect.Effect<ReadonlyArray<string>, StoreError, FileSystem.FileSystem> =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) =>
+    fs.readDirectory(codexHome).pipe(
+      Effect.map((names) =>
+        names
+          .flatMap((name) => {
+            const match = PROFILE_FILE.exec(name)
+            return match && Either.isRight(validateProfileName(match[1]!)) ? [match[1]!] : []
+          })
+          .sort()
+      ),
+      Effect.catchIf(
+        (error) => error._tag === "SystemError" && error.reason === "NotFound",
+        () => Effect.succeed([])
+      ),
+      Effect.mapError((error) => new StoreError({ reason: "Io", path: codexHome, detail: plainIoError(error) }))
+    )
+  )
+
+/** A reservation for a refresh's save that failed in `dir`: the request was not sent. */
+export const notReserved =
+  (dir: string) =>
+  (error: LocalFileError): StoreError =>
+    new StoreError({
+      reason: "Io",
+      path: dir,
+      detail:
+        `${error.detail}, so the refresh was not sent and the stored sign-in still works; ` +
+        "free some space and try again"
+    })

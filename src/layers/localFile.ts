@@ -105,7 +105,8 @@ export interface LocalFile {
   readonly mtimeMs: number
 }
 
-const tryIo = <A>(f: () => Promise<A>): Effect.Effect<A, LocalFileError> =>
+/** A file operation whose failure is a LocalFileError with reason `Io`, in plain words. */
+export const tryIo = <A>(f: () => Promise<A>): Effect.Effect<A, LocalFileError> =>
   Effect.tryPromise({ try: f, catch: (error) => new LocalFileError({ reason: "Io", detail: plainIoError(error) }) })
 
 const closing = (handle: fsp.FileHandle) => Effect.ignore(Effect.tryPromise(() => handle.close()))
@@ -240,21 +241,6 @@ export const writeNewFile = (file: string, bytes: Uint8Array, mode: number): Eff
           })
       })
     )
-  )
-
-/**
- * Writes `bytes` as {@link writeNewFile} does to `staging`, then renames that to `file`, so that `file` is never seen
- * half-written; nothing is left at `staging`.
- */
-export const writeNewFileAs = (
-  staging: string,
-  file: string,
-  bytes: Uint8Array,
-  mode: number
-): Effect.Effect<void, LocalFileError> =>
-  writeNewFile(staging, bytes, mode).pipe(
-    Effect.zipRight(tryIo(() => fsp.rename(staging, file))),
-    Effect.onError(() => Effect.ignore(tryIo(() => fsp.rm(staging, { force: true }))))
   )
 
 // process-wide, so that the library and the CLI bundle loaded side by side still warn once
