@@ -10,7 +10,7 @@ import type * as Redacted from "effect/Redacted"
 import { DeviceAuthError, NotLoggedIn, RefreshError, type StoreError } from "../domain/Errors.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
 import { AuthSession } from "../services/AuthSession.js"
-import { CredentialStore } from "../services/CredentialStore.js"
+import { CredentialStore, type Reservation } from "../services/CredentialStore.js"
 import type { IssuerClient } from "../services/IssuerClient.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
 import { refreshInstant } from "../services/stamps.js"
@@ -97,7 +97,7 @@ export const make = (
      * and save `updated` only if it still holds the credentials the refresh started from. Another program's refresh or
      * a new sign-in stored meanwhile wins and is returned instead; a sign-out meanwhile stays a sign-out.
      */
-    const saveUnlessChanged = (read: StoredAuth, updated: StoredAuth) =>
+    const saveUnlessChanged = (read: StoredAuth, updated: StoredAuth, into: Reservation) =>
       store.locked(
         Effect.gen(function* () {
           // an unreadable record is nobody's newer sign-in: ours is written, and the save keeps that one aside
@@ -109,7 +109,7 @@ export const make = (
           )
           if (Option.isNone(current)) return yield* new NotLoggedIn()
           if (!Plan.sameCredentials(current.value, read)) return current.value
-          yield* store.save(updated)
+          yield* store.save(updated, { answered: true, into })
           return updated
         })
       )
@@ -125,6 +125,8 @@ export const make = (
     ) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function* () {
+          // the room for the save first: a full disk fails before the request spends the refresh token
+          const into = yield* store.reserve(plan.record)
           // codex's refresh_reason: a server refused the token, or it is (about to be) expired
           const reason = Option.isSome(rejected) ? "unauthorized_recovery" : "proactive_expiry"
           const answer = yield* Effect.either(restore(issuer.refresh(plan.refreshToken, reason)))
@@ -134,9 +136,9 @@ export const make = (
           const now = yield* refreshInstant
           const expiry = issuer.storedExpiry(answer.right.expiresIn, now.at)
           const updated = Plan.refreshedRecord(plan.record, plan.tokens, answer.right, now, expiry)
-          return Either.right(yield* saveUnlessChanged(plan.record, updated))
+          return Either.right(yield* saveUnlessChanged(plan.record, updated, into))
         })
-      )
+      ).pipe(Effect.scoped)
 
     /**
      * One attempt, planned on what the store holds now. After a transient failure a still-usable token is served and

@@ -7,48 +7,17 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { PlatformError } from "@effect/platform/Error"
-import { randomBytes } from "node:crypto"
-import * as NodePath from "node:path"
 import { StoreError } from "../domain/Errors.js"
 import { encodeStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
-import { CredentialStore } from "../services/CredentialStore.js"
-import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
+import { CredentialStore, type Reservation, type SaveOptions } from "../services/CredentialStore.js"
 import * as CodexLock from "./CodexLock.js"
 import type { FlockSource } from "./flock.js"
-import { parseAuthText, readAuthFile, storeIo as io, warnOnStderr } from "./authFile.js"
+import * as AuthFile from "./authFile.js"
 import { chmodRegular, plainIoError, readRegularFile, warnIfExposed, writeNewFile } from "./localFile.js"
+import { overwriteFile, reserveFile, writeNewFileAs } from "./reservedFile.js"
 
-/** The auth.json path of a profile inside CODEX_HOME: codex's `auth.json` for the default, `auth.<name>.json` beside it. */
-export const authJsonPath = (codexHome: string, profile: string = DEFAULT_PROFILE): string =>
-  NodePath.join(codexHome, profile === DEFAULT_PROFILE ? "auth.json" : `auth.${profile}.json`)
-
-const PROFILE_FILE = /^auth\.(.+)\.json$/
-
-/** The named profiles stored as files in CODEX_HOME (not the default), sorted. */
-export const listProfiles = (
-  codexHome: string
-): Effect.Effect<ReadonlyArray<string>, StoreError, FileSystem.FileSystem> =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) =>
-    fs.readDirectory(codexHome).pipe(
-      Effect.map((names) =>
-        names
-          .flatMap((name) => {
-            const match = PROFILE_FILE.exec(name)
-            return match && Either.isRight(validateProfileName(match[1]!)) ? [match[1]!] : []
-          })
-          .sort()
-      ),
-      Effect.catchIf(
-        (error) => error._tag === "SystemError" && error.reason === "NotFound",
-        () => Effect.succeed([])
-      ),
-      Effect.mapError((error) => new StoreError({ reason: "Io", path: codexHome, detail: plainIoError(error) }))
-    )
-  )
-
-const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
-
-const randomSuffix = Effect.sync(() => randomBytes(6).toString("hex"))
+// room for a refreshed record larger than the one it replaces (longer tokens)
+const RESERVE_MARGIN = 16 * 1024
 
 /** Options of {@link make}. */
 export interface FileStoreOptions {
@@ -60,25 +29,9 @@ export interface FileStoreOptions {
   readonly onLockWait?: (wait: CodexLock.LockWait) => Effect.Effect<void>
 }
 
-/** The prefix of the temp files a save of `authPath` writes beside it: `.auth.json.tmp-`. */
-export const tempFilePrefix = (authPath: string): string => `.${NodePath.basename(authPath)}.tmp-`
+export { authJsonPath, listProfiles, tempFilePrefix, unreadablePath } from "./authFile.js"
 
-/** Where an unreadable `authPath` is kept aside at `at` (an ISO instant, `:` made `-`): `auth.json.unreadable-<time>`. */
-export const unreadablePath = (authPath: string, at: DateTime.Utc): string =>
-  `${authPath}.unreadable-${DateTime.formatIso(at).replace(/:/g, "-")}`
-
-/** What a temp file left beside auth.json holds. */
-type Orphan = {
-  readonly file: string
-  readonly state: "complete" | "incomplete" | "unreadable"
-  readonly mtime: number
-}
-
-const mtimeOf = (info: FileSystem.File.Info): number =>
-  Option.getOrElse(
-    Option.map(info.mtime, (d) => d.getTime()),
-    () => 0
-  )
+const io = AuthFile.storeIo
 
 /**
  * A `CredentialStore` over auth.json at `authPath`, written and locked the way codex writes it (codex-protocol.md §7).
@@ -86,7 +39,8 @@ const mtimeOf = (info: FileSystem.File.Info): number =>
  * - `save` writes `.auth.json.tmp-<random>` (mode 0600, set on its descriptor) beside it, fsyncs and renames it over
  *   auth.json, under `auth.json.lock`; nothing is chmodded or written through a symbolic link. A missing directory is
  *   created with mode 0700; an existing directory's mode is left alone. `remove` unlinks auth.json, and any temp
- *   file, under `auth.json.lock`.
+ *   file, under `auth.json.lock`. A save `answered` (an issuer's answer) that waited `innerLockBound` for the lock in
+ *   vain writes the record as such a temp file without the lock, for the next `load` to adopt, and fails saying where.
  * - A process killed between the temp write and the rename leaves the only copy of what it wrote (perhaps a refresh
  *   token just rotated) in its temp file. `load` recovers it under `auth.json.lock`, which every writer holds around
  *   its temp file: a temp file that parses as a record and is newer than auth.json (mtime) is renamed over it, the
@@ -109,25 +63,25 @@ export const make = (
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const dir = path.dirname(authPath)
-    const tempPrefix = tempFilePrefix(authPath)
+    const tempPrefix = AuthFile.tempFilePrefix(authPath)
     const lock = yield* CodexLock.make(authPath, options)
 
-    yield* warnIfExposed(dir, options.onWarning ?? warnOnStderr)
+    yield* warnIfExposed(dir, options.onWarning ?? AuthFile.warnOnStderr)
 
     // a FIFO, device, directory or a file over 1 MiB there is unreadable, and set aside like one that does not parse
-    const readAuth = readAuthFile(authPath)
+    const readAuth = AuthFile.readAuthFile(authPath)
 
     const removeIfExists = (file: string) =>
       fs.remove(file).pipe(
-        Effect.catchIf(isNotFound, () => Effect.void),
+        Effect.catchIf(AuthFile.isNotFound, () => Effect.void),
         Effect.mapError(io(file))
       )
 
-    const parses = (text: string) => Either.isRight(parseAuthText(text))
+    const parses = (text: string) => Either.isRight(AuthFile.parseAuthText(text))
 
     // the next free `auth.json.unreadable-<time>[-n]`; only a holder of auth.json.lock makes one
     const unreadableTarget = Effect.gen(function* () {
-      const base = unreadablePath(authPath, yield* DateTime.now)
+      const base = AuthFile.unreadablePath(authPath, yield* DateTime.now)
       for (let n = 1; ; n++) {
         const candidate = n === 1 ? base : `${base}-${n}`
         if (!(yield* fs.exists(candidate).pipe(Effect.mapError(io(candidate))))) return candidate
@@ -152,15 +106,19 @@ export const make = (
       Effect.orElseSucceed((): ReadonlyArray<string> => [])
     )
 
-    const inspect = (file: string): Effect.Effect<Option.Option<Orphan>> =>
+    const inspect = (file: string): Effect.Effect<Option.Option<AuthFile.Orphan>> =>
       // ours are regular files: a link or anything else of that name is left alone, never adopted
       readRegularFile(file, { follow: false }).pipe(
         Effect.map(
           Option.map(
-            (read): Orphan => ({ file, state: parses(read.text) ? "complete" : "incomplete", mtime: read.mtimeMs })
+            (read): AuthFile.Orphan => ({
+              file,
+              state: parses(read.text) ? "complete" : "incomplete",
+              mtime: read.mtimeMs
+            })
           )
         ),
-        Effect.orElseSucceed(() => Option.some<Orphan>({ file, state: "unreadable", mtime: 0 }))
+        Effect.orElseSucceed(() => Option.some<AuthFile.Orphan>({ file, state: "unreadable", mtime: 0 }))
       )
 
     /**
@@ -171,15 +129,17 @@ export const make = (
     const adoptOrphans = Effect.gen(function* () {
       const orphans = Arr.getSomes(yield* Effect.forEach(yield* tempFiles, inspect))
       const current = yield* fs.stat(authPath).pipe(
-        Effect.map((info) => Option.some(mtimeOf(info))),
-        Effect.catchIf(isNotFound, () => Effect.succeedNone),
+        Effect.map((info) => Option.some(AuthFile.mtimeOf(info))),
+        Effect.catchIf(AuthFile.isNotFound, () => Effect.succeedNone),
         Effect.mapError(io(authPath))
       )
       const newest = orphans
         .filter(
           (o) => o.state === "complete" && Option.match(current, { onNone: () => true, onSome: (t) => o.mtime > t })
         )
-        .reduce<Orphan | undefined>((best, o) => (best === undefined || o.mtime > best.mtime ? o : best), undefined)
+        .reduce<
+          AuthFile.Orphan | undefined
+        >((best, o) => (best === undefined || o.mtime > best.mtime ? o : best), undefined)
       if (newest !== undefined) {
         yield* keepUnreadable
         yield* fs.rename(newest.file, authPath).pipe(Effect.mapError(io(authPath)))
@@ -210,20 +170,65 @@ export const make = (
     }).pipe(Effect.withSpan("FileStore.load"))
 
     // 0600 set on the descriptor before the rename: nothing is chmodded by name after it
-    const writeTemp = (tempPath: string, bytes: Uint8Array) =>
-      writeNewFile(tempPath, bytes, 0o600).pipe(Effect.mapError(io(authPath)))
+    // A reserved file is renamed to the temp name under the lock, so a killed save leaves it to be adopted as ever;
+    // if it is gone, the write makes a new one.
+    const writeTemp = (tempPath: string, bytes: Uint8Array, into: Reservation | undefined) =>
+      (into?.file === undefined
+        ? writeNewFile(tempPath, bytes, 0o600)
+        : fs.rename(into.file, tempPath).pipe(
+            Effect.zipRight(overwriteFile(tempPath, bytes)),
+            Effect.catchAll(() =>
+              Effect.zipRight(Effect.ignore(fs.remove(tempPath)), writeNewFile(tempPath, bytes, 0o600))
+            )
+          )
+      ).pipe(Effect.mapError(io(authPath)))
 
-    const save: CredentialStore["Type"]["save"] = Effect.fn("FileStore.save")(function* (auth: StoredAuth) {
-      yield* CodexLock.ensureDirectory(fs, dir)
-      const tempPath = path.join(dir, `${tempPrefix}${yield* randomSuffix}`)
-      const bytes = new TextEncoder().encode(encodeStoredAuth(auth))
-      yield* lock.writing(
+    // what a save needs, so that a full disk fails before a refresh request is sent and spends the refresh token
+    const reserve: CredentialStore["Type"]["reserve"] = (like) =>
+      Effect.acquireRelease(
         Effect.gen(function* () {
-          yield* writeTemp(tempPath, bytes)
-          yield* keepUnreadable
-          yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
-        }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
+          yield* CodexLock.ensureDirectory(fs, dir)
+          const file = path.join(dir, `.${path.basename(authPath)}.reserved-${yield* AuthFile.randomSuffix}`)
+          const size = new TextEncoder().encode(encodeStoredAuth(like)).length + RESERVE_MARGIN
+          yield* reserveFile(file, size, 0o600).pipe(Effect.mapError(AuthFile.notReserved(dir)))
+          return { file }
+        }),
+        ({ file }) => Effect.ignore(fs.remove(file))
       )
+
+    // auth.json.lock stayed taken: the record kept as a complete temp file, written without the lock (staged under
+    // another name, never seen half-written) and adopted by the next `load` like a killed writer's
+    const keepForNextLoad = (bytes: Uint8Array, locked: StoreError) =>
+      Effect.flatMap(AuthFile.randomSuffix, (suffix) => {
+        const kept = path.join(dir, `${tempPrefix}${suffix}`)
+        const detail = `${locked.detail}; the new sign-in is kept in ${kept}, which the next command moves into place`
+        return writeNewFileAs(path.join(dir, `.${path.basename(authPath)}.kept-${suffix}`), kept, bytes, 0o600).pipe(
+          Effect.flatMap(() => new StoreError({ reason: "Locked", path: locked.path, detail })),
+          Effect.catchTag("LocalFileError", () => locked)
+        )
+      })
+
+    const save: CredentialStore["Type"]["save"] = Effect.fn("FileStore.save")(function* (
+      auth: StoredAuth,
+      options?: SaveOptions
+    ) {
+      yield* CodexLock.ensureDirectory(fs, dir)
+      const tempPath = path.join(dir, `${tempPrefix}${yield* AuthFile.randomSuffix}`)
+      const bytes = new TextEncoder().encode(encodeStoredAuth(auth))
+      yield* lock
+        .writing(
+          Effect.gen(function* () {
+            yield* writeTemp(tempPath, bytes, options?.into)
+            yield* keepUnreadable
+            yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
+          }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
+        )
+        .pipe(
+          Effect.catchIf(
+            (error) => options?.answered === true && error.reason === "Locked",
+            (error) => keepForNextLoad(bytes, error)
+          )
+        )
     })
 
     // Under auth.json.lock even when there is nothing to unlink, as codex's logout takes it (and so creates it); but a
@@ -236,7 +241,7 @@ export const make = (
           if (Option.isSome(yield* keepUnreadable)) return true
           return yield* fs.remove(authPath).pipe(
             Effect.as(true),
-            Effect.catchIf(isNotFound, () => Effect.succeed(false)),
+            Effect.catchIf(AuthFile.isNotFound, () => Effect.succeed(false)),
             Effect.mapError(io(authPath))
           )
         })
@@ -261,7 +266,7 @@ export const make = (
       yield* lock.preflight
       // named as a save's temp file, so that one left by a kill here is cleaned up like any other; as large as a record
       // (8 KiB, written and fsynced), so that a disk too full to take one fails here, before a code is asked for
-      const probe = path.join(dir, `${tempPrefix}${yield* randomSuffix}`)
+      const probe = path.join(dir, `${tempPrefix}${yield* AuthFile.randomSuffix}`)
       yield* writeNewFile(probe, new Uint8Array(8 * 1024), 0o600).pipe(
         Effect.mapError(
           (error) => new StoreError({ reason: "Io", path: dir, detail: `cannot hold the sign-in: ${error.detail}` })
@@ -275,6 +280,7 @@ export const make = (
       location: `file ${authPath}`,
       load,
       save,
+      reserve,
       remove,
       locked: lock.locked,
       exclusive: lock.exclusive,

@@ -190,8 +190,21 @@ export const makeParts = (
         )
         .pipe(Effect.withSpan("KeyringStore.moveIn"))
 
+    // a keyring write needs no room set aside on disk
+    const reserve: CredentialStore["Type"]["reserve"] = () => Effect.succeed({})
+
     return {
-      store: { location, load, save, remove, locked: file.locked, exclusive: file.exclusive, preflight, setAside },
+      store: {
+        location,
+        load,
+        save,
+        reserve,
+        remove,
+        locked: file.locked,
+        exclusive: file.exclusive,
+        preflight,
+        setAside
+      },
       entry: { forget, moveIn }
     }
   })

@@ -105,7 +105,8 @@ export interface LocalFile {
   readonly mtimeMs: number
 }
 
-const tryIo = <A>(f: () => Promise<A>): Effect.Effect<A, LocalFileError> =>
+/** A file operation whose failure is a LocalFileError with reason `Io`, in plain words. */
+export const tryIo = <A>(f: () => Promise<A>): Effect.Effect<A, LocalFileError> =>
   Effect.tryPromise({ try: f, catch: (error) => new LocalFileError({ reason: "Io", detail: plainIoError(error) }) })
 
 const closing = (handle: fsp.FileHandle) => Effect.ignore(Effect.tryPromise(() => handle.close()))

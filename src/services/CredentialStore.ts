@@ -1,8 +1,27 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import type { StoreError } from "../domain/Errors.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
+
+/** How a record is saved. */
+export interface SaveOptions {
+  /**
+   * The record holds an issuer's answer that exists nowhere else (a rotated refresh token): when the store's write lock
+   * stays taken, a file store writes it as a recovery record beside the store, which the next load adopts, and fails
+   * saying so; a store that cannot do that fails as without it.
+   */
+  readonly answered?: boolean
+  /** The room `reserve` set aside before the request: a file store writes the record there, needing no new space. */
+  readonly into?: Reservation
+}
+
+/** Room a store set aside for a save (see `reserve`); a store that needs none gives an empty one. */
+export interface Reservation {
+  /** A file store's reserved file. */
+  readonly file?: string
+}
 
 /** Loads, saves and deletes the stored sign-in of one profile. */
 export class CredentialStore extends Context.Tag("devicecode/CredentialStore")<
@@ -15,8 +34,17 @@ export class CredentialStore extends Context.Tag("devicecode/CredentialStore")<
      * that a killed process left behind (see `FileStore`).
      */
     readonly load: Effect.Effect<Option.Option<StoredAuth>, StoreError>
-    /** Replaces the stored sign-in atomically. An unreadable one is kept aside (see `setAside`), not overwritten. */
-    readonly save: (auth: StoredAuth) => Effect.Effect<void, StoreError>
+    /**
+     * Replaces the stored sign-in atomically. An unreadable one is kept aside (see `setAside`), not overwritten. With
+     * `answered` (see {@link SaveOptions}) a file store that cannot take the record in time keeps it for the next load.
+     */
+    readonly save: (auth: StoredAuth, options?: SaveOptions) => Effect.Effect<void, StoreError>
+    /**
+     * Sets aside, for the scope, what a save of a record like `like` needs, before a request whose answer must be
+     * saved (a refresh): a file store writes a file that large beside the store, so a full disk fails here, before the
+     * request is sent and spends the refresh token, not after. The save is given it as `into`.
+     */
+    readonly reserve: (like: StoredAuth) => Effect.Effect<Reservation, StoreError, Scope.Scope>
     /** Deletes the stored sign-in; true when there was one. An unreadable one is kept aside, not deleted. */
     readonly remove: Effect.Effect<boolean, StoreError>
     /**

@@ -1,0 +1,284 @@
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodePath from "@effect/platform-node/NodePath"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Layer, Option, Redacted } from "effect"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { mkdtempSync, rmdirSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as fsp from "node:fs/promises"
+import { join } from "node:path"
+import { StoreError } from "../src/domain/Errors.js"
+import type { StoredAuth } from "../src/domain/StoredAuth.js"
+import * as AuthSession from "../src/layers/AuthSession.js"
+import * as CodexIssuer from "../src/layers/CodexIssuer.js"
+import * as CodexLock from "../src/layers/CodexLock.js"
+import * as FileStore from "../src/layers/FileStore.js"
+import * as IssuerResolver from "../src/layers/IssuerResolver.js"
+import { CredentialStore } from "../src/services/CredentialStore.js"
+import * as Pkce from "../src/services/Pkce.js"
+import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
+import { login } from "../src/services/login.js"
+import * as LocalIssuer from "../src/testing/LocalIssuer.js"
+import { tempDir } from "./support/tmp.js"
+
+// The other program is util-linux flock(1), holding auth.json.lock as codex does around its write.
+
+const Platform = Layer.mergeAll(NodeHttpClient.layer, NodeFileSystem.layer, NodePath.layer)
+
+const exitCode = (child: ChildProcess): Effect.Effect<number | null> =>
+  Effect.async((resume) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.succeed(child.exitCode))
+    child.once("exit", (code) => resume(Effect.succeed(code)))
+  })
+
+/** `flock -n FILE true`: 0 when nobody holds FILE's lock, 1 when another open file does. */
+const probe = (file: string) =>
+  Effect.flatMap(
+    Effect.sync(() => spawn("flock", ["-n", file, "true"], { stdio: "ignore" })),
+    exitCode
+  )
+
+/** Another program holding `file`'s lock until `release` (its stdin closed); killed with the scope. */
+const holder = (file: string) =>
+  Effect.gen(function* () {
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() => spawn("flock", [file, "sh", "-c", "read _"], { stdio: ["pipe", "ignore", "ignore"] })),
+      (child) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
+    )
+    // a look every 10 ms, 1,000 at most
+    const held = yield* probe(file).pipe(
+      Effect.tap((code) => (code === 1 ? Effect.void : Effect.sleep("10 millis"))),
+      Effect.repeat({ until: (code) => code === 1, times: 1000 })
+    )
+    assert.strictEqual(held, 1, `another program holds ${file}`)
+    return {
+      release: Effect.zipRight(
+        Effect.sync(() => child.stdin?.end()),
+        exitCode(child)
+      )
+    }
+  })
+
+const refreshTokenOf = (record: StoredAuth): string =>
+  Redacted.value(Option.getOrThrow(Option.getOrThrow(record.tokens).refreshToken))
+const accessTokenOf = (record: StoredAuth): string => Redacted.value(Option.getOrThrow(record.tokens).accessToken)
+
+describe("an answered refresh is kept when auth.json.lock stays taken", () => {
+  it.scopedLive(
+    "the save gives up after 5 s, keeps the record beside auth.json and says so; the next session adopts it",
+    () =>
+      Effect.gen(function* () {
+        const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
+        const dir = yield* tempDir
+        const authPath = join(dir, "auth.json")
+        const store = FileStore.layer(authPath)
+        const loginLayer = Layer.mergeAll(
+          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
+          IssuerResolver.layer,
+          store,
+          WorkspacePolicy.layer(Option.none())
+        ).pipe(Layer.provide(Platform))
+        const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
+        assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
+        const { record } = yield* Fiber.join(signingIn)
+        const spent = refreshTokenOf(record)
+        yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
+
+        // each session is a command of its own: a fresh store and session over the same auth.json
+        const session = () =>
+          AuthSession.layer().pipe(
+            Layer.provideMerge(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer)),
+            Layer.provide(Platform)
+          )
+        const other = yield* holder(CodexLock.lockFiles(authPath).inner)
+        const error = yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(
+          Effect.provide(session()),
+          Effect.flip
+        )
+        assert.instanceOf(error, StoreError)
+        const kept = (yield* Effect.promise(() => fsp.readdir(dir))).filter((name) =>
+          name.startsWith(".auth.json.tmp-")
+        )
+        assert.strictEqual(kept.length, 1)
+        const keptPath = join(dir, kept[0]!)
+        assert.include(error.message, `the new sign-in is kept in ${keptPath}, which the next command moves into place`)
+        assert.strictEqual((yield* Effect.promise(() => fsp.lstat(keptPath))).mode & 0o777, 0o600)
+        assert.deepStrictEqual(yield* issuer.refreshTokenState(spent), Option.some("used" as const))
+        const keptRecord = JSON.parse(yield* Effect.promise(() => fsp.readFile(keptPath, "utf8")))
+        assert.deepStrictEqual(
+          yield* issuer.refreshTokenState(keptRecord.tokens.refresh_token),
+          Option.some("active" as const)
+        )
+        const stale = JSON.parse(yield* Effect.promise(() => fsp.readFile(authPath, "utf8")))
+        assert.strictEqual(stale.tokens.refresh_token, spent, "auth.json was not written without the lock")
+
+        yield* other.release
+        const before = yield* issuer.stats
+        const { served, stored } = yield* Effect.gen(function* () {
+          const served = Redacted.value(yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken))
+          return { served, stored: Option.getOrThrow(yield* Effect.flatMap(CredentialStore, (s) => s.load)) }
+        }).pipe(Effect.provide(session()))
+        const after = yield* issuer.stats
+        assert.strictEqual(after.refresh - before.refresh, 0, "the kept token is served, not refreshed again")
+        assert.strictEqual(after.refreshTokenReused, 0)
+        assert.strictEqual(served, accessTokenOf(stored))
+        assert.deepStrictEqual(yield* issuer.refreshTokenState(refreshTokenOf(stored)), Option.some("active" as const))
+        assert.isTrue(Option.isSome(yield* issuer.verifyAccessToken(served)))
+        assert.deepStrictEqual((yield* Effect.promise(() => fsp.readdir(dir))).sort(), [
+          "auth.json",
+          "auth.json.lock",
+          "auth.json.refresh.lock",
+          "auth.lock"
+        ])
+      }),
+    30_000
+  )
+})
+
+/** Whether a 256 KiB tmpfs can be mounted here (root, and mounts allowed); the disk-full test needs one. */
+const canMountTmpfs = ((): boolean => {
+  if (process.platform !== "linux" || process.getuid?.() !== 0) return false
+  const dir = mkdtempSync(join(tmpdir(), "devicecode-tmpfs-"))
+  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir]).status === 0
+  if (mounted) spawnSync("umount", [dir])
+  rmdirSync(dir)
+  return mounted
+})()
+
+/** A fresh 256 KiB tmpfs, unmounted with the scope. */
+const smallDisk = Effect.gen(function* () {
+  const dir = yield* tempDir
+  yield* Effect.acquireRelease(
+    Effect.sync(() =>
+      assert.strictEqual(spawnSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir]).status, 0)
+    ),
+    () => Effect.sync(() => spawnSync("umount", ["-l", dir]))
+  )
+  return dir
+})
+
+describe("a full disk is found before a refresh is sent", () => {
+  it.scopedLive.skipIf(!canMountTmpfs)(
+    "on a full tmpfs the refresh is not sent and the token stays unspent; with space again the next session refreshes",
+    () =>
+      Effect.gen(function* () {
+        const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
+        const dir = yield* smallDisk
+        const authPath = join(dir, "auth.json")
+        const loginLayer = Layer.mergeAll(
+          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
+          IssuerResolver.layer,
+          FileStore.layer(authPath),
+          WorkspacePolicy.layer(Option.none())
+        ).pipe(Layer.provide(Platform))
+        const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
+        assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
+        const { record } = yield* Fiber.join(signingIn)
+        const stored = refreshTokenOf(record)
+        yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
+        const session = () =>
+          AuthSession.layer().pipe(
+            Layer.provideMerge(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer)),
+            Layer.provide(Platform)
+          )
+        const accessToken = Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken)
+
+        // the disk filled by another program: what does not fit stays written
+        const filler = join(dir, "filler")
+        const full = yield* Effect.promise(() =>
+          fsp.writeFile(filler, Buffer.alloc(1024 * 1024)).then(
+            () => "fits",
+            (error: NodeJS.ErrnoException) => error.code
+          )
+        )
+        assert.strictEqual(full, "ENOSPC")
+
+        const before = yield* issuer.stats
+        const error = yield* accessToken.pipe(Effect.provide(session()), Effect.flip)
+        assert.instanceOf(error, StoreError)
+        assert.strictEqual(
+          error.message,
+          `cannot access ${dir}: the disk is full (ENOSPC), so the refresh was not sent and the stored sign-in still ` +
+            "works; free some space and try again"
+        )
+        assert.strictEqual((yield* issuer.stats).refresh - before.refresh, 0, "no refresh request was sent")
+        assert.deepStrictEqual(yield* issuer.refreshTokenState(stored), Option.some("active" as const))
+
+        yield* Effect.promise(() => fsp.rm(filler))
+        const served = Redacted.value(yield* accessToken.pipe(Effect.provide(session())))
+        const after = yield* issuer.stats
+        assert.strictEqual(after.refresh - before.refresh, 1)
+        assert.strictEqual(after.refreshTokenReused, 0)
+        assert.isTrue(Option.isSome(yield* issuer.verifyAccessToken(served)))
+        assert.deepStrictEqual(yield* issuer.refreshTokenState(stored), Option.some("used" as const))
+        const saved = JSON.parse(yield* Effect.promise(() => fsp.readFile(authPath, "utf8")))
+        assert.strictEqual(saved.tokens.access_token, served)
+        assert.deepStrictEqual((yield* Effect.promise(() => fsp.readdir(dir))).sort(), [
+          "auth.json",
+          "auth.json.lock",
+          "auth.json.refresh.lock",
+          "auth.lock"
+        ])
+      }),
+    30_000
+  )
+
+  it.scopedLive.skipIf(!canMountTmpfs)(
+    "the disk fills after the room was reserved and before the answer came: the answer is saved in that room",
+    () =>
+      Effect.gen(function* () {
+        const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
+        const dir = yield* smallDisk
+        const authPath = join(dir, "auth.json")
+        const loginLayer = Layer.mergeAll(
+          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
+          IssuerResolver.layer,
+          FileStore.layer(authPath),
+          WorkspacePolicy.layer(Option.none())
+        ).pipe(Layer.provide(Platform))
+        const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
+        assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
+        const { record } = yield* Fiber.join(signingIn)
+        yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
+
+        // another program fills the disk the moment the room is reserved
+        const filler = join(dir, "filler")
+        const fillDisk = Effect.promise(() =>
+          fsp.writeFile(filler, Buffer.alloc(1024 * 1024)).then(
+            () => "fits",
+            (error: NodeJS.ErrnoException) => error.code
+          )
+        )
+        const filling = Layer.effect(
+          CredentialStore,
+          Effect.map(FileStore.make(authPath), (store) =>
+            CredentialStore.of({
+              ...store,
+              reserve: (like) =>
+                Effect.tap(store.reserve(like), () =>
+                  Effect.map(fillDisk, (code) => assert.strictEqual(code, "ENOSPC"))
+                )
+            })
+          )
+        )
+        const session = AuthSession.layer().pipe(
+          Layer.provideMerge(Layer.mergeAll(filling, IssuerResolver.layer)),
+          Layer.provide(Platform)
+        )
+        const served = Redacted.value(
+          yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(Effect.provide(session))
+        )
+        assert.isTrue(Option.isSome(yield* issuer.verifyAccessToken(served)))
+        assert.deepStrictEqual(yield* issuer.refreshTokenState(refreshTokenOf(record)), Option.some("used" as const))
+        const saved = JSON.parse(yield* Effect.promise(() => fsp.readFile(authPath, "utf8")))
+        assert.strictEqual(saved.tokens.access_token, served)
+        assert.deepStrictEqual(
+          yield* issuer.refreshTokenState(saved.tokens.refresh_token),
+          Option.some("active" as const)
+        )
+        assert.strictEqual((yield* issuer.stats).refreshTokenReused, 0)
+      }),
+    30_000
+  )
+})
