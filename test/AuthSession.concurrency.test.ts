@@ -2,18 +2,15 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { join } from "node:path"
 import * as AuthSession from "../src/layers/AuthSession.js"
-import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as IssuerResolver from "../src/layers/IssuerResolver.js"
-import * as Pkce from "../src/services/Pkce.js"
-import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
-import { login } from "../src/services/login.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { request } from "./support/http.js"
+import { loginAt } from "./support/signIns.js"
 import { tempDir } from "./support/tmp.js"
 
 const CALLERS = 10_000
@@ -29,15 +26,7 @@ describe("AuthSession over real HTTP", () => {
         const store = FileStore.layer(join(dir, "auth.json"))
 
         // sign in through the real Codex dialect; the tokens it gets are born expired
-        const loginLayer = Layer.mergeAll(
-          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
-          IssuerResolver.layer,
-          store,
-          WorkspacePolicy.layer(Option.none())
-        ).pipe(Layer.provide(platform))
-        const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
-        assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
-        const { record } = yield* Fiber.join(signingIn)
+        const record = yield* loginAt(issuer, join(dir, "auth.json"))
         const expired = Redacted.value(Option.getOrThrow(record.tokens).accessToken)
         assert.isTrue(Option.isNone(yield* issuer.verifyAccessToken(expired)))
 

@@ -2,7 +2,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, rmdirSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -11,15 +11,12 @@ import { join } from "node:path"
 import { StoreError } from "../src/domain/Errors.js"
 import type { StoredAuth } from "../src/domain/StoredAuth.js"
 import * as AuthSession from "../src/layers/AuthSession.js"
-import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as CodexLock from "../src/layers/CodexLock.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as IssuerResolver from "../src/layers/IssuerResolver.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
-import * as Pkce from "../src/services/Pkce.js"
-import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
-import { login } from "../src/services/login.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
+import { loginAt } from "./support/signIns.js"
 import { tempDir } from "./support/tmp.js"
 
 // The other program is util-linux flock(1), holding auth.json.lock as codex does around its write.
@@ -72,16 +69,7 @@ describe("an answered refresh is kept when auth.json.lock stays taken", () => {
         const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
         const dir = yield* tempDir
         const authPath = join(dir, "auth.json")
-        const store = FileStore.layer(authPath)
-        const loginLayer = Layer.mergeAll(
-          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
-          IssuerResolver.layer,
-          store,
-          WorkspacePolicy.layer(Option.none())
-        ).pipe(Layer.provide(Platform))
-        const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
-        assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
-        const { record } = yield* Fiber.join(signingIn)
+        const record = yield* loginAt(issuer, authPath)
         const spent = refreshTokenOf(record)
         yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
 
@@ -166,15 +154,7 @@ describe("a full disk is found before a refresh is sent", () => {
         const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
         const dir = yield* smallDisk
         const authPath = join(dir, "auth.json")
-        const loginLayer = Layer.mergeAll(
-          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
-          IssuerResolver.layer,
-          FileStore.layer(authPath),
-          WorkspacePolicy.layer(Option.none())
-        ).pipe(Layer.provide(Platform))
-        const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
-        assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
-        const { record } = yield* Fiber.join(signingIn)
+        const record = yield* loginAt(issuer, authPath)
         const stored = refreshTokenOf(record)
         yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
         const session = () =>
@@ -231,15 +211,7 @@ describe("a full disk is found before a refresh is sent", () => {
         const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
         const dir = yield* smallDisk
         const authPath = join(dir, "auth.json")
-        const loginLayer = Layer.mergeAll(
-          CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
-          IssuerResolver.layer,
-          FileStore.layer(authPath),
-          WorkspacePolicy.layer(Option.none())
-        ).pipe(Layer.provide(Platform))
-        const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
-        assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
-        const { record } = yield* Fiber.join(signingIn)
+        const record = yield* loginAt(issuer, authPath)
         yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
 
         // another program fills the disk the moment the room is reserved

@@ -1,10 +1,19 @@
-import { DateTime, Effect, Layer, Option, Redacted, Ref } from "effect"
+import { assert } from "@effect/vitest"
+import { DateTime, Effect, Fiber, Layer, Option, Redacted, Ref } from "effect"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import type { DeviceAuthError } from "../../src/domain/Errors.js"
 import { apiKeyAuth, SignInOrigin, StoredAuth, StoredTokens } from "../../src/domain/StoredAuth.js"
 import type { TokenTypeHint } from "../../src/services/IssuerClient.js"
+import * as CodexIssuer from "../../src/layers/CodexIssuer.js"
+import * as FileStore from "../../src/layers/FileStore.js"
+import { layer as issuerResolverLayer } from "../../src/layers/IssuerResolver.js"
 import { IssuerResolver } from "../../src/services/IssuerResolver.js"
+import { login } from "../../src/services/login.js"
+import * as Pkce from "../../src/services/Pkce.js"
+import * as WorkspacePolicy from "../../src/services/WorkspacePolicy.js"
+import type * as LocalIssuer from "../../src/testing/LocalIssuer.js"
 import * as ScriptedIssuer from "../../src/testing/ScriptedIssuer.js"
 import { chatgptClaims, unsignedJwt } from "../../src/testing/ScriptedIssuer.js"
 
@@ -122,4 +131,21 @@ export const fakeIssuers = (answer: Effect.Effect<void, DeviceAuthError> = Effec
       })
     )
     return { layer, revocations: Ref.get(revocations), resolved: Ref.get(resolved) }
+  })
+
+/**
+ * A device login through the real Codex dialect against a LocalIssuer, into the file store at `authPath`, approved as
+ * soon as its code is issued: the record it stored.
+ */
+export const loginAt = (issuer: LocalIssuer.LocalIssuer, authPath: string) =>
+  Effect.gen(function* () {
+    const loginLayer = Layer.mergeAll(
+      CodexIssuer.layer({ issuer: issuer.url }).pipe(Layer.provide(Pkce.layer)),
+      issuerResolverLayer,
+      FileStore.layer(authPath),
+      WorkspacePolicy.layer(Option.none())
+    ).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layer, Platform)))
+    const signingIn = yield* Effect.fork(Effect.provide(login(), loginLayer))
+    assert.isTrue(yield* issuer.approve(yield* issuer.nextCode))
+    return (yield* Fiber.join(signingIn)).record
   })
