@@ -6,7 +6,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { DeviceCode, parseInterval } from "./DeviceCode.js"
 import { isRecord, nonEmpty, parseJson } from "./Json.js"
-import { expiresInField, lifetime, TokenRefresh, TokenSet, WireToken } from "./TokenSet.js"
+import { expiresInField, lifetime, optionalToken, secret, TokenRefresh, TokenSet, WireToken } from "./TokenSet.js"
 
 /** Codex dialect constants (codex-protocol.md). */
 export const CODEX_DEFAULT_ISSUER = "https://auth.openai.com"
@@ -69,9 +69,6 @@ export const RefreshResponse = Schema.Struct({
 
 /** codex's `expires_in` (which codex itself ignores): a number of seconds up to ten years, anything else none. */
 export const CodexExpiresIn = expiresInField((raw) => (typeof raw === "number" ? lifetime(raw) : Option.none()))
-
-const secret = (token: string | undefined): Option.Option<Redacted.Redacted<string>> =>
-  Option.map(Option.fromNullable(token), Redacted.make)
 
 /**
  * §1 200 body ↔ {@link DeviceCode}: the user code from `user_code` or `usercode` (a blank one is missing), the interval
@@ -146,9 +143,9 @@ export const CodexRefreshFromWire = Schema.transform(
       expiresIn: wire.expires_in
     }),
     encode: (tokens) => ({
-      ...(Option.isSome(tokens.idToken) ? { id_token: Redacted.value(tokens.idToken.value) } : {}),
-      ...(Option.isSome(tokens.accessToken) ? { access_token: Redacted.value(tokens.accessToken.value) } : {}),
-      ...(Option.isSome(tokens.refreshToken) ? { refresh_token: Redacted.value(tokens.refreshToken.value) } : {}),
+      ...optionalToken("id_token", tokens.idToken),
+      ...optionalToken("access_token", tokens.accessToken),
+      ...optionalToken("refresh_token", tokens.refreshToken),
       expires_in: tokens.expiresIn
     })
   }

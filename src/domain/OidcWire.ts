@@ -6,7 +6,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { DeviceCode, parseInterval } from "./DeviceCode.js"
 import { nonEmpty } from "./Json.js"
-import { expiresInField, lifetime, TokenRefresh, TokenSet, WireToken } from "./TokenSet.js"
+import { expiresInField, lifetime, optionalToken, secret, TokenRefresh, TokenSet, WireToken } from "./TokenSet.js"
 
 // The RFC 8628 dialect's wire messages, as the servers send them; CodexWire.ts holds the Codex dialect's.
 
@@ -51,12 +51,6 @@ export const RefreshResponse = Schema.Struct({
 export const OidcExpiresIn = expiresInField((raw) =>
   lifetime(typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN)
 )
-
-const secret = (token: string | undefined): Option.Option<Redacted.Redacted<string>> =>
-  Option.map(Option.fromNullable(token), Redacted.make)
-
-const optionalToken = <K extends string>(key: K, token: Option.Option<Redacted.Redacted<string>>) =>
-  Option.isSome(token) ? ({ [key]: Redacted.value(token.value) } as { readonly [k in K]: string }) : {}
 
 /**
  * RFC 8628 §3.2 body ↔ {@link DeviceCode}, for a code issued at `now`: a non-blank user code and verification URI

@@ -1,5 +1,6 @@
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 
 const Secret = Schema.RedactedFromSelf(Schema.String)
@@ -55,3 +56,11 @@ export const expiresInField = (read: (raw: unknown) => Option.Option<Duration.Du
     decode: Option.flatMap(read),
     encode: Option.map(Duration.toSeconds)
   })
+
+/** A token a server may leave out, Redacted from the moment it is read. */
+export const secret = (token: string | undefined): Option.Option<Redacted.Redacted<string>> =>
+  Option.map(Option.fromNullable(token), Redacted.make)
+
+/** `{ [key]: token }` when the token is there, else nothing: for encoding a wire body's optional tokens. */
+export const optionalToken = <K extends string>(key: K, token: Option.Option<Redacted.Redacted<string>>) =>
+  Option.isSome(token) ? ({ [key]: Redacted.value(token.value) } as { readonly [k in K]: string }) : {}
