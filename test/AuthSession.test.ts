@@ -95,7 +95,11 @@ interface Held {
 const setup = (
   initial: Option.Option<StoredAuth>,
   answers: ReadonlyArray<Scripted | Answer> = [],
-  options: { readonly dialect?: "codex" | "rfc8628"; readonly saveDelay?: Duration.DurationInput } = {}
+  options: {
+    readonly dialect?: "codex" | "rfc8628"
+    readonly saveDelay?: Duration.DurationInput
+    readonly session?: AuthSession.AuthSessionOptions
+  } = {}
 ) =>
   Effect.gen(function* () {
     const memory = yield* MemoryStore.make(initial)
@@ -162,7 +166,7 @@ const setup = (
       Layer.succeed(CredentialStore, store),
       IssuerResolver.fixed.pipe(Layer.provide(Layer.succeed(IssuerClient, service)))
     )
-    const makeSession = AuthSession.make().pipe(Effect.provide(layer))
+    const makeSession = AuthSession.make(options.session).pipe(Effect.provide(layer))
     const session = yield* makeSession
     const refreshes = Effect.map(Ref.get(log), (all) => all.length)
     const stored = Effect.map(store.load, Option.getOrThrow)
@@ -411,14 +415,47 @@ describe("AuthSession: a refresh that never answers", () => {
     })
   )
 
-  it.effect("interrupting the caller interrupts the request; nothing is saved", () =>
+  it.effect(
+    "interrupting the caller while the request is out: its answer is awaited 4 s, then the request is cut",
+    () =>
+      Effect.gen(function* () {
+        const events = yield* Ref.make<ReadonlyArray<string>>([])
+        const onInterruptedRefresh = (event: AuthSession.RefreshInterrupted) =>
+          Ref.update(events, (all) => [...all, event._tag])
+        const { session, stored } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [() => Effect.never], {
+          session: { onInterruptedRefresh }
+        })
+        const before = yield* stored
+        const fiber = yield* Effect.fork(session.accessToken)
+        yield* TestClock.adjust(Duration.seconds(2))
+        yield* Fiber.interruptFork(fiber)
+        yield* TestClock.adjust(Duration.millis(3999))
+        assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still waiting for the answer")
+        assert.deepStrictEqual(yield* Ref.get(events), ["Waiting"])
+        yield* TestClock.adjust(Duration.millis(1))
+        assert.isTrue(Exit.isInterrupted(yield* Fiber.await(fiber)))
+        assert.deepStrictEqual(yield* Ref.get(events), ["Waiting", "NoAnswer"])
+        assert.deepStrictEqual(yield* stored, before)
+      })
+  )
+
+  it.effect("interrupting the caller while the request is out: an answer within 4 s is saved, then it ends", () =>
     Effect.gen(function* () {
-      const { session, stored } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [() => Effect.never])
-      const before = yield* stored
+      const events = yield* Ref.make<ReadonlyArray<string>>([])
+      const onInterruptedRefresh = (event: AuthSession.RefreshInterrupted) =>
+        Ref.update(events, (all) => [...all, event._tag])
+      const slow: Answer = (now, n) => Effect.as(Effect.sleep("3 seconds"), answer(3600)(now, n))
+      const { session, stored } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [slow], {
+        session: { onInterruptedRefresh }
+      })
       const fiber = yield* Effect.fork(session.accessToken)
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* Fiber.interruptFork(fiber)
       yield* TestClock.adjust(Duration.seconds(2))
-      yield* Fiber.interrupt(fiber)
-      assert.deepStrictEqual(yield* stored, before)
+      assert.isTrue(Exit.isInterrupted(yield* Fiber.await(fiber)))
+      assert.deepStrictEqual(yield* Ref.get(events), ["Waiting", "Saved"])
+      const saved = Option.getOrThrow((yield* stored).tokens)
+      assert.strictEqual(Redacted.value(Option.getOrThrow(saved.refreshToken)), "rt-2")
     })
   )
 })

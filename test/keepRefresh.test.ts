@@ -90,7 +90,10 @@ describe("an answered refresh is kept when auth.json.lock stays taken", () => {
         )
         assert.strictEqual(kept.length, 1)
         const keptPath = join(dir, kept[0]!)
-        assert.include(error.message, `the new sign-in is kept in ${keptPath}, which the next command moves into place`)
+        assert.include(
+          error.message,
+          `The new sign-in is kept in ${keptPath}, which the next devicecode command moves into place`
+        )
         assert.strictEqual((yield* Effect.promise(() => fsp.lstat(keptPath))).mode & 0o777, 0o600)
         assert.deepStrictEqual(yield* issuer.refreshTokenState(spent), Option.some("used" as const))
         const keptRecord = JSON.parse(yield* Effect.promise(() => fsp.readFile(keptPath, "utf8")))

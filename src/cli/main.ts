@@ -15,6 +15,7 @@ import type { Teardown } from "@effect/platform/Runtime"
 import type { ConfigError } from "../domain/Errors.js"
 import { sanitize } from "../domain/Sanitize.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
+import type { RefreshInterrupted } from "../services/AuthSession.js"
 import { cli } from "./Cli.js"
 import { type AuthOptions, CliLayers } from "./CliLayers.js"
 import { ExitCode } from "./exit.js"
@@ -22,6 +23,7 @@ import { withHttpLog } from "./httpLog.js"
 import { hasFlag } from "./argv.js"
 import { withTidyCliText } from "./helpText.js"
 import { withJsonOutput } from "./jsonFlag.js"
+import { refreshInterruptedText } from "./render.js"
 import * as TerminalOutput from "./terminal.js"
 
 // The composition root: the only place live layers are chosen. Only subpath modules are loaded (the NodeContext barrel
@@ -85,13 +87,17 @@ const onStoreFallback = (error: { readonly message: string }, file: string) =>
 // a lock file another program holds for over 1 s: which one, who, and for how long at most
 const onLockWait = (wait: { readonly message: string }) => Console.error(sanitize(wait.message))
 
+// Ctrl-C while a refresh request was out: its answer is waited for and saved first, and stderr says so
+const onInterruptedRefresh = (event: RefreshInterrupted) => Console.error(refreshInterruptedText(event))
+const session = { onInterruptedRefresh }
+
 // only for commands that asked for configErrors: "warn" (status, logout with --store)
 const onConfigWarning = (error: ConfigError) =>
   Console.error(sanitize(`Warning: ${error.message}; going on with the defaults.`))
 
 const cliLayers = Layer.succeed(CliLayers, {
   auth: ({ verbose = false, ...options }: AuthOptions) =>
-    DeviceCodeAuth.layer({ onStoreFallback, onConfigWarning, onLockWait, ...options }).pipe(
+    DeviceCodeAuth.layer({ onStoreFallback, onConfigWarning, onLockWait, session, ...options }).pipe(
       Layer.provide(Layer.merge(httpFor(verbose), platform))
     ),
   store: ({ verbose: _, ...options }: AuthOptions) =>
@@ -180,23 +186,34 @@ const exitWith = (code: number) => {
   })
 }
 
-// SIGINT and SIGTERM interrupt the command's fiber (NodeRuntime); which one came decides the exit code. SIGHUP (the
-// terminal closed) takes SIGTERM's path: NodeRuntime does not listen for it, and its default would end the process
-// halfway through a write.
-let signalled: "SIGTERM" | "SIGHUP" | undefined
-process.once("SIGTERM", () => (signalled ??= "SIGTERM"))
-process.once("SIGHUP", () => {
-  signalled ??= "SIGHUP"
+// SIGINT and SIGTERM interrupt the command's fiber (NodeRuntime); which one came first decides the exit code. SIGHUP
+// (the terminal closed) takes SIGTERM's path: NodeRuntime does not listen for it, and its default would end the process
+// halfway through a write. What an interruption lets finish (the save of a refresh answer, at most about 5 s) a second
+// signal abandons: the process ends at once, with the first signal's code.
+type Signal = "SIGINT" | "SIGTERM" | "SIGHUP"
+let signalled: Signal | undefined
+let relaying = false
+const signalCode = (signal: Signal | undefined) =>
+  signal === "SIGHUP" ? ExitCode.hangUp : signal === "SIGTERM" ? ExitCode.terminated : ExitCode.cancelled
+const onSignal = (signal: Signal) => {
+  if (relaying) return
+  if (signalled !== undefined) {
+    process.stderr.write("Interrupted again: stopped at once.\n", () => process.exit(signalCode(signalled)))
+    return
+  }
+  signalled = signal
+  if (signal !== "SIGHUP") return
+  relaying = true
   process.emit("SIGTERM", "SIGTERM")
-})
+  relaying = false
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal)
 
 // An interrupt-only exit is 130 after Ctrl-C (SIGINT), 143 after SIGTERM and 129 after SIGHUP, as shells report them.
 const teardown: Teardown = (exit) => {
   if (Exit.isSuccess(exit)) return exitWith(typeof exit.value === "number" ? exit.value : ExitCode.ok)
   if (!Cause.isInterruptedOnly(exit.cause)) return exitWith(ExitCode.failure)
-  exitWith(
-    signalled === "SIGHUP" ? ExitCode.hangUp : signalled === "SIGTERM" ? ExitCode.terminated : ExitCode.cancelled
-  )
+  exitWith(signalCode(signalled))
 }
 
 NodeRuntime.runMain(program, { disableErrorReporting: true, teardown })

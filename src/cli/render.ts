@@ -4,6 +4,7 @@ import * as Option from "effect/Option"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
 import { sanitize } from "../domain/Sanitize.js"
+import { RefreshInterrupted } from "../services/AuthSession.js"
 
 /** "15 minutes", "90 seconds": a person's reading of a duration. */
 export const humanDuration = (duration: Duration.Duration): string => {
@@ -86,3 +87,17 @@ export const whoText = (claims: IdTokenClaims): string => {
   const email = Option.match(claims.email, { onNone: () => "an account without an email", onSome: sanitize })
   return Option.match(claims.plan, { onNone: () => email, onSome: (plan) => `${email} (${sanitize(plan)})` })
 }
+
+/**
+ * What stderr says when Ctrl-C (or SIGTERM, SIGHUP) came while a refresh request was out: that its answer is waited
+ * for and saved, and how that ended. The error's message names the files: sanitised.
+ */
+export const refreshInterruptedText: (event: RefreshInterrupted) => string = RefreshInterrupted.$match({
+  Waiting: ({ bound }) =>
+    `Interrupted during a token refresh: waiting up to ${humanDuration(bound)} for its answer, to save the new ` +
+    "sign-in (interrupt again to stop at once).",
+  Saved: () => "The refreshed sign-in is saved.",
+  NotSaved: ({ error }) => sanitize(`Error: ${error.message}`),
+  NoAnswer: () =>
+    'No answer to the refresh in time; nothing was saved. If the next command says the refresh token was already used, run "devicecode login".'
+})

@@ -102,9 +102,14 @@ export class StoreError extends Data.TaggedError("StoreError")<{
   readonly path: string
   readonly detail: string
   readonly afterApproval?: "Revoked" | "NotRevoked"
+  /** Where the record that could not be saved was kept instead (a recovery record, see `CredentialStore.keep`). */
+  readonly keptIn?: string
 }> {
   override get message(): string {
     const problem = this.problem()
+    if (this.keptIn !== undefined) {
+      return `${problem}. The new sign-in is kept in ${this.keptIn}, which the next devicecode command moves into place`
+    }
     if (this.afterApproval === undefined) return problem
     return this.afterApproval === "Revoked"
       ? `${problem}. The sign-in was approved but could not be saved, so the tokens issued for it were revoked; run login again once this is fixed`

@@ -3,14 +3,15 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import type * as Redacted from "effect/Redacted"
 import { DeviceAuthError, NotLoggedIn, RefreshError, type StoreError } from "../domain/Errors.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
-import { AuthSession } from "../services/AuthSession.js"
-import { CredentialStore, type Reservation } from "../services/CredentialStore.js"
+import { AuthSession, RefreshInterrupted } from "../services/AuthSession.js"
+import { CredentialStore, keepAfter, lockDeadline, type Reservation } from "../services/CredentialStore.js"
 import type { IssuerClient } from "../services/IssuerClient.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
 import { refreshInstant } from "../services/stamps.js"
@@ -18,6 +19,8 @@ import {
   adoptionWatch,
   adoptionWatchBound,
   expiredTokenRetry,
+  interruptGrace,
+  interruptSaveBound,
   refreshBackoff,
   refreshBound,
   refreshMaxAge,
@@ -26,8 +29,15 @@ import {
 import { accountIdOf, claimsOf } from "../domain/SignInSummary.js"
 import * as Plan from "./refreshPlan.js"
 import { before, requestsBefore } from "./refreshDeadline.js"
+import { awaitAnswer } from "./refreshAnswer.js"
 
-export { AuthSession, type AuthSessionError, type SessionAccount, type SessionToken } from "../services/AuthSession.js"
+export {
+  AuthSession,
+  type AuthSessionError,
+  RefreshInterrupted,
+  type SessionAccount,
+  type SessionToken
+} from "../services/AuthSession.js"
 
 /** How early a session refreshes. */
 export interface AuthSessionOptions {
@@ -35,6 +45,11 @@ export interface AuthSessionOptions {
   readonly skew?: Duration.DurationInput
   /** Refresh a token without an expiry once `last_refresh` is this old; default 8 days (codex's rule). */
   readonly maxAge?: Duration.DurationInput
+  /**
+   * Told when the caller is interrupted while a refresh request is out, and then how the wait for its answer ended
+   * (see {@link RefreshInterrupted}); default: nothing is told.
+   */
+  readonly onInterruptedRefresh?: (event: RefreshInterrupted) => Effect.Effect<void>
 }
 
 type Rejected = Option.Option<Redacted.Redacted<string>>
@@ -56,6 +71,7 @@ export const make = (
       maxAge: Duration.toMillis(Duration.decode(options.maxAge ?? refreshMaxAge))
     }
     const ref = yield* SynchronizedRef.make<Plan.Entry | undefined>(undefined)
+    const onInterrupted = options.onInterruptedRefresh ?? (() => Effect.void)
 
     const loadRecord = Effect.flatMap(
       store.load,
@@ -109,14 +125,16 @@ export const make = (
           )
           if (Option.isNone(current)) return yield* new NotLoggedIn()
           if (!Plan.sameCredentials(current.value, read)) return current.value
-          yield* store.save(updated, { answered: true, into })
+          yield* store.save(updated, { into })
           return updated
         })
       )
 
     /**
-     * The issuer's answer to a refresh, saved once it came: the request is interruptible and holds no codex lock; the
-     * write that follows is not interruptible, and takes codex's lock only for itself.
+     * The issuer's answer to a refresh, saved once it came: the request holds no codex lock; the write that follows is
+     * not interruptible, and takes codex's lock only for itself. An interruption while the request is out waits up to
+     * `interruptGrace` for the answer and saves it, its locks had by `interruptSaveBound` after the interruption. A
+     * save that fails keeps the answer beside the store (`keep`) when the store can.
      */
     const refreshAndSave = (
       issuer: IssuerClient["Type"],
@@ -129,14 +147,38 @@ export const make = (
           const into = yield* store.reserve(plan.record)
           // codex's refresh_reason: a server refused the token, or it is (about to be) expired
           const reason = Option.isSome(rejected) ? "unauthorized_recovery" : "proactive_expiry"
-          const answer = yield* Effect.either(restore(issuer.refresh(plan.refreshToken, reason)))
-          // the error as the issuer made it, not a span-annotated proxy: it is kept and Plan.failed with again
-          if (Either.isLeft(answer)) return Either.left(Cause.originalError(answer.left))
+          const waiting = onInterrupted(RefreshInterrupted.Waiting({ bound: interruptGrace }))
+          const { exit, interruptedAt } = yield* awaitAnswer(
+            issuer.refresh(plan.refreshToken, reason),
+            restore,
+            interruptGrace,
+            waiting
+          )
+          const interrupted = Option.isSome(interruptedAt)
+          if (Exit.isFailure(exit)) {
+            if (interrupted) yield* onInterrupted(RefreshInterrupted.NoAnswer())
+            // the error as the issuer made it, not a span-annotated proxy: it is kept and Plan.failed with again
+            return yield* Option.match(Cause.failureOption(exit.cause), {
+              onNone: () => Effect.failCause(exit.cause),
+              onSome: (error) => Effect.succeed(Either.left(Cause.originalError(error)))
+            })
+          }
           // a rotated refresh token is spent once the issuer answered: save it even if the caller goes away
           const now = yield* refreshInstant
-          const expiry = issuer.storedExpiry(answer.right.expiresIn, now.at)
-          const updated = Plan.refreshedRecord(plan.record, plan.tokens, answer.right, now, expiry)
-          return Either.right(yield* saveUnlessChanged(plan.record, updated, into))
+          const expiry = issuer.storedExpiry(exit.value.expiresIn, now.at)
+          const updated = Plan.refreshedRecord(plan.record, plan.tokens, exit.value, now, expiry)
+          const saved = yield* saveUnlessChanged(plan.record, updated, into).pipe(
+            Effect.catchTag("StoreError", (error) => keepAfter(store, updated, error)),
+            Effect.tapErrorTag("StoreError", (error) =>
+              interrupted ? onInterrupted(RefreshInterrupted.NotSaved({ error })) : Effect.void
+            ),
+            Effect.locally(
+              lockDeadline,
+              Option.map(interruptedAt, (at) => at + Duration.toMillis(interruptSaveBound))
+            )
+          )
+          if (interrupted) yield* onInterrupted(RefreshInterrupted.Saved())
+          return Either.right(saved)
         })
       ).pipe(Effect.scoped)
 

@@ -124,6 +124,7 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
       },
       load,
       save,
+      keep: file.keep,
       // the keyring needs no room on disk, and a fallback save to auth.json writes a new temp file as ever
       reserve: () => Effect.succeed({}),
       remove,

@@ -5,6 +5,7 @@ import * as Ref from "effect/Ref"
 import * as Path from "@effect/platform/Path"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Schedule from "effect/Schedule"
@@ -14,7 +15,7 @@ import { constants } from "node:fs"
 import * as fsp from "node:fs/promises"
 import { StoreError } from "../domain/Errors.js"
 import { sanitize } from "../domain/Sanitize.js"
-import type { CredentialStore } from "../services/CredentialStore.js"
+import { type CredentialStore, lockDeadline } from "../services/CredentialStore.js"
 import {
   innerLockBound,
   innerLockWait,
@@ -202,21 +203,26 @@ export const make = (
     const outerSemaphore = yield* Effect.makeSemaphore(1)
     const refreshSemaphore = yield* Effect.makeSemaphore(1)
 
-    // Holds `lockPath` until the scope closes: the first try at once, then on `schedule` until `bound`.
+    // Holds `lockPath` until the scope closes: the first try at once, then on `schedule` until `ownBound`, or until
+    // `lockDeadline` when that comes first.
     const hold = (
       lock: keyof LockFiles,
       mode: number,
       schedule: Schedule.Schedule<unknown>,
-      bound: Duration.Duration
+      ownBound: Duration.Duration
     ): Effect.Effect<void, StoreError, Scope.Scope> =>
       Effect.gen(function* () {
         const lockPath = files[lock]
         const flock = yield* flockSource
         yield* ensureDirectory(fs, path.dirname(lockPath))
         const fd = yield* openLockFile(lockPath, mode)
+        const since = yield* Clock.currentTimeMillis
+        const bound = Option.match(yield* FiberRef.get(lockDeadline), {
+          onNone: () => ownBound,
+          onSome: (deadline) => Duration.min(ownBound, Duration.millis(Math.max(0, deadline - since)))
+        })
         const busy = () =>
           new StoreError({ reason: "Locked", path: lockPath, detail: `gave up after ${Duration.format(bound)}` })
-        const since = yield* Clock.currentTimeMillis
         const told = yield* Ref.make(false)
         const holder = holderOf(lock, Option.isSome(flock))
         const message = `Waiting for ${lockPath}: ${holder} holds it; up to ${Duration.toSeconds(bound)} s.`

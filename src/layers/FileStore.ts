@@ -196,17 +196,19 @@ export const make = (
         ({ file }) => Effect.ignore(fs.remove(file))
       )
 
-    // auth.json.lock stayed taken: the record kept as a complete temp file, written without the lock (staged under
-    // another name, never seen half-written) and adopted by the next `load` like a killed writer's
-    const keepForNextLoad = (bytes: Uint8Array, locked: StoreError) =>
-      Effect.flatMap(AuthFile.randomSuffix, (suffix) => {
+    // An issuer's answer that a save could not take, kept as a complete temp file written without the lock (staged under
+    // another name, never seen half-written) and adopted by the next `load` like a killed writer's.
+    const keep: CredentialStore["Type"]["keep"] = (auth) =>
+      Effect.gen(function* () {
+        yield* CodexLock.ensureDirectory(fs, dir)
+        const suffix = yield* AuthFile.randomSuffix
         const kept = path.join(dir, `${tempPrefix}${suffix}`)
-        const detail = `${locked.detail}; the new sign-in is kept in ${kept}, which the next command moves into place`
-        return writeNewFileAs(path.join(dir, `.${path.basename(authPath)}.kept-${suffix}`), kept, bytes, 0o600).pipe(
-          Effect.flatMap(() => new StoreError({ reason: "Locked", path: locked.path, detail })),
-          Effect.catchTag("LocalFileError", () => locked)
-        )
-      })
+        const staging = path.join(dir, `.${path.basename(authPath)}.kept-${suffix}`)
+        const bytes = new TextEncoder().encode(encodeStoredAuth(auth))
+        yield* writeNewFileAs(staging, kept, bytes, 0o600).pipe(Effect.mapError(io(kept)))
+        yield* Effect.logDebug(`kept a record that could not be saved as ${kept}`)
+        return Option.some(kept)
+      }).pipe(Effect.withSpan("FileStore.keep"))
 
     const save: CredentialStore["Type"]["save"] = Effect.fn("FileStore.save")(function* (
       auth: StoredAuth,
@@ -215,20 +217,13 @@ export const make = (
       yield* CodexLock.ensureDirectory(fs, dir)
       const tempPath = path.join(dir, `${tempPrefix}${yield* AuthFile.randomSuffix}`)
       const bytes = new TextEncoder().encode(encodeStoredAuth(auth))
-      yield* lock
-        .writing(
-          Effect.gen(function* () {
-            yield* writeTemp(tempPath, bytes, options?.into)
-            yield* keepUnreadable
-            yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
-          }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
-        )
-        .pipe(
-          Effect.catchIf(
-            (error) => options?.answered === true && error.reason === "Locked",
-            (error) => keepForNextLoad(bytes, error)
-          )
-        )
+      yield* lock.writing(
+        Effect.gen(function* () {
+          yield* writeTemp(tempPath, bytes, options?.into)
+          yield* keepUnreadable
+          yield* fs.rename(tempPath, authPath).pipe(Effect.mapError(io(authPath)))
+        }).pipe(Effect.onError(() => fs.remove(tempPath).pipe(Effect.ignore)))
+      )
     })
 
     // Under auth.json.lock even when there is nothing to unlink, as codex's logout takes it (and so creates it); but a
@@ -280,6 +275,7 @@ export const make = (
       location: `file ${authPath}`,
       load,
       save,
+      keep,
       reserve,
       remove,
       locked: lock.locked,

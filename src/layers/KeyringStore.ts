@@ -198,6 +198,7 @@ export const makeParts = (
         location,
         load,
         save,
+        keep: file.keep,
         reserve,
         remove,
         locked: file.locked,

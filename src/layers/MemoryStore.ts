@@ -18,6 +18,8 @@ export const make = (initial: Option.Option<StoredAuth> = Option.none()): Effect
       location: "memory (ephemeral)",
       load: Ref.get(ref).pipe(Effect.withSpan("MemoryStore.load")),
       save: Effect.fn("MemoryStore.save")((auth: StoredAuth) => Ref.set(ref, Option.some(auth))),
+      // nothing is ever refused, and there is no place beside memory to keep a record
+      keep: () => Effect.succeedNone,
       reserve: () => Effect.succeed({}),
       remove: Ref.getAndSet(ref, Option.none()).pipe(Effect.map(Option.isSome), Effect.withSpan("MemoryStore.remove")),
       locked: (self) => writeSemaphore.withPermits(1)(self),

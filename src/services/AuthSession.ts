@@ -1,5 +1,7 @@
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import type * as DateTime from "effect/DateTime"
+import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
@@ -30,6 +32,25 @@ export interface SessionToken {
   /** What a request carries besides `Authorization` (codex: the `ChatGPT-Account-Id` of a workspace sign-in). */
   readonly headers: Readonly<Record<string, string>>
 }
+
+/**
+ * What a session did with a refresh request that was out when its caller was interrupted (Ctrl-C): once sent, the
+ * request may already have spent the stored refresh token, so its answer is waited for (up to `interruptGrace`, 4 s)
+ * and saved before the interruption takes effect.
+ */
+export type RefreshInterrupted = Data.TaggedEnum<{
+  /** The wait began: the answer is waited for up to `bound`. */
+  Waiting: { readonly bound: Duration.Duration }
+  /** The answer came and is stored. */
+  Saved: {}
+  /** The answer came but the store did not take it: `error` says why, and where it was kept instead (`keptIn`). */
+  NotSaved: { readonly error: StoreError }
+  /** No answer came within the bound (or the request failed): nothing was stored. */
+  NoAnswer: {}
+}>
+
+/** Constructors and matchers for {@link RefreshInterrupted}. */
+export const RefreshInterrupted = Data.taggedEnum<RefreshInterrupted>()
 
 /**
  * Fresh access tokens for an app: served from memory while valid, refreshed shortly before expiry, one refresh at a

@@ -1,18 +1,14 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import type { StoreError } from "../domain/Errors.js"
+import { StoreError } from "../domain/Errors.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
 
 /** How a record is saved. */
 export interface SaveOptions {
-  /**
-   * The record holds an issuer's answer that exists nowhere else (a rotated refresh token): when the store's write lock
-   * stays taken, a file store writes it as a recovery record beside the store, which the next load adopts, and fails
-   * saying so; a store that cannot do that fails as without it.
-   */
-  readonly answered?: boolean
   /** The room `reserve` set aside before the request: a file store writes the record there, needing no new space. */
   readonly into?: Reservation
 }
@@ -34,11 +30,15 @@ export class CredentialStore extends Context.Tag("devicecode/CredentialStore")<
      * that a killed process left behind (see `FileStore`).
      */
     readonly load: Effect.Effect<Option.Option<StoredAuth>, StoreError>
-    /**
-     * Replaces the stored sign-in atomically. An unreadable one is kept aside (see `setAside`), not overwritten. With
-     * `answered` (see {@link SaveOptions}) a file store that cannot take the record in time keeps it for the next load.
-     */
+    /** Replaces the stored sign-in atomically. An unreadable one is kept aside (see `setAside`), not overwritten. */
     readonly save: (auth: StoredAuth, options?: SaveOptions) => Effect.Effect<void, StoreError>
+    /**
+     * Keeps `auth`, an issuer's answer that exists nowhere else (a rotated refresh token, a login's new tokens) and that
+     * `save` could not take (a lock stayed taken, the keyring failed), as a recovery record beside the store: mode
+     * 0600, in auth.json's format, written whole without any lock. The next `load` adopts it and moves it into place.
+     * Returns where it went, or none when the store has no place for one (memory).
+     */
+    readonly keep: (auth: StoredAuth) => Effect.Effect<Option.Option<string>, StoreError>
     /**
      * Sets aside, for the scope, what a save of a record like `like` needs, before a request whose answer must be
      * saved (a refresh): a file store writes a file that large beside the store, so a full disk fails here, before the
@@ -88,5 +88,37 @@ export const loadOrSetAside = (
           Effect.flatMap((keptAs) => onUnreadable(error, keptAs)),
           Effect.as(Option.none())
         )
+    )
+  )
+
+/**
+ * When set (epoch milliseconds), a store's waits for its locks end by then, failing with reason `Locked` as at their own
+ * bounds: a session sets it for the save of a refresh answer it went on waiting for after an interruption, so that the
+ * command still ends soon after the signal, keeping the answer (`keep`) if the locks stay taken.
+ */
+export const lockDeadline: FiberRef.FiberRef<Option.Option<number>> = globalValue(
+  Symbol.for("devicecode/CredentialStore/lockDeadline"),
+  () => FiberRef.unsafeMake(Option.none<number>())
+)
+
+/**
+ * Keeps `auth` after `error`, the failure of its save (see `keep`): fails with `error` and where the record went
+ * (`keptIn`); when the store has no place for it or keeping fails too, with `error` as it was.
+ */
+export const keepAfter = (
+  store: CredentialStore["Type"],
+  auth: StoredAuth,
+  error: StoreError
+): Effect.Effect<never, StoreError> =>
+  store.keep(auth).pipe(
+    Effect.orElseSucceed(() => Option.none<string>()),
+    Effect.flatMap((kept) =>
+      Option.match(kept, {
+        onNone: () => Effect.fail(error),
+        onSome: (keptIn) => {
+          const { afterApproval: _, detail, path, reason } = error
+          return Effect.fail(new StoreError({ reason, path, detail, keptIn }))
+        }
+      })
     )
   )

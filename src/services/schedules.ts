@@ -152,6 +152,15 @@ export const unreadablePollRetry = (interval: Duration.Duration): Schedule.Sched
 /** The longest a session's refresh may take when its token has expired, retries included. */
 export const refreshBound = Duration.seconds(60)
 
+/**
+ * After an interruption (Ctrl-C, SIGTERM) with a refresh request out, how long its answer is still waited for, and
+ * (`interruptSaveBound`) by when, counted from the interruption, the locks for saving it must be had: the command ends
+ * within about 5 s of the signal, keeping the answer beside the store if the locks stay taken.
+ */
+export const interruptGrace = Duration.seconds(4)
+/** See {@link interruptGrace}. */
+export const interruptSaveBound = Duration.millis(4500)
+
 /** How a one-shot stage reports a transient failure it is about to retry. */
 export interface StageOptions {
   readonly onEvent?: (event: LoginEvent) => Effect.Effect<void>
