@@ -529,3 +529,36 @@ describe("FileStore.layer", () => {
     }).pipe(Effect.provide(Platform))
   )
 })
+
+describe("FileStore: what dead processes left beside auth.json", () => {
+  it.scopedLive("a reserve removes reserved rooms and keep stagings older than 10 minutes, and nothing newer", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const authPath = join(dir, "auth.json")
+      const store = yield* storeAt(authPath)
+      const old = new Date(Date.now() - 11 * 60 * 1000)
+      for (const name of [".auth.json.reserved-old", ".auth.json.kept-old", ".auth.json.reserved-new"]) {
+        yield* writeText(join(dir, name), " ".repeat(100))
+        if (name.endsWith("-old")) yield* Effect.promise(() => fsp.utimes(join(dir, name), old, old))
+      }
+      // a link of that name is not ours: left alone, and what it points to too
+      yield* writeText(join(dir, "target"), "x")
+      yield* Effect.promise(() => fsp.symlink(join(dir, "target"), join(dir, ".auth.json.reserved-link")))
+      yield* Effect.promise(() => fsp.lutimes(join(dir, ".auth.json.reserved-link"), old, old))
+      const reserved = yield* Effect.scoped(
+        Effect.flatMap(store.reserve(fixedChatgptAuth), (room) => Effect.map(list(dir), (names) => ({ room, names })))
+      )
+      assert.isDefined(reserved.room.file)
+      assert.deepStrictEqual(
+        reserved.names.filter((name) => name.startsWith(".auth.json.")).sort(),
+        [".auth.json.reserved-link", ".auth.json.reserved-new", reserved.room.file!.slice(dir.length + 1)].sort()
+      )
+      // the room goes with its scope
+      assert.deepStrictEqual((yield* list(dir)).sort(), [
+        ".auth.json.reserved-link",
+        ".auth.json.reserved-new",
+        "target"
+      ])
+    })
+  )
+})

@@ -14,7 +14,7 @@ import * as AuthSession from "../src/layers/AuthSession.js"
 import * as CodexLock from "../src/layers/CodexLock.js"
 import * as FileStore from "../src/layers/FileStore.js"
 import * as IssuerResolver from "../src/layers/IssuerResolver.js"
-import { CredentialStore } from "../src/services/CredentialStore.js"
+import { CredentialStore, lockDeadline } from "../src/services/CredentialStore.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { loginAt } from "./support/signIns.js"
 import { tempDir } from "./support/tmp.js"
@@ -122,6 +122,74 @@ describe("an answered refresh is kept when auth.json.lock stays taken", () => {
           "auth.json.refresh.lock",
           "auth.lock"
         ])
+      }),
+    30_000
+  )
+})
+
+describe("an answer in hand is kept when codex's auth.lock stays taken", () => {
+  it.scopedLive(
+    "a refresh: the outer lock's wait ends (a 1.5 s lockDeadline stands in for its 60 s), the record is kept; the next session adopts it",
+    () =>
+      Effect.gen(function* () {
+        const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0 })
+        const dir = yield* tempDir
+        const authPath = join(dir, "auth.json")
+        const spent = refreshTokenOf(yield* loginAt(issuer, authPath))
+        yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
+        const session = () =>
+          AuthSession.layer().pipe(
+            Layer.provideMerge(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer)),
+            Layer.provide(Platform)
+          )
+        const other = yield* holder(CodexLock.lockFiles(authPath).outer)
+        const error = yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(
+          Effect.provide(session()),
+          Effect.locally(lockDeadline, Option.some(Date.now() + 1500)),
+          Effect.flip
+        )
+        assert.instanceOf(error, StoreError)
+        assert.strictEqual(error.reason, "Locked")
+        assert.include(error.message, `${join(dir, "auth.lock")} stayed locked by another process`)
+        assert.deepStrictEqual(yield* issuer.refreshTokenState(spent), Option.some("used" as const))
+        assert.isDefined(error.keptIn)
+        const kept = JSON.parse(yield* Effect.promise(() => fsp.readFile(error.keptIn!, "utf8")))
+        assert.deepStrictEqual(
+          yield* issuer.refreshTokenState(kept.tokens.refresh_token),
+          Option.some("active" as const)
+        )
+
+        yield* other.release
+        const served = Redacted.value(
+          yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(Effect.provide(session()))
+        )
+        assert.strictEqual(served, kept.tokens.access_token)
+        const stats = yield* issuer.stats
+        assert.strictEqual(stats.refresh, 1, "the kept token is served, not refreshed again")
+        assert.strictEqual(stats.refreshTokenReused, 0)
+      }),
+    30_000
+  )
+
+  it.scopedLive(
+    "a login approved while auth.json.lock stays taken: the new sign-in is kept, not revoked; the next load adopts it",
+    () =>
+      Effect.gen(function* () {
+        const issuer = yield* LocalIssuer.make({ interval: "1 second" })
+        const dir = yield* tempDir
+        const authPath = join(dir, "auth.json")
+        const other = yield* holder(CodexLock.lockFiles(authPath).inner)
+        const error = yield* Effect.flip(loginAt(issuer, authPath))
+        assert.instanceOf(error, StoreError)
+        assert.strictEqual(error.reason, "Locked")
+        assert.isDefined(error.keptIn)
+        assert.include(error.message, `The new sign-in is kept in ${error.keptIn}`)
+        assert.strictEqual((yield* issuer.stats).revoke, 0, "the kept tokens were revoked")
+        yield* other.release
+        const store = yield* FileStore.make(authPath).pipe(Effect.provide(Platform))
+        const loaded = Option.getOrThrow(yield* store.load)
+        assert.deepStrictEqual(yield* issuer.refreshTokenState(refreshTokenOf(loaded)), Option.some("active" as const))
+        assert.isTrue(Option.isSome(yield* issuer.verifyAccessToken(accessTokenOf(loaded))))
       }),
     30_000
   )

@@ -351,6 +351,31 @@ describe("after the approval", () => {
     })
   )
 
+  it.effect(
+    "a save that fails on a store that keeps records: the tokens are kept, not revoked, and the error says where",
+    () =>
+      Effect.gen(function* () {
+        const kept = yield* Ref.make<ReadonlyArray<StoredAuth>>([])
+        const store = {
+          ...(yield* failingSave),
+          keep: (auth: StoredAuth) =>
+            Effect.as(
+              Ref.update(kept, (all) => [...all, auth]),
+              Option.some("/codex/.auth.json.tmp-1")
+            )
+        }
+        const { fiber, scripted } = yield* start({ store, polls: [ScriptedIssuer.approvedPoll()] })
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        assert.strictEqual(error._tag === "StoreError" && error.keptIn, "/codex/.auth.json.tmp-1")
+        assert.strictEqual(error._tag === "StoreError" && error.afterApproval, undefined)
+        assert.include(error.message, "cannot access /codex/auth.json: disk full")
+        assert.include(error.message, "The new sign-in is kept in /codex/.auth.json.tmp-1")
+        assert.strictEqual((yield* scripted.calls).revoke, 0)
+        const [record] = yield* Ref.get(kept)
+        assert.isTrue(record !== undefined && Option.isSome(Option.flatMap(record.tokens, (t) => t.refreshToken)))
+      })
+  )
+
   it.effect("a revocation that fails too is said so", () =>
     Effect.gen(function* () {
       const { fiber } = yield* start({

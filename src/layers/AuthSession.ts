@@ -172,10 +172,12 @@ export const make = (
             Effect.tapErrorTag("StoreError", (error) =>
               interrupted ? onInterrupted(RefreshInterrupted.NotSaved({ error })) : Effect.void
             ),
-            Effect.locally(
-              lockDeadline,
-              Option.map(interruptedAt, (at) => at + Duration.toMillis(interruptSaveBound))
-            )
+            (save) =>
+              Option.match(interruptedAt, {
+                onNone: () => save,
+                onSome: (at) =>
+                  Effect.locally(save, lockDeadline, Option.some(at + Duration.toMillis(interruptSaveBound)))
+              })
           )
           if (interrupted) yield* onInterrupted(RefreshInterrupted.Saved())
           return Either.right(saved)

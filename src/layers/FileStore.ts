@@ -14,10 +14,12 @@ import * as CodexLock from "./CodexLock.js"
 import type { FlockSource } from "./flock.js"
 import * as AuthFile from "./authFile.js"
 import { chmodRegular, plainIoError, readRegularFile, warnIfExposed, writeNewFile } from "./localFile.js"
-import { overwriteFile, reserveFile, writeNewFileAs } from "./reservedFile.js"
+import { overwriteFile, removeStaleFiles, reserveFile, writeNewFileAs } from "./reservedFile.js"
 
 // room for a refreshed record larger than the one it replaces (longer tokens)
 const RESERVE_MARGIN = 16 * 1024
+// a reserved or staging file this old (ms) was left by a process that died
+const STALE_AFTER = 10 * 60 * 1000
 
 /** Options of {@link make}. */
 export interface FileStoreOptions {
@@ -39,8 +41,11 @@ const io = AuthFile.storeIo
  * - `save` writes `.auth.json.tmp-<random>` (mode 0600, set on its descriptor) beside it, fsyncs and renames it over
  *   auth.json, under `auth.json.lock`; nothing is chmodded or written through a symbolic link. A missing directory is
  *   created with mode 0700; an existing directory's mode is left alone. `remove` unlinks auth.json, and any temp
- *   file, under `auth.json.lock`. A save `answered` (an issuer's answer) that waited `innerLockBound` for the lock in
- *   vain writes the record as such a temp file without the lock, for the next `load` to adopt, and fails saying where.
+ *   file, under `auth.json.lock`. `keep` writes a record that a save could not take (an issuer's answer) as such a
+ *   temp file, complete and without any lock, for the next `load` to adopt.
+ * - `reserve` writes `.auth.json.reserved-<random>` as large as a record and then some, before a refresh is sent; the
+ *   save renames it to its temp file. Reserved files and `keep`'s staging files older than 10 minutes are what dead
+ *   processes left, and `reserve` removes them.
  * - A process killed between the temp write and the rename leaves the only copy of what it wrote (perhaps a refresh
  *   token just rotated) in its temp file. `load` recovers it under `auth.json.lock`, which every writer holds around
  *   its temp file: a temp file that parses as a record and is newer than auth.json (mtime) is renamed over it, the
@@ -183,11 +188,20 @@ export const make = (
           )
       ).pipe(Effect.mapError(io(authPath)))
 
+    // What a process killed during a refresh (its reserved room) or a keep (its staging file) left: a live one's is
+    // minutes old at most (the refresh's bounds), so one older than STALE_AFTER is nobody's.
+    const removeStale = removeStaleFiles(
+      dir,
+      [`.${path.basename(authPath)}.reserved-`, `.${path.basename(authPath)}.kept-`],
+      STALE_AFTER
+    )
+
     // what a save needs, so that a full disk fails before a refresh request is sent and spends the refresh token
     const reserve: CredentialStore["Type"]["reserve"] = (like) =>
       Effect.acquireRelease(
         Effect.gen(function* () {
           yield* CodexLock.ensureDirectory(fs, dir)
+          yield* removeStale
           const file = path.join(dir, `.${path.basename(authPath)}.reserved-${yield* AuthFile.randomSuffix}`)
           const size = new TextEncoder().encode(encodeStoredAuth(like)).length + RESERVE_MARGIN
           yield* reserveFile(file, size, 0o600).pipe(Effect.mapError(AuthFile.notReserved(dir)))

@@ -1,7 +1,9 @@
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { constants } from "node:fs"
 import * as fsp from "node:fs/promises"
+import * as NodePath from "node:path"
 import { LocalFileError, openFile, plainIoError, regularStats, tryIo, writeNewFile } from "./localFile.js"
 
 /**
@@ -50,3 +52,24 @@ export const overwriteFile = (file: string, bytes: Uint8Array): Effect.Effect<vo
       })
     )
   )
+
+/**
+ * Removes the regular files in `dir` whose names start with one of `prefixes` and that were last written more than
+ * `olderThanMillis` ago (by the Clock): what processes that died left behind. Links and anything unreadable are left.
+ */
+export const removeStaleFiles = (
+  dir: string,
+  prefixes: ReadonlyArray<string>,
+  olderThanMillis: number
+): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const names = yield* tryIo(() => fsp.readdir(dir)).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
+    const now = yield* Clock.currentTimeMillis
+    for (const name of names.filter((name) => prefixes.some((prefix) => name.startsWith(prefix)))) {
+      const file = NodePath.join(dir, name)
+      const info = yield* Effect.option(tryIo(() => fsp.lstat(file)))
+      if (Option.isSome(info) && info.value.isFile() && now - info.value.mtimeMs > olderThanMillis) {
+        yield* Effect.ignore(tryIo(() => fsp.rm(file, { force: true })))
+      }
+    }
+  })

@@ -6,12 +6,12 @@ import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
 import type { TokenSet } from "../domain/TokenSet.js"
-import { CredentialStore } from "./CredentialStore.js"
+import { CredentialStore, keepAfter } from "./CredentialStore.js"
 import { IssuerResolver } from "./IssuerResolver.js"
 import { LoginFlow } from "./LoginFlow.js"
 import { ensureWorkspaceAllowed } from "./ensureWorkspaceAllowed.js"
 import { exchangeCodeForTokens } from "./exchangeCodeForTokens.js"
-import { persistTokens } from "./persistTokens.js"
+import { persistTokens, signInRecord } from "./persistTokens.js"
 import { loginDeadline, pollForAuthorization } from "./pollForAuthorization.js"
 import { requestDeviceCode } from "./requestDeviceCode.js"
 import { revokeTokens } from "./revokeTokens.js"
@@ -20,7 +20,7 @@ import { WorkspacePolicy } from "./WorkspacePolicy.js"
 // the stages of `login`, each in its own module, for an app that runs them one by one
 export { ensureWorkspaceAllowed } from "./ensureWorkspaceAllowed.js"
 export { exchangeCodeForTokens } from "./exchangeCodeForTokens.js"
-export { persistTokens } from "./persistTokens.js"
+export { persistTokens, signInRecord } from "./persistTokens.js"
 export { loginDeadline, pollForAuthorization } from "./pollForAuthorization.js"
 export { requestDeviceCode } from "./requestDeviceCode.js"
 
@@ -57,8 +57,9 @@ export const preflightLogin: Effect.Effect<
 }).pipe(Effect.withSpan("preflightLogin"))
 
 /**
- * A save that failed after the approval leaves issued tokens nobody holds: they are revoked (best effort, 10 s at
- * most: the refresh token, else the access token), and the error says whether they were.
+ * A save that failed after the approval leaves issued tokens nobody holds: unless they were kept beside the store
+ * (`keepUnsaved`), they are revoked (best effort, 10 s at most: the refresh token, else the access token), and the
+ * error says whether they were.
  */
 const revokeUnsaved = (
   tokens: TokenSet,
@@ -74,8 +75,9 @@ const revokeUnsaved = (
 /**
  * The device-code login: check that this sign-in is allowed and can be stored, request a code, show it (via
  * `onEvent`), poll until approved, exchange, check the workspace, and only then store. Nothing is written unless every
- * step before the write succeeded; tokens issued but not stored are revoked, and so are those of the sign-in the new
- * one replaced (a re-login, or the earlier of two concurrent logins), once the new one is stored.
+ * step before the write succeeded. Tokens issued but not stored are kept beside the store for the next command to adopt
+ * (`CredentialStore.keep`), or revoked where they cannot be; those of the sign-in the new one replaced (a re-login,
+ * or the earlier of two concurrent logins) are revoked once the new one is stored.
  */
 export const login: (
   options?: LoginOptions
@@ -101,7 +103,13 @@ export const login: (
   const { claims, tokens } = yield* exchangeCodeForTokens(grant, { onEvent: emit })
   yield* ensureWorkspaceAllowed(claims)
   const record = yield* persistTokens(tokens, claims, { onEvent: emit }).pipe(
-    Effect.catchTag("StoreError", (error) => revokeUnsaved(tokens, error))
+    Effect.catchTag("StoreError", (error) =>
+      Effect.flatMap(signInRecord(tokens, claims, []), (unsaved) => keepAfter(store, unsaved, error))
+    ),
+    Effect.catchIf(
+      (error) => error.keptIn === undefined,
+      (error) => revokeUnsaved(tokens, error)
+    )
   )
   yield* emit(LoginEvent.LoggedIn({ claims, location: store.location }))
   return { claims, record, location: store.location }

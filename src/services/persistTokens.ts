@@ -17,10 +17,44 @@ export interface PersistOptions {
 }
 
 /**
+ * The record of a new sign-in with `tokens`, keeping `extra` (the fields codex or others added to the record it
+ * replaces). Its shape (auth mode, origin, stored expiry) is the dialect's call.
+ */
+export const signInRecord = (
+  tokens: TokenSet,
+  claims: IdTokenClaims,
+  extra: StoredAuth["extra"]
+): Effect.Effect<StoredAuth, never, LoginFlow> =>
+  Effect.gen(function* () {
+    const flow = yield* LoginFlow
+    const { at: now, nanos } = yield* refreshInstant
+    return new StoredAuth({
+      authMode: Option.some(flow.authMode),
+      apiKey: Option.none(),
+      tokens: Option.some(
+        new StoredTokens({
+          idToken: tokens.idToken,
+          accessToken: tokens.accessToken,
+          refreshToken: tokens.refreshToken,
+          // new at every login, kept by every refresh (codex-protocol.md §7)
+          loginOwnerId: Option.some(yield* newLoginOwnerId),
+          accountId: claims.accountId,
+          expiresAt: flow.storedExpiry(tokens.expiresIn, now),
+          extra: []
+        })
+      ),
+      lastRefresh: Option.some(now),
+      lastRefreshNanos: nanos,
+      origin: flow.origin,
+      extra
+    })
+  })
+
+/**
  * Stage 5: writes the new sign-in under the store's lock, keeping fields of the old record that codex or others
  * added. An unreadable old record is moved aside, not deleted (the login said it would be replaced when it started,
- * and says where it went now). The record's shape (auth mode, origin, stored expiry) is the dialect's call. Then,
- * outside the lock, the tokens of the sign-in it replaced are revoked (see {@link replaceSignIn}).
+ * and says where it went now). Then, outside the lock, the tokens of the sign-in it replaced are revoked (see
+ * {@link replaceSignIn}).
  */
 export const persistTokens: (
   tokens: TokenSet,
@@ -31,32 +65,5 @@ export const persistTokens: (
   claims: IdTokenClaims,
   options: PersistOptions = {}
 ) {
-  const flow = yield* LoginFlow
-  return yield* replaceSignIn(
-    (extra) =>
-      Effect.gen(function* () {
-        const { at: now, nanos } = yield* refreshInstant
-        return new StoredAuth({
-          authMode: Option.some(flow.authMode),
-          apiKey: Option.none(),
-          tokens: Option.some(
-            new StoredTokens({
-              idToken: tokens.idToken,
-              accessToken: tokens.accessToken,
-              refreshToken: tokens.refreshToken,
-              // new at every login, kept by every refresh (codex-protocol.md §7)
-              loginOwnerId: Option.some(yield* newLoginOwnerId),
-              accountId: claims.accountId,
-              expiresAt: flow.storedExpiry(tokens.expiresIn, now),
-              extra: []
-            })
-          ),
-          lastRefresh: Option.some(now),
-          lastRefreshNanos: nanos,
-          origin: flow.origin,
-          extra
-        })
-      }),
-    options.onEvent ?? (() => Effect.void)
-  )
+  return yield* replaceSignIn((extra) => signInRecord(tokens, claims, extra), options.onEvent ?? (() => Effect.void))
 })
