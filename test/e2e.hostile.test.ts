@@ -8,7 +8,7 @@ import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as Pkce from "../src/services/Pkce.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { chatgptClaims, unsignedJwt } from "../src/testing/ScriptedIssuer.js"
-import { type CliResult, runCli } from "./support/cli.js"
+import { type CliResult, expiredSignIn, runCli } from "./support/cli.js"
 import { request } from "./support/http.js"
 import { tempDir } from "./support/tmp.js"
 import { rssProbe } from "./support/rss.js"
@@ -65,17 +65,6 @@ const logForScan = (label: string, result: CliResult, options: { readonly stdout
   if (options.stdout !== false) console.log(`[cli-output] ${label} stdout: ${JSON.stringify(result.stdout)}`)
   console.log(`[cli-output] ${label} stderr: ${JSON.stringify(result.stderr)}`)
 }
-
-/** A LocalIssuer that approves every code at once, and a CODEX_HOME signed in to it whose access token has expired. */
-const signedIn = Effect.gen(function* () {
-  const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0, autoApproveAfter: "100 millis" })
-  const home = yield* tempDir
-  const login = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
-  assert.strictEqual(login.code, 0, login.stderr)
-  // the stored access token was born expired; the ones refreshes bring live an hour
-  yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
-  return { issuer, home }
-})
 
 /** Files in CODEX_HOME that hold (or could hold) a sign-in: auth.json, its temp files, anything set aside. */
 const storedFiles = (home: string) => readdirSync(home).filter((name) => /auth/.test(name) && !name.endsWith(".lock"))
@@ -255,7 +244,7 @@ describe("devicecode against hostile servers and input (child processes, real HT
 
   it.scopedLive("a 500 whose body holds tokens: neither is printed, with or without --verbose/--json", () =>
     Effect.gen(function* () {
-      const { home, issuer } = yield* signedIn
+      const { home, issuer } = yield* expiredSignIn
       const access = unsignedJwt({ ...chatgptClaims(), exp: 4_102_444_800, leaked: "access" })
       const refresh = `rt_${"LeakedRefreshToken".repeat(3)}`
       const idToken = unsignedJwt({ ...chatgptClaims(), leaked: "id" })

@@ -1,11 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawn, spawnSync } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
-import { type CliResult, runCli, startCli } from "./support/cli.js"
-import { tempDir } from "./support/tmp.js"
+import { type CliResult, expiredSignIn, runCli, startCli } from "./support/cli.js"
+import { holdLock } from "./support/locks.js"
 import { eventually, timed } from "./support/wait.js"
 
 /**
@@ -14,17 +13,6 @@ import { eventually, timed } from "./support/wait.js"
  * answer and saves it, saying so on stderr; a second signal stops at once; the command ends within 5 s of the first.
  * After each, the next `token` works without a second use of a spent refresh token at the issuer.
  */
-
-/** A LocalIssuer that approves every code at once, and a CODEX_HOME signed in to it whose access token has expired. */
-const signedIn = Effect.gen(function* () {
-  const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0, autoApproveAfter: "100 millis" })
-  const home = yield* tempDir
-  const login = yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })
-  assert.strictEqual(login.code, 0, login.stderr)
-  // the stored access token was born expired; the ones refreshes bring live an hour
-  yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
-  return { issuer, home }
-})
 
 const refreshTokenIn = (home: string): string =>
   JSON.parse(readFileSync(join(home, "auth.json"), "utf8")).tokens.refresh_token
@@ -58,20 +46,6 @@ const nextTokenWorks = (home: string, issuer: LocalIssuer.LocalIssuer, label: st
 const noTempFiles = (home: string) =>
   readdirSync(home).filter((name) => name.includes(".tmp-") || name.includes(".reserved-"))
 
-/** Another program (util-linux flock) holding `file`'s lock until `release`; killed with the scope if still running. */
-const holdLock = (file: string) =>
-  Effect.gen(function* () {
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() => spawn("flock", ["-o", file, "sh", "-c", "read _"], { stdio: ["pipe", "ignore", "ignore"] })),
-      (child) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
-    )
-    yield* eventually(
-      `another program holds ${file}`,
-      Effect.sync(() => spawnSync("flock", ["-n", file, "true"]).status === 1)
-    )
-    return { release: Effect.sync(() => child.stdin?.end()) }
-  })
-
 const assertPlain = (result: CliResult, label: string) => {
   assert.notMatch(result.stderr, /^\s+at .+:\d+:\d+\)?$/m, `${label}: a stack trace`)
   assert.strictEqual(result.stdout, "", `${label}: printed a token though interrupted`)
@@ -85,7 +59,7 @@ describe("a signal while token's refresh is out", () => {
   ] as const) {
     it.scopedLive(`${signal} 1 s into a 2 s refresh: the answer is saved, exit ${code}; the next token works`, () =>
       Effect.gen(function* () {
-        const { home, issuer } = yield* signedIn
+        const { home, issuer } = yield* expiredSignIn
         yield* issuer.setKnobs({ refreshDelayMillis: 2000 })
         const cli = yield* tokenWithRefreshOut(home, issuer)
         yield* Effect.sleep("1 second")
@@ -108,7 +82,7 @@ describe("a signal while token's refresh is out", () => {
     "Ctrl-C, then auth.json.lock stays taken: the answer is kept beside auth.json within 5 s; the next token adopts it",
     () =>
       Effect.gen(function* () {
-        const { home, issuer } = yield* signedIn
+        const { home, issuer } = yield* expiredSignIn
         yield* issuer.setKnobs({ refreshDelayMillis: 2000 })
         const other = yield* holdLock(join(home, "auth.json.lock"))
         const cli = yield* tokenWithRefreshOut(home, issuer)
@@ -131,7 +105,7 @@ describe("a signal while token's refresh is out", () => {
 
   it.scopedLive("Ctrl-C while the refresh hangs: waits 4 s, says nothing was saved, exit 130 within 5 s", () =>
     Effect.gen(function* () {
-      const { home, issuer } = yield* signedIn
+      const { home, issuer } = yield* expiredSignIn
       const before = refreshTokenIn(home)
       yield* issuer.setKnobs({ faults: [{ path: "/oauth/token", hang: true, times: 1 }] })
       const cli = yield* tokenWithRefreshOut(home, issuer)
@@ -149,7 +123,7 @@ describe("a signal while token's refresh is out", () => {
 
   it.scopedLive("a second Ctrl-C stops at once; the refresh token kept is the one the issuer still holds", () =>
     Effect.gen(function* () {
-      const { home, issuer } = yield* signedIn
+      const { home, issuer } = yield* expiredSignIn
       const before = refreshTokenIn(home)
       yield* issuer.setKnobs({ faults: [{ path: "/oauth/token", hang: true, times: 1 }] })
       const cli = yield* tokenWithRefreshOut(home, issuer)

@@ -1,8 +1,7 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Ref, Schedule, TestClock } from "effect"
-import { spawn, spawnSync } from "node:child_process"
+import { DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Ref, TestClock } from "effect"
 import { join } from "node:path"
 import { StoreError } from "../src/domain/Errors.js"
 import { StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
@@ -15,48 +14,13 @@ import * as MemoryStore from "../src/layers/MemoryStore.js"
 import { CredentialStore } from "../src/services/CredentialStore.js"
 import { IssuerClient } from "../src/services/IssuerClient.js"
 import { lockNoticeDelay, outerLockBound, refreshBound } from "../src/services/schedules.js"
-import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { unsignedJwt } from "../src/testing/ScriptedIssuer.js"
-import { runCli, startCli } from "./support/cli.js"
+import { expiredSignIn, runCli, startCli } from "./support/cli.js"
+import { holdLock } from "./support/locks.js"
 import { tempDir } from "./support/tmp.js"
+import { eventually } from "./support/wait.js"
 
 // Another program holding a lock is util-linux flock(1): the same flock(2) on the same files as codex.
-
-/** Whether another process can take `file`'s lock right now: `flock -n FILE true` exits 0, else 1. */
-const tryLock = (file: string): number | null => spawnSync("flock", ["-n", file, "true"]).status
-
-/** Waits (real time, 20 ms a look, 15 s at most) until `check` holds. */
-const eventually = (what: string, check: Effect.Effect<boolean>) =>
-  check.pipe(
-    Effect.repeat({ until: (ok) => ok, schedule: Schedule.spaced("20 millis") }),
-    Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => `not within 15 s: ${what}` }),
-    Effect.orDie
-  )
-
-/** Another program holding `file`'s lock until `release` (its stdin closed); killed with the scope if still running. */
-const holdLock = (file: string) =>
-  Effect.gen(function* () {
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() => spawn("flock", ["-o", file, "sh", "-c", "read _"], { stdio: ["pipe", "ignore", "ignore"] })),
-      (child) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
-    )
-    yield* eventually(
-      `another program holds ${file}`,
-      Effect.sync(() => tryLock(file) === 1)
-    )
-    return { release: Effect.sync(() => child.stdin?.end()) }
-  })
-
-/** A sign-in whose stored access token was born expired, against a LocalIssuer that now mints 1-hour tokens. */
-const expiredSignIn = Effect.gen(function* () {
-  const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0, autoApproveAfter: "100 millis" })
-  const home = yield* tempDir
-  const env = { CODEX_HOME: home }
-  const login = yield* runCli(["login", "--issuer", issuer.url], { env })
-  assert.strictEqual(login.code, 0, login.stderr)
-  yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
-  return { issuer, home, env }
-})
 
 const noticeCount = (stderr: string) => stderr.split("\n").filter((line) => line.startsWith("Waiting for ")).length
 

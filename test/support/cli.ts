@@ -1,10 +1,13 @@
+import { assert } from "@effect/vitest"
 import { Effect, Schema, type Scope } from "effect"
 import { CliEvents } from "../../src/index.js"
+import * as LocalIssuer from "../../src/testing/LocalIssuer.js"
 import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { tempDir } from "./tmp.js"
 
 /**
  * The code cache the CLI children of this test process share (bin/devicecode.cjs), not the user's ~/.cache: the
@@ -105,3 +108,17 @@ export const eventsOf = (stdout: string): ReadonlyArray<CliEvents.CliEvent> =>
     .split("\n")
     .filter((line) => line !== "")
     .map((line) => decodeEvent(JSON.parse(line)))
+
+/**
+ * A LocalIssuer that approves every code at once, and a CODEX_HOME signed in to it (`login` run by the CLI) whose
+ * stored access token was born expired; the tokens refreshes bring live an hour.
+ */
+export const expiredSignIn = Effect.gen(function* () {
+  const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0, autoApproveAfter: "100 millis" })
+  const home = yield* tempDir
+  const env = { CODEX_HOME: home }
+  const login = yield* runCli(["login", "--issuer", issuer.url], { env })
+  assert.strictEqual(login.code, 0, login.stderr)
+  yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
+  return { issuer, home, env }
+})
