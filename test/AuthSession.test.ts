@@ -56,7 +56,7 @@ type Answer = (
   now: number,
   n: number,
   other: CredentialStore["Type"]
-) => RefreshedTokens | Effect.Effect<RefreshedTokens>
+) => RefreshedTokens | Effect.Effect<RefreshedTokens, DeviceAuthError>
 
 /** A refresh answer whose access token lives `ttl` seconds from the Clock's now. */
 const answer =
@@ -456,6 +456,32 @@ describe("AuthSession: a refresh that never answers", () => {
       assert.deepStrictEqual(yield* Ref.get(events), ["Waiting", "Saved"])
       const saved = Option.getOrThrow((yield* stored).tokens)
       assert.strictEqual(Redacted.value(Option.getOrThrow(saved.refreshToken)), "rt-2")
+    })
+  )
+  it.effect("interrupting the caller while the request is out: a failure answered within 4 s is told as Failed", () =>
+    Effect.gen(function* () {
+      const events = yield* Ref.make<ReadonlyArray<AuthSession.RefreshInterrupted>>([])
+      const onInterruptedRefresh = (event: AuthSession.RefreshInterrupted) =>
+        Ref.update(events, (all) => [...all, event])
+      const refused = rejected(401, "refresh_token_expired")
+      const slow: Answer = () => Effect.zipRight(Effect.sleep("2 seconds"), Effect.fail(refused))
+      const { session, stored } = yield* setup(Option.some(codexRecord({ access: jwt(0) })), [slow], {
+        session: { onInterruptedRefresh }
+      })
+      const before = yield* stored
+      const fiber = yield* Effect.fork(session.accessToken)
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* Fiber.interruptFork(fiber)
+      yield* TestClock.adjust(Duration.seconds(1))
+      assert.isTrue(Exit.isInterrupted(yield* Fiber.await(fiber)))
+      const told = yield* Ref.get(events)
+      assert.deepStrictEqual(
+        told.map((event) => event._tag),
+        ["Waiting", "Failed"]
+      )
+      const failed = told[1]
+      assert.strictEqual(failed?._tag === "Failed" && failed.error.code, "refresh_token_expired")
+      assert.deepStrictEqual(yield* stored, before)
     })
   )
 })

@@ -3,7 +3,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as fsp from "node:fs/promises"
@@ -16,46 +16,13 @@ import * as FileStore from "../src/layers/FileStore.js"
 import * as IssuerResolver from "../src/layers/IssuerResolver.js"
 import { CredentialStore, lockDeadline } from "../src/services/CredentialStore.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
+import { holdLock } from "./support/locks.js"
 import { loginAt } from "./support/signIns.js"
 import { tempDir } from "./support/tmp.js"
 
-// The other program is util-linux flock(1), holding auth.json.lock as codex does around its write.
+// The other program is util-linux flock(1), holding codex's locks as codex does.
 
 const Platform = Layer.mergeAll(NodeHttpClient.layer, NodeFileSystem.layer, NodePath.layer)
-
-const exitCode = (child: ChildProcess): Effect.Effect<number | null> =>
-  Effect.async((resume) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.succeed(child.exitCode))
-    child.once("exit", (code) => resume(Effect.succeed(code)))
-  })
-
-/** `flock -n FILE true`: 0 when nobody holds FILE's lock, 1 when another open file does. */
-const probe = (file: string) =>
-  Effect.flatMap(
-    Effect.sync(() => spawn("flock", ["-n", file, "true"], { stdio: "ignore" })),
-    exitCode
-  )
-
-/** Another program holding `file`'s lock until `release` (its stdin closed); killed with the scope. */
-const holder = (file: string) =>
-  Effect.gen(function* () {
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() => spawn("flock", [file, "sh", "-c", "read _"], { stdio: ["pipe", "ignore", "ignore"] })),
-      (child) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
-    )
-    // a look every 10 ms, 1,000 at most
-    const held = yield* probe(file).pipe(
-      Effect.tap((code) => (code === 1 ? Effect.void : Effect.sleep("10 millis"))),
-      Effect.repeat({ until: (code) => code === 1, times: 1000 })
-    )
-    assert.strictEqual(held, 1, `another program holds ${file}`)
-    return {
-      release: Effect.zipRight(
-        Effect.sync(() => child.stdin?.end()),
-        exitCode(child)
-      )
-    }
-  })
 
 const refreshTokenOf = (record: StoredAuth): string =>
   Redacted.value(Option.getOrThrow(Option.getOrThrow(record.tokens).refreshToken))
@@ -79,7 +46,7 @@ describe("an answered refresh is kept when auth.json.lock stays taken", () => {
             Layer.provideMerge(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer)),
             Layer.provide(Platform)
           )
-        const other = yield* holder(CodexLock.lockFiles(authPath).inner)
+        const other = yield* holdLock(CodexLock.lockFiles(authPath).inner)
         const error = yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(
           Effect.provide(session()),
           Effect.flip
@@ -142,7 +109,7 @@ describe("an answer in hand is kept when codex's auth.lock stays taken", () => {
             Layer.provideMerge(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer)),
             Layer.provide(Platform)
           )
-        const other = yield* holder(CodexLock.lockFiles(authPath).outer)
+        const other = yield* holdLock(CodexLock.lockFiles(authPath).outer)
         const error = yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(
           Effect.provide(session()),
           Effect.locally(lockDeadline, Option.some(Date.now() + 1500)),
@@ -178,7 +145,7 @@ describe("an answer in hand is kept when codex's auth.lock stays taken", () => {
         const issuer = yield* LocalIssuer.make({ interval: "1 second" })
         const dir = yield* tempDir
         const authPath = join(dir, "auth.json")
-        const other = yield* holder(CodexLock.lockFiles(authPath).inner)
+        const other = yield* holdLock(CodexLock.lockFiles(authPath).inner)
         const error = yield* Effect.flip(loginAt(issuer, authPath))
         assert.instanceOf(error, StoreError)
         assert.strictEqual(error.reason, "Locked")

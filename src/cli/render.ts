@@ -98,6 +98,7 @@ export const refreshInterruptedText: (event: RefreshInterrupted) => string = Ref
     "sign-in (interrupt again to stop at once).",
   Saved: () => "The refreshed sign-in is saved.",
   NotSaved: ({ error }) => sanitize(`Error: ${error.message}`),
+  Failed: ({ error }) => sanitize(`Error: the refresh failed, so there was nothing to save: ${error.message}`),
   NoAnswer: () =>
     'No answer to the refresh in time; nothing was saved. If the next command says the refresh token was already used, run "devicecode login".'
 })

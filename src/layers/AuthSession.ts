@@ -156,11 +156,19 @@ export const make = (
           )
           const interrupted = Option.isSome(interruptedAt)
           if (Exit.isFailure(exit)) {
-            if (interrupted) yield* onInterrupted(RefreshInterrupted.NoAnswer())
             // the error as the issuer made it, not a span-annotated proxy: it is kept and Plan.failed with again
-            return yield* Option.match(Cause.failureOption(exit.cause), {
+            const failure = Option.map(Cause.failureOption(exit.cause), Cause.originalError)
+            if (interrupted) {
+              yield* onInterrupted(
+                Option.match(failure, {
+                  onNone: () => RefreshInterrupted.NoAnswer(),
+                  onSome: (error) => RefreshInterrupted.Failed({ error })
+                })
+              )
+            }
+            return yield* Option.match(failure, {
               onNone: () => Effect.failCause(exit.cause),
-              onSome: (error) => Effect.succeed(Either.left(Cause.originalError(error)))
+              onSome: (error) => Effect.succeed(Either.left(error))
             })
           }
           // a rotated refresh token is spent once the issuer answered: save it even if the caller goes away

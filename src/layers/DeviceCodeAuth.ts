@@ -52,7 +52,7 @@ export interface Options {
   readonly clientId?: string
   /** The scope of an RFC 8628 login; default `openid profile email offline_access`. */
   readonly scope?: string
-  /** How early the session refreshes (`skew`, `maxAge`). */
+  /** How early the session refreshes (`skew`, `maxAge`), and who hears of an interrupted refresh (`onInterruptedRefresh`). */
   readonly session?: AuthSession.AuthSessionOptions
   /** Told once when the `auto` store gives up on the keyring and uses the file; default: a warning log. */
   readonly onStoreFallback?: (error: StoreError, file: string) => Effect.Effect<void>

@@ -45,7 +45,9 @@ export type RefreshInterrupted = Data.TaggedEnum<{
   Saved: {}
   /** The answer came but the store did not take it: `error` says why, and where it was kept instead (`keptIn`). */
   NotSaved: { readonly error: StoreError }
-  /** No answer came within the bound (or the request failed): nothing was stored. */
+  /** The issuer answered with a failure (`error`): there was nothing to store. */
+  Failed: { readonly error: DeviceAuthError }
+  /** No answer came within the bound; the request was cut and nothing was stored. */
   NoAnswer: {}
 }>
 
