@@ -103,6 +103,29 @@ describe("a signal while token's refresh is out", () => {
       })
   )
 
+  it.scopedLive(
+    "Ctrl-C after the answer, while its save waits for auth.lock: the answer is kept within 5 s; the next token adopts it",
+    () =>
+      Effect.gen(function* () {
+        const { home, issuer } = yield* expiredSignIn
+        const other = yield* holdLock(join(home, "auth.lock"))
+        const cli = yield* startCli(["token"], { env: { CODEX_HOME: home } })
+        yield* cli.waitFor(/^Waiting for .*auth\.lock: another program/m, "stderr")
+        assert.strictEqual((yield* issuer.stats).refresh, 1, "the save waits after the answer")
+        const { millis, value: result } = yield* timed(Effect.zipRight(cli.kill("SIGINT"), cli.exit))
+        assert.strictEqual(result.code, 130, result.stderr)
+        assert.isBelow(millis, 5000, "ended more than 5 s after the signal")
+        const kept = readdirSync(home).filter((name) => name.startsWith(".auth.json.tmp-"))
+        assert.strictEqual(kept.length, 1, result.stderr)
+        assert.include(result.stderr, "interrupted while waiting for it")
+        assert.include(result.stderr, `The new sign-in is kept in ${join(home, kept[0]!)}`)
+        assertPlain(result, "save waiting")
+        yield* other.release
+        yield* nextTokenWorks(home, issuer, "after the kept answer")
+        assert.strictEqual((yield* issuer.stats).refresh, 1, "the kept answer's token was not served")
+      })
+  )
+
   it.scopedLive("Ctrl-C while the refresh hangs: waits 4 s, says nothing was saved, exit 130 within 5 s", () =>
     Effect.gen(function* () {
       const { home, issuer } = yield* expiredSignIn

@@ -1,9 +1,7 @@
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as SynchronizedRef from "effect/SynchronizedRef"
@@ -11,16 +9,12 @@ import type * as Redacted from "effect/Redacted"
 import { DeviceAuthError, NotLoggedIn, RefreshError, type StoreError } from "../domain/Errors.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
 import { AuthSession, RefreshInterrupted } from "../services/AuthSession.js"
-import { CredentialStore, keepAfter, lockDeadline, type Reservation } from "../services/CredentialStore.js"
-import type { IssuerClient } from "../services/IssuerClient.js"
+import { CredentialStore } from "../services/CredentialStore.js"
 import { IssuerResolver } from "../services/IssuerResolver.js"
-import { refreshInstant } from "../services/stamps.js"
 import {
   adoptionWatch,
   adoptionWatchBound,
   expiredTokenRetry,
-  interruptGrace,
-  interruptSaveBound,
   refreshBackoff,
   refreshBound,
   refreshMaxAge,
@@ -29,7 +23,7 @@ import {
 import { accountIdOf, claimsOf } from "../domain/SignInSummary.js"
 import * as Plan from "./refreshPlan.js"
 import { before, requestsBefore } from "./refreshDeadline.js"
-import { awaitAnswer } from "./refreshAnswer.js"
+import * as RefreshAnswer from "./refreshAnswer.js"
 
 export {
   AuthSession,
@@ -108,89 +102,7 @@ export const make = (
           StoreError: (error) => Effect.succeed<Plan.Step>([Effect.fail(error), held])
         })
 
-    /**
-     * codex's write after its refresh request (codex-protocol.md §7): under the store's lock, read the store again
-     * and save `updated` only if it still holds the credentials the refresh started from. Another program's refresh or
-     * a new sign-in stored meanwhile wins and is returned instead; a sign-out meanwhile stays a sign-out.
-     */
-    const saveUnlessChanged = (read: StoredAuth, updated: StoredAuth, into: Reservation) =>
-      store.locked(
-        Effect.gen(function* () {
-          // an unreadable record is nobody's newer sign-in: ours is written, and the save keeps that one aside
-          const current = yield* store.load.pipe(
-            Effect.catchIf(
-              (error) => error.reason === "Corrupt",
-              () => Effect.succeedSome(read)
-            )
-          )
-          if (Option.isNone(current)) return yield* new NotLoggedIn()
-          if (!Plan.sameCredentials(current.value, read)) return current.value
-          yield* store.save(updated, { into })
-          return updated
-        })
-      )
-
-    /**
-     * The issuer's answer to a refresh, saved once it came: the request holds no codex lock; the write that follows is
-     * not interruptible, and takes codex's lock only for itself. An interruption while the request is out waits up to
-     * `interruptGrace` for the answer and saves it, its locks had by `interruptSaveBound` after the interruption. A
-     * save that fails keeps the answer beside the store (`keep`) when the store can.
-     */
-    const refreshAndSave = (
-      issuer: IssuerClient["Type"],
-      plan: Extract<Plan.RefreshPlan, { readonly _tag: "Refresh" }>,
-      rejected: Rejected
-    ) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function* () {
-          // the room for the save first: a full disk fails before the request spends the refresh token
-          const into = yield* store.reserve(plan.record)
-          // codex's refresh_reason: a server refused the token, or it is (about to be) expired
-          const reason = Option.isSome(rejected) ? "unauthorized_recovery" : "proactive_expiry"
-          const waiting = onInterrupted(RefreshInterrupted.Waiting({ bound: interruptGrace }))
-          const { exit, interruptedAt } = yield* awaitAnswer(
-            issuer.refresh(plan.refreshToken, reason),
-            restore,
-            interruptGrace,
-            waiting
-          )
-          const interrupted = Option.isSome(interruptedAt)
-          if (Exit.isFailure(exit)) {
-            // the error as the issuer made it, not a span-annotated proxy: it is kept and Plan.failed with again
-            const failure = Option.map(Cause.failureOption(exit.cause), Cause.originalError)
-            if (interrupted) {
-              yield* onInterrupted(
-                Option.match(failure, {
-                  onNone: () => RefreshInterrupted.NoAnswer(),
-                  onSome: (error) => RefreshInterrupted.Failed({ error })
-                })
-              )
-            }
-            return yield* Option.match(failure, {
-              onNone: () => Effect.failCause(exit.cause),
-              onSome: (error) => Effect.succeed(Either.left(error))
-            })
-          }
-          // a rotated refresh token is spent once the issuer answered: save it even if the caller goes away
-          const now = yield* refreshInstant
-          const expiry = issuer.storedExpiry(exit.value.expiresIn, now.at)
-          const updated = Plan.refreshedRecord(plan.record, plan.tokens, exit.value, now, expiry)
-          const saved = yield* saveUnlessChanged(plan.record, updated, into).pipe(
-            Effect.catchTag("StoreError", (error) => keepAfter(store, updated, error)),
-            Effect.tapErrorTag("StoreError", (error) =>
-              interrupted ? onInterrupted(RefreshInterrupted.NotSaved({ error })) : Effect.void
-            ),
-            (save) =>
-              Option.match(interruptedAt, {
-                onNone: () => save,
-                onSome: (at) =>
-                  Effect.locally(save, lockDeadline, Option.some(at + Duration.toMillis(interruptSaveBound)))
-              })
-          )
-          if (interrupted) yield* onInterrupted(RefreshInterrupted.Saved())
-          return Either.right(saved)
-        })
-      ).pipe(Effect.scoped)
+    const refreshAndSave = RefreshAnswer.refreshAndSave(store, onInterrupted)
 
     /**
      * One attempt, planned on what the store holds now. After a transient failure a still-usable token is served and

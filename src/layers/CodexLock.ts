@@ -6,6 +6,7 @@ import * as Path from "@effect/platform/Path"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Schedule from "effect/Schedule"
@@ -19,6 +20,7 @@ import { type CredentialStore, lockDeadline } from "../services/CredentialStore.
 import {
   innerLockBound,
   innerLockWait,
+  interruptSaveBound,
   lockNoticeDelay,
   lockWait,
   outerLockBound,
@@ -186,7 +188,8 @@ const tryOnce = (
  * `LOCK_EX | LOCK_NB` on a schedule (outer: `lockWait` up to 60 s; inner: `innerLockWait` up to 5 s; refresh:
  * `refreshLockWait` up to `refreshLockBound`) and then fails with reason `Locked` naming the file; one that lasts over
  * `lockNoticeDelay` is told once to `onLockWait` (default: stderr), naming the file and its holder; every wait can be
- * interrupted, and ends at its bound even inside an uninterruptible region. A lock is released by closing its file,
+ * interrupted, and ends at its bound even inside an uninterruptible region, or by `lockDeadline` when set, or there
+ * `interruptSaveBound` after an interruption it cannot act on (failing `Locked`, "interrupted while waiting"). A lock is released by closing its file,
  * also on interruption, and the kernel drops it when its holder dies. Without a `flock(2)` binding the locks work only
  * inside this process (see `flock.ts`). Not re-entrant.
  */
@@ -234,13 +237,32 @@ export const make = (
                 done ? Effect.void : onLockWait({ path: lockPath, lock, bound, message })
               )
         )
+        // Inside an uninterruptible region (the save of an answer in hand) an interruption cannot end the wait: from
+        // when one is seen, the wait goes on for `interruptSaveBound` at most, so the command ends soon after a signal.
+        let interruptedAt: number | undefined
+        const goOn = (error: StoreError) =>
+          error.reason !== "Locked"
+            ? Effect.succeed(false)
+            : Effect.map(Effect.zip(Effect.descriptor, Clock.currentTimeMillis), ([fiber, now]) => {
+                if (HashSet.size(fiber.interruptors) > 0) interruptedAt ??= now
+                return interruptedAt === undefined || now - interruptedAt < Duration.toMillis(interruptSaveBound)
+              })
         yield* tryOnce(flock, lockPath, fd).pipe(
           Effect.filterOrFail((taken) => taken, busy),
           Effect.tapError((error) => (error.reason === "Locked" ? tell : Effect.void)),
           // the schedule ends the wait too: a timeout cannot interrupt a wait inside an uninterruptible region (the
           // save of an answered refresh), and each try is one non-blocking flock(2), so it ends within one step
-          Effect.retry({ schedule: Schedule.upTo(schedule, bound), while: (error) => error.reason === "Locked" }),
-          Effect.timeoutFail({ duration: bound, onTimeout: busy })
+          Effect.retry({ schedule: Schedule.upTo(schedule, bound), while: goOn }),
+          Effect.timeoutFail({ duration: bound, onTimeout: busy }),
+          Effect.mapError((error) =>
+            interruptedAt === undefined || error.reason !== "Locked"
+              ? error
+              : new StoreError({
+                  reason: "Locked",
+                  path: lockPath,
+                  detail: `interrupted while waiting for it; gave up ${Duration.format(interruptSaveBound)} later`
+                })
+          )
         )
       })
 
