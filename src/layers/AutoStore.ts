@@ -1,12 +1,12 @@
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type { StoreError } from "../domain/Errors.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
 import { CredentialStore } from "../services/CredentialStore.js"
-import type { KeyringEntry } from "./KeyringStore.js"
+import { entryIsNewer, type KeyringEntry } from "./KeyringStore.js"
 
 /**
  * Options of {@link make}: the two stores, who hears (once) why the keyring was given up, and the keyring-only steps
@@ -21,14 +21,6 @@ export interface AutoStoreOptions {
 
 const isKeyringFailure = (error: StoreError) => error.reason === "Keyring"
 
-// A keyring save removes the auth file (codex's too), so a file beside a keyring entry was written after it, by a
-// save that fell back or by a file-mode codex: the keyring wins only when both carry a last_refresh and its is later.
-// An API-key record has none, and must not lose to the older ChatGPT sign-in it replaced.
-const keyringIsNewer = (inKeyring: StoredAuth, inFile: StoredAuth): boolean =>
-  Option.isSome(inKeyring.lastRefresh) &&
-  Option.isSome(inFile.lastRefresh) &&
-  DateTime.greaterThan(inKeyring.lastRefresh.value, inFile.lastRefresh.value)
-
 /**
  * Keyring first, the file on any keyring failure or timeout (announced once through `onFallback`). `load` reads both
  * and returns the newer record, so an entry left in the keyring by a save that fell back is not handed out again;
@@ -39,6 +31,12 @@ const keyringIsNewer = (inKeyring: StoredAuth, inFile: StoredAuth): boolean =>
  * keyring does not hold, and a failure is only logged (debug). `preflight` checks the keyring, or else the file;
  * `setAside` both. `locked` and `exclusive` are the file store's, whichever place holds the sign-in, as codex locks in
  * CODEX_HOME.
+ *
+ * `keep` is the file store's: an issuer's answer that no save could take goes beside auth.json, the file store's
+ * `load` adopts it as auth.json, and from there it is moved into a keyring that answers with an older record, as
+ * above. A keyring that fails after it answered with a sign-in (in this store's life) fails `load` with its error
+ * while the file holds nothing: that sign-in is out of sight, not gone, and a refresh that took it for a sign-out
+ * would drop its answer instead of keeping it.
  */
 export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["Type"]> =>
   Effect.gen(function* () {
@@ -74,24 +72,42 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
             (moved) => (moved ? use(keyring) : Effect.void)
           )
 
+    // the entry alone: a record kept beside it is the file store's to adopt, as auth.json
+    const readKeyring = options.entry?.load ?? keyring.load
+
+    // whether the keyring held the sign-in when it last answered
+    let heldByKeyring = false
+    const held = (inKeyring: boolean) =>
+      Effect.sync(() => {
+        heldByKeyring = inKeyring
+      })
+
     const load: CredentialStore["Type"]["load"] = Effect.gen(function* () {
-      const inKeyring = yield* keyring.load.pipe(
-        Effect.tap(() => use(keyring)),
-        Effect.catchIf(isKeyringFailure, (error) => Effect.as(fallBack(error), Option.none()))
+      const inKeyring = yield* readKeyring.pipe(
+        Effect.tap((found) => held(Option.isSome(found))),
+        Effect.map(Either.right),
+        Effect.catchIf(isKeyringFailure, (error) => Effect.succeed(Either.left(error)))
       )
       const inFile = yield* file.load
-      if (Option.isNone(inFile) || (Option.isSome(inKeyring) && keyringIsNewer(inKeyring.value, inFile.value))) {
-        return inKeyring
+      if (Either.isLeft(inKeyring)) {
+        // a sign-in the keyring held a moment ago is out of sight, not gone: a refresh must not take it for a sign-out
+        if (Option.isNone(inFile) && heldByKeyring) return yield* inKeyring.left
+        yield* fallBack(inKeyring.left)
+        return inFile
+      }
+      if (Option.isNone(inFile) || entryIsNewer(inKeyring.right, inFile.value)) {
+        yield* use(keyring)
+        return inKeyring.right
       }
       yield* use(file)
       // the keyring answered with an older record, which codex would read first
-      if (Option.isSome(inKeyring)) yield* moveIn(inFile.value, inKeyring.value)
+      if (Option.isSome(inKeyring.right)) yield* moveIn(inFile.value, inKeyring.right.value)
       return inFile
     }).pipe(Effect.withSpan("AutoStore.load"))
 
     const save: CredentialStore["Type"]["save"] = Effect.fn("AutoStore.save")((auth: StoredAuth) =>
       keyring.save(auth).pipe(
-        Effect.zipRight(use(keyring)),
+        Effect.zipRight(Effect.zipRight(held(true), use(keyring))),
         Effect.catchIf(isKeyringFailure, (error) =>
           Effect.zipRight(fallBack(error), file.save(auth)).pipe(Effect.zipRight(forgetSpent))
         )
@@ -102,7 +118,7 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
       keyring.remove.pipe(Effect.catchIf(isKeyringFailure, (error) => Effect.as(fallBack(error), false))),
       file.remove,
       (a, b) => a || b
-    ).pipe(Effect.withSpan("AutoStore.remove"))
+    ).pipe(Effect.tap(held(false)), Effect.withSpan("AutoStore.remove"))
 
     const preflight: CredentialStore["Type"]["preflight"] = keyring.preflight.pipe(
       Effect.catchIf(isKeyringFailure, (error) => Effect.zipRight(fallBack(error), file.preflight)),

@@ -1,5 +1,6 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import * as Arr from "effect/Array"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -7,7 +8,6 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type { PlatformError } from "@effect/platform/Error"
 import { createHash } from "node:crypto"
 import { StoreError } from "../domain/Errors.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
@@ -15,9 +15,10 @@ import { encodeStoredAuth, encodeStoredAuthCompact, parseStoredAuth, type Stored
 import { CredentialStore } from "../services/CredentialStore.js"
 import { keyringTimeout } from "../services/schedules.js"
 import * as CodexLock from "./CodexLock.js"
-import { readAuthFile, storeIo } from "./authFile.js"
+import { isNotFound, parseAuthText, readAuthFile, storeIo, tempFilePrefix } from "./authFile.js"
 import * as FileStore from "./FileStore.js"
 import { Keyring } from "./Keyring.js"
+import { readRegularFile } from "./localFile.js"
 
 /** The keyring service codex stores its sign-in under. */
 export const KEYRING_SERVICE = "Codex Auth"
@@ -38,8 +39,23 @@ export interface KeyringStoreOptions {
   readonly timeout?: Duration.DurationInput
 }
 
+/**
+ * Whether the record in a keyring entry, `inEntry`, is the sign-in rather than `beside`, one written beside the entry
+ * (auth.json, a record kept there): a keyring save removes the auth file (codex's too), so a record beside an entry was
+ * written after it, by a save that fell back, a file-mode codex or a save that could not reach the keyring. The entry
+ * wins only when both carry a last_refresh and its is later: an API-key record has none, and must not lose to the
+ * older ChatGPT sign-in it replaced.
+ */
+export const entryIsNewer = (inEntry: Option.Option<StoredAuth>, beside: StoredAuth): boolean =>
+  Option.isSome(inEntry) &&
+  Option.isSome(inEntry.value.lastRefresh) &&
+  Option.isSome(beside.lastRefresh) &&
+  DateTime.greaterThan(inEntry.value.lastRefresh.value, beside.lastRefresh.value)
+
 /** Steps on the keyring entry alone, for a store that keeps auth.json beside it (see `AutoStore`). */
 export interface KeyringEntry {
+  /** The entry's record, read alone: no record kept beside it is looked at or adopted (see `make`). */
+  readonly load: Effect.Effect<Option.Option<StoredAuth>, StoreError>
   /**
    * Deletes the entry alone, holding `auth.json.lock`; true when there was one. auth.json is left as it is. Right
    * after a keyring call that got no answer in time it asks nothing (false): a second wait would only double the delay.
@@ -59,7 +75,14 @@ export interface KeyringStoreParts {
   readonly entry: KeyringEntry
 }
 
-const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
+/** A temp file beside the entry: when it was written and the record it holds (none: it does not parse). */
+interface Kept {
+  readonly file: string
+  readonly mtime: number
+  readonly auth: Option.Option<StoredAuth>
+}
+
+const isKeyringFailure = (error: StoreError): boolean => error.reason === "Keyring"
 
 /**
  * A `CredentialStore` in the OS keyring, in the entry codex uses (codex-protocol.md §7): the compact JSON of the
@@ -69,6 +92,13 @@ const isNotFound = (error: PlatformError): boolean => error._tag === "SystemErro
  * a keyring write or delete also holds `auth.json.lock`, as codex does.
  * `preflight` reads the entry (a locked or missing keyring fails it) and checks CODEX_HOME as the file store does;
  * `setAside` moves an unreadable entry to the account `<account>|unreadable-<time>`.
+ *
+ * An issuer's answer that the keyring would not take (or whose save waited for a lock in vain) is kept by `keep` as a
+ * save's temp file beside auth.json, `.auth.json.tmp-<random>` (whole, mode 0600, auth.json's format; a file store
+ * would adopt it as auth.json). `load` looks in the directory for one (its only cost when there is none) and, holding
+ * `auth.json.lock`, takes the newest: unless the entry was refreshed later (see {@link entryIsNewer}) it is set as the
+ * entry and then removed with any older one, and returned; while the keyring still fails it is returned as it is and
+ * left for a later command. auth.json itself is not read: a file-mode codex may be using it.
  */
 export const make = (
   options: KeyringStoreOptions
@@ -82,12 +112,15 @@ export const makeParts = (
   Effect.gen(function* () {
     const keyring = yield* Keyring
     const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
     const profile = options.profile ?? DEFAULT_PROFILE
     const canonical = yield* fs.realPath(options.codexHome).pipe(Effect.orElseSucceed(() => options.codexHome))
     const account = keyringAccount(canonical, profile)
     const location = `keyring (service "${KEYRING_SERVICE}", account "${account}")`
     const authPath = FileStore.authJsonPath(options.codexHome, profile)
     const file = yield* FileStore.make(authPath)
+    const dir = path.dirname(authPath)
+    const keptPrefix = tempFilePrefix(authPath)
     // codex 0.169 writes its keyring entry holding both locks (strace: auth.lock, then auth.json.lock, then D-Bus)
     const lock = yield* CodexLock.make(authPath)
     const timeout = Duration.decode(options.timeout ?? keyringTimeout)
@@ -116,7 +149,7 @@ export const makeParts = (
         }
       )
 
-    const load: CredentialStore["Type"]["load"] = bounded(keyring.get(KEYRING_SERVICE, account)).pipe(
+    const readEntry: KeyringEntry["load"] = bounded(keyring.get(KEYRING_SERVICE, account)).pipe(
       Effect.flatMap(
         Option.match({
           onNone: () => Effect.succeedNone,
@@ -127,8 +160,73 @@ export const makeParts = (
             })
         })
       ),
-      Effect.withSpan("KeyringStore.load")
+      Effect.withSpan("KeyringStore.readEntry")
     )
+
+    // `keep` writes its record as a save's temp file beside auth.json (FileStore's), whole and 0600; a directory that
+    // cannot be listed hides none worth failing a read for
+    const keptFiles = fs.readDirectory(dir).pipe(
+      Effect.map((names) => names.filter((name) => name.startsWith(keptPrefix)).map((name) => path.join(dir, name))),
+      Effect.orElseSucceed((): ReadonlyArray<string> => [])
+    )
+
+    // one that cannot be read (a link, no permission) is left alone
+    const readKept = (file: string): Effect.Effect<Option.Option<Kept>> =>
+      readRegularFile(file, { follow: false }).pipe(
+        Effect.map(
+          Option.map((read) => ({ file, mtime: read.mtimeMs, auth: Either.getRight(parseAuthText(read.text)) }))
+        ),
+        Effect.orElseSucceed(() => Option.none())
+      )
+
+    const removeFiles = (kept: ReadonlyArray<{ readonly file: string }>) =>
+      Effect.forEach(
+        kept,
+        ({ file }) =>
+          fs.remove(file).pipe(
+            Effect.catchIf(isNotFound, () => Effect.void),
+            Effect.mapError(storeIo(file))
+          ),
+        { discard: true }
+      )
+
+    /**
+     * Inside `auth.json.lock`, which every writer of a temp file holds but `keep`, which writes its file whole: a temp
+     * file that does not parse was left by a killed writer and goes. The newest kept record, unless the entry was
+     * refreshed after it, is set as the entry and then removed with the older ones; while the keyring fails it is
+     * returned and left in place for a later command.
+     */
+    const adoptKept = Effect.gen(function* () {
+      const found = Arr.getSomes(yield* Effect.forEach(yield* keptFiles, readKept))
+      yield* removeFiles(found.filter((kept) => Option.isNone(kept.auth)))
+      const [newest, ...older] = found
+        .flatMap(({ auth, file, mtime }) => (Option.isSome(auth) ? [{ file, mtime, auth: auth.value }] : []))
+        .sort((a, b) => b.mtime - a.mtime)
+      if (newest === undefined) return yield* readEntry
+      const leftInPlace = (error: StoreError) =>
+        Effect.as(
+          Effect.logDebug(`the record kept in ${newest.file} stays there until the keyring works: ${error.message}`),
+          Option.some(newest.auth)
+        )
+      return yield* readEntry.pipe(
+        Effect.flatMap((inEntry) =>
+          entryIsNewer(inEntry, newest.auth)
+            ? // refreshed after they were kept: what they hold is spent
+              Effect.as(removeFiles([newest, ...older]), inEntry)
+            : bounded(keyring.set(KEYRING_SERVICE, account, encodeStoredAuthCompact(newest.auth))).pipe(
+                Effect.zipRight(removeFiles([newest, ...older])),
+                Effect.zipRight(Effect.logDebug(`moved the record kept in ${newest.file} into the keyring`)),
+                Effect.as(Option.some(newest.auth))
+              )
+        ),
+        Effect.catchIf(isKeyringFailure, leftInPlace)
+      )
+    })
+
+    // One look at the directory: a kept record is rare, and its adoption takes the lock.
+    const load: CredentialStore["Type"]["load"] = Effect.flatMap(keptFiles, (files) =>
+      files.length === 0 ? readEntry : lock.writing(adoptKept)
+    ).pipe(Effect.withSpan("KeyringStore.load"))
 
     const save: CredentialStore["Type"]["save"] = Effect.fn("KeyringStore.save")((auth: StoredAuth) =>
       lock
@@ -198,6 +296,7 @@ export const makeParts = (
         location,
         load,
         save,
+        // as a save's temp file beside auth.json, which `load` adopts into the keyring (and a file store into auth.json)
         keep: file.keep,
         reserve,
         remove,
@@ -206,7 +305,7 @@ export const makeParts = (
         preflight,
         setAside
       },
-      entry: { forget, moveIn }
+      entry: { load: readEntry, forget, moveIn }
     }
   })
 
