@@ -129,6 +129,22 @@ export const credentialStoreContract = <E>(
       })
     )
 
+    it.scoped("a record keep put somewhere is what the next load returns, until a save replaces it", () =>
+      Effect.gen(function* () {
+        const store = yield* makeStore
+        // on an empty store: a file store takes a kept record only when it is newer than auth.json (mtime), which a
+        // save in the same clock tick would not be
+        const kept = yield* store.keep(refreshedAt(chatgptAuth("access-kept", 5), "2026-04-25T13:00:00Z"))
+        // a store with no place for one (memory) keeps nothing, and says so
+        if (Option.isNone(kept)) return assert.isTrue(Option.isNone(yield* store.load))
+        assert.isString(kept.value)
+        assert.strictEqual(accessToken(yield* store.load), "access-kept")
+        assert.strictEqual(counter(yield* store.load), 5)
+        yield* store.save(chatgptAuth("access-2"))
+        assert.strictEqual(accessToken(yield* store.load), "access-2")
+      })
+    )
+
     it.scoped("remove returns true, then false; load after remove is none", () =>
       Effect.gen(function* () {
         const store = yield* makeStore
