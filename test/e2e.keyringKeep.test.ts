@@ -15,8 +15,9 @@ import { eventually } from "./support/wait.js"
  * real Secret Service: the built CLI as a child process, a LocalIssuer over loopback, and gnome-keyring on a D-Bus
  * session bus of the test's own (so that stopping it disturbs no other test). The fault: once the issuer has answered
  * the refresh (its refresh token is spent), and before the answer is sent, gnome-keyring is stopped; it is started
- * again, with the same keyring, after that command ended. The next `token` must then exit 0 with a token the issuer
- * accepts, without sending a spent refresh token again, and leave the newest record in the keyring, which codex reads.
+ * again, with the same keyring, after that command and one more ended. The next `token` must then exit 0 with a token
+ * the issuer accepts, without sending a spent refresh token again, and leave the newest record in the keyring, which
+ * codex reads.
  */
 
 const PASSWORD = "devicecode-test"
@@ -174,6 +175,18 @@ const keyringFailsAfterRefresh = (store: "keyring" | "auto") =>
     assert.include(failed.stderr, `The new sign-in is kept in ${join(home, kept[0]!)}`)
     assert.notMatch(failed.stderr, /^\s+at .+:\d+:\d+\)?$/m, "a stack trace")
     const keptText = readFileSync(join(home, kept[0]!), "utf8")
+    const keptAccess = JSON.parse(keptText).tokens.access_token
+
+    // with the keyring still gone, the kept record is served all the same
+    const whileDown = yield* runCli(["token", "--store", store], env)
+    assert.strictEqual(whileDown.code, 0, whileDown.stderr)
+    assert.strictEqual(whileDown.stdout, `${keptAccess}\n`)
+    if (store === "keyring") {
+      assert.deepStrictEqual(keptFiles(home), kept, "left for a command that finds the keyring")
+    } else {
+      assert.include(whileDown.stderr, `Using file ${join(home, "auth.json")} instead`)
+      assert.deepStrictEqual(authFiles(home), ["auth.json"], "the file store adopted it as auth.json")
+    }
 
     yield* secretService.start
     assert.strictEqual((yield* entry).tokens.refresh_token, spent, "the keyring came back holding the spent record")
@@ -189,18 +202,21 @@ const keyringFailsAfterRefresh = (store: "keyring" | "auto") =>
     // codex reads the keyring first: it holds the newest record, whose refresh token is live
     const record = yield* entry
     assert.strictEqual(record.tokens.access_token, served)
+    assert.strictEqual(served, keptAccess)
     assert.deepStrictEqual(yield* issuer.refreshTokenState(record.tokens.refresh_token), Option.some("active" as const))
     assert.deepStrictEqual(authFiles(home), [], "no auth file beside the entry")
     assert.deepStrictEqual(keptFiles(home), [])
-    assertNoSecrets([login.stdout, login.stderr, failed.stderr, next.stderr], secretsOf(keptText))
+    assertNoSecrets([login.stdout, login.stderr, failed.stderr, whileDown.stderr, next.stderr], secretsOf(keptText))
   })
 
 describeWithSecretService("the keyring fails after a successful refresh (real gnome-keyring)", () => {
-  it.scopedLive("--store keyring: the answer is kept; once the keyring is back, the next token serves it", () =>
-    keyringFailsAfterRefresh("keyring")
+  it.scopedLive(
+    "--store keyring: the answer is kept and served while the keyring is gone; once it is back, moved into it",
+    () => keyringFailsAfterRefresh("keyring")
   )
 
-  it.scopedLive("--store auto: the answer is kept; once the keyring is back, the next token writes it there", () =>
-    keyringFailsAfterRefresh("auto")
+  it.scopedLive(
+    "--store auto: the answer is kept and served from auth.json while the keyring is gone; once it is back, moved into it",
+    () => keyringFailsAfterRefresh("auto")
   )
 })
