@@ -153,6 +153,21 @@ describe("KeyringStore: a refresh answer the keyring would not take", () => {
     })
   )
 
+  it.scoped("a record kept with no entry at all (a login's) becomes the entry", () =>
+    Effect.gen(function* () {
+      const { home } = yield* signedIn
+      const keyring = keyringFailingOnSave(0)
+      const store = yield* keyringStore(keyring.layer, home)
+      assert.isTrue(Option.isSome(yield* store.keep(expiredSignIn)))
+      assert.deepStrictEqual(asJson(yield* store.load), Option.some(encodeStoredAuth(expiredSignIn)))
+      assert.strictEqual(keyring.entries.size, 0, "the keyring refused it")
+      keyring.state.healed = true
+      assert.deepStrictEqual(asJson(yield* store.load), Option.some(encodeStoredAuth(expiredSignIn)))
+      assert.deepStrictEqual(entryOf(keyring.entries, home), JSON.parse(encodeStoredAuthCompact(expiredSignIn)))
+      assert.deepStrictEqual(keptFiles(home), [])
+    })
+  )
+
   it.scoped("with nothing kept, a load reads the entry alone: an auth.json beside it is not looked at", () =>
     Effect.gen(function* () {
       const { home } = yield* signedIn
