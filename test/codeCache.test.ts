@@ -3,7 +3,7 @@
 // with the same exit code. Real child processes of the built CLI.
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -18,16 +18,28 @@ interface Run {
   readonly stderr: string
 }
 
-const run = (bin: string, args: ReadonlyArray<string>, env: Record<string, string>): Run => {
-  const child = spawnSync(process.execPath, [bin, ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
-    encoding: "utf8",
-    timeout: 30_000
+/**
+ * Runs a CLI to the end (30 s at most). A child process of its own, waited for without blocking: a loop of synchronous
+ * runs would hold the test worker's event loop for a minute on a loaded machine, and vitest's worker times out on its
+ * own messages to the main process ("Timeout calling onTaskUpdate") after 60 s.
+ */
+const run = (bin: string, args: ReadonlyArray<string>, env: Record<string, string>): Effect.Effect<Run> =>
+  Effect.async<Run>((resume) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: 30_000
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    // status counts down to the token's expiry: two runs a moment apart may round to another minute
+    const steady = (text: string) => text.replace(/\(in \d+ minutes\)/g, "(in N minutes)")
+    child.stdin.end()
+    child.once("close", (code) => resume(Effect.succeed({ code, stdout: steady(stdout), stderr: steady(stderr) })))
+    return Effect.sync(() => void child.kill("SIGKILL"))
   })
-  // status counts down to the token's expiry: two runs a moment apart may round to another minute
-  const steady = (text: string) => text.replace(/\(in \d+ minutes\)/g, "(in N minutes)")
-  return { code: child.status, stdout: steady(child.stdout), stderr: steady(child.stderr) }
-}
 
 const cacheFiles = (cacheHome: string): ReadonlyArray<string> => {
   try {
@@ -63,46 +75,49 @@ const commands: ReadonlyArray<ReadonlyArray<string>> = [
 ]
 
 describe("the code cache of bin/devicecode.cjs", () => {
-  it.scoped("no cache, a warm cache, a read-only directory and a corrupt file: the same bytes and exit codes", () =>
-    Effect.gen(function* () {
-      const signedIn = yield* signedInHome
-      const empty = yield* tempDir
-      const cacheHome = yield* tempDir
-      const notADirectory = join(yield* tempDir, "file")
-      writeFileSync(notADirectory, "")
-      const readOnly = yield* tempDir
-      mkdirSync(join(readOnly, "devicecode"))
-      chmodSync(join(readOnly, "devicecode"), 0o555)
-      for (const args of commands) {
-        for (const home of [signedIn, empty]) {
-          if (args[0] === "logout" && home === signedIn) continue
-          const env = { CODEX_HOME: home }
-          const label = `${args.join(" ")} (${home === signedIn ? "signed in" : "signed out"})`
-          const plain = run(binPath, args, { ...env, DEVICECODE_CODE_CACHE: "off" })
-          const cold = run(binPath, args, { ...env, XDG_CACHE_HOME: cacheHome })
-          const files = cacheFiles(cacheHome)
-          assert.isAbove(files.length, 0, `${label}: a cache file is written`)
-          const warm = run(binPath, args, { ...env, XDG_CACHE_HOME: cacheHome })
-          // a path below a file cannot be made, not even by root; a 0555 directory stops everyone else
-          const underFile = run(binPath, args, { ...env, XDG_CACHE_HOME: notADirectory })
-          const unwritable = run(binPath, args, { ...env, XDG_CACHE_HOME: readOnly })
-          for (const [kind, other] of Object.entries({ cold, warm, underFile, unwritable })) {
-            assert.deepStrictEqual(other, plain, `${label}, ${kind}`)
+  // one test per command: each is 5 to 10 CLI runs, a few seconds even on a loaded machine
+  for (const args of commands) {
+    it.scoped(
+      `${args.join(" ")}: no cache, a cold and a warm cache, an unusable cache directory: the same bytes and exit code`,
+      () =>
+        Effect.gen(function* () {
+          const signedIn = yield* signedInHome
+          const empty = yield* tempDir
+          const cacheHome = yield* tempDir
+          const notADirectory = join(yield* tempDir, "file")
+          writeFileSync(notADirectory, "")
+          const readOnly = yield* tempDir
+          mkdirSync(join(readOnly, "devicecode"))
+          chmodSync(join(readOnly, "devicecode"), 0o555)
+          for (const home of [signedIn, empty]) {
+            if (args[0] === "logout" && home === signedIn) continue
+            const env = { CODEX_HOME: home }
+            const label = `${args.join(" ")} (${home === signedIn ? "signed in" : "signed out"})`
+            const plain = yield* run(binPath, args, { ...env, DEVICECODE_CODE_CACHE: "off" })
+            const cold = yield* run(binPath, args, { ...env, XDG_CACHE_HOME: cacheHome })
+            const files = cacheFiles(cacheHome)
+            assert.isAbove(files.length, 0, `${label}: a cache file is written`)
+            const warm = yield* run(binPath, args, { ...env, XDG_CACHE_HOME: cacheHome })
+            // a path below a file cannot be made, not even by root; a 0555 directory stops everyone else
+            const underFile = yield* run(binPath, args, { ...env, XDG_CACHE_HOME: notADirectory })
+            const unwritable = yield* run(binPath, args, { ...env, XDG_CACHE_HOME: readOnly })
+            for (const [kind, other] of Object.entries({ cold, warm, underFile, unwritable })) {
+              assert.deepStrictEqual(other, plain, `${label}, ${kind}`)
+            }
           }
-        }
-      }
-      assert.deepStrictEqual(cacheFiles(join(notADirectory, "x")), [])
-    })
-  )
+          assert.deepStrictEqual(cacheFiles(join(notADirectory, "x")), [])
+        })
+    )
+  }
 
   it.scoped("a corrupt, truncated or foreign cache file is never handed to V8, and is written again whole", () =>
     Effect.gen(function* () {
       const home = yield* signedInHome
       const cacheHome = yield* tempDir
       const env = { CODEX_HOME: home, XDG_CACHE_HOME: cacheHome }
-      const expected = run(binPath, ["status"], { CODEX_HOME: home, DEVICECODE_CODE_CACHE: "off" })
+      const expected = yield* run(binPath, ["status"], { CODEX_HOME: home, DEVICECODE_CODE_CACHE: "off" })
       assert.strictEqual(expected.code, 0)
-      run(binPath, ["status"], env)
+      yield* run(binPath, ["status"], env)
       const [name] = cacheFiles(cacheHome)
       assert.isDefined(name)
       const file = join(cacheHome, "devicecode", name!)
@@ -119,7 +134,7 @@ describe("the code cache of bin/devicecode.cjs", () => {
       }
       for (const [kind, bytes] of Object.entries(damaged)) {
         writeFileSync(file, bytes)
-        assert.deepStrictEqual(run(binPath, ["status"], env), expected, kind)
+        assert.deepStrictEqual(yield* run(binPath, ["status"], env), expected, kind)
         assert.isTrue(isWhole(file), `${kind}: the cache is written again, whole`)
       }
     })
@@ -138,8 +153,8 @@ describe("the code cache of bin/devicecode.cjs", () => {
       writeFileSync(bundle, built, "latin1")
       const cacheHome = yield* tempDir
       const env = { XDG_CACHE_HOME: cacheHome }
-      assert.strictEqual(run(bin, ["--version"], env).stdout.trim(), "0.1.0")
-      assert.strictEqual(run(bin, ["--version"], env).stdout.trim(), "0.1.0")
+      assert.strictEqual((yield* run(bin, ["--version"], env)).stdout.trim(), "0.1.0")
+      assert.strictEqual((yield* run(bin, ["--version"], env)).stdout.trim(), "0.1.0")
       assert.strictEqual(cacheFiles(cacheHome).length, 1)
 
       const body = built.slice(built.indexOf("\n") + 1)
@@ -147,8 +162,8 @@ describe("the code cache of bin/devicecode.cjs", () => {
       const rebuilt = stamp(body.replaceAll('"0.1.0"', '"9.8.7"'))
       assert.strictEqual(rebuilt.length, built.length)
       writeFileSync(bundle, rebuilt, "latin1")
-      assert.strictEqual(run(bin, ["--version"], env).stdout.trim(), "9.8.7")
-      assert.strictEqual(run(bin, ["--version"], env).stdout.trim(), "9.8.7")
+      assert.strictEqual((yield* run(bin, ["--version"], env)).stdout.trim(), "9.8.7")
+      assert.strictEqual((yield* run(bin, ["--version"], env)).stdout.trim(), "9.8.7")
       assert.strictEqual(cacheFiles(cacheHome).length, 2, "one cache file per bundle")
     })
   )
