@@ -257,8 +257,11 @@ describe("FileStore", () => {
       assert.include(error.message, join(dir, file))
     })
 
-  it.scoped("gives up with Locked after 60 s behind another holder of auth.lock, naming it", () =>
-    givesUpBehind("locked", Duration.seconds(60), "auth.lock")
+  it.scoped(
+    "gives up with Locked after 60 s behind another holder of auth.lock, naming it",
+    () => givesUpBehind("locked", Duration.seconds(60), "auth.lock"),
+    // some 1,000 tries of the lock, as below: 30 s of real time was not enough under two busy loops on two cores
+    60_000
   )
 
   it.scoped(

@@ -11,6 +11,7 @@ import * as Pkce from "../src/services/Pkce.js"
 import type { IssuerClient, RefreshedTokens } from "../src/services/IssuerClient.js"
 import { AuthorizationGrant, type CompletedLogin, type LoginFlow, type PollResult } from "../src/services/LoginFlow.js"
 import { TokenSet } from "../src/domain/TokenSet.js"
+import { letEventLoopTurn } from "./support/eventLoop.js"
 import { json } from "./support/fakeHttp.js"
 import {
   CODEX,
@@ -181,6 +182,7 @@ const fuzz = <C, A, E>(options: {
     const tally = { cases: 0, answers: 0, outcomes: new Map<string, number>() }
     const violations: Array<Violation> = []
     for (const c of draw(options.arb, options.cases, options.seed)) {
+      yield* letEventLoopTurn
       const { exit, served } = yield* options.run(c)
       tally.cases += 1
       tally.answers += served.length

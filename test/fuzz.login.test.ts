@@ -12,6 +12,7 @@ import { CredentialStore } from "../src/services/CredentialStore.js"
 import { login } from "../src/services/login.js"
 import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import * as TestPkce from "../src/testing/TestPkce.js"
+import { letEventLoopTurn } from "./support/eventLoop.js"
 import { json, type Reply } from "./support/fakeHttp.js"
 import {
   type Answer,
@@ -263,6 +264,7 @@ describe("fuzz: login over generated server answers (MemoryStore, TestClock)", (
         const tally = { cases: 0, answers: 0, outcomes: new Map<string, number>() }
         const violations: Array<Violation> = []
         for (const c of draw(loginCaseArb, LOGIN_CASES, seed)) {
+          yield* letEventLoopTurn
           const run = yield* runLogin(c)
           tally.cases += 1
           tally.answers += run.served.length
