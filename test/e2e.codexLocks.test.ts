@@ -3,10 +3,8 @@ import { Effect, Option, Schedule } from "effect"
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import * as LocalIssuer from "../src/testing/LocalIssuer.js"
-import { type CliResult, runCli, startCli } from "./support/cli.js"
+import { type CliResult, expiredSignIn as signedInExpired, runCli, startCli } from "./support/cli.js"
 import { postJson } from "./support/http.js"
-import { tempDir } from "./support/tmp.js"
 
 // codex's lock protocol is played by util-linux flock(1): the same flock(2) on the same files.
 
@@ -38,25 +36,14 @@ const holdLock = (file: string, command: string) =>
     return { child, exit: Effect.promise(() => exited) }
   })
 
-/** A sign-in whose stored access token was born expired, against a LocalIssuer that now mints 1-hour tokens. */
-const expiredSignIn = Effect.gen(function* () {
-  const issuer = yield* LocalIssuer.make({ interval: "1 second", accessTokenTtl: 0, autoApproveAfter: "100 millis" })
-  const home = yield* tempDir
-  const env = { CODEX_HOME: home }
-  const login = yield* runCli(["login", "--issuer", issuer.url], { env })
-  assert.strictEqual(login.code, 0, login.stderr)
-  yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
-  const authJson = join(home, "auth.json")
-  return {
-    issuer,
-    home,
-    env,
-    authJson,
-    authLock: join(home, "auth.lock"),
-    innerLock: join(home, "auth.json.lock"),
-    refreshLock: join(home, "auth.json.refresh.lock")
-  }
-})
+/** The shared expired sign-in, with the paths of its auth.json and codex's and devicecode's locks. */
+const expiredSignIn = Effect.map(signedInExpired, (signIn) => ({
+  ...signIn,
+  authJson: join(signIn.home, "auth.json"),
+  authLock: join(signIn.home, "auth.lock"),
+  innerLock: join(signIn.home, "auth.json.lock"),
+  refreshLock: join(signIn.home, "auth.json.refresh.lock")
+}))
 
 /**
  * What codex does when it refreshes: POST the stored refresh token with no lock held; then, `delay` later, write its

@@ -24,6 +24,13 @@ import { tempDir } from "./support/tmp.js"
 
 const Platform = Layer.mergeAll(NodeHttpClient.layer, NodeFileSystem.layer, NodePath.layer)
 
+/** A command of its own: a fresh store and session over `authPath`. */
+const sessionAt = (authPath: string) =>
+  AuthSession.layer().pipe(
+    Layer.provideMerge(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer)),
+    Layer.provide(Platform)
+  )
+
 const refreshTokenOf = (record: StoredAuth): string =>
   Redacted.value(Option.getOrThrow(Option.getOrThrow(record.tokens).refreshToken))
 const accessTokenOf = (record: StoredAuth): string => Redacted.value(Option.getOrThrow(record.tokens).accessToken)
@@ -40,15 +47,9 @@ describe("an answered refresh is kept when auth.json.lock stays taken", () => {
         const spent = refreshTokenOf(record)
         yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
 
-        // each session is a command of its own: a fresh store and session over the same auth.json
-        const session = () =>
-          AuthSession.layer().pipe(
-            Layer.provideMerge(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer)),
-            Layer.provide(Platform)
-          )
         const other = yield* holdLock(CodexLock.lockFiles(authPath).inner)
         const error = yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(
-          Effect.provide(session()),
+          Effect.provide(sessionAt(authPath)),
           Effect.flip
         )
         assert.instanceOf(error, StoreError)
@@ -76,7 +77,7 @@ describe("an answered refresh is kept when auth.json.lock stays taken", () => {
         const { served, stored } = yield* Effect.gen(function* () {
           const served = Redacted.value(yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken))
           return { served, stored: Option.getOrThrow(yield* Effect.flatMap(CredentialStore, (s) => s.load)) }
-        }).pipe(Effect.provide(session()))
+        }).pipe(Effect.provide(sessionAt(authPath)))
         const after = yield* issuer.stats
         assert.strictEqual(after.refresh - before.refresh, 0, "the kept token is served, not refreshed again")
         assert.strictEqual(after.refreshTokenReused, 0)
@@ -104,14 +105,9 @@ describe("an answer in hand is kept when codex's auth.lock stays taken", () => {
         const authPath = join(dir, "auth.json")
         const spent = refreshTokenOf(yield* loginAt(issuer, authPath))
         yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
-        const session = () =>
-          AuthSession.layer().pipe(
-            Layer.provideMerge(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer)),
-            Layer.provide(Platform)
-          )
         const other = yield* holdLock(CodexLock.lockFiles(authPath).outer)
         const error = yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(
-          Effect.provide(session()),
+          Effect.provide(sessionAt(authPath)),
           Effect.locally(lockDeadline, Option.some(Date.now() + 1500)),
           Effect.flip
         )
@@ -128,7 +124,7 @@ describe("an answer in hand is kept when codex's auth.lock stays taken", () => {
 
         yield* other.release
         const served = Redacted.value(
-          yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(Effect.provide(session()))
+          yield* Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken).pipe(Effect.provide(sessionAt(authPath)))
         )
         assert.strictEqual(served, kept.tokens.access_token)
         const stats = yield* issuer.stats
@@ -195,11 +191,6 @@ describe("a full disk is found before a refresh is sent", () => {
         const record = yield* loginAt(issuer, authPath)
         const stored = refreshTokenOf(record)
         yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
-        const session = () =>
-          AuthSession.layer().pipe(
-            Layer.provideMerge(Layer.mergeAll(FileStore.layer(authPath), IssuerResolver.layer)),
-            Layer.provide(Platform)
-          )
         const accessToken = Effect.flatMap(AuthSession.AuthSession, (s) => s.accessToken)
 
         // the disk filled by another program: what does not fit stays written
@@ -213,7 +204,7 @@ describe("a full disk is found before a refresh is sent", () => {
         assert.strictEqual(full, "ENOSPC")
 
         const before = yield* issuer.stats
-        const error = yield* accessToken.pipe(Effect.provide(session()), Effect.flip)
+        const error = yield* accessToken.pipe(Effect.provide(sessionAt(authPath)), Effect.flip)
         assert.instanceOf(error, StoreError)
         assert.strictEqual(
           error.message,
@@ -224,7 +215,7 @@ describe("a full disk is found before a refresh is sent", () => {
         assert.deepStrictEqual(yield* issuer.refreshTokenState(stored), Option.some("active" as const))
 
         yield* Effect.promise(() => fsp.rm(filler))
-        const served = Redacted.value(yield* accessToken.pipe(Effect.provide(session())))
+        const served = Redacted.value(yield* accessToken.pipe(Effect.provide(sessionAt(authPath))))
         const after = yield* issuer.stats
         assert.strictEqual(after.refresh - before.refresh, 1)
         assert.strictEqual(after.refreshTokenReused, 0)
