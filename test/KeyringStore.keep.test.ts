@@ -92,10 +92,31 @@ const assertKept = (error: unknown, home: string) => {
 }
 
 describe("KeyringStore: a refresh answer the keyring would not take", () => {
-  it.scoped("is kept; the next command serves it without a refresh and moves it into the keyring", () =>
+  it.scoped("a keyring that will not take a write fails the refresh before its request: nothing spent", () =>
     Effect.gen(function* () {
       const { home, issuer } = yield* signedIn
       const keyring = keyringFailingOnSave(1)
+      yield* (yield* keyringStore(keyring.layer, home)).save(expiredSignIn)
+      const error = yield* accessToken(yield* keyringStore(keyring.layer, home), issuer).pipe(Effect.flip)
+      assert.instanceOf(error, StoreError)
+      assert.strictEqual(error.reason, "Keyring")
+      assert.isUndefined(error.keptIn)
+      assert.strictEqual((yield* issuer.calls).refresh, 0, "the write-probe failed: no request was sent")
+      assert.deepStrictEqual(keptFiles(home), [])
+      assert.strictEqual(entryOf(keyring.entries, home).tokens.refresh_token, "rt_spent", "the entry is as it was")
+
+      keyring.state.healed = true
+      yield* accessToken(yield* keyringStore(keyring.layer, home), issuer)
+      assert.strictEqual((yield* issuer.calls).refresh, 1)
+      assert.strictEqual(entryOf(keyring.entries, home).tokens.refresh_token, "rt_test_1")
+    })
+  )
+
+  it.scoped("is kept; the next command serves it without a refresh and moves it into the keyring", () =>
+    Effect.gen(function* () {
+      const { home, issuer } = yield* signedIn
+      // the first save and the refresh's write-probe are taken; the save of its answer is not
+      const keyring = keyringFailingOnSave(2)
       yield* (yield* keyringStore(keyring.layer, home)).save(expiredSignIn)
 
       const error = yield* accessToken(yield* keyringStore(keyring.layer, home), issuer).pipe(Effect.flip)
@@ -116,7 +137,7 @@ describe("KeyringStore: a refresh answer the keyring would not take", () => {
   it.scoped("while the keyring still fails, the next command serves it anyway and leaves it for a later one", () =>
     Effect.gen(function* () {
       const { home, issuer } = yield* signedIn
-      const keyring = keyringFailingOnSave(1)
+      const keyring = keyringFailingOnSave(2)
       yield* (yield* keyringStore(keyring.layer, home)).save(expiredSignIn)
       const kept = assertKept(
         yield* accessToken(yield* keyringStore(keyring.layer, home), issuer).pipe(Effect.flip),

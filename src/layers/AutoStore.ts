@@ -5,7 +5,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type { StoreError } from "../domain/Errors.js"
 import type { StoredAuth } from "../domain/StoredAuth.js"
-import { CredentialStore } from "../services/CredentialStore.js"
+import { CredentialStore, type SaveOptions } from "../services/CredentialStore.js"
 import { entryIsNewer, type KeyringEntry } from "./KeyringStore.js"
 
 /**
@@ -105,13 +105,21 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
       return inFile
     }).pipe(Effect.withSpan("AutoStore.load"))
 
-    const save: CredentialStore["Type"]["save"] = Effect.fn("AutoStore.save")((auth: StoredAuth) =>
-      keyring.save(auth).pipe(
-        Effect.zipRight(Effect.zipRight(held(true), use(keyring))),
-        Effect.catchIf(isKeyringFailure, (error) =>
-          Effect.zipRight(fallBack(error), file.save(auth)).pipe(Effect.zipRight(forgetSpent))
-        )
+    // the keyring's write-probe; a keyring that fails it is given up for auth.json, whose room is set aside instead
+    const reserve: CredentialStore["Type"]["reserve"] = (like) =>
+      keyring.reserve(like).pipe(
+        Effect.catchIf(isKeyringFailure, (error) => Effect.zipRight(fallBack(error), file.reserve(like))),
+        Effect.withSpan("AutoStore.reserve")
       )
+
+    const save: CredentialStore["Type"]["save"] = Effect.fn("AutoStore.save")(
+      (auth: StoredAuth, saveOptions?: SaveOptions) =>
+        keyring.save(auth).pipe(
+          Effect.zipRight(Effect.zipRight(held(true), use(keyring))),
+          Effect.catchIf(isKeyringFailure, (error) =>
+            Effect.zipRight(fallBack(error), file.save(auth, saveOptions)).pipe(Effect.zipRight(forgetSpent))
+          )
+        )
     )
 
     const remove: CredentialStore["Type"]["remove"] = Effect.zipWith(
@@ -141,8 +149,7 @@ export const make = (options: AutoStoreOptions): Effect.Effect<CredentialStore["
       load,
       save,
       keep: file.keep,
-      // the keyring needs no room on disk, and a fallback save to auth.json writes a new temp file as ever
-      reserve: () => Effect.succeed({}),
+      reserve,
       remove,
       locked: file.locked,
       exclusive: file.exclusive,

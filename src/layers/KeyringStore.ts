@@ -91,6 +91,8 @@ const isKeyringFailure = (error: StoreError): boolean => error.reason === "Keyri
  * `auth.lock` in CODEX_HOME (`auth.<profile>.lock` for other profiles), and on devicecode's own `auth.json.refresh.lock`;
  * a keyring write or delete also holds `auth.json.lock`, as codex does.
  * `preflight` reads the entry (a locked or missing keyring fails it) and checks CODEX_HOME as the file store does;
+ * `reserve`, before a refresh is sent, writes the entry's own text back to it (a write-probe: a keyring that will not
+ * take a write fails the refresh before its request spends the refresh token);
  * `setAside` moves an unreadable entry to the account `<account>|unreadable-<time>`.
  *
  * An issuer's answer that the keyring would not take (or whose save waited for a lock in vain) is kept by `keep` as a
@@ -288,8 +290,21 @@ export const makeParts = (
         )
         .pipe(Effect.withSpan("KeyringStore.moveIn"))
 
-    // a keyring write needs no room set aside on disk
-    const reserve: CredentialStore["Type"]["reserve"] = () => Effect.succeed({})
+    // A write-probe before a refresh is sent: the entry's own text set again, under auth.json.lock (no writer comes
+    // between the read and the write), so a keyring that is locked, gone or read-only fails here, before the request
+    // spends the refresh token. A keyring write needs no room set aside on disk.
+    const reserve: CredentialStore["Type"]["reserve"] = () =>
+      lock
+        .writing(
+          Effect.flatMap(
+            bounded(keyring.get(KEYRING_SERVICE, account)),
+            Option.match({
+              onNone: () => Effect.void,
+              onSome: (secret) => bounded(keyring.set(KEYRING_SERVICE, account, secret))
+            })
+          )
+        )
+        .pipe(Effect.as({}), Effect.withSpan("KeyringStore.reserve"))
 
     return {
       store: {
