@@ -3,12 +3,11 @@
 // with the same exit code. Real child processes of the built CLI.
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { stamp } from "../scripts/cliBundle.mjs"
-import { binPath } from "./support/cli.js"
+import { binPath, runCli } from "./support/cli.js"
 import { freshChatgptAuthJson } from "./support/records.js"
 import { tempDir } from "./support/tmp.js"
 
@@ -19,26 +18,14 @@ interface Run {
 }
 
 /**
- * Runs a CLI to the end (30 s at most). A child process of its own, waited for without blocking: a loop of synchronous
- * runs would hold the test worker's event loop for a minute on a loaded machine, and vitest's worker times out on its
- * own messages to the main process ("Timeout calling onTaskUpdate") after 60 s.
+ * Runs a copy of the CLI to the end, awaited (a loop of synchronous runs would hold the test worker's event loop for a
+ * minute on a loaded machine, and vitest fails on its own messages after 60 s).
  */
 const run = (bin: string, args: ReadonlyArray<string>, env: Record<string, string>): Effect.Effect<Run> =>
-  Effect.async<Run>((resume) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: 30_000
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+  Effect.map(runCli(args, { bin, env }), (result) => {
     // status counts down to the token's expiry: two runs a moment apart may round to another minute
     const steady = (text: string) => text.replace(/\(in \d+ minutes\)/g, "(in N minutes)")
-    child.stdin.end()
-    child.once("close", (code) => resume(Effect.succeed({ code, stdout: steady(stdout), stderr: steady(stderr) })))
-    return Effect.sync(() => void child.kill("SIGKILL"))
+    return { code: result.code, stdout: steady(result.stdout), stderr: steady(result.stderr) }
   })
 
 const cacheFiles = (cacheHome: string): ReadonlyArray<string> => {

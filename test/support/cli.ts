@@ -40,10 +40,12 @@ export interface CliProcess {
   readonly exit: Effect.Effect<CliResult>
 }
 
-/** Options of a CLI run: extra environment and what to write to stdin. */
+/** Options of a CLI run: extra environment, what to write to stdin, and another copy of the CLI to run. */
 export interface CliOptions {
   readonly env?: Record<string, string>
   readonly input?: string
+  /** A bin/devicecode.cjs other than the built one ({@link binPath}). */
+  readonly bin?: string
 }
 
 /** Starts the built CLI; it is killed when the scope closes if it is still running. */
@@ -54,7 +56,7 @@ export const startCli = (
   Effect.gen(function* () {
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        spawn(process.execPath, [binPath, ...args], {
+        spawn(process.execPath, [options.bin ?? binPath, ...args], {
           env: {
             PATH: process.env.PATH ?? "",
             HOME: process.env.HOME ?? "/root",
