@@ -22,6 +22,48 @@ export const codexEndpoints = (issuer: string) => ({
   revoke: `${issuer}/oauth/revoke`
 })
 
+/** The loopback port codex's browser login serves its callback on (and asks an older login there to `/cancel`). */
+export const CODEX_BROWSER_PORT = 1455
+
+/** The scopes codex's browser login asks for. */
+export const CODEX_BROWSER_SCOPE = "openid profile email offline_access api.connectors.read api.connectors.invoke"
+
+/** The redirect URI of codex's browser login with its callback server on `port`: 127.0.0.1, not localhost. */
+export const codexBrowserRedirectUri = (port: number): string => `http://127.0.0.1:${port}/auth/callback`
+
+/** What codex's authorization request (its browser login) carries. */
+export interface CodexAuthorizeRequest {
+  /** The issuer, trailing `/` trimmed. */
+  readonly issuer: string
+  readonly clientId: string
+  readonly redirectUri: string
+  readonly codeChallenge: string
+  readonly state: string
+  /** `forced_chatgpt_workspace_id`, sent as `allowed_workspace_id`. */
+  readonly allowedWorkspaceId: Option.Option<string>
+}
+
+/**
+ * The URL codex's browser login opens (codex 0.169 and 0.171, as printed): `{issuer}/oauth/authorize` with these
+ * parameters in this order, form-encoded (a space as `+`), and `allowed_workspace_id` last when a workspace is forced.
+ */
+export const codexAuthorizeUrl = (request: CodexAuthorizeRequest): string => {
+  const query = new URLSearchParams([
+    ["response_type", "code"],
+    ["client_id", request.clientId],
+    ["redirect_uri", request.redirectUri],
+    ["code_challenge", request.codeChallenge],
+    ["code_challenge_method", "S256"],
+    ["state", request.state],
+    ["scope", CODEX_BROWSER_SCOPE],
+    ["id_token_add_organizations", "true"],
+    ["codex_cli_simplified_flow", "true"],
+    ["originator", "codex_cli_rs"]
+  ])
+  if (Option.isSome(request.allowedWorkspaceId)) query.append("allowed_workspace_id", request.allowedWorkspaceId.value)
+  return `${request.issuer}/oauth/authorize?${query.toString()}`
+}
+
 /**
  * The revoke endpoint codex derives from `CODEX_REFRESH_TOKEN_URL_OVERRIDE` when no revoke override is set: the same
  * origin, the path `/oauth/revoke`, no query. None when the refresh URL is not an absolute URL.
