@@ -1,0 +1,84 @@
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Fiber, Scope } from "effect"
+import { createServer } from "node:net"
+import * as CallbackServer from "../src/layers/CallbackServer.js"
+
+/** A real request over loopback, not following redirects: its status, Location and body. */
+const get = (url: string, init: RequestInit = {}) =>
+  Effect.promise(async () => {
+    const response = await fetch(url, { redirect: "manual", ...init })
+    return { status: response.status, location: response.headers.get("location"), body: await response.text() }
+  })
+
+/** Whether a server can listen on `port` of 127.0.0.1 (it is free). */
+const portIsFree = (port: number) =>
+  Effect.promise(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const probe = createServer()
+        probe.once("error", () => resolve(false))
+        probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)))
+      })
+  )
+
+const serve = (options: Partial<CallbackServer.CallbackServerOptions> = {}) =>
+  CallbackServer.make({ port: 0, callbackPath: "/auth/callback", successPage: "<p>Signed in</p>", ...options })
+
+describe("CallbackServer (real HTTP over loopback)", () => {
+  it.scopedLive("queues a callback for the login, which answers it; serves /success; 404 elsewhere; GET only", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      const base = `http://127.0.0.1:${server.port}`
+      const browser = yield* Effect.fork(get(`${base}/auth/callback?code=c0de&state=st4te&state=second`))
+      const callback = yield* server.next
+      assert.deepStrictEqual(
+        [...callback.params],
+        [
+          ["code", "c0de"],
+          ["state", "st4te"]
+        ]
+      )
+      yield* callback.respond(HttpServerResponse.redirect(`${base}/success?id=1`, { status: 302 }))
+      const answered = yield* Fiber.join(browser)
+      assert.strictEqual(answered.status, 302)
+      assert.strictEqual(answered.location, `${base}/success?id=1`)
+
+      const success = yield* get(`${base}/success?id=1`)
+      assert.deepStrictEqual([success.status, success.body], [200, "<p>Signed in</p>"])
+      assert.strictEqual((yield* get(`${base}/elsewhere`)).status, 404)
+      assert.strictEqual((yield* get(`${base}/auth/callback?code=x`, { method: "POST", body: "x" })).status, 405)
+    })
+  )
+
+  it.scopedLive("GET /cancel tells the login a newer one asked it to give way", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      const cancelled = yield* Effect.fork(server.cancelled)
+      const answer = yield* get(`http://127.0.0.1:${server.port}/cancel`)
+      assert.deepStrictEqual([answer.status, answer.body], [200, "Login cancelled"])
+      assert.isTrue(Exit.isSuccess(yield* Fiber.await(cancelled)))
+    })
+  )
+
+  it.scopedLive("a callback the login does not answer in time gets a 503", () =>
+    Effect.gen(function* () {
+      const server = yield* serve({ answerBound: "200 millis" })
+      const answer = yield* get(`http://127.0.0.1:${server.port}/auth/callback?code=c&state=s`)
+      assert.strictEqual(answer.status, 503)
+    })
+  )
+
+  it.live("closing its scope frees the port at once; a taken port is a CallbackServerError naming it", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const server = yield* Scope.extend(serve(), scope)
+      assert.isFalse(yield* portIsFree(server.port))
+      const error = yield* Effect.scoped(serve({ port: server.port })).pipe(Effect.flip)
+      assert.instanceOf(error, CallbackServer.CallbackServerError)
+      assert.include(error.message, `127.0.0.1:${server.port}`)
+      yield* Scope.close(scope, Exit.void)
+      assert.isTrue(yield* portIsFree(server.port))
+    })
+  )
+})
