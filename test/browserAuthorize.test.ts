@@ -1,3 +1,4 @@
+import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Redacted } from "effect"
 import { readFileSync } from "node:fs"
@@ -10,8 +11,10 @@ import {
   codexBrowserRedirectUri
 } from "../src/domain/CodexWire.js"
 import { s256Challenge } from "../src/domain/Pkce.js"
+import * as CodexIssuer from "../src/layers/CodexIssuer.js"
 import * as Pkce from "../src/services/Pkce.js"
 import * as TestPkce from "../src/testing/TestPkce.js"
+import { fakeClient } from "./support/fakeHttp.js"
 
 // What the real `codex login` printed (0.169.0 and 0.171.0, the same; captured with a CODEX_HOME of its own and never
 // followed), its random code_challenge and state replaced by <C> and <S>.
@@ -63,6 +66,30 @@ describe("codex's browser login: the authorization request", () => {
       })
       assert.strictEqual(decodeURIComponent(url), decodeURIComponent(printed))
       assert.deepStrictEqual(shape(url), shape(printed))
+    })
+  )
+})
+
+describe("CodexIssuer: the LoginFlow's authorizeUrl", () => {
+  it.effect("is codex's URL at the flow's issuer, with no nonce sent, and makes no request", () =>
+    Effect.gen(function* () {
+      const fake = fakeClient(() => "never")
+      const flow = yield* CodexIssuer.makeLoginFlow({ issuer: "http://127.0.0.1:8123/" }).pipe(
+        Effect.provideService(HttpClient.HttpClient, fake.client),
+        Effect.provide(Pkce.layer)
+      )
+      const request = {
+        redirectUri: codexBrowserRedirectUri(CODEX_BROWSER_PORT),
+        codeChallenge: "<C>",
+        state: "<S>",
+        nonce: Option.some("not-sent"),
+        allowedWorkspaceId: Option.none()
+      }
+      const url = yield* flow.authorizeUrl(request)
+      const printed = codexUrl(fixture("login-0.169.txt")).replace(CODEX_DEFAULT_ISSUER, "http://127.0.0.1:8123")
+      assert.strictEqual(decodeURIComponent(url), decodeURIComponent(printed))
+      assert.notInclude(url, "nonce")
+      assert.strictEqual(fake.requests.length, 0)
     })
   )
 })

@@ -10,6 +10,7 @@ import * as Redacted from "effect/Redacted"
 import {
   CODEX_CLIENT_ID,
   CODEX_DEFAULT_ISSUER,
+  codexAuthorizeUrl,
   CodexDeviceCodeFromWire,
   codexEndpoints,
   CodexRefreshFromWire,
@@ -163,6 +164,8 @@ export const makeLoginFlow = (
 
     return loginFlowOf(rules(issuer, clientId), {
       issuer,
+      // codex sends no nonce
+      authorizeUrl: (request) => Effect.succeed(codexAuthorizeUrl({ issuer, clientId, ...request })),
       start,
       poll,
       // codex cannot use a sign-in without a readable id_token (§5)

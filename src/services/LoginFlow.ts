@@ -40,6 +40,19 @@ export type PollResult = Data.TaggedEnum<{
 /** Constructors and matchers for {@link PollResult}. */
 export const PollResult = Data.taggedEnum<PollResult>()
 
+/** What a browser login's authorization request carries besides the issuer's and client's own parameters. */
+export interface AuthorizeRequest {
+  /** The loopback URL the provider sends the browser back to (RFC 8252 §7.3). */
+  readonly redirectUri: string
+  /** The S256 challenge of the client's own verifier (RFC 7636 §4.2). */
+  readonly codeChallenge: string
+  readonly state: string
+  /** OpenID Connect's nonce, which the id_token must carry back; codex sends none. */
+  readonly nonce: Option.Option<string>
+  /** The workspace a sign-in must be in (`forced_chatgpt_workspace_id`; codex sends it as `allowed_workspace_id`). */
+  readonly allowedWorkspaceId: Option.Option<string>
+}
+
 /** The sign-in a completed login yields: the tokens, and the id_token's claims read from them. */
 export interface CompletedLogin {
   readonly tokens: TokenSet
@@ -61,6 +74,12 @@ export class LoginFlow extends Context.Tag("devicecode/LoginFlow")<
     readonly origin: Option.Option<SignInOrigin>
     /** Asks for a device code and user code. */
     readonly start: Effect.Effect<DeviceCode, DeviceAuthError>
+    /**
+     * The URL a browser login opens: the issuer's authorization endpoint (codex's `/oauth/authorize`, an OpenID
+     * provider's from discovery) with the request's parameters in the dialect's order; fails `Misconfigured` when the
+     * provider has no authorization endpoint.
+     */
+    readonly authorizeUrl: (request: AuthorizeRequest) => Effect.Effect<string, DeviceAuthError>
     /** Polls once. */
     readonly poll: (code: DeviceCode) => Effect.Effect<PollResult, DeviceAuthError>
     /**
