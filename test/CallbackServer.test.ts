@@ -1,8 +1,8 @@
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Scope } from "effect"
 import { createServer } from "node:net"
-import * as CallbackServer from "../src/layers/CallbackServer.js"
+import * as NodeCallbackServer from "../src/layers/NodeCallbackServer.js"
+import { CallbackAnswer, CallbackServerError, type CallbackServerOptions } from "../src/services/CallbackServer.js"
 
 /** A real request over loopback, not following redirects: its status, Location and body. */
 const get = (url: string, init: RequestInit = {}) =>
@@ -22,8 +22,8 @@ const portIsFree = (port: number) =>
       })
   )
 
-const serve = (options: Partial<CallbackServer.CallbackServerOptions> = {}) =>
-  CallbackServer.make({ port: 0, callbackPath: "/auth/callback", successPage: "<p>Signed in</p>", ...options })
+const serve = (options: Partial<CallbackServerOptions> = {}) =>
+  NodeCallbackServer.open({ port: 0, callbackPath: "/auth/callback", successPage: "<p>Signed in</p>", ...options })
 
 describe("CallbackServer (real HTTP over loopback)", () => {
   it.scopedLive("queues a callback for the login, which answers it; serves /success; 404 elsewhere; GET only", () =>
@@ -39,7 +39,7 @@ describe("CallbackServer (real HTTP over loopback)", () => {
           ["state", "st4te"]
         ]
       )
-      yield* callback.respond(HttpServerResponse.redirect(`${base}/success?id=1`, { status: 302 }))
+      yield* callback.respond(CallbackAnswer.Redirect({ location: `${base}/success?id=1` }))
       const answered = yield* Fiber.join(browser)
       assert.strictEqual(answered.status, 302)
       assert.strictEqual(answered.location, `${base}/success?id=1`)
@@ -48,6 +48,21 @@ describe("CallbackServer (real HTTP over loopback)", () => {
       assert.deepStrictEqual([success.status, success.body], [200, "<p>Signed in</p>"])
       assert.strictEqual((yield* get(`${base}/elsewhere`)).status, 404)
       assert.strictEqual((yield* get(`${base}/auth/callback?code=x`, { method: "POST", body: "x" })).status, 405)
+    })
+  )
+
+  it.scopedLive("a Page answer is sent with its status and type: a wrong state's 400, then the next callback", () =>
+    Effect.gen(function* () {
+      const server = yield* serve()
+      const base = `http://127.0.0.1:${server.port}`
+      const forged = yield* Effect.fork(get(`${base}/auth/callback?code=c&state=wrong`))
+      yield* (yield* server.next).respond(CallbackAnswer.Page({ status: 400, body: "State mismatch", html: false }))
+      assert.deepStrictEqual(Object.values(yield* Fiber.join(forged)), [400, null, "State mismatch"])
+      const real = yield* Effect.fork(get(`${base}/auth/callback?code=c&state=right`))
+      const callback = yield* server.next
+      assert.strictEqual(callback.params.get("state"), "right")
+      yield* callback.respond(CallbackAnswer.Page({ status: 200, body: "<p>Denied</p>", html: true }))
+      assert.deepStrictEqual(Object.values(yield* Fiber.join(real)), [200, null, "<p>Denied</p>"])
     })
   )
 
@@ -75,7 +90,7 @@ describe("CallbackServer (real HTTP over loopback)", () => {
       const server = yield* Scope.extend(serve(), scope)
       assert.isFalse(yield* portIsFree(server.port))
       const error = yield* Effect.scoped(serve({ port: server.port })).pipe(Effect.flip)
-      assert.instanceOf(error, CallbackServer.CallbackServerError)
+      assert.instanceOf(error, CallbackServerError)
       assert.include(error.message, `127.0.0.1:${server.port}`)
       yield* Scope.close(scope, Exit.void)
       assert.isTrue(yield* portIsFree(server.port))

@@ -1,9 +1,9 @@
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { chromium } from "playwright-core"
-import * as CallbackServer from "../src/layers/CallbackServer.js"
+import * as NodeCallbackServer from "../src/layers/NodeCallbackServer.js"
+import { CallbackAnswer } from "../src/services/CallbackServer.js"
 
 // A real headless Chromium (Debian's, driven by playwright-core; no browser download) through a browser login's
 // redirect: the groundwork of issue 21's browser tests. DEVICECODE_REQUIRE_CHROMIUM=1 (CI) fails instead of skipping.
@@ -22,7 +22,7 @@ const browserPage = Effect.acquireRelease(
 describe.skipIf(!available)("a real headless Chromium through the callback server", () => {
   it.scopedLive("follows the callback's redirect to /success and shows its page", () =>
     Effect.gen(function* () {
-      const server = yield* CallbackServer.make({
+      const server = yield* NodeCallbackServer.open({
         port: 0,
         callbackPath: "/auth/callback",
         successPage: "<title>devicecode</title><p id=done>Signed in</p>"
@@ -34,7 +34,7 @@ describe.skipIf(!available)("a real headless Chromium through the callback serve
       )
       const callback = yield* server.next
       assert.strictEqual(callback.params.get("state"), "st4te")
-      yield* callback.respond(HttpServerResponse.redirect(`${base}/success`, { status: 302 }))
+      yield* callback.respond(CallbackAnswer.Redirect({ location: `${base}/success` }))
       yield* navigation.await
       assert.strictEqual(page.url(), `${base}/success`)
       assert.strictEqual(yield* Effect.promise(() => page.textContent("#done")), "Signed in")
