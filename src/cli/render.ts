@@ -68,6 +68,10 @@ export const eventLine = (event: LoginEvent): Option.Option<string> =>
   LoginEvent.$match(event, {
     StoreUnreadable: ({ detail }) => Option.some(`Warning: ${sanitize(detail)}. It will be replaced once you sign in.`),
     CodeIssued: () => Option.none(),
+    BrowserSignIn: ({ port, url }) =>
+      Option.some(
+        `Open this URL in a browser to sign in; it comes back to http://127.0.0.1:${port}:\n\n${sanitize(url)}\n`
+      ),
     Waiting: ({ attempt }) =>
       attempt === 1 ? Option.some("Waiting for the code to be approved… (Ctrl-C to cancel)") : Option.none(),
     SlowedDown: ({ interval }) =>

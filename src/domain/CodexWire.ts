@@ -31,6 +31,13 @@ export const CODEX_BROWSER_SCOPE = "openid profile email offline_access api.conn
 /** The redirect URI of codex's browser login with its callback server on `port`: 127.0.0.1, not localhost. */
 export const codexBrowserRedirectUri = (port: number): string => `http://127.0.0.1:${port}/auth/callback`
 
+/** Where codex's browser login is sent back to: `/auth/callback` on 127.0.0.1, port 1455 unless told otherwise. */
+export const codexBrowserRedirect = {
+  callbackPath: "/auth/callback",
+  defaultPort: CODEX_BROWSER_PORT,
+  redirectUri: codexBrowserRedirectUri
+} as const
+
 /** What codex's authorization request (its browser login) carries. */
 export interface CodexAuthorizeRequest {
   /** The issuer, trailing `/` trimmed. */

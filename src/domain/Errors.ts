@@ -1,13 +1,14 @@
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 
-/** Which wire call of a device login an error comes from. */
-export type DeviceAuthStep = "discovery" | "usercode" | "poll" | "exchange" | "refresh" | "revoke"
+/** Which wire call of a login an error comes from; `authorize` is a browser login's redirect back. */
+export type DeviceAuthStep = "discovery" | "usercode" | "poll" | "authorize" | "exchange" | "refresh" | "revoke"
 
 const stepLabel: Record<DeviceAuthStep, string> = {
   discovery: "discovery",
   usercode: "device code request",
   poll: "device code poll",
+  authorize: "browser sign-in",
   exchange: "device code exchange",
   refresh: "token refresh",
   revoke: "token revocation"

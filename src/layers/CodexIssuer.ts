@@ -11,6 +11,7 @@ import {
   CODEX_CLIENT_ID,
   CODEX_DEFAULT_ISSUER,
   codexAuthorizeUrl,
+  codexBrowserRedirect,
   CodexDeviceCodeFromWire,
   codexEndpoints,
   CodexRefreshFromWire,
@@ -166,6 +167,7 @@ export const makeLoginFlow = (
       issuer,
       // codex sends no nonce
       authorizeUrl: (request) => Effect.succeed(codexAuthorizeUrl({ issuer, clientId, ...request })),
+      browserRedirect: codexBrowserRedirect,
       start,
       poll,
       // codex cannot use a sign-in without a readable id_token (§5)

@@ -212,6 +212,12 @@ export const makeLoginFlow = (
     return loginFlowOf(rules(issuer, clientId, scope), {
       issuer,
       authorizeUrl,
+      // RFC 8252 §7.3: loopback, any free port
+      browserRedirect: {
+        callbackPath: "/callback",
+        defaultPort: 0,
+        redirectUri: (port: number) => `http://127.0.0.1:${port}/callback`
+      },
       start,
       poll,
       // a provider need not send an id_token (no `openid` scope): the claims are then empty

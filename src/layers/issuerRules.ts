@@ -116,7 +116,7 @@ export type DialectRules = Pick<LoginFlow["Type"], "origin" | "authMode" | "stor
 /** A dialect's login flow: its rules for the record, and its wire calls. */
 export const loginFlowOf = (
   rules: DialectRules,
-  calls: Pick<LoginFlow["Type"], "issuer" | "authorizeUrl" | "start" | "poll" | "complete">
+  calls: Pick<LoginFlow["Type"], "issuer" | "authorizeUrl" | "browserRedirect" | "start" | "poll" | "complete">
 ): LoginFlow["Type"] =>
   LoginFlow.of({ origin: rules.origin, authMode: rules.authMode, storedExpiry: rules.storedExpiry, ...calls })
 

@@ -53,6 +53,16 @@ export interface AuthorizeRequest {
   readonly allowedWorkspaceId: Option.Option<string>
 }
 
+/** Where a browser login's redirect comes back to on loopback (RFC 8252 §7.3). */
+export interface BrowserRedirect {
+  /** The redirect URI's path: codex's `/auth/callback`, RFC 8252's `/callback`. */
+  readonly callbackPath: string
+  /** The port asked for when none is given: codex's 1455, else 0 (any free port). */
+  readonly defaultPort: number
+  /** The redirect URI for a server on `port`. */
+  readonly redirectUri: (port: number) => string
+}
+
 /** The sign-in a completed login yields: the tokens, and the id_token's claims read from them. */
 export interface CompletedLogin {
   readonly tokens: TokenSet
@@ -80,6 +90,8 @@ export class LoginFlow extends Context.Tag("devicecode/LoginFlow")<
      * provider has no authorization endpoint.
      */
     readonly authorizeUrl: (request: AuthorizeRequest) => Effect.Effect<string, DeviceAuthError>
+    /** Where this dialect's browser login is sent back to. */
+    readonly browserRedirect: BrowserRedirect
     /** Polls once. */
     readonly poll: (code: DeviceCode) => Effect.Effect<PollResult, DeviceAuthError>
     /**

@@ -6,7 +6,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import { CODEX_CLIENT_ID, codexAuthorizeUrl, codexEndpoints } from "../domain/CodexWire.js"
+import { CODEX_CLIENT_ID, codexAuthorizeUrl, codexBrowserRedirect, codexEndpoints } from "../domain/CodexWire.js"
 import { DeviceCode } from "../domain/DeviceCode.js"
 import type { DeviceAuthError } from "../domain/Errors.js"
 import { s256Challenge } from "../domain/Pkce.js"
@@ -140,6 +140,7 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
     const flow = loginFlowOf(rules, {
       issuer,
       authorizeUrl: (request) => Effect.succeed(codexAuthorizeUrl({ issuer, clientId: CODEX_CLIENT_ID, ...request })),
+      browserRedirect: codexBrowserRedirect,
       start: Effect.gen(function* () {
         yield* count("start")
         if (options.startError) return yield* options.startError
