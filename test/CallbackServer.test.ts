@@ -84,6 +84,28 @@ describe("CallbackServer (real HTTP over loopback)", () => {
     })
   )
 
+  it.live("a close does not wait for a callback the login never answered: its connection is cut", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const server = yield* Scope.extend(serve(), scope)
+      const browser = yield* Effect.fork(
+        Effect.promise(() =>
+          fetch(`http://127.0.0.1:${server.port}/auth/callback?code=c&state=s`).then(
+            (response) => response.status,
+            () => "cut" as const
+          )
+        )
+      )
+      yield* server.next
+      const started = Date.now()
+      yield* Scope.close(scope, Exit.void)
+      // not the 2 minutes the answer could have been waited for
+      assert.isBelow(Date.now() - started, 5_000)
+      assert.strictEqual(yield* Fiber.join(browser), "cut")
+      assert.isTrue(yield* portIsFree(server.port))
+    })
+  )
+
   it.live("closing its scope frees the port at once; a taken port is a CallbackServerError naming it", () =>
     Effect.gen(function* () {
       const scope = yield* Scope.make()

@@ -51,7 +51,12 @@ export const open = (
     const cancelled = yield* Deferred.make<void>()
     const answerBound = Duration.decode(options.answerBound ?? Duration.minutes(2))
 
-    const server = yield* NodeHttpServer.make(() => createServer({ maxHeaderSize: MAX_HEADER_BYTES }), {
+    const nodeServer = createServer({ maxHeaderSize: MAX_HEADER_BYTES })
+    // every answer closes its connection ("Connection: close"); this listener runs before the server's handler
+    nodeServer.on("request", (_request, response) => {
+      response.shouldKeepAlive = false
+    })
+    const server = yield* NodeHttpServer.make(() => nodeServer, {
       port: options.port,
       host: "127.0.0.1"
     }).pipe(
@@ -92,6 +97,14 @@ export const open = (
       }
     })
 
+    // As every answer closes its connection, the server's close (which waits for open connections) ends once the last
+    // answer is written; one still open half a second after the close began (a callback the login never answered) is
+    // cut. Added after the server, this runs before its close.
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        setTimeout(() => nodeServer.closeAllConnections(), 500).unref()
+      })
+    )
     yield* server.serve(app)
     const port = server.address._tag === "TcpAddress" ? server.address.port : options.port
     return { port, next: Queue.take(arrivals), cancelled: Deferred.await(cancelled) }
