@@ -55,6 +55,8 @@ describe("browserLogin (a scripted issuer, the real callback server over loopbac
       assert.strictEqual(authorize.searchParams.get("code_challenge_method"), "S256")
       const back = yield* visit(`http://127.0.0.1:${port}/auth/callback?code=the-code&state=${state}`)
       assert.deepStrictEqual([back.status, back.location], [302, `http://127.0.0.1:${port}/success`])
+      // as a browser follows the redirect: the login keeps its server open for that page
+      assert.strictEqual((yield* visit(back.location!)).status, 200)
       const result = yield* Fiber.join(fiber)
       assert.isTrue(Option.isSome(yield* store.load))
       assert.strictEqual(result.location, store.location)
@@ -68,7 +70,8 @@ describe("browserLogin (a scripted issuer, the real callback server over loopbac
       assert.deepStrictEqual([forged.status, forged.body], [400, "State mismatch"])
       assert.isTrue(Option.isNone(yield* store.load))
       assert.strictEqual((yield* scripted.calls).exchange ?? 0, 0, "nothing exchanged")
-      yield* visit(`http://127.0.0.1:${port}/auth/callback?code=the-code&state=${state}`)
+      const back = yield* visit(`http://127.0.0.1:${port}/auth/callback?code=the-code&state=${state}`)
+      yield* visit(back.location!)
       yield* Fiber.join(fiber)
       assert.isTrue(Option.isSome(yield* store.load))
     })

@@ -49,6 +49,7 @@ export const open = (
   Effect.gen(function* () {
     const arrivals = yield* Queue.dropping<CallbackRequest>(QUEUED_CALLBACKS)
     const cancelled = yield* Deferred.make<void>()
+    const successServed = yield* Deferred.make<void>()
     const answerBound = Duration.decode(options.answerBound ?? Duration.minutes(2))
 
     const nodeServer = createServer({ maxHeaderSize: MAX_HEADER_BYTES })
@@ -88,6 +89,7 @@ export const open = (
           return yield* Deferred.await(answer)
         }
         case "/success":
+          yield* Deferred.succeed(successServed, undefined)
           return HttpServerResponse.text(options.successPage, { contentType: "text/html; charset=utf-8" })
         case "/cancel":
           yield* Deferred.succeed(cancelled, undefined)
@@ -107,7 +109,12 @@ export const open = (
     )
     yield* server.serve(app)
     const port = server.address._tag === "TcpAddress" ? server.address.port : options.port
-    return { port, next: Queue.take(arrivals), cancelled: Deferred.await(cancelled) }
+    return {
+      port,
+      next: Queue.take(arrivals),
+      cancelled: Deferred.await(cancelled),
+      successServed: Deferred.await(successServed)
+    }
   })
 
 /** The live {@link CallbackServer}: {@link open} on Node's HTTP server. */

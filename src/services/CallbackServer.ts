@@ -41,6 +41,8 @@ export interface OpenCallbackServer {
   readonly next: Effect.Effect<CallbackRequest>
   /** Succeeds once another login asked this one to give way (`GET /cancel`, as codex's logins do). */
   readonly cancelled: Effect.Effect<void>
+  /** Succeeds once `/success` was served: a login that sent the browser there waits for it before it closes. */
+  readonly successServed: Effect.Effect<void>
 }
 
 /** What {@link CallbackServer} opens. */

@@ -30,6 +30,9 @@ export interface BrowserLoginOptions extends LoginOptions {
   readonly timeout?: Duration.DurationInput
 }
 
+/** How long a finished login keeps its server open for the browser to load `/success`. */
+const SUCCESS_PAGE_BOUND = Duration.seconds(5)
+
 const SUCCESS_PAGE = `<!doctype html><meta charset="utf-8"><title>Signed in</title>
 <p>Signed in. You can close this window and go back to the terminal.</p>`
 
@@ -136,6 +139,8 @@ export const browserLogin: (
         )
       )
       yield* callback.respond(CallbackAnswer.Redirect({ location: `http://127.0.0.1:${server.port}/success` }))
+      // the browser follows to /success on this server: it stays open for that (a few seconds at most)
+      yield* server.successServed.pipe(Effect.timeout(SUCCESS_PAGE_BOUND), Effect.ignore)
       return result
     })
   )

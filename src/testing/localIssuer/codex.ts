@@ -7,9 +7,10 @@ import { s256Challenge } from "../../domain/Pkce.js"
 import { approvalRoute } from "./approval.js"
 import { normalizeUserCode } from "./codes.js"
 import type { IssuerContext } from "./context.js"
-import { codexError, json, oauthError, type Params, type Reply } from "./http.js"
+import { codexError, html, json, oauthError, type Params, type Reply } from "./http.js"
 import { type JwtSigner, randomToken } from "./jwt.js"
-import type { DialectRoutes } from "./route.js"
+import { authorizePage, resultPage } from "./page.js"
+import type { DialectRoutes, IssuerRequest } from "./route.js"
 
 /** The Codex dialect's own paths (codex-protocol.md). */
 export const CodexPaths = {
@@ -23,8 +24,13 @@ export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exch
 
 const AUTH_CODE_TTL_MS = 10 * 60 * 1000
 
+/** Where the browser login's sign-in page is (codex's `/oauth/authorize`). */
+export const AUTHORIZE_PATH = "/oauth/authorize"
+
 interface AuthCodeRecord {
   readonly challenge: string
+  /** The redirect_uri the code was issued for: the exchange must name it again (RFC 6749 §4.1.3). */
+  readonly redirectUri: string
   readonly expiresAt: number
   used: boolean
 }
@@ -83,7 +89,12 @@ export const makeCodex = (
           const authorizationCode = `ac_${randomToken(32)}`
           const codeVerifier = randomToken(64)
           const codeChallenge = s256Challenge(codeVerifier)
-          authCodes.set(authorizationCode, { challenge: codeChallenge, expiresAt: now + AUTH_CODE_TTL_MS, used: false })
+          authCodes.set(authorizationCode, {
+            challenge: codeChallenge,
+            redirectUri: endpoints.redirectUri,
+            expiresAt: now + AUTH_CODE_TTL_MS,
+            used: false
+          })
           return json(200, {
             authorization_code: authorizationCode,
             // the code stays bound to the true challenge, so only the client's own check can stop the exchange
@@ -108,8 +119,8 @@ export const makeCodex = (
       if (record === undefined) return oauthError(400, "invalid_grant", "Unknown authorization code.")
       if (record.used) return oauthError(400, "invalid_grant", "The authorization code was already used.")
       if (now >= record.expiresAt) return oauthError(400, "invalid_grant", "The authorization code has expired.")
-      if (params.redirect_uri !== endpoints.redirectUri) {
-        return oauthError(400, "invalid_grant", `redirect_uri must be ${endpoints.redirectUri}.`)
+      if (params.redirect_uri !== record.redirectUri) {
+        return oauthError(400, "invalid_grant", `redirect_uri must be ${record.redirectUri}.`)
       }
       if (params.client_id !== clientId) return oauthError(400, "invalid_grant", "client_id does not match.")
       if (params.code_verifier === undefined || s256Challenge(params.code_verifier) !== record.challenge) {
@@ -135,8 +146,68 @@ export const makeCodex = (
     })
   }
 
+  // The browser login's authorization request (codex's parameters): checked before anything is shown or redirected,
+  // so a bad redirect_uri is never followed.
+  const authorizeRequest = (get: (name: string) => string | undefined) => {
+    const redirectUri = get("redirect_uri") ?? ""
+    const redirect = URL.canParse(redirectUri) ? new URL(redirectUri) : undefined
+    const loopback =
+      redirect !== undefined &&
+      redirect.protocol === "http:" &&
+      (redirect.hostname === "127.0.0.1" || redirect.hostname === "localhost" || redirect.hostname === "[::1]")
+    if (!loopback) return { error: "redirect_uri must be an http URL on loopback." } as const
+    if (get("client_id") !== clientId) return { error: "Unknown client_id." } as const
+    if (get("response_type") !== "code") return { error: "response_type must be code." } as const
+    const challenge = get("code_challenge") ?? ""
+    if (get("code_challenge_method") !== "S256" || challenge === "") {
+      return { error: "A code_challenge with code_challenge_method S256 is required." } as const
+    }
+    return { redirectUri, challenge, state: get("state") ?? "" } as const
+  }
+
+  const backTo = (redirectUri: string, params: Record<string, string>): Reply => {
+    const url = new URL(redirectUri)
+    for (const [name, value] of Object.entries(params)) url.searchParams.append(name, value)
+    return { status: 302, body: "", headers: { location: url.toString(), "cache-control": "no-store" } }
+  }
+
+  const showAuthorize = (request: IssuerRequest): Effect.Effect<Reply> =>
+    Effect.sync(() => {
+      count("authorizePage")
+      const checked = authorizeRequest((name) => request.query.get(name) ?? undefined)
+      if ("error" in checked) return html(400, resultPage("Bad sign-in request", checked.error))
+      return html(
+        200,
+        authorizePage({ action: AUTHORIZE_PATH, redirectUri: checked.redirectUri, params: [...request.query] })
+      )
+    })
+
+  const decideAuthorize = ({ params }: IssuerRequest): Effect.Effect<Reply> =>
+    Effect.gen(function* () {
+      count("authorizePage")
+      const checked = authorizeRequest((name) => params[name])
+      if ("error" in checked) return html(400, resultPage("Bad sign-in request", checked.error))
+      const state = checked.state === "" ? {} : { state: checked.state }
+      if (params.action !== "approve") {
+        return backTo(checked.redirectUri, {
+          error: "access_denied",
+          error_description: "The sign-in was denied.",
+          ...state
+        })
+      }
+      const code = `ac_${randomToken(32)}`
+      authCodes.set(code, {
+        challenge: checked.challenge,
+        redirectUri: checked.redirectUri,
+        expiresAt: (yield* nowMillis) + AUTH_CODE_TTL_MS,
+        used: false
+      })
+      return backTo(checked.redirectUri, { code, scope: params.scope ?? "", ...state })
+    })
+
   return {
     routes: [
+      { path: AUTHORIZE_PATH, get: showAuthorize, post: decideAuthorize },
       { path: CodexPaths.userCode, post: ({ params }) => issueCode(params) },
       { path: CodexPaths.poll, post: ({ params }) => pollCode(params) },
       approvalRoute(context, CodexPaths.device)

@@ -64,3 +64,26 @@ export const resultPage = (title: string, message: string, backTo?: string): str
     `<h1>${escapeHtml(title)}</h1>
 <p>${escapeHtml(message)}</p>${backTo === undefined ? "" : backLink(backTo)}`
   )
+
+/**
+ * The browser login's sign-in page: who signs in where, and approve / deny buttons that POST the authorization
+ * request's parameters back to `action`.
+ */
+export const authorizePage = (options: {
+  readonly action: string
+  readonly redirectUri: string
+  readonly params: ReadonlyArray<readonly [string, string]>
+}): string =>
+  layout(
+    "Sign in",
+    `<h1>Sign in to the local test issuer</h1>
+<p>An app asks to sign you in. It will get your tokens at <code>${escapeHtml(options.redirectUri)}</code>.</p>
+<form method="post" action="${escapeHtml(options.action)}">
+${options.params.map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join("\n")}
+<div class="actions">
+<button class="approve" type="submit" name="action" value="approve">Approve</button>
+<button class="deny" type="submit" name="action" value="deny">Deny</button>
+</div>
+</form>
+<p class="note">Local test issuer. Approve only a sign-in you started yourself.</p>`
+  )

@@ -27,6 +27,7 @@ const emptyStats: LocalIssuerStats = {
   tokenExchange: 0,
   revoke: 0,
   devicePage: 0,
+  authorizePage: 0,
   slowDown: 0,
   refreshTokenReused: 0,
   faults: 0,

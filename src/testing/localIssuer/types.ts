@@ -70,6 +70,8 @@ export interface LocalIssuerStats {
   readonly revoke: number
   /** GET and POST of either approval page. */
   readonly devicePage: number
+  /** GET and POST of the browser login's sign-in page (`/oauth/authorize`). */
+  readonly authorizePage: number
   readonly slowDown: number
   readonly refreshTokenReused: number
   /** Requests answered by a queued fault. */
