@@ -1,25 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync } from "node:fs"
-import { chromium } from "playwright-core"
 import * as NodeCallbackServer from "../src/layers/NodeCallbackServer.js"
 import { CallbackAnswer } from "../src/services/CallbackServer.js"
+import { browserPage, chromiumAvailable } from "./support/chromium.js"
 
 // A real headless Chromium (Debian's, driven by playwright-core; no browser download) through a browser login's
 // redirect: the groundwork of issue 21's browser tests. DEVICECODE_REQUIRE_CHROMIUM=1 (CI) fails instead of skipping.
-const CHROMIUM = process.env.DEVICECODE_CHROMIUM ?? "/usr/bin/chromium"
-const available = existsSync(CHROMIUM)
-if (!available && process.env.DEVICECODE_REQUIRE_CHROMIUM === "1") throw new Error(`no Chromium at ${CHROMIUM}`)
 
-/** A headless Chromium page for the scope. */
-const browserPage = Effect.acquireRelease(
-  Effect.promise(() =>
-    chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu"] })
-  ),
-  (browser) => Effect.promise(() => browser.close())
-).pipe(Effect.flatMap((browser) => Effect.promise(() => browser.newPage())))
-
-describe.skipIf(!available)("a real headless Chromium through the callback server", () => {
+describe.skipIf(!chromiumAvailable)("a real headless Chromium through the callback server", () => {
   it.scopedLive("follows the callback's redirect to /success and shows its page", () =>
     Effect.gen(function* () {
       const server = yield* NodeCallbackServer.open({

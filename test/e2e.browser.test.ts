@@ -1,8 +1,6 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Option } from "effect"
-import { existsSync } from "node:fs"
-import { chromium } from "playwright-core"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import { LoginEvent } from "../src/domain/LoginEvent.js"
 import * as CodexIssuer from "../src/layers/CodexIssuer.js"
@@ -14,19 +12,10 @@ import { CredentialStore } from "../src/services/CredentialStore.js"
 import * as Pkce from "../src/services/Pkce.js"
 import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
+import { browserPage, chromiumAvailable } from "./support/chromium.js"
 
 // A browser login (the library's program) against LocalIssuer's codex dialect, its sign-in page driven by a real
 // headless Chromium (Debian's, through playwright-core): approve → signed in; deny → Denied with the issuer's reason.
-const CHROMIUM = process.env.DEVICECODE_CHROMIUM ?? "/usr/bin/chromium"
-const available = existsSync(CHROMIUM)
-if (!available && process.env.DEVICECODE_REQUIRE_CHROMIUM === "1") throw new Error(`no Chromium at ${CHROMIUM}`)
-
-const browserPage = Effect.acquireRelease(
-  Effect.promise(() =>
-    chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu"] })
-  ),
-  (browser) => Effect.promise(() => browser.close())
-).pipe(Effect.flatMap((browser) => Effect.promise(() => browser.newPage())))
 
 /** A browser login at a LocalIssuer into memory: its fiber, the URL it told, the store and the issuer. */
 const startLogin = Effect.gen(function* () {
@@ -49,34 +38,37 @@ const startLogin = Effect.gen(function* () {
   return { fiber, url: yield* Deferred.await(told), store, issuer }
 })
 
-describe.skipIf(!available)("browser login in a real headless Chromium against LocalIssuer (codex dialect)", () => {
-  it.scopedLive("Approve: the browser lands on /success and the sign-in is stored", () =>
-    Effect.gen(function* () {
-      const { fiber, store, url } = yield* startLogin
-      const page = yield* browserPage
-      yield* Effect.promise(() => page.goto(url))
-      yield* Effect.promise(() => Promise.all([page.waitForURL(/\/success$/), page.click("button.approve")]))
-      const result = yield* Fiber.join(fiber)
-      const stored = yield* store.load
-      assert.isTrue(Option.isSome(stored) && Option.isSome(stored.value.tokens))
-      assert.strictEqual(result.location, store.location)
-      assert.include(yield* Effect.promise(() => page.textContent("body")), "Signed in")
-    })
-  )
+describe.skipIf(!chromiumAvailable)(
+  "browser login in a real headless Chromium against LocalIssuer (codex dialect)",
+  () => {
+    it.scopedLive("Approve: the browser lands on /success and the sign-in is stored", () =>
+      Effect.gen(function* () {
+        const { fiber, store, url } = yield* startLogin
+        const page = yield* browserPage
+        yield* Effect.promise(() => page.goto(url))
+        yield* Effect.promise(() => Promise.all([page.waitForURL(/\/success$/), page.click("button.approve")]))
+        const result = yield* Fiber.join(fiber)
+        const stored = yield* store.load
+        assert.isTrue(Option.isSome(stored) && Option.isSome(stored.value.tokens))
+        assert.strictEqual(result.location, store.location)
+        assert.include(yield* Effect.promise(() => page.textContent("body")), "Signed in")
+      })
+    )
 
-  it.scopedLive("Deny: the login fails Denied with the issuer's reason; nothing stored", () =>
-    Effect.gen(function* () {
-      const { fiber, store, url } = yield* startLogin
-      const page = yield* browserPage
-      yield* Effect.promise(() => page.goto(url))
-      yield* Effect.promise(() => page.click("button.deny"))
-      const exit = yield* Fiber.await(fiber)
-      assert.isTrue(Exit.isFailure(exit))
-      const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
-      assert.instanceOf(error, DeviceAuthError)
-      assert.strictEqual((error as DeviceAuthError).reason, "Denied")
-      assert.include((error as DeviceAuthError).message, "The sign-in was denied.")
-      assert.isTrue(Option.isNone(yield* store.load))
-    })
-  )
-})
+    it.scopedLive("Deny: the login fails Denied with the issuer's reason; nothing stored", () =>
+      Effect.gen(function* () {
+        const { fiber, store, url } = yield* startLogin
+        const page = yield* browserPage
+        yield* Effect.promise(() => page.goto(url))
+        yield* Effect.promise(() => page.click("button.deny"))
+        const exit = yield* Fiber.await(fiber)
+        assert.isTrue(Exit.isFailure(exit))
+        const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        assert.instanceOf(error, DeviceAuthError)
+        assert.strictEqual((error as DeviceAuthError).reason, "Denied")
+        assert.include((error as DeviceAuthError).message, "The sign-in was denied.")
+        assert.isTrue(Option.isNone(yield* store.load))
+      })
+    )
+  }
+)
