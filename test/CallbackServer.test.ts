@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Scope } from "effect"
-import { createServer } from "node:net"
+import { Deferred, Effect, Exit, Fiber, Scope } from "effect"
+import { createServer, type Server } from "node:net"
 import * as NodeCallbackServer from "../src/layers/NodeCallbackServer.js"
 import { CallbackAnswer, CallbackServerError, type CallbackServerOptions } from "../src/services/CallbackServer.js"
 
@@ -21,6 +21,11 @@ const portIsFree = (port: number) =>
         probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)))
       })
   )
+
+const addressPort = (server: Server): number => {
+  const address = server.address()
+  return typeof address === "object" && address !== null ? address.port : 0
+}
 
 const serve = (options: Partial<CallbackServerOptions> = {}) =>
   NodeCallbackServer.open({ port: 0, callbackPath: "/auth/callback", successPage: "<p>Signed in</p>", ...options })
@@ -106,16 +111,50 @@ describe("CallbackServer (real HTTP over loopback)", () => {
     })
   )
 
-  it.live("closing its scope frees the port at once; a taken port is a CallbackServerError naming it", () =>
+  it.live("closing its scope frees the port at once", () =>
     Effect.gen(function* () {
       const scope = yield* Scope.make()
       const server = yield* Scope.extend(serve(), scope)
       assert.isFalse(yield* portIsFree(server.port))
-      const error = yield* Effect.scoped(serve({ port: server.port })).pipe(Effect.flip)
-      assert.instanceOf(error, CallbackServerError)
-      assert.include(error.message, `127.0.0.1:${server.port}`)
       yield* Scope.close(scope, Exit.void)
       assert.isTrue(yield* portIsFree(server.port))
+    })
+  )
+
+  it.live("a port another program holds (no HTTP answer to /cancel) is a CallbackServerError naming it, at once", () =>
+    Effect.gen(function* () {
+      const other = createServer((socket) => socket.destroy())
+      const port = yield* Effect.promise(
+        () => new Promise<number>((resolve) => other.listen(0, "127.0.0.1", () => resolve(addressPort(other))))
+      )
+      const error = yield* Effect.scoped(serve({ port })).pipe(Effect.flip, Effect.timeout("5 seconds"))
+      other.close()
+      assert.instanceOf(error, CallbackServerError)
+      assert.isTrue(error.taken)
+      assert.include(error.message, `127.0.0.1:${port}: the port is taken by another program`)
+    })
+  )
+
+  it.live("a second login on the same port asks the first to /cancel and gets the port once it gave way", () =>
+    Effect.gen(function* () {
+      const opened = yield* Deferred.make<number>()
+      // the first login: it gives way (closes its server) when asked
+      const first = yield* Effect.fork(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const server = yield* serve()
+            yield* Deferred.succeed(opened, server.port)
+            yield* server.cancelled
+            return "cancelled" as const
+          })
+        )
+      )
+      const port = yield* Deferred.await(opened)
+      const second = yield* Effect.scoped(
+        Effect.map(serve({ port }), (server) => server.port)
+      ).pipe(Effect.timeout("5 seconds"))
+      assert.strictEqual(second, port)
+      assert.strictEqual(yield* Fiber.join(first), "cancelled")
     })
   )
 })

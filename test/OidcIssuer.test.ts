@@ -685,7 +685,9 @@ describe("OidcIssuer: a browser login's authorization request", () => {
       const { flow } = yield* issuerWith({
         [OPENID]: () => json(200, discovery({ authorization_endpoint: `${ISSUER}/authorize?tenant=t1` }))
       })
-      const url = new URL(yield* flow.authorizeUrl(request))
+      const authorize = yield* flow.authorizeUrl(request)
+      assert.isTrue(Option.isNone(authorize.responseIss), "no iss is expected from a provider that does not say so")
+      const url = new URL(authorize.url)
       assert.strictEqual(`${url.origin}${url.pathname}`, `${ISSUER}/authorize`)
       assert.deepStrictEqual(
         [...url.searchParams],
@@ -701,6 +703,22 @@ describe("OidcIssuer: a browser login's authorization request", () => {
           ["nonce", "n".repeat(43)]
         ]
       )
+    })
+  )
+
+  it.effect("expects the issuer as the redirect's iss where discovery says it sends one (RFC 9207)", () =>
+    Effect.gen(function* () {
+      const { flow } = yield* issuerWith({
+        [OPENID]: () =>
+          json(
+            200,
+            discovery({
+              authorization_endpoint: `${ISSUER}/authorize`,
+              authorization_response_iss_parameter_supported: true
+            })
+          )
+      })
+      assert.deepStrictEqual((yield* flow.authorizeUrl(request)).responseIss, Option.some(ISSUER))
     })
   )
 

@@ -85,7 +85,8 @@ describe("CodexIssuer: the LoginFlow's authorizeUrl", () => {
         nonce: Option.some("not-sent"),
         allowedWorkspaceId: Option.none()
       }
-      const url = yield* flow.authorizeUrl(request)
+      const { responseIss, url } = yield* flow.authorizeUrl(request)
+      assert.isTrue(Option.isNone(responseIss), "codex's redirect carries no iss")
       const printed = codexUrl(fixture("login-0.169.txt")).replace(CODEX_DEFAULT_ISSUER, "http://127.0.0.1:8123")
       assert.strictEqual(decodeURIComponent(url), decodeURIComponent(printed))
       assert.notInclude(url, "nonce")

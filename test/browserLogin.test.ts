@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer, Option } from "effect"
+import { Chunk, Deferred, Effect, Fiber, Layer, Option, TestClock } from "effect"
 import { DeviceAuthError } from "../src/domain/Errors.js"
 import { LoginEvent } from "../src/domain/LoginEvent.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
@@ -90,6 +90,39 @@ describe("browserLogin (a scripted issuer, the real callback server over loopbac
       assert.notInclude(error.message, "\u001b")
       assert.include(error.message, "No")
       assert.isTrue(Option.isNone(yield* store.load))
+    })
+  )
+
+  it.live("codex's missing_codex_entitlement is told in codex's words, on the page and in the error", () =>
+    Effect.gen(function* () {
+      const { fiber, port, state } = yield* start
+      const denied = yield* visit(
+        `http://127.0.0.1:${port}/auth/callback?state=${state}&error=access_denied&error_description=missing_codex_entitlement`
+      )
+      assert.include(denied.body, "You do not have access to Codex")
+      const error = yield* Fiber.join(fiber).pipe(Effect.flip)
+      assert.strictEqual((error as DeviceAuthError).reason, "Denied")
+      assert.include(error.message, "Codex is not enabled for your workspace.")
+    })
+  )
+
+  it.effect("with no callback the login ends TimedOut after codex's 10 minutes (TestClock), and frees the port", () =>
+    Effect.gen(function* () {
+      const { fiber, port } = yield* start
+      // the login's timeout is set once it told the URL: wait for that sleep before moving the clock
+      while (Chunk.isEmpty(yield* TestClock.sleeps())) yield* Effect.yieldNow()
+      yield* TestClock.adjust("599 seconds")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still waiting at 9:59")
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber).pipe(Effect.flip)
+      assert.strictEqual((error as DeviceAuthError).reason, "TimedOut")
+      const refused = yield* Effect.promise(() =>
+        fetch(`http://127.0.0.1:${port}/success`).then(
+          () => false,
+          () => true
+        )
+      )
+      assert.isTrue(refused, "nothing listens on the port any more")
     })
   )
 

@@ -35,8 +35,29 @@ export const codexBrowserRedirectUri = (port: number): string => `http://127.0.0
 export const codexBrowserRedirect = {
   callbackPath: "/auth/callback",
   defaultPort: CODEX_BROWSER_PORT,
-  redirectUri: codexBrowserRedirectUri
+  redirectUri: codexBrowserRedirectUri,
+  // codex sends no nonce
+  sendsNonce: false
 } as const
+
+/** RFC 8693 token exchange: what codex's browser login trades its id_token for, an API key. */
+export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+/**
+ * The form of codex's API-key token exchange after a browser login, in codex's order: the id_token is the subject,
+ * and `openai-api-key` the token asked for.
+ */
+export const codexApiKeyExchangeForm = (clientId: string, idToken: string): URLSearchParams =>
+  new URLSearchParams([
+    ["grant_type", TOKEN_EXCHANGE_GRANT],
+    ["client_id", clientId],
+    ["requested_token", "openai-api-key"],
+    ["subject_token", idToken],
+    ["subject_token_type", "urn:ietf:params:oauth:token-type:id_token"]
+  ])
+
+/** The answer to codex's API-key token exchange: the key is its `access_token`. */
+export const ApiKeyExchangeResponse = Schema.Struct({ access_token: Schema.NonEmptyTrimmedString })
 
 /** What codex's authorization request (its browser login) carries. */
 export interface CodexAuthorizeRequest {

@@ -15,6 +15,8 @@ import {
   CodexDeviceCodeFromWire,
   codexEndpoints,
   CodexRefreshFromWire,
+  ApiKeyExchangeResponse,
+  codexApiKeyExchangeForm,
   CodexTokenSetFromWire,
   errorCode,
   normalizeIssuer,
@@ -163,11 +165,27 @@ export const makeLoginFlow = (
       return value
     })
 
+    // after a browser login, codex trades the id_token for an API key (RFC 8693)
+    const exchangeApiKey = Effect.fn("CodexIssuer.exchangeApiKey")(function* (idToken: Redacted.Redacted<string>) {
+      const form = codexApiKeyExchangeForm(clientId, Redacted.value(idToken))
+      const answer = yield* send(
+        "exchange",
+        HttpClientRequest.post(endpoints.token).pipe(
+          HttpClientRequest.bodyText(form.toString(), "application/x-www-form-urlencoded")
+        )
+      )
+      if (!isOk(answer.status)) return yield* classify("exchange", answer)
+      const { value } = yield* decode("exchange", ApiKeyExchangeResponse, answer)
+      return Redacted.make(value.access_token)
+    })
+
     return loginFlowOf(rules(issuer, clientId), {
       issuer,
-      // codex sends no nonce
-      authorizeUrl: (request) => Effect.succeed(codexAuthorizeUrl({ issuer, clientId, ...request })),
+      // codex's redirect carries no `iss`
+      authorizeUrl: (request) =>
+        Effect.succeed({ url: codexAuthorizeUrl({ issuer, clientId, ...request }), responseIss: Option.none() }),
       browserRedirect: codexBrowserRedirect,
+      exchangeApiKey: Option.some(exchangeApiKey),
       start,
       poll,
       // codex cannot use a sign-in without a readable id_token (§5)

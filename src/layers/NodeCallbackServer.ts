@@ -6,6 +6,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { createServer } from "node:http"
@@ -21,6 +22,22 @@ import {
 // a callback is a GET with a query; nothing it needs is large
 const MAX_HEADER_BYTES = 16 * 1024
 const QUEUED_CALLBACKS = 8
+
+/** How codex waits for a port held by an older login it asked to `/cancel`. */
+const TAKEN_PORT_RETRIES = 10
+const TAKEN_PORT_RETRY_SPACING = Duration.millis(200)
+const CANCEL_REQUEST_BOUND = Duration.millis(500)
+
+const isAddressInUse = (cause: unknown): boolean =>
+  typeof cause === "object" && cause !== null && (cause as { readonly code?: unknown }).code === "EADDRINUSE"
+
+/** `GET /cancel` to whatever holds the port on loopback (an older login gives way): whether it answered over HTTP. */
+const askToCancel = (port: number): Effect.Effect<boolean> =>
+  Effect.tryPromise((signal) => fetch(`http://127.0.0.1:${port}/cancel`, { signal }).then((r) => r.arrayBuffer())).pipe(
+    Effect.timeout(CANCEL_REQUEST_BOUND),
+    Effect.as(true),
+    Effect.orElseSucceed(() => false)
+  )
 
 const isLoopbackAddress = (address: string): boolean =>
   address === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)
@@ -57,7 +74,7 @@ export const open = (
     nodeServer.on("request", (_request, response) => {
       response.shouldKeepAlive = false
     })
-    const server = yield* NodeHttpServer.make(() => nodeServer, {
+    const listen = NodeHttpServer.make(() => nodeServer, {
       port: options.port,
       host: "127.0.0.1"
     }).pipe(
@@ -65,8 +82,26 @@ export const open = (
         (error) =>
           new CallbackServerError({
             port: options.port,
-            detail: error.cause instanceof Error ? error.cause.message : String(error.cause)
+            detail: error.cause instanceof Error ? error.cause.message : String(error.cause),
+            taken: isAddressInUse(error.cause)
           })
+      ),
+    )
+    const server = yield* listen.pipe(
+      // codex's way with a taken port: ask the login there to give way, then try again (10 times, 200 ms apart); a
+      // holder that does not answer over HTTP is no login, and is reported at once
+      Effect.catchIf(
+        (error) => error.taken && options.port !== 0,
+        (error) =>
+          Effect.flatMap(askToCancel(options.port), (answered) =>
+            answered
+              ? Effect.retry(Effect.delay(listen, TAKEN_PORT_RETRY_SPACING), {
+                  schedule: Schedule.spaced(TAKEN_PORT_RETRY_SPACING),
+                  times: TAKEN_PORT_RETRIES - 1,
+                  while: (again) => again.taken
+                })
+              : Effect.fail(error)
+          )
       )
     )
 

@@ -71,7 +71,7 @@ export const makeLoginFlow = (
     // RFC 6749 §4.1.1 with PKCE (RFC 7636 §4.3) and OpenID Connect's nonce, onto the endpoint's own query if it has one
     const authorizeUrl: LoginFlow["Type"]["authorizeUrl"] = (request) =>
       Effect.gen(function* () {
-        const { authorization } = yield* endpoints
+        const { authorization, issInAuthorizationResponse } = yield* endpoints
         if (Option.isNone(authorization)) {
           return yield* fail("discovery", {
             reason: "Misconfigured",
@@ -90,7 +90,8 @@ export const makeLoginFlow = (
           ...Option.toArray(Option.map(request.nonce, (nonce) => ["nonce", nonce] as const))
         ]
         for (const [name, value] of parameters) url.searchParams.append(name, value)
-        return url.toString()
+        // RFC 9207 §2.4: a provider that says it sends `iss` must send its own
+        return { url: url.toString(), responseIss: issInAuthorizationResponse ? Option.some(issuer) : Option.none() }
       })
 
     const start = Effect.gen(function* () {
@@ -216,8 +217,10 @@ export const makeLoginFlow = (
       browserRedirect: {
         callbackPath: "/callback",
         defaultPort: 0,
-        redirectUri: (port: number) => `http://127.0.0.1:${port}/callback`
+        redirectUri: (port: number) => `http://127.0.0.1:${port}/callback`,
+        sendsNonce: true
       },
+      exchangeApiKey: Option.none(),
       start,
       poll,
       // a provider need not send an id_token (no `openid` scope): the claims are then empty

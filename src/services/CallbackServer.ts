@@ -8,9 +8,13 @@ import type * as Scope from "effect/Scope"
 export class CallbackServerError extends Data.TaggedError("CallbackServerError")<{
   readonly port: number
   readonly detail: string
+  /** Another program holds the port (and did not give way when asked to `/cancel`). */
+  readonly taken: boolean
 }> {
   override get message(): string {
-    return `could not serve the login callback on 127.0.0.1:${this.port}: ${this.detail}`
+    return this.taken
+      ? `could not serve the login callback on 127.0.0.1:${this.port}: the port is taken by another program (${this.detail}): free it, or use another port`
+      : `could not serve the login callback on 127.0.0.1:${this.port}: ${this.detail}`
   }
 }
 

@@ -22,6 +22,8 @@ export type AuthorizationGrant = Data.TaggedEnum<{
     readonly codeVerifier: Redacted.Redacted<string>
     readonly codeChallenge: string
     readonly redirectUri: string
+    /** The OpenID Connect nonce the authorization request sent (browser login): the id_token must carry it back. */
+    readonly nonce?: string
   }
   Tokens: { readonly tokens: TokenSet }
 }>
@@ -53,7 +55,14 @@ export interface AuthorizeRequest {
   readonly allowedWorkspaceId: Option.Option<string>
 }
 
-/** Where a browser login's redirect comes back to on loopback (RFC 8252 §7.3). */
+/** A browser login's authorization URL, and what the redirect back must carry besides `state`. */
+export interface AuthorizeUrl {
+  readonly url: string
+  /** The `iss` the redirect must carry (RFC 9207), where the provider says it sends one. */
+  readonly responseIss: Option.Option<string>
+}
+
+/** Where a browser login's redirect comes back to on loopback (RFC 8252 §7.3), and what else the dialect sends. */
 export interface BrowserRedirect {
   /** The redirect URI's path: codex's `/auth/callback`, RFC 8252's `/callback`. */
   readonly callbackPath: string
@@ -61,6 +70,8 @@ export interface BrowserRedirect {
   readonly defaultPort: number
   /** The redirect URI for a server on `port`. */
   readonly redirectUri: (port: number) => string
+  /** Whether the request carries an OpenID Connect `nonce` for the id_token to echo (RFC 8628 dialect; codex: no). */
+  readonly sendsNonce: boolean
 }
 
 /** The sign-in a completed login yields: the tokens, and the id_token's claims read from them. */
@@ -89,9 +100,16 @@ export class LoginFlow extends Context.Tag("devicecode/LoginFlow")<
      * provider's from discovery) with the request's parameters in the dialect's order; fails `Misconfigured` when the
      * provider has no authorization endpoint.
      */
-    readonly authorizeUrl: (request: AuthorizeRequest) => Effect.Effect<string, DeviceAuthError>
+    readonly authorizeUrl: (request: AuthorizeRequest) => Effect.Effect<AuthorizeUrl, DeviceAuthError>
     /** Where this dialect's browser login is sent back to. */
     readonly browserRedirect: BrowserRedirect
+    /**
+     * What a browser login does after its exchange to get an API key from the id_token (codex: RFC 8693 token exchange
+     * for `openai-api-key`, stored as `OPENAI_API_KEY`); none in a dialect without one.
+     */
+    readonly exchangeApiKey: Option.Option<
+      (idToken: Redacted.Redacted<string>) => Effect.Effect<Redacted.Redacted<string>, DeviceAuthError>
+    >
     /** Polls once. */
     readonly poll: (code: DeviceCode) => Effect.Effect<PollResult, DeviceAuthError>
     /**

@@ -1,5 +1,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import { type DeviceAuthError, type LoginMethodError, StoreError, type WorkspaceError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
@@ -92,13 +94,14 @@ export const noticeUnreadableStore = (
 export const saveSignIn = (
   tokens: TokenSet,
   claims: IdTokenClaims,
-  emit: (event: LoginEvent) => Effect.Effect<void>
+  emit: (event: LoginEvent) => Effect.Effect<void>,
+  apiKey: Option.Option<Redacted.Redacted<string>> = Option.none()
 ): Effect.Effect<LoginResult, StoreError, LoginFlow | IssuerResolver | CredentialStore> =>
   Effect.gen(function* () {
     const store = yield* CredentialStore
-    const record = yield* persistTokens(tokens, claims, { onEvent: emit }).pipe(
+    const record = yield* persistTokens(tokens, claims, { onEvent: emit, apiKey }).pipe(
       Effect.catchTag("StoreError", (error) =>
-        Effect.flatMap(signInRecord(tokens, claims, []), (unsaved) => keepAfter(store, unsaved, error))
+        Effect.flatMap(signInRecord(tokens, claims, [], apiKey), (unsaved) => keepAfter(store, unsaved, error))
       ),
       Effect.catchIf(
         (error) => error.keptIn === undefined,

@@ -139,8 +139,13 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
 
     const flow = loginFlowOf(rules, {
       issuer,
-      authorizeUrl: (request) => Effect.succeed(codexAuthorizeUrl({ issuer, clientId: CODEX_CLIENT_ID, ...request })),
+      authorizeUrl: (request) =>
+        Effect.succeed({
+          url: codexAuthorizeUrl({ issuer, clientId: CODEX_CLIENT_ID, ...request }),
+          responseIss: Option.none()
+        }),
       browserRedirect: codexBrowserRedirect,
+      exchangeApiKey: Option.none(),
       start: Effect.gen(function* () {
         yield* count("start")
         if (options.startError) return yield* options.startError
