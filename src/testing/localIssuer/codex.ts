@@ -5,12 +5,11 @@ import * as Option from "effect/Option"
 import { codexEndpoints } from "../../domain/CodexWire.js"
 import { s256Challenge } from "../../domain/Pkce.js"
 import { approvalRoute } from "./approval.js"
+import type { Authorization, BrowserDialectRoutes } from "./authorize.js"
 import { normalizeUserCode } from "./codes.js"
 import type { IssuerContext } from "./context.js"
-import { codexError, html, json, oauthError, type Params, type Reply } from "./http.js"
+import { codexError, json, oauthError, type Params, type Reply } from "./http.js"
 import { type JwtSigner, randomToken } from "./jwt.js"
-import { authorizePage, resultPage } from "./page.js"
-import type { DialectRoutes, IssuerRequest } from "./route.js"
 
 /** The Codex dialect's own paths (codex-protocol.md). */
 export const CodexPaths = {
@@ -22,33 +21,26 @@ export const CodexPaths = {
 /** RFC 8693 token exchange, which codex's browser login uses to get an API key. */
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 
-const AUTH_CODE_TTL_MS = 10 * 60 * 1000
+// What codex's token exchange asks for, and what it hands over (codex's `obtain_api_key`).
+const REQUESTED_TOKEN = "openai-api-key"
+const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 
-/** Where the browser login's sign-in page is (codex's `/oauth/authorize`). */
-export const AUTHORIZE_PATH = "/oauth/authorize"
-
-interface AuthCodeRecord {
-  readonly challenge: string
-  /** The redirect_uri the code was issued for: the exchange must name it again (RFC 6749 §4.1.3). */
-  readonly redirectUri: string
-  readonly expiresAt: number
-  used: boolean
-}
-
-/** The Codex dialect: user code, poll and approval page; authorization-code exchange and token exchange. */
+/**
+ * The Codex dialect: user code, poll and approval page; its client at the sign-in page, whose codes (and the polls')
+ * the shared authorization-code grant exchanges; token exchange.
+ */
 export const makeCodex = (
   context: IssuerContext,
   options: {
     readonly clientId: string
     readonly intervalSeconds: Option.Option<number>
     readonly signer: JwtSigner
+    readonly authorization: Authorization
   }
-): DialectRoutes => {
-  const { codes, count, tokens } = context
-  const { clientId, intervalSeconds } = options
+): BrowserDialectRoutes => {
+  const { codes, count } = context
+  const { authorization, clientId, intervalSeconds } = options
   const endpoints = codexEndpoints(context.url)
-  const authCodes = new Map<string, AuthCodeRecord>()
-  const nowMillis = Clock.currentTimeMillis
 
   const issueCode = (params: Params): Effect.Effect<Reply> =>
     Effect.gen(function* () {
@@ -79,21 +71,18 @@ export const makeCodex = (
       if (record === undefined || normalizeUserCode(params.user_code ?? "") !== normalizeUserCode(record.userCode)) {
         return codexError(400, "invalid_request", "Unknown device_auth_id and user_code pair.")
       }
-      const now = yield* nowMillis
-      switch (codes.statusOf(record, now)) {
+      switch (codes.statusOf(record, yield* Clock.currentTimeMillis)) {
         case "pending":
           if (context.takeSlowDown()) return codexError(403, "slow_down", "Polling too often; slow down.")
           return codexError(403, "deviceauth_authorization_pending", "The sign-in request is still pending.")
         case "approved": {
           record.decision = "redeemed"
-          const authorizationCode = `ac_${randomToken(32)}`
           const codeVerifier = randomToken(64)
           const codeChallenge = s256Challenge(codeVerifier)
-          authCodes.set(authorizationCode, {
+          const authorizationCode = yield* authorization.issue({
+            grant: { dialect: "codex", clientId, scope: [] },
             challenge: codeChallenge,
-            redirectUri: endpoints.redirectUri,
-            expiresAt: now + AUTH_CODE_TTL_MS,
-            used: false
+            redirectUri: endpoints.redirectUri
           })
           return json(200, {
             authorization_code: authorizationCode,
@@ -111,33 +100,23 @@ export const makeCodex = (
       }
     })
 
-  const exchangeCode = (params: Params): Effect.Effect<Reply> =>
-    Effect.gen(function* () {
-      count("exchange")
-      const record = authCodes.get(params.code ?? "")
-      const now = yield* nowMillis
-      if (record === undefined) return oauthError(400, "invalid_grant", "Unknown authorization code.")
-      if (record.used) return oauthError(400, "invalid_grant", "The authorization code was already used.")
-      if (now >= record.expiresAt) return oauthError(400, "invalid_grant", "The authorization code has expired.")
-      if (params.redirect_uri !== record.redirectUri) {
-        return oauthError(400, "invalid_grant", `redirect_uri must be ${record.redirectUri}.`)
-      }
-      if (params.client_id !== clientId) return oauthError(400, "invalid_grant", "client_id does not match.")
-      if (params.code_verifier === undefined || s256Challenge(params.code_verifier) !== record.challenge) {
-        return oauthError(400, "invalid_grant", "code_verifier does not match the code challenge.")
-      }
-      record.used = true
-      return json(200, yield* tokens.mint({ dialect: "codex", clientId, scope: [] }))
-    })
-
-  // What codex's browser login does after its exchange, to get an API key.
+  // What codex's browser login does after its exchange, to get an API key (RFC 8693, as codex sends it).
   const tokenExchange = (params: Params): Reply => {
     count("tokenExchange")
     if (params.client_id !== undefined && params.client_id !== clientId) {
       return oauthError(400, "invalid_client", "client_id does not match.")
     }
+    if (params.requested_token !== REQUESTED_TOKEN) {
+      return oauthError(400, "invalid_request", `requested_token must be ${REQUESTED_TOKEN}.`)
+    }
+    if (params.subject_token_type !== ID_TOKEN_TYPE) {
+      return oauthError(400, "invalid_request", `subject_token_type must be ${ID_TOKEN_TYPE}.`)
+    }
     if (options.signer.verify(params.subject_token ?? "") === undefined) {
       return oauthError(400, "invalid_grant", "subject_token is not an id_token of this issuer.")
+    }
+    if (context.knobs().apiKeyExchange === "fail") {
+      return oauthError(400, "invalid_grant", "No API key can be issued for this sign-in.")
     }
     return json(200, {
       access_token: `sk-local-${randomToken(24)}`,
@@ -146,75 +125,19 @@ export const makeCodex = (
     })
   }
 
-  // The browser login's authorization request (codex's parameters): checked before anything is shown or redirected,
-  // so a bad redirect_uri is never followed.
-  const authorizeRequest = (get: (name: string) => string | undefined) => {
-    const redirectUri = get("redirect_uri") ?? ""
-    const redirect = URL.canParse(redirectUri) ? new URL(redirectUri) : undefined
-    const loopback =
-      redirect !== undefined &&
-      redirect.protocol === "http:" &&
-      (redirect.hostname === "127.0.0.1" || redirect.hostname === "localhost" || redirect.hostname === "[::1]")
-    if (!loopback) return { error: "redirect_uri must be an http URL on loopback." } as const
-    if (get("client_id") !== clientId) return { error: "Unknown client_id." } as const
-    if (get("response_type") !== "code") return { error: "response_type must be code." } as const
-    const challenge = get("code_challenge") ?? ""
-    if (get("code_challenge_method") !== "S256" || challenge === "") {
-      return { error: "A code_challenge with code_challenge_method S256 is required." } as const
-    }
-    return { redirectUri, challenge, state: get("state") ?? "" } as const
-  }
-
-  const backTo = (redirectUri: string, params: Record<string, string>): Reply => {
-    const url = new URL(redirectUri)
-    for (const [name, value] of Object.entries(params)) url.searchParams.append(name, value)
-    return { status: 302, body: "", headers: { location: url.toString(), "cache-control": "no-store" } }
-  }
-
-  const showAuthorize = (request: IssuerRequest): Effect.Effect<Reply> =>
-    Effect.sync(() => {
-      count("authorizePage")
-      const checked = authorizeRequest((name) => request.query.get(name) ?? undefined)
-      if ("error" in checked) return html(400, resultPage("Bad sign-in request", checked.error))
-      return html(
-        200,
-        authorizePage({ action: AUTHORIZE_PATH, redirectUri: checked.redirectUri, params: [...request.query] })
-      )
-    })
-
-  const decideAuthorize = ({ params }: IssuerRequest): Effect.Effect<Reply> =>
-    Effect.gen(function* () {
-      count("authorizePage")
-      const checked = authorizeRequest((name) => params[name])
-      if ("error" in checked) return html(400, resultPage("Bad sign-in request", checked.error))
-      const state = checked.state === "" ? {} : { state: checked.state }
-      if (params.action !== "approve") {
-        return backTo(checked.redirectUri, {
-          error: "access_denied",
-          error_description: "The sign-in was denied.",
-          ...state
-        })
-      }
-      const code = `ac_${randomToken(32)}`
-      authCodes.set(code, {
-        challenge: checked.challenge,
-        redirectUri: checked.redirectUri,
-        expiresAt: (yield* nowMillis) + AUTH_CODE_TTL_MS,
-        used: false
-      })
-      return backTo(checked.redirectUri, { code, scope: params.scope ?? "", ...state })
-    })
-
   return {
     routes: [
-      { path: AUTHORIZE_PATH, get: showAuthorize, post: decideAuthorize },
       { path: CodexPaths.userCode, post: ({ params }) => issueCode(params) },
       { path: CodexPaths.poll, post: ({ params }) => pollCode(params) },
       approvalRoute(context, CodexPaths.device)
     ],
-    grants: [
-      ["authorization_code", exchangeCode],
-      [TOKEN_EXCHANGE_GRANT, (params) => Effect.sync(() => tokenExchange(params))]
-    ]
+    grants: [[TOKEN_EXCHANGE_GRANT, (params) => Effect.sync(() => tokenExchange(params))]],
+    browser: {
+      dialect: "codex",
+      clientId,
+      scope: () => [],
+      echoScope: true,
+      responseIss: () => undefined
+    }
   }
 }

@@ -44,7 +44,11 @@ export const makeIssuerState = (options: { readonly accessTokenTtlSeconds: numbe
     faults: [],
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
     mismatchedPkce: false,
-    refreshDelayMillis: 0
+    refreshDelayMillis: 0,
+    authorizeError: null,
+    authorizeIss: "normal",
+    idTokenNonce: "echo",
+    apiKeyExchange: "normal"
   }
   let stats = emptyStats
   const log: Array<LocalIssuerRequest> = []
