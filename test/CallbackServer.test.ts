@@ -150,9 +150,9 @@ describe("CallbackServer (real HTTP over loopback)", () => {
         )
       )
       const port = yield* Deferred.await(opened)
-      const second = yield* Effect.scoped(
-        Effect.map(serve({ port }), (server) => server.port)
-      ).pipe(Effect.timeout("5 seconds"))
+      const second = yield* Effect.scoped(Effect.map(serve({ port }), (server) => server.port)).pipe(
+        Effect.timeout("5 seconds")
+      )
       assert.strictEqual(second, port)
       assert.strictEqual(yield* Fiber.join(first), "cancelled")
     })

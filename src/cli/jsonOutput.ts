@@ -73,8 +73,7 @@ export const renderJsonLoginEvent = (event: LoginEvent): Effect.Effect<void> =>
           interval: code.interval
         })
       ),
-    // a browser login's URL (issue 21): on stderr until the CLI has a JSON event for it
-    BrowserSignIn: ({ url }) => Console.error(`Open this URL in a browser to sign in: ${sanitize(url)}`),
+    BrowserSignIn: ({ port, url }) => printJson(CliEvents.BrowserEvent, new CliEvents.BrowserEvent({ url, port })),
     Waiting: ({ attempt, nextPollIn }) =>
       printJson(CliEvents.WaitingEvent, new CliEvents.WaitingEvent({ attempt, nextPollIn })),
     SlowedDown: ({ interval }) => printJson(CliEvents.SlowDownEvent, new CliEvents.SlowDownEvent({ interval })),

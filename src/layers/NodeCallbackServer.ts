@@ -85,7 +85,7 @@ export const open = (
             detail: error.cause instanceof Error ? error.cause.message : String(error.cause),
             taken: isAddressInUse(error.cause)
           })
-      ),
+      )
     )
     const server = yield* listen.pipe(
       // codex's way with a taken port: ask the login there to give way, then try again (10 times, 200 ms apart); a

@@ -171,7 +171,10 @@ export const browserLogin: (
 
       const callback = yield* awaitCallback(server, state, responseIss, failed).pipe(
         Effect.raceFirst(
-          Effect.zipRight(server.cancelled, Effect.fail(failed("Denied", "another login on this port cancelled this one")))
+          Effect.zipRight(
+            server.cancelled,
+            Effect.fail(failed("Denied", "another login on this port cancelled this one"))
+          )
         ),
         Effect.timeoutFail({
           duration: options.timeout ?? BROWSER_LOGIN_TIMEOUT,
