@@ -279,13 +279,33 @@ describe("login --browser against LocalIssuer's misbehaviours (its form POSTed a
   )
 
   it.scopedLive(
+    "demo --browser: a whole browser login against the embedded issuer, offline; --qr with it is a usage error",
+    () =>
+      Effect.gen(function* () {
+        const home = yield* tempDir
+        const result = yield* runCli(["demo", "--browser", "--codex-home", home])
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.include(result.stderr, "Starting local login server on http://localhost:")
+        assert.match(result.stderr, /^Demo: approving the sign-in on http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize$/m)
+        assert.match(result.stdout, /^Successfully logged in as dev@example\.com \(plus\)$/m)
+        assert.match(String(readAuth(home).OPENAI_API_KEY), /^sk-local-/)
+        const qr = yield* runCli(["demo", "--browser", "--qr"])
+        assert.strictEqual(qr.code, 2)
+        assert.include(qr.stderr, "--qr is for a device code")
+      })
+  )
+
+  it.scopedLive(
     "usage: --port without --browser, --browser with --qr or --with-api-key, a port out of range: exit 2",
     () =>
       Effect.gen(function* () {
         for (const [args, expected] of [
           [["--port", "1455"], "--port is the callback port of --browser"],
           [["--browser", "--qr"], "--qr is for a device code"],
-          [["--browser", "--with-api-key"], "--with-api-key stores an API key and --browser is for a sign-in"],
+          [
+            ["--browser", "--with-api-key"],
+            "--with-api-key stores an API key and --browser signs in through a browser"
+          ],
           [["--browser", "--port", "70000"], "--port: 70000 is not a port (0 to 65535)"]
         ] as const) {
           const result = yield* runCli(["login", ...args], { env: { CODEX_HOME: yield* tempDir } })

@@ -22,6 +22,10 @@ export interface BrowserLoginDisplay {
   readonly noColor: boolean
   /** The callback's port; the dialect's own when none is given. */
   readonly port: Option.Option<number>
+  /** Whether to open a browser (where one can be); the demo's stand-in person takes the browser's part instead. */
+  readonly open: boolean
+  /** Runs once the URL is told (the demo's stand-in person); its lines go to stderr. */
+  readonly companion?: (url: string, say: (line: string) => Effect.Effect<void>) => Effect.Effect<void>
 }
 
 /**
@@ -59,17 +63,15 @@ export const browserLoginRun = (
     const screen: LoginRenderer = display.json
       ? yield* withJsonOutput((output) => Effect.succeed(output.jsonLoginRenderer))
       : yield* makeLoginRenderer
-    const onBrowserSignIn = (url: string, port: number) =>
-      Option.match(noBrowserReason(process.env, process.platform), {
-        onSome: (reason) => (display.json ? Effect.void : screen.print("stderr", `${noBrowserText(reason, port)}\n`)),
-        onNone: () =>
-          Effect.asVoid(
-            Effect.forkIn(
-              openBrowser(url, (line) => screen.print("stderr", `${line}\n`)),
-              scope
-            )
-          )
+    const say = (line: string) => screen.print("stderr", `${line}\n`)
+    const onBrowserSignIn = (url: string, port: number): Effect.Effect<void> => {
+      if (display.companion) return Effect.asVoid(Effect.forkIn(display.companion(url, say), scope))
+      if (!display.open) return Effect.void
+      return Option.match(noBrowserReason(process.env, process.platform), {
+        onSome: (reason) => (display.json ? Effect.void : say(noBrowserText(reason, port))),
+        onNone: () => Effect.asVoid(Effect.forkIn(openBrowser(url, say), scope))
       })
+    }
     const onEvent = (event: LoginEvent) =>
       Effect.zipRight(
         screen.onEvent(event),

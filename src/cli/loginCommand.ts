@@ -138,7 +138,7 @@ export const loginCommand = Command.make(
       if (flags.browser) {
         // the callback server's HTTP modules load only for a browser login
         const { browserLoginRun } = yield* Effect.promise(() => import("./browserLoginRun.js"))
-        return yield* browserLoginRun({ json: flags.json, noColor, port: flags.port })
+        return yield* browserLoginRun({ json: flags.json, noColor, port: flags.port, open: true })
       }
       yield* deviceLogin({ json: flags.json, qr: flags.qr, open: flags.open, noColor, verbose })
     }).pipe(withSafeConsole)

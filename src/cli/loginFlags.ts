@@ -142,7 +142,11 @@ export const conflicts = (flags: {
         ] as const
       )
         .filter(([, given]) => given)
-        .map(([flag]) => `--with-api-key stores an API key and ${flag} is for a sign-in: leave out one`)
+        .map((given) =>
+          given[0] === "--browser"
+            ? "--with-api-key stores an API key and --browser signs in through a browser: leave out one"
+            : `--with-api-key stores an API key and ${given[0]} is for a device-code sign-in: leave out one`
+        )
     : [])
 ]
 

@@ -40,3 +40,33 @@ export const submitUserCode = (
     if (result.status !== 200) return yield* new BrowserError({ detail: `POST answered ${result.status}` })
     return result.text
   })
+
+// the entities escapeHtml writes (&#NN;), and &amp;
+const unescapeHtml = (text: string): string =>
+  text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))).replace(/&amp;/g, "&")
+
+/**
+ * Does what a person at a browser does with a browser login's sign-in page (LocalIssuer's `/oauth/authorize`): opens
+ * the authorization URL, presses Approve or Deny (its form, hidden fields and all, POSTed back), and follows where the
+ * issuer sends the browser: the login's callback, then its `/success` page. Returns the text of the last page.
+ */
+export const submitAuthorization = (
+  authorizeUrl: string,
+  action: "approve" | "deny" = "approve"
+): Effect.Effect<string, BrowserError> =>
+  Effect.gen(function* () {
+    const page = yield* fetchText(authorizeUrl)
+    if (page.status !== 200) return yield* new BrowserError({ detail: `GET answered ${page.status}` })
+    const form = /<form[^>]*method="post"[^>]*action="([^"]*)"/i.exec(page.text)
+    if (!form) return yield* new BrowserError({ detail: "no form on the page" })
+    const fields = [...page.text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map(
+      ([, name, value]) => [unescapeHtml(name!), unescapeHtml(value!)] as [string, string]
+    )
+    const target = new URL(unescapeHtml(form[1]!), authorizeUrl).toString()
+    const result = yield* fetchText(target, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams([...fields, ["action", action]]).toString()
+    })
+    return result.text
+  })
