@@ -16,8 +16,6 @@ import type { ConfigError } from "../domain/Errors.js"
 import { sanitize } from "../domain/Sanitize.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import type { RefreshInterrupted } from "../services/AuthSession.js"
-import type { CallbackServer } from "../services/CallbackServer.js"
-import * as Pkce from "../services/Pkce.js"
 import { cli } from "./Cli.js"
 import { type AuthOptions, CliLayers } from "./CliLayers.js"
 import { ExitCode } from "./exit.js"
@@ -97,13 +95,9 @@ const session = { onInterruptedRefresh }
 const onConfigWarning = (error: ConfigError) =>
   Console.error(sanitize(`Warning: ${error.message}; going on with the defaults.`))
 
-// the browser login's callback server (@effect/platform-node's HTTP server): loaded by `login --browser` only
-const callbackServer: Layer.Layer<CallbackServer> = Layer.unwrapEffect(
-  Effect.promise(() => import("../layers/NodeCallbackServer.js")).pipe(Effect.map((server) => server.layer))
-)
-
 const cliLayers = Layer.succeed(CliLayers, {
-  browser: Layer.merge(Pkce.layer, callbackServer),
+  // the callback server (@effect/platform-node's HTTP server) is loaded by `login --browser` only
+  browser: DeviceCodeAuth.layerBrowserNode,
   auth: ({ verbose = false, ...options }: AuthOptions) =>
     DeviceCodeAuth.layer({ onStoreFallback, onConfigWarning, onLockWait, session, ...options }).pipe(
       Layer.provide(Layer.merge(httpFor(verbose), platform))

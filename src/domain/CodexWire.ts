@@ -43,6 +43,12 @@ export const codexBrowserRedirect = {
 /** RFC 8693 token exchange: what codex's browser login trades its id_token for, an API key. */
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 
+/** What codex's token exchange asks for (`requested_token`). */
+export const API_KEY_TOKEN = "openai-api-key"
+
+/** What codex's token exchange hands over (`subject_token_type`): its id_token. */
+export const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
+
 /**
  * The form of codex's API-key token exchange after a browser login, in codex's order: the id_token is the subject,
  * and `openai-api-key` the token asked for.
@@ -51,9 +57,9 @@ export const codexApiKeyExchangeForm = (clientId: string, idToken: string): URLS
   new URLSearchParams([
     ["grant_type", TOKEN_EXCHANGE_GRANT],
     ["client_id", clientId],
-    ["requested_token", "openai-api-key"],
+    ["requested_token", API_KEY_TOKEN],
     ["subject_token", idToken],
-    ["subject_token_type", "urn:ietf:params:oauth:token-type:id_token"]
+    ["subject_token_type", ID_TOKEN_TYPE]
   ])
 
 /** The answer to codex's API-key token exchange: the key is its `access_token`. */

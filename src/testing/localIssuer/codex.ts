@@ -2,7 +2,7 @@ import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { codexEndpoints } from "../../domain/CodexWire.js"
+import { API_KEY_TOKEN, codexEndpoints, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "../../domain/CodexWire.js"
 import { s256Challenge } from "../../domain/Pkce.js"
 import { approvalRoute } from "./approval.js"
 import type { Authorization, BrowserDialectRoutes } from "./authorize.js"
@@ -18,12 +18,6 @@ export const CodexPaths = {
   device: "/codex/device"
 } as const
 
-/** RFC 8693 token exchange, which codex's browser login uses to get an API key. */
-export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
-
-// What codex's token exchange asks for, and what it hands over (codex's `obtain_api_key`).
-const REQUESTED_TOKEN = "openai-api-key"
-const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 
 /**
  * The Codex dialect: user code, poll and approval page; its client at the sign-in page, whose codes (and the polls')
@@ -106,8 +100,8 @@ export const makeCodex = (
     if (params.client_id !== undefined && params.client_id !== clientId) {
       return oauthError(400, "invalid_client", "client_id does not match.")
     }
-    if (params.requested_token !== REQUESTED_TOKEN) {
-      return oauthError(400, "invalid_request", `requested_token must be ${REQUESTED_TOKEN}.`)
+    if (params.requested_token !== API_KEY_TOKEN) {
+      return oauthError(400, "invalid_request", `requested_token must be ${API_KEY_TOKEN}.`)
     }
     if (params.subject_token_type !== ID_TOKEN_TYPE) {
       return oauthError(400, "invalid_request", `subject_token_type must be ${ID_TOKEN_TYPE}.`)

@@ -1,5 +1,4 @@
-/** Escapes text for HTML element content and attribute values. */
-export const escapeHtml = (text: string): string => text.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`)
+import { escapeHtml } from "../../domain/CallbackPages.js"
 
 const STYLE = `
   :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
