@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Scope } from "effect"
 import { createServer, type Server } from "node:net"
 import * as NodeCallbackServer from "../src/layers/NodeCallbackServer.js"
+import { portIsFree } from "./support/ports.js"
 import { CallbackAnswer, CallbackServerError, type CallbackServerOptions } from "../src/services/CallbackServer.js"
 
 /** A real request over loopback, not following redirects: its status, Location and body. */
@@ -10,17 +11,6 @@ const get = (url: string, init: RequestInit = {}) =>
     const response = await fetch(url, { redirect: "manual", ...init })
     return { status: response.status, location: response.headers.get("location"), body: await response.text() }
   })
-
-/** Whether a server can listen on `port` of 127.0.0.1 (it is free). */
-const portIsFree = (port: number) =>
-  Effect.promise(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const probe = createServer()
-        probe.once("error", () => resolve(false))
-        probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)))
-      })
-  )
 
 const addressPort = (server: Server): number => {
   const address = server.address()

@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, type Scope } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { join } from "node:path"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 import { browserPage, chromiumAvailable } from "./support/chromium.js"
 import { type CliProcess, eventsOf, runCli, startCli } from "./support/cli.js"
 import { request } from "./support/http.js"
+import { portIsFree } from "./support/ports.js"
 import { tempDir } from "./support/tmp.js"
 import { timed } from "./support/wait.js"
 
@@ -86,16 +86,6 @@ const deviceLoginShape = (dialect: Dialect, issuer: LocalIssuer.LocalIssuer) =>
     assert.strictEqual(result.code, 0, result.stderr)
     return shapeOf(readAuth(home)) as Record<string, unknown>
   })
-
-const portIsFree = (port: number) =>
-  Effect.promise(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const probe = createServer()
-        probe.once("error", () => resolve(false))
-        probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)))
-      })
-  )
 
 const callbackPort = (url: string) => Number(new URL(new URL(url).searchParams.get("redirect_uri")!).port)
 

@@ -10,11 +10,9 @@ import type { LoginError } from "../services/login.js"
 import type { LoginFlow } from "../services/LoginFlow.js"
 import type { WorkspacePolicy } from "../services/WorkspacePolicy.js"
 import { browserLayer, type CliLayers } from "./CliLayers.js"
-import { withJsonOutput } from "./jsonFlag.js"
-import { tellCancelled, tellLoggedIn } from "./loginOutcome.js"
+import { loginRenderer, tellCancelled, tellLoggedIn } from "./loginOutcome.js"
 import { openBrowser } from "./openBrowser.js"
 import { type TerminalOutput, withNoColor } from "./terminal.js"
-import { type LoginRenderer, makeLoginRenderer } from "./waitingScreen.js"
 
 /** How `login --browser` shows itself. */
 export interface BrowserLoginDisplay {
@@ -60,9 +58,7 @@ export const browserLoginRun = (
 > =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
-    const screen: LoginRenderer = display.json
-      ? yield* withJsonOutput((output) => Effect.succeed(output.jsonLoginRenderer))
-      : yield* makeLoginRenderer
+    const screen = yield* loginRenderer(display.json)
     const say = (line: string) => screen.print("stderr", `${line}\n`)
     const onBrowserSignIn = (url: string, port: number): Effect.Effect<void> => {
       if (display.companion) return Effect.asVoid(Effect.forkIn(display.companion(url, say), scope))

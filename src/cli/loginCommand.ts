@@ -23,8 +23,8 @@ import { openBrowser } from "./openBrowser.js"
 import { qrCodeText } from "./qrCode.js"
 import * as Terminal from "./terminal.js"
 import { TerminalOutput, withNoColor, withSafeConsole } from "./terminal.js"
-import { tellCancelled, tellLoggedIn } from "./loginOutcome.js"
-import { type LoginRenderer, makeLoginRenderer } from "./waitingScreen.js"
+import { loginRenderer, tellCancelled, tellLoggedIn } from "./loginOutcome.js"
+import type { LoginRenderer } from "./waitingScreen.js"
 
 /** How a device login shows itself: HTTP log, NDJSON instead of text, a QR code, a browser opened. */
 export interface DeviceLoginDisplay {
@@ -47,9 +47,7 @@ export const deviceLogin = (
 > =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
-    const screen: LoginRenderer = display.json
-      ? yield* withJsonOutput((output) => Effect.succeed(output.jsonLoginRenderer))
-      : yield* makeLoginRenderer
+    const screen = yield* loginRenderer(display.json)
     if (display.companion) {
       yield* Effect.forkIn(
         display.companion((line) => screen.print("stderr", `${sanitize(line)}\n`)),

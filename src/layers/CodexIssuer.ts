@@ -84,6 +84,10 @@ export const rules = (issuer: string, clientId: string) => ({
 const postJson = (url: string, body: Record<string, string>) =>
   HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body))
 
+// a form in the order given, as codex encodes it
+const postForm = (url: string, form: URLSearchParams) =>
+  HttpClientRequest.post(url).pipe(HttpClientRequest.bodyText(form.toString(), "application/x-www-form-urlencoded"))
+
 /** The issuer, client id and HTTP exchange the Codex dialect's calls share. */
 const connect = (options: CodexIssuerOptions) =>
   Effect.gen(function* () {
@@ -154,12 +158,7 @@ export const makeLoginFlow = (
         ["redirect_uri", redirectUri],
         ["code_verifier", Redacted.value(pair.verifier)]
       ])
-      const answer = yield* send(
-        "exchange",
-        HttpClientRequest.post(endpoints.token).pipe(
-          HttpClientRequest.bodyText(form.toString(), "application/x-www-form-urlencoded")
-        )
-      )
+      const answer = yield* send("exchange", postForm(endpoints.token, form))
       if (!isOk(answer.status)) return yield* classify("exchange", answer)
       const { value } = yield* decode("exchange", CodexTokenSetFromWire, answer)
       return value
@@ -168,12 +167,7 @@ export const makeLoginFlow = (
     // after a browser login, codex trades the id_token for an API key (RFC 8693)
     const exchangeApiKey = Effect.fn("CodexIssuer.exchangeApiKey")(function* (idToken: Redacted.Redacted<string>) {
       const form = codexApiKeyExchangeForm(clientId, Redacted.value(idToken))
-      const answer = yield* send(
-        "exchange",
-        HttpClientRequest.post(endpoints.token).pipe(
-          HttpClientRequest.bodyText(form.toString(), "application/x-www-form-urlencoded")
-        )
-      )
+      const answer = yield* send("exchange", postForm(endpoints.token, form))
       if (!isOk(answer.status)) return yield* classify("exchange", answer)
       const { value } = yield* decode("exchange", ApiKeyExchangeResponse, answer)
       return Redacted.make(value.access_token)

@@ -1,10 +1,10 @@
-import { assert, describe, it } from "@effect/vitest"
+import { assert, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { LocalIssuer } from "../../src/testing/index.js"
 import { eventually } from "../support/wait.js"
-import { codexVersions, ensureCodex } from "./support/codexBinary.js"
+import { codexVersions, describeWithCodex, ensureCodex } from "./support/codexBinary.js"
 import { type Child, makeBrowser, makeHome, type RunContext, start, type Tool } from "./support/run.js"
 
 // The browser login's authorize URL (issue 21): what the real `codex login` prints and what `devicecode login
@@ -285,29 +285,15 @@ const compareSignIn = (version: string, codexBinary: string, testCase: Case) =>
 
 const title = "the browser login's authorize URL against the real codex (test/conformance)"
 
-if (codex.available) {
-  const binaries = codex.binaries
-  // one after the other (not concurrent): both tools of every test listen on 127.0.0.1:1455
-  describe(title, () => {
-    for (const version of codexVersions) {
-      for (const testCase of cases) {
-        it.scopedLive(
-          `codex ${version}: ${testCase.name}`,
-          () => compareSignIn(version, binaries.get(version)!, testCase),
-          SCENARIO_TIMEOUT_MS
-        )
-      }
+// one after the other (not concurrent): both tools of every test listen on 127.0.0.1:1455
+describeWithCodex(codex, title, "compares devicecode's authorize URL with codex's", (binaries) => {
+  for (const version of codexVersions) {
+    for (const testCase of cases) {
+      it.scopedLive(
+        `codex ${version}: ${testCase.name}`,
+        () => compareSignIn(version, binaries.get(version)!, testCase),
+        SCENARIO_TIMEOUT_MS
+      )
     }
-  })
-} else if (process.env.DEVICECODE_REQUIRE_CODEX === "1") {
-  describe(title, () => {
-    it("needs the real codex (DEVICECODE_REQUIRE_CODEX=1)", () => {
-      assert.fail(`DEVICECODE_REQUIRE_CODEX=1 but ${codex.reason}`)
-    })
-  })
-} else {
-  // test/support/skipReporter.ts ends every run with the reason found in this title
-  describe.skip(`${title} — skipped: ${codex.reason}`, () => {
-    it("compares devicecode's authorize URL with codex's", () => {})
-  })
-}
+  }
+})

@@ -18,7 +18,6 @@ export const CodexPaths = {
   device: "/codex/device"
 } as const
 
-
 /**
  * The Codex dialect: user code, poll and approval page; its client at the sign-in page, whose codes (and the polls')
  * the shared authorization-code grant exchanges; token exchange.
