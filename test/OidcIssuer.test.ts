@@ -700,7 +700,8 @@ describe("OidcIssuer: a browser login's authorization request", () => {
           ["state", request.state],
           ["code_challenge", request.codeChallenge],
           ["code_challenge_method", "S256"],
-          ["nonce", "n".repeat(43)]
+          ["nonce", "n".repeat(43)],
+          ["prompt", "consent"]
         ]
       )
     })

@@ -2,12 +2,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as NodeCallbackServer from "../src/layers/NodeCallbackServer.js"
 import { CallbackAnswer } from "../src/services/CallbackServer.js"
-import { browserPage, chromiumAvailable } from "./support/chromium.js"
+import { browserPage, chromiumAvailable, withChromium } from "./support/chromium.js"
 
 // A real headless Chromium (Debian's, driven by playwright-core; no browser download) through a browser login's
 // redirect: the groundwork of issue 21's browser tests. DEVICECODE_REQUIRE_CHROMIUM=1 (CI) fails instead of skipping.
 
-describe.skipIf(!chromiumAvailable)("a real headless Chromium through the callback server", () => {
+describe.skipIf(!chromiumAvailable)(withChromium("a real headless Chromium through the callback server"), () => {
   it.scopedLive("follows the callback's redirect to /success and shows its page", () =>
     Effect.gen(function* () {
       const server = yield* NodeCallbackServer.open({

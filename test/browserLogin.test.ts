@@ -116,6 +116,10 @@ describe("browserLogin (a scripted issuer, the real callback server over loopbac
       yield* TestClock.adjust("1 second")
       const error = yield* Fiber.join(fiber).pipe(Effect.flip)
       assert.strictEqual((error as DeviceAuthError).reason, "TimedOut")
+      assert.strictEqual(
+        error.message,
+        "timed out after 10m waiting for the browser to come back; run login --browser again"
+      )
       const refused = yield* Effect.promise(() =>
         fetch(`http://127.0.0.1:${port}/success`).then(
           () => false,

@@ -12,7 +12,10 @@ import { CredentialStore } from "../src/services/CredentialStore.js"
 import * as Pkce from "../src/services/Pkce.js"
 import * as WorkspacePolicy from "../src/services/WorkspacePolicy.js"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
-import { browserPage, chromiumAvailable } from "./support/chromium.js"
+import { execFile } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { browserPage, chromiumAvailable, withChromium } from "./support/chromium.js"
+import { tempDir } from "./support/tmp.js"
 
 // A browser login (the library's program) against LocalIssuer's codex dialect, its sign-in page driven by a real
 // headless Chromium (Debian's, through playwright-core): approve → signed in; deny → Denied with the issuer's reason.
@@ -39,7 +42,7 @@ const startLogin = Effect.gen(function* () {
 })
 
 describe.skipIf(!chromiumAvailable)(
-  "browser login in a real headless Chromium against LocalIssuer (codex dialect)",
+  withChromium("browser login in a real headless Chromium against LocalIssuer (codex dialect)"),
   () => {
     it.scopedLive("Approve: the browser lands on /success and the sign-in is stored", () =>
       Effect.gen(function* () {
@@ -72,3 +75,28 @@ describe.skipIf(!chromiumAvailable)(
     )
   }
 )
+
+describe("a library program's browser login (the built package, under NodeRuntime.runMain)", () => {
+  it.scopedLive("ends on its own once signed in: nothing the login started keeps the process alive", () =>
+    Effect.gen(function* () {
+      const home = yield* tempDir
+      const started = Date.now()
+      const result = yield* Effect.promise(
+        () =>
+          new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+            const child = execFile(
+              process.execPath,
+              [fileURLToPath(new URL("./fixtures/browser-app/login.mjs", import.meta.url)), home],
+              { timeout: 60_000 },
+              (error, stdout, stderr) => resolve({ code: error ? ((error.code as number) ?? 1) : 0, stdout, stderr })
+            )
+            child.stdin?.end()
+          })
+      )
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.strictEqual(result.stdout, "signed in as dev@example.com\n")
+      // not the callback server's 2-minute answer bound, nor any other timer of the login
+      assert.isBelow(Date.now() - started, 30_000)
+    })
+  )
+})

@@ -3,7 +3,7 @@ import { Effect, type Scope } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
-import { browserPage, chromiumAvailable } from "./support/chromium.js"
+import { browserPage, chromiumAvailable, withChromium } from "./support/chromium.js"
 import { type CliProcess, eventsOf, runCli, startCli } from "./support/cli.js"
 import { request } from "./support/http.js"
 import { portIsFree } from "./support/ports.js"
@@ -89,88 +89,91 @@ const deviceLoginShape = (dialect: Dialect, issuer: LocalIssuer.LocalIssuer) =>
 
 const callbackPort = (url: string) => Number(new URL(new URL(url).searchParams.get("redirect_uri")!).port)
 
-describe.skipIf(!chromiumAvailable)("login --browser in a real headless Chromium against LocalIssuer", () => {
-  for (const dialect of ["codex", "rfc8628"] as const) {
-    it.scopedLive(
-      `${dialect}: Approve → logged in; auth.json shaped as a device login's${dialect === "codex" ? ", plus OPENAI_API_KEY" : ""}`,
-      () =>
+describe.skipIf(!chromiumAvailable)(
+  withChromium("login --browser in a real headless Chromium against LocalIssuer"),
+  () => {
+    for (const dialect of ["codex", "rfc8628"] as const) {
+      it.scopedLive(
+        `${dialect}: Approve → logged in; auth.json shaped as a device login's${dialect === "codex" ? ", plus OPENAI_API_KEY" : ""}`,
+        () =>
+          Effect.gen(function* () {
+            const issuer = yield* LocalIssuer.make({ interval: "1 second" })
+            const home = yield* tempDir
+            const { cli, url } = yield* startBrowserLogin(dialect, issuer, home)
+            const page = yield* browserPage
+            yield* Effect.promise(() => page.goto(url))
+            yield* Effect.promise(() => Promise.all([page.waitForURL(/\/success$/), page.click("button.approve")]))
+            assert.include(yield* Effect.promise(() => page.textContent("body")), "You are signed in.")
+            const result = yield* cli.exit
+            assert.strictEqual(result.code, 0, result.stderr)
+            const to = dialect === "codex" ? "" : ` to ${issuer.url}`
+            const who = dialect === "codex" ? "(plus)" : `(profile ${new URL(issuer.url).host.replace(":", "-")})`
+            assert.strictEqual(result.stdout, `Successfully logged in${to} as dev@example.com ${who}\n`)
+            assert.include(result.stderr, "No browser was opened: there is no display.")
+
+            const stored = readAuth(home)
+            const device = yield* deviceLoginShape(dialect, issuer)
+            if (dialect === "codex") {
+              assert.match(String(stored.OPENAI_API_KEY), /^sk-local-/)
+              assert.deepStrictEqual(shapeOf(stored), { ...device, OPENAI_API_KEY: "string" })
+              assert.strictEqual((yield* issuer.stats).tokenExchange, 1)
+            } else {
+              assert.isNull(stored.OPENAI_API_KEY)
+              assert.deepStrictEqual(shapeOf(stored), device)
+              assert.strictEqual((yield* issuer.stats).tokenExchange, 0)
+            }
+            assert.deepStrictEqual(Object.keys(shapeOf(stored) as object), Object.keys(device))
+            // the stored access token is one the issuer signed
+            const tokens = stored.tokens as Record<string, string>
+            assert.isTrue((yield* issuer.verifyAccessToken(tokens.access_token!))._tag === "Some")
+          })
+      )
+
+      it.scopedLive(`${dialect}: Deny → exit 1 with the provider's reason; nothing written`, () =>
         Effect.gen(function* () {
           const issuer = yield* LocalIssuer.make({ interval: "1 second" })
           const home = yield* tempDir
           const { cli, url } = yield* startBrowserLogin(dialect, issuer, home)
           const page = yield* browserPage
           yield* Effect.promise(() => page.goto(url))
-          yield* Effect.promise(() => Promise.all([page.waitForURL(/\/success$/), page.click("button.approve")]))
-          assert.include(yield* Effect.promise(() => page.textContent("body")), "You are signed in.")
+          yield* Effect.promise(() => page.click("button.deny"))
           const result = yield* cli.exit
-          assert.strictEqual(result.code, 0, result.stderr)
-          const to = dialect === "codex" ? "" : ` to ${issuer.url}`
-          const who = dialect === "codex" ? "(plus)" : `(profile ${new URL(issuer.url).host.replace(":", "-")})`
-          assert.strictEqual(result.stdout, `Successfully logged in${to} as dev@example.com ${who}\n`)
-          assert.include(result.stderr, "No browser was opened: there is no display.")
+          assert.strictEqual(result.code, 1, result.stderr)
+          assert.include(result.stderr, "The sign-in was denied.")
+          assert.isTrue(noSignIn(home))
+          assert.strictEqual((yield* issuer.stats).exchange, 0)
+        })
+      )
+    }
 
-          const stored = readAuth(home)
-          const device = yield* deviceLoginShape(dialect, issuer)
-          if (dialect === "codex") {
-            assert.match(String(stored.OPENAI_API_KEY), /^sk-local-/)
-            assert.deepStrictEqual(shapeOf(stored), { ...device, OPENAI_API_KEY: "string" })
-            assert.strictEqual((yield* issuer.stats).tokenExchange, 1)
-          } else {
-            assert.isNull(stored.OPENAI_API_KEY)
-            assert.deepStrictEqual(shapeOf(stored), device)
-            assert.strictEqual((yield* issuer.stats).tokenExchange, 0)
-          }
-          assert.deepStrictEqual(Object.keys(shapeOf(stored) as object), Object.keys(device))
-          // the stored access token is one the issuer signed
-          const tokens = stored.tokens as Record<string, string>
-          assert.isTrue((yield* issuer.verifyAccessToken(tokens.access_token!))._tag === "Some")
+    it.scopedLive(
+      "a forged callback (wrong state) is refused and nothing is written; Ctrl-C then exits 130 within 1 s and frees the port",
+      () =>
+        Effect.gen(function* () {
+          const issuer = yield* LocalIssuer.make({ interval: "1 second" })
+          const home = yield* tempDir
+          const { cli, url } = yield* startBrowserLogin("codex", issuer, home)
+          const port = callbackPort(url)
+          const page = yield* browserPage
+          const forged = yield* Effect.promise(() =>
+            page.goto(`http://127.0.0.1:${port}/auth/callback?code=ac_forged&state=forged-state`)
+          )
+          assert.strictEqual(forged?.status(), 400)
+          assert.strictEqual(yield* Effect.promise(() => page.textContent("body")), "State mismatch")
+          assert.isTrue(noSignIn(home))
+          assert.strictEqual((yield* issuer.stats).exchange, 0, "a forged callback is never exchanged")
+          assert.isNull(cli.output().stdout.match(/logged in/i))
+
+          const { millis, value: result } = yield* timed(Effect.zipRight(cli.kill("SIGINT"), cli.exit))
+          assert.strictEqual(result.code, 130, result.stderr)
+          assert.isBelow(millis, 1000, "Ctrl-C took a second or more")
+          assert.include(result.stderr, "Login cancelled")
+          assert.isTrue(yield* portIsFree(port), "the callback port is free again")
+          assert.isTrue(noSignIn(home))
         })
     )
-
-    it.scopedLive(`${dialect}: Deny → exit 1 with the provider's reason; nothing written`, () =>
-      Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({ interval: "1 second" })
-        const home = yield* tempDir
-        const { cli, url } = yield* startBrowserLogin(dialect, issuer, home)
-        const page = yield* browserPage
-        yield* Effect.promise(() => page.goto(url))
-        yield* Effect.promise(() => page.click("button.deny"))
-        const result = yield* cli.exit
-        assert.strictEqual(result.code, 1, result.stderr)
-        assert.include(result.stderr, "The sign-in was denied.")
-        assert.isTrue(noSignIn(home))
-        assert.strictEqual((yield* issuer.stats).exchange, 0)
-      })
-    )
   }
-
-  it.scopedLive(
-    "a forged callback (wrong state) is refused and nothing is written; Ctrl-C then exits 130 within 1 s and frees the port",
-    () =>
-      Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({ interval: "1 second" })
-        const home = yield* tempDir
-        const { cli, url } = yield* startBrowserLogin("codex", issuer, home)
-        const port = callbackPort(url)
-        const page = yield* browserPage
-        const forged = yield* Effect.promise(() =>
-          page.goto(`http://127.0.0.1:${port}/auth/callback?code=ac_forged&state=forged-state`)
-        )
-        assert.strictEqual(forged?.status(), 400)
-        assert.strictEqual(yield* Effect.promise(() => page.textContent("body")), "State mismatch")
-        assert.isTrue(noSignIn(home))
-        assert.strictEqual((yield* issuer.stats).exchange, 0, "a forged callback is never exchanged")
-        assert.isNull(cli.output().stdout.match(/logged in/i))
-
-        const { millis, value: result } = yield* timed(Effect.zipRight(cli.kill("SIGINT"), cli.exit))
-        assert.strictEqual(result.code, 130, result.stderr)
-        assert.isBelow(millis, 1000, "Ctrl-C took a second or more")
-        assert.include(result.stderr, "Login cancelled")
-        assert.isTrue(yield* portIsFree(port), "the callback port is free again")
-        assert.isTrue(noSignIn(home))
-      })
-  )
-})
+)
 
 describe("login --browser against LocalIssuer's misbehaviours (its form POSTed as the page posts it)", () => {
   it.scopedLive("codex: a failed API-key exchange still signs in, with OPENAI_API_KEY null (as codex)", () =>

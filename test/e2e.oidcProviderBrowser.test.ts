@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import type { Page } from "playwright-core"
 import * as OidcIssuer from "../src/layers/OidcIssuer.js"
-import { browserPage, chromiumAvailable } from "./support/chromium.js"
+import { browserPage, chromiumAvailable, withChromium } from "./support/chromium.js"
 import { type CliProcess, startCli } from "./support/cli.js"
 import { request } from "./support/http.js"
 import { type OidcProviderHandle, startOidcProvider } from "./support/oidcProvider.js"
@@ -75,7 +75,7 @@ const signIn = (page: Page, op: OidcProviderHandle) =>
   })
 
 describe.skipIf(!chromiumAvailable)(
-  "login --browser (rfc8628) against oidc-provider's own pages in a real headless Chromium",
+  withChromium("login --browser (rfc8628) against oidc-provider's own pages in a real headless Chromium"),
   () => {
     it.scopedLive("discovery names /auth and RFC 9207; the client is native: any loopback port, PKCE required", () =>
       Effect.gen(function* () {
@@ -183,8 +183,8 @@ describe.skipIf(!chromiumAvailable)(
             client_id: op.clientId,
             scope: OidcIssuer.DEFAULT_SCOPE
           })
-          // The refresh token is the harness's policy (issueRefreshToken): without prompt=consent, which devicecode does
-          // not send, oidc-provider drops offline_access from the grant (OpenID Connect Core §11).
+          // a refresh token: offline_access was granted, as devicecode asked with prompt=consent (OpenID Connect Core
+          // §11; the harness issues one for an authorization code only then, as oidc-provider does by default)
           for (const token of ["id_token", "access_token", "refresh_token"]) {
             assert.isString(stored.tokens[token], token)
             assert.isNotEmpty(stored.tokens[token], token)

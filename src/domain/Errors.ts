@@ -45,7 +45,7 @@ export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
       case "NotEnabled":
         return `device code login is not enabled for ${this.issuer}; ask its operator to enable it, or sign in another way`
       case "Misconfigured":
-        return `${this.issuer} cannot run this device login${detail}`
+        return `${this.issuer} cannot run this ${this.step === "authorize" ? "browser" : "device"} login${detail}`
       case "Rejected":
         return this.step === "exchange"
           ? `device code exchange failed: token endpoint returned status ${this.status ?? "?"}${detail}`
@@ -57,7 +57,9 @@ export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
       case "Expired":
         return `the device code expired before it was approved; run login again`
       case "TimedOut":
-        return `timed out${this.detail ? ` after ${this.detail}` : ""} waiting for the device code to be approved; run login again`
+        return this.step === "authorize"
+          ? `timed out${this.detail ? ` after ${this.detail}` : ""} waiting for the browser to come back; run login --browser again`
+          : `timed out${this.detail ? ` after ${this.detail}` : ""} waiting for the device code to be approved; run login again`
       case "Unavailable":
         return this.status === 429
           ? `${stepLabel[this.step]} was rate limited by ${this.issuer} (${this.detail ?? "status 429"})`

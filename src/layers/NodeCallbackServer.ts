@@ -4,6 +4,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
@@ -69,25 +70,26 @@ export const open = (
     const successServed = yield* Deferred.make<void>()
     const answerBound = Duration.decode(options.answerBound ?? Duration.minutes(2))
 
-    const nodeServer = createServer({ maxHeaderSize: MAX_HEADER_BYTES })
-    // every answer closes its connection ("Connection: close"); this listener runs before the server's handler
-    nodeServer.on("request", (_request, response) => {
-      response.shouldKeepAlive = false
-    })
-    const listen = NodeHttpServer.make(() => nodeServer, {
-      port: options.port,
-      host: "127.0.0.1"
-    }).pipe(
-      Effect.mapError(
-        (error) =>
-          new CallbackServerError({
-            port: options.port,
-            detail: error.cause instanceof Error ? error.cause.message : String(error.cause),
-            taken: isAddressInUse(error.cause)
-          })
+    // a server of its own for each try: a failed listen leaves its listeners on the server it was made with
+    const listen = Effect.suspend(() => {
+      const nodeServer = createServer({ maxHeaderSize: MAX_HEADER_BYTES })
+      // every answer closes its connection ("Connection: close"); this listener runs before the server's handler
+      nodeServer.on("request", (_request, response) => {
+        response.shouldKeepAlive = false
+      })
+      return NodeHttpServer.make(() => nodeServer, { port: options.port, host: "127.0.0.1" }).pipe(
+        Effect.map((server) => ({ server, nodeServer })),
+        Effect.mapError(
+          (error) =>
+            new CallbackServerError({
+              port: options.port,
+              detail: error.cause instanceof Error ? error.cause.message : String(error.cause),
+              taken: isAddressInUse(error.cause)
+            })
+        )
       )
-    )
-    const server = yield* listen.pipe(
+    })
+    const { nodeServer, server } = yield* listen.pipe(
       // codex's way with a taken port: ask the login there to give way, then try again (10 times, 200 ms apart); a
       // holder that does not answer over HTTP is no login, and is reported at once
       Effect.catchIf(
@@ -95,11 +97,14 @@ export const open = (
         (error) =>
           Effect.flatMap(askToCancel(options.port), (answered) =>
             answered
-              ? Effect.retry(Effect.delay(listen, TAKEN_PORT_RETRY_SPACING), {
-                  schedule: Schedule.spaced(TAKEN_PORT_RETRY_SPACING),
-                  times: TAKEN_PORT_RETRIES - 1,
-                  while: (again) => again.taken
-                })
+              ? Effect.delay(
+                  Effect.retry(listen, {
+                    schedule: Schedule.spaced(TAKEN_PORT_RETRY_SPACING),
+                    times: TAKEN_PORT_RETRIES - 1,
+                    while: (again) => again.taken
+                  }),
+                  TAKEN_PORT_RETRY_SPACING
+                )
               : Effect.fail(error)
           )
       )
@@ -119,9 +124,15 @@ export const open = (
           const queued = yield* Queue.offer(arrivals, { params, respond })
           if (!queued) return page(503, "Too many requests")
           // the bound answers the deferred rather than interrupting the wait for it: a handler whose wait was
-          // interrupted by a timeout sent no response at all (@effect/platform-node 0.108)
-          yield* Effect.fork(Effect.delay(Deferred.succeed(answer, page(503, "No answer")), answerBound))
-          return yield* Deferred.await(answer)
+          // interrupted by a timeout sent no response at all (@effect/platform-node 0.108 runs the handler
+          // uninterruptibly). Its timer is interruptible, and stopped once the answer is in: left running, it would
+          // keep a program's event loop alive for the whole bound.
+          const bound = yield* Effect.fork(
+            Effect.interruptible(Effect.delay(Deferred.succeed(answer, page(503, "No answer")), answerBound))
+          )
+          const response = yield* Deferred.await(answer)
+          yield* Fiber.interrupt(bound)
+          return response
         }
         case "/success":
           yield* Deferred.succeed(successServed, undefined)

@@ -73,7 +73,7 @@ export const makeLoginFlow = (
       Effect.gen(function* () {
         const { authorization, issInAuthorizationResponse } = yield* endpoints
         if (Option.isNone(authorization)) {
-          return yield* fail("discovery", {
+          return yield* fail("authorize", {
             reason: "Misconfigured",
             detail: "its discovery document has no authorization_endpoint (the provider does not offer browser login)"
           })
@@ -87,7 +87,9 @@ export const makeLoginFlow = (
           ["state", request.state],
           ["code_challenge", request.codeChallenge],
           ["code_challenge_method", "S256"],
-          ...Option.toArray(Option.map(request.nonce, (nonce) => ["nonce", nonce] as const))
+          ...Option.toArray(Option.map(request.nonce, (nonce) => ["nonce", nonce] as const)),
+          // OpenID Connect Core §11: a provider grants offline_access (a refresh token) only with prompt=consent
+          ...(scope.split(" ").includes("offline_access") ? [["prompt", "consent"] as const] : [])
         ]
         for (const [name, value] of parameters) url.searchParams.append(name, value)
         // RFC 9207 §2.4: a provider that says it sends `iss` must send its own

@@ -148,6 +148,7 @@ export const browserLogin: (
   const codes = yield* pkce.generate
   const state = yield* pkce.state
   const nonce = browserRedirect.sendsNonce ? Option.some(yield* pkce.state) : Option.none()
+  const timeout = Duration.decode(options.timeout ?? BROWSER_LOGIN_TIMEOUT)
   const failed = (reason: DeviceAuthError["reason"], detail: string) =>
     new DeviceAuthError({ reason, issuer: flow.issuer, step: "authorize", detail })
 
@@ -177,8 +178,8 @@ export const browserLogin: (
           )
         ),
         Effect.timeoutFail({
-          duration: options.timeout ?? BROWSER_LOGIN_TIMEOUT,
-          onTimeout: () => failed("TimedOut", "the browser did not come back in time")
+          duration: timeout,
+          onTimeout: () => failed("TimedOut", Duration.format(timeout))
         })
       )
 

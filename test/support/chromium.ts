@@ -11,6 +11,10 @@ if (!chromiumAvailable && process.env.DEVICECODE_REQUIRE_CHROMIUM === "1") {
   throw new Error(`no Chromium at ${CHROMIUM} (DEVICECODE_REQUIRE_CHROMIUM=1)`)
 }
 
+/** A describe block's title, with why it is skipped where there is no Chromium (test/support/skipReporter.ts). */
+export const withChromium = (title: string): string =>
+  chromiumAvailable ? title : `${title} — skipped: no Chromium at ${CHROMIUM}`
+
 /** A page of a headless Chromium of its own, closed with the scope. */
 export const browserPage: Effect.Effect<Page, never, Scope.Scope> = Effect.acquireRelease(
   Effect.promise(() =>

@@ -118,8 +118,15 @@ const configuration = (options: {
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     // By default an ID Token issued beside an Access Token carries only `sub`; we want the profile claims in it.
     conformIdTokenClaims: false,
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed: (grant: string) => boolean }) =>
-      client.grantTypeAllowed("refresh_token"),
+    // A device code gets one whenever the client may refresh; an authorization code, as oidc-provider's own default,
+    // only when offline_access was granted (which takes prompt=consent, OpenID Connect Core §11).
+    issueRefreshToken: async (
+      _ctx: unknown,
+      client: { grantTypeAllowed: (grant: string) => boolean },
+      code: { readonly kind: string; readonly scopes: ReadonlySet<string> }
+    ) =>
+      client.grantTypeAllowed("refresh_token") &&
+      (code.kind !== "AuthorizationCode" || code.scopes.has("offline_access")),
     findAccount: async (_ctx: unknown, id: string) =>
       id === USER.sub
         ? {
