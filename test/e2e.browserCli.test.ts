@@ -40,6 +40,17 @@ const startBrowserLogin = (
     return { cli, url }
   })
 
+/** `login --browser` at a new LocalIssuer, its sign-in page open in a headless Chromium. */
+const atSignInPage = (dialect: Dialect) =>
+  Effect.gen(function* () {
+    const issuer = yield* LocalIssuer.make({ interval: "1 second" })
+    const home = yield* tempDir
+    const { cli, url } = yield* startBrowserLogin(dialect, issuer, home)
+    const page = yield* browserPage
+    yield* Effect.promise(() => page.goto(url))
+    return { issuer, home, cli, page }
+  })
+
 /** The sign-in page's form, POSTed as its Approve / Deny button posts it; where the issuer sends the browser. */
 const decide = (url: string, action: "approve" | "deny") =>
   Effect.map(
@@ -97,11 +108,7 @@ describe.skipIf(!chromiumAvailable)(
         `${dialect}: Approve → logged in; auth.json shaped as a device login's${dialect === "codex" ? ", plus OPENAI_API_KEY" : ""}`,
         () =>
           Effect.gen(function* () {
-            const issuer = yield* LocalIssuer.make({ interval: "1 second" })
-            const home = yield* tempDir
-            const { cli, url } = yield* startBrowserLogin(dialect, issuer, home)
-            const page = yield* browserPage
-            yield* Effect.promise(() => page.goto(url))
+            const { cli, home, issuer, page } = yield* atSignInPage(dialect)
             yield* Effect.promise(() => Promise.all([page.waitForURL(/\/success$/), page.click("button.approve")]))
             assert.include(yield* Effect.promise(() => page.textContent("body")), "You are signed in.")
             const result = yield* cli.exit
@@ -131,11 +138,7 @@ describe.skipIf(!chromiumAvailable)(
 
       it.scopedLive(`${dialect}: Deny → exit 1 with the provider's reason; nothing written`, () =>
         Effect.gen(function* () {
-          const issuer = yield* LocalIssuer.make({ interval: "1 second" })
-          const home = yield* tempDir
-          const { cli, url } = yield* startBrowserLogin(dialect, issuer, home)
-          const page = yield* browserPage
-          yield* Effect.promise(() => page.goto(url))
+          const { cli, home, issuer, page } = yield* atSignInPage(dialect)
           yield* Effect.promise(() => page.click("button.deny"))
           const result = yield* cli.exit
           assert.strictEqual(result.code, 1, result.stderr)
