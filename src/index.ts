@@ -13,6 +13,11 @@ export * as DeviceCodeAuth from "./layers/DeviceCodeAuth.js"
 
 /** `Login.login({ onEvent })`: the device-code login, and its stages (`requestDeviceCode`, `pollForAuthorization`, …). */
 export * as Login from "./services/login.js"
+/**
+ * `BrowserLogin.browserLogin({ onEvent, port })`: the browser login (authorization code + PKCE on loopback), as
+ * `codex login`; needs `DeviceCodeAuth.layerBrowserNode` (PKCE and the callback server) besides login's services.
+ */
+export * as BrowserLogin from "./services/browserLogin.js"
 /** `LoginWithApiKey.loginWithApiKey({ key })`: store an API key, as `codex login --with-api-key`. */
 export * as LoginWithApiKey from "./services/loginWithApiKey.js"
 /** `Logout.logout()`: revoke the stored sign-in at its issuer, then remove it. */
@@ -38,6 +43,8 @@ export * as LoginFlow from "./services/LoginFlow.js"
 export * as IssuerClient from "./services/IssuerClient.js"
 /** The issuer client of each stored sign-in: `IssuerResolver.layer` (by origin), `IssuerResolver.fixed`. */
 export * as IssuerResolver from "./layers/IssuerResolver.js"
+/** A browser login's loopback redirect, served for the login's scope: `CallbackServer.CallbackServer`. */
+export * as CallbackServer from "./services/CallbackServer.js"
 /** PKCE pairs, checked before an exchange. */
 export * as Pkce from "./services/Pkce.js"
 /** Which workspace and which login method (`forced_login_method`) may sign in. */

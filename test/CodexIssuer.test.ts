@@ -731,3 +731,35 @@ describe("CodexIssuer: hostile answers and codex parity", () => {
     })
   )
 })
+
+describe("CodexIssuer: the browser login's API-key token exchange", () => {
+  it.effect("posts codex's form (RFC 8693, in codex's order) with the sign-in headers and reads the key", () =>
+    Effect.gen(function* () {
+      const { flow, requests } = yield* issuerWith(() => json(200, { access_token: "sk-key-1", token_type: "Bearer" }))
+      assert.isTrue(Option.isSome(flow.exchangeApiKey))
+      const exchange = Option.getOrThrow(flow.exchangeApiKey)
+      const key = yield* exchange(Redacted.make("id.tok/en+"))
+      assert.strictEqual(Redacted.value(key), "sk-key-1")
+      assert.strictEqual(requests[0]!.url, "https://auth.openai.com/oauth/token")
+      assert.strictEqual(requests[0]!.headers["content-type"], "application/x-www-form-urlencoded")
+      assert.strictEqual(requests[0]!.headers.accept, "*/*")
+      assert.isUndefined(requests[0]!.headers.originator)
+      assert.strictEqual(
+        requests[0]!.body,
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&client_id=app_EMoamEEZ73f0CkXaXp7hrann" +
+          "&requested_token=openai-api-key&subject_token=id.tok%2Fen%2B" +
+          "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aid_token"
+      )
+    })
+  )
+
+  it.effect("a refusal or an answer without a key fails (the login then stores OPENAI_API_KEY null)", () =>
+    Effect.gen(function* () {
+      for (const answer of [json(400, { error: "invalid_grant" }), json(200, { token_type: "Bearer" })]) {
+        const { flow } = yield* issuerWith(() => answer)
+        const error = failure(yield* Effect.exit(Option.getOrThrow(flow.exchangeApiKey)(Redacted.make("id"))))
+        assert.include(["Rejected", "Malformed"], error.reason)
+      }
+    })
+  )
+})

@@ -670,3 +670,65 @@ describe("OidcIssuer: hostile answers", () => {
     })
   )
 })
+
+describe("OidcIssuer: a browser login's authorization request", () => {
+  const request = {
+    redirectUri: "http://127.0.0.1:49152/callback",
+    codeChallenge: s256Challenge("v".repeat(86)),
+    state: "s".repeat(43),
+    nonce: Option.some("n".repeat(43)),
+    allowedWorkspaceId: Option.some("ignored-by-oidc")
+  }
+
+  it.effect("goes to the discovered authorization_endpoint, its own query kept, RFC 6749 + PKCE + nonce in order", () =>
+    Effect.gen(function* () {
+      const { flow } = yield* issuerWith({
+        [OPENID]: () => json(200, discovery({ authorization_endpoint: `${ISSUER}/authorize?tenant=t1` }))
+      })
+      const authorize = yield* flow.authorizeUrl(request)
+      assert.isTrue(Option.isNone(authorize.responseIss), "no iss is expected from a provider that does not say so")
+      const url = new URL(authorize.url)
+      assert.strictEqual(`${url.origin}${url.pathname}`, `${ISSUER}/authorize`)
+      assert.deepStrictEqual(
+        [...url.searchParams],
+        [
+          ["tenant", "t1"],
+          ["response_type", "code"],
+          ["client_id", "cli-123"],
+          ["redirect_uri", request.redirectUri],
+          ["scope", "openid profile email offline_access"],
+          ["state", request.state],
+          ["code_challenge", request.codeChallenge],
+          ["code_challenge_method", "S256"],
+          ["nonce", "n".repeat(43)],
+          ["prompt", "consent"]
+        ]
+      )
+    })
+  )
+
+  it.effect("expects the issuer as the redirect's iss where discovery says it sends one (RFC 9207)", () =>
+    Effect.gen(function* () {
+      const { flow } = yield* issuerWith({
+        [OPENID]: () =>
+          json(
+            200,
+            discovery({
+              authorization_endpoint: `${ISSUER}/authorize`,
+              authorization_response_iss_parameter_supported: true
+            })
+          )
+      })
+      assert.deepStrictEqual((yield* flow.authorizeUrl(request)).responseIss, Option.some(ISSUER))
+    })
+  )
+
+  it.effect("fails Misconfigured when discovery has no authorization_endpoint", () =>
+    Effect.gen(function* () {
+      const { flow } = yield* issuerWith({})
+      const error = failure(yield* Effect.exit(flow.authorizeUrl(request)))
+      assert.strictEqual(error.reason, "Misconfigured")
+      assert.include(error.message, "no authorization_endpoint (the provider does not offer browser login)")
+    })
+  )
+})

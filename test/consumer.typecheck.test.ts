@@ -26,6 +26,7 @@ const installed: Record<string, string> = {
 const documented: ReadonlyArray<readonly [fixture: string, document: string, heading: string]> = [
   ["index.ts", "docs/library.md", "## Library"],
   ["signIn.ts", "docs/library.md", "### Signing in from an app"],
+  ["browserSignIn.ts", "docs/library.md", "### Signing in through a browser from an app"],
   ["logout.ts", "docs/library.md", "### Signing out from an app"],
   ["apiKey.ts", "docs/library.md", "### Storing an API key from an app"],
   ["kit.ts", "docs/library.md", "### Testing with the kit"],

@@ -1,4 +1,6 @@
+import type { CallbackServer } from "../services/CallbackServer.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
+import type { Pkce } from "../services/Pkce.js"
 import type { ConfigError } from "../domain/Errors.js"
 import type * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import * as Context from "effect/Context"
@@ -21,6 +23,8 @@ export class CliLayers extends Context.Tag("devicecode/cli/CliLayers")<
     readonly auth: (options: AuthOptions) => Layer.Layer<DeviceCodeAuth.Services, ConfigError>
     /** Only the resolved setup and the store: no network. */
     readonly store: (options: AuthOptions) => Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError>
+    /** What a browser login adds: the client's PKCE values and the loopback callback server. */
+    readonly browser: Layer.Layer<Pkce | CallbackServer>
   }
 >() {}
 
@@ -33,3 +37,8 @@ export const storeFor = (
   options: AuthOptions
 ): Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError, CliLayers> =>
   Layer.unwrapEffect(Effect.map(CliLayers, (layers) => layers.store(options)))
+
+/** The services of {@link CliLayers.browser}, for `Effect.provide` in a browser login. */
+export const browserLayer: Layer.Layer<Pkce | CallbackServer, never, CliLayers> = Layer.unwrapEffect(
+  Effect.map(CliLayers, (layers) => layers.browser)
+)

@@ -1,5 +1,7 @@
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -22,6 +24,26 @@ const codexHome = Options.directory("codex-home", { exists: "yes" }).pipe(
 const manual = Options.boolean("manual").pipe(
   Options.withDescription("Do not approve automatically: open the printed page and approve the code yourself")
 )
+const browser = Options.boolean("browser").pipe(
+  Options.withDescription(
+    "Sign in as login --browser does (the local issuer's sign-in page) instead of with a device code"
+  )
+)
+
+// --qr draws the device code's link, which a browser login has none of
+const way = Options.all({ browser, qr }).pipe(
+  Options.mapEffect((flags) =>
+    flags.browser && flags.qr
+      ? Effect.fail(
+          ValidationError.invalidValue(
+            HelpDoc.p(
+              "--qr is for a device code (a phone can approve it) and --browser signs in on this machine: leave out one"
+            )
+          )
+        )
+      : Effect.succeed(flags)
+  )
+)
 
 /** The test kit, loaded only by the commands that run it: `status` and `token` never evaluate it. */
 export const loadTestKit = Effect.promise(() => import("../testing/index.js"))
@@ -29,13 +51,13 @@ export const loadTestKit = Effect.promise(() => import("../testing/index.js"))
 /** `devicecode demo`: a whole login against the embedded LocalIssuer. */
 export const demoCommand = Command.make(
   "demo",
-  { codexHome, manual, store, qr, open: openOption, noColor, verbose },
+  { codexHome, manual, how: way, store, open: openOption, noColor, verbose },
   (options) =>
     Effect.scoped(
       Effect.gen(function* () {
         const fs = yield* FileSystem.FileSystem
         const layers = yield* CliLayers
-        const { LocalIssuer, submitUserCode } = yield* loadTestKit
+        const { LocalIssuer, submitAuthorization, submitUserCode } = yield* loadTestKit
         const issuer = yield* LocalIssuer.make()
         const home = yield* Option.match(options.codexHome, {
           onSome: Effect.succeed,
@@ -69,15 +91,36 @@ export const demoCommand = Command.make(
           clientId: issuer.clientId,
           verbose: options.verbose
         })
+        // A person at the browser reads the sign-in page and presses Approve a few seconds later.
+        const personAtBrowser = (url: string, say: (line: string) => Effect.Effect<void>) =>
+          Effect.sleep(demoApprovalDelay).pipe(
+            Effect.zipRight(say(`Demo: approving the sign-in on ${issuer.url}/oauth/authorize`)),
+            Effect.zipRight(submitAuthorization(url)),
+            Effect.asVoid,
+            Effect.catchAll((error) => say(`Demo: could not approve: ${error.message}`))
+          )
+        const signIn = options.how.browser
+          ? Effect.flatMap(
+              Effect.promise(() => import("./browserLoginRun.js")),
+              ({ browserLoginRun }) =>
+                browserLoginRun({
+                  json: false,
+                  noColor: options.noColor,
+                  port: Option.some(0),
+                  open: options.manual || options.open,
+                  ...(options.manual ? {} : { companion: personAtBrowser })
+                })
+            )
+          : deviceLogin({
+              verbose: options.verbose,
+              json: false,
+              qr: options.how.qr,
+              open: options.open,
+              noColor: options.noColor,
+              ...(options.manual ? {} : { companion: person })
+            })
         yield* Effect.gen(function* () {
-          yield* deviceLogin({
-            verbose: options.verbose,
-            json: false,
-            qr: options.qr,
-            open: options.open,
-            noColor: options.noColor,
-            ...(options.manual ? {} : { companion: person })
-          })
+          yield* signIn
           yield* Console.log("")
           yield* printStatus(yield* loadStatus, false)
         }).pipe(Effect.provide(auth))

@@ -73,6 +73,7 @@ export const renderJsonLoginEvent = (event: LoginEvent): Effect.Effect<void> =>
           interval: code.interval
         })
       ),
+    BrowserSignIn: ({ port, url }) => printJson(CliEvents.BrowserEvent, new CliEvents.BrowserEvent({ url, port })),
     Waiting: ({ attempt, nextPollIn }) =>
       printJson(CliEvents.WaitingEvent, new CliEvents.WaitingEvent({ attempt, nextPollIn })),
     SlowedDown: ({ interval }) => printJson(CliEvents.SlowDownEvent, new CliEvents.SlowDownEvent({ interval })),

@@ -6,9 +6,7 @@ import type * as Scope from "effect/Scope"
 import type { DeviceCode } from "../domain/DeviceCode.js"
 import { ApiKeyInputError } from "../domain/Errors.js"
 import type { LoginEvent } from "../domain/LoginEvent.js"
-import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { sanitize } from "../domain/Sanitize.js"
-import { accountIdOf } from "../domain/SignInSummary.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
 import type { IssuerResolver } from "../services/IssuerResolver.js"
@@ -23,10 +21,10 @@ import { withJsonOutput } from "./jsonFlag.js"
 import { loginFlags } from "./loginFlags.js"
 import { openBrowser } from "./openBrowser.js"
 import { qrCodeText } from "./qrCode.js"
-import { whoText } from "./render.js"
 import * as Terminal from "./terminal.js"
 import { TerminalOutput, withNoColor, withSafeConsole } from "./terminal.js"
-import { type LoginRenderer, makeLoginRenderer } from "./waitingScreen.js"
+import { loginRenderer, tellCancelled, tellLoggedIn } from "./loginOutcome.js"
+import type { LoginRenderer } from "./waitingScreen.js"
 
 /** How a device login shows itself: HTTP log, NDJSON instead of text, a QR code, a browser opened. */
 export interface DeviceLoginDisplay {
@@ -48,11 +46,8 @@ export const deviceLogin = (
   LoginFlow | IssuerResolver | CredentialStore | WorkspacePolicy | DeviceCodeAuth.Setup | TerminalOutput
 > =>
   Effect.gen(function* () {
-    const { target } = yield* DeviceCodeAuth.Setup
     const scope = yield* Effect.scope
-    const screen: LoginRenderer = display.json
-      ? yield* withJsonOutput((output) => Effect.succeed(output.jsonLoginRenderer))
-      : yield* makeLoginRenderer
+    const screen = yield* loginRenderer(display.json)
     if (display.companion) {
       yield* Effect.forkIn(
         display.companion((line) => screen.print("stderr", `${sanitize(line)}\n`)),
@@ -66,34 +61,9 @@ export const deviceLogin = (
       )
     const result = yield* login({ onEvent }).pipe(
       Effect.ensuring(screen.close),
-      Effect.onInterrupt(() =>
-        display.json
-          ? withJsonOutput(({ CliEvents, printJson }) =>
-              printJson(
-                CliEvents.ErrorEvent,
-                new CliEvents.ErrorEvent({ code: "Cancelled", reason: Option.none(), message: "Login cancelled" })
-              )
-            )
-          : Console.error("\nLogin cancelled")
-      )
+      Effect.onInterrupt(() => tellCancelled(display.json))
     )
-    if (display.json) {
-      return yield* withJsonOutput(({ CliEvents, printJson }) =>
-        printJson(
-          CliEvents.LoggedInEvent,
-          new CliEvents.LoggedInEvent({
-            method: target.dialect === "codex" ? "chatgpt" : "oidc",
-            email: result.claims.email,
-            plan: result.claims.plan,
-            accountId: accountIdOf(result.record, result.claims),
-            profile: target.profile
-          })
-        )
-      )
-    }
-    const where = target.profile === DEFAULT_PROFILE ? "" : ` (profile ${target.profile})`
-    const to = target.dialect === "codex" ? "" : ` to ${sanitize(target.issuer)}`
-    yield* Console.log(`Successfully logged in${to} as ${whoText(result.claims)}${where}`)
+    yield* tellLoggedIn(result, display.json)
   }).pipe(withNoColor(display.noColor), Effect.scoped)
 
 /** After the prompt: the QR code on stdout (never in JSON mode), and the browser opened in the background. */
@@ -163,6 +133,11 @@ export const loginCommand = Command.make(
   ({ flags, noColor, verbose }) =>
     Effect.gen(function* () {
       if (flags.withApiKey) return yield* apiKeyLogin(flags.json)
+      if (flags.browser) {
+        // the callback server's HTTP modules load only for a browser login
+        const { browserLoginRun } = yield* Effect.promise(() => import("./browserLoginRun.js"))
+        return yield* browserLoginRun({ json: flags.json, noColor, port: flags.port, open: true })
+      }
       yield* deviceLogin({ json: flags.json, qr: flags.qr, open: flags.open, noColor, verbose })
     }).pipe(withSafeConsole)
 )
@@ -178,7 +153,7 @@ export const loginCommand = Command.make(
   .pipe(
     Command.withDescription(
       described(
-        "Sign in with a device code (Codex dialect, or --dialect rfc8628 for any OpenID provider), or store an API key with --with-api-key",
+        "Sign in with a device code (Codex dialect, or --dialect rfc8628 for any OpenID provider), through a browser on this machine with --browser, or store an API key with --with-api-key",
         "devicecode login --open --qr"
       )
     )

@@ -45,6 +45,26 @@ const scope = Options.text("scope").pipe(
   Options.withDefault(OidcIssuer.DEFAULT_SCOPE),
   Options.withDescription(`The scope to ask for (rfc8628 only; default "${OidcIssuer.DEFAULT_SCOPE}")`)
 )
+const browser = Options.boolean("browser").pipe(
+  Options.withDescription(
+    "Sign in through a browser on this machine (authorization code + PKCE, codex's `codex login`) instead of a device code"
+  )
+)
+const port = Options.integer("port").pipe(
+  Options.optional,
+  Options.mapEffect((value) =>
+    Option.match(value, {
+      onNone: () => Effect.succeedNone,
+      onSome: (n) =>
+        Number.isInteger(n) && n >= 0 && n <= 65535
+          ? Effect.succeedSome(n)
+          : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--port: ${n} is not a port (0 to 65535)`)))
+    })
+  ),
+  Options.withDescription(
+    "The loopback port of --browser's callback (default: 1455 for codex, as codex; any free port for rfc8628; 0: any)"
+  )
+)
 const withApiKey = Options.boolean("with-api-key").pipe(
   Options.withDescription("Store an API key read from stdin instead of signing in with a device code")
 )
@@ -93,6 +113,8 @@ export const conflicts = (flags: {
   readonly json: boolean
   readonly qr: boolean
   readonly open: boolean
+  readonly browser: boolean
+  readonly port: Option.Option<number>
   readonly device: {
     readonly dialect: string
     readonly issuer: Option.Option<string>
@@ -100,18 +122,31 @@ export const conflicts = (flags: {
   }
 }): ReadonlyArray<string> => [
   ...(flags.json && flags.qr ? ["--qr draws a code on the terminal and --json prints only JSON: leave out one"] : []),
+  ...(flags.browser && flags.qr
+    ? ["--qr is for a device code (a phone can approve it) and --browser signs in on this machine: leave out one"]
+    : []),
+  ...(Option.isSome(flags.port) && !flags.browser
+    ? [
+        "--port is the callback port of --browser, and a device-code sign-in has none: add --browser or leave out --port"
+      ]
+    : []),
   ...(flags.withApiKey
     ? (
         [
           ["--qr", flags.qr],
           ["--open", flags.open],
+          ["--browser", flags.browser],
           ["--dialect rfc8628", flags.device.dialect === "rfc8628"],
           ["--issuer", Option.isSome(flags.device.issuer)],
           ["--client-id", Option.isSome(flags.device.clientId)]
         ] as const
       )
         .filter(([, given]) => given)
-        .map(([flag]) => `--with-api-key stores an API key and ${flag} is for a device-code sign-in: leave out one`)
+        .map((given) =>
+          given[0] === "--browser"
+            ? "--with-api-key stores an API key and --browser signs in through a browser: leave out one"
+            : `--with-api-key stores an API key and ${given[0]} is for a device-code sign-in: leave out one`
+        )
     : [])
 ]
 
@@ -121,7 +156,9 @@ export const loginFlags = Options.all({
   withApiKey,
   json,
   qr,
-  open: openOption
+  open: openOption,
+  browser,
+  port
 }).pipe(
   Options.mapEffect(({ device, ...given }) => {
     const [problem] = conflicts({ ...given, device })

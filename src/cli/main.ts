@@ -96,6 +96,8 @@ const onConfigWarning = (error: ConfigError) =>
   Console.error(sanitize(`Warning: ${error.message}; going on with the defaults.`))
 
 const cliLayers = Layer.succeed(CliLayers, {
+  // the callback server (@effect/platform-node's HTTP server) is loaded by `login --browser` only
+  browser: DeviceCodeAuth.layerBrowserNode,
   auth: ({ verbose = false, ...options }: AuthOptions) =>
     DeviceCodeAuth.layer({ onStoreFallback, onConfigWarning, onLockWait, session, ...options }).pipe(
       Layer.provide(Layer.merge(httpFor(verbose), platform))

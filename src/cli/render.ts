@@ -61,6 +61,18 @@ export const REPLACED_NOT_REVOKED =
   "Warning: the sign-in this login replaced could not be revoked at its issuer; its tokens stay valid until they expire."
 
 /**
+ * What a browser login prints once its callback server listens: codex's lines (0.169, 0.171), with devicecode's device
+ * login as the way on for a remote machine. The URL is printed whole (it is the one to open), sanitised.
+ */
+export const browserSignInText = (port: number, url: string): string =>
+  `Starting local login server on http://localhost:${port}.
+If your browser did not open, navigate to this URL to authenticate:
+
+${sanitize(url)}
+
+On a remote or headless machine? Use \`devicecode login\` instead.`
+
+/**
  * The plain stderr line an event prints, without escapes (none for `CodeIssued`, later polls, a revoked replaced sign-in and `LoggedIn`); the
  * details it quotes (a server's error message, a path) are sanitised.
  */
@@ -68,6 +80,7 @@ export const eventLine = (event: LoginEvent): Option.Option<string> =>
   LoginEvent.$match(event, {
     StoreUnreadable: ({ detail }) => Option.some(`Warning: ${sanitize(detail)}. It will be replaced once you sign in.`),
     CodeIssued: () => Option.none(),
+    BrowserSignIn: ({ port, url }) => Option.some(browserSignInText(port, url)),
     Waiting: ({ attempt }) =>
       attempt === 1 ? Option.some("Waiting for the code to be approved… (Ctrl-C to cancel)") : Option.none(),
     SlowedDown: ({ interval }) =>

@@ -165,12 +165,13 @@ export const makeLoginRenderer: Effect.Effect<LoginRenderer, never, TerminalOutp
                 })
           )
         case "StoreUnreadable":
+        case "BrowserSignIn":
         case "Approved":
         case "StoreSetAside":
         case "ReplacedRevoked":
         case "LoggedIn":
           return Effect.zipRight(
-            event._tag === "StoreUnreadable" ? Effect.void : close,
+            event._tag === "StoreUnreadable" || event._tag === "BrowserSignIn" ? Effect.void : close,
             Option.match(eventLine(event), {
               onNone: () => Effect.void,
               onSome: (line) => print("stderr", `${line}\n`)

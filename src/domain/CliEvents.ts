@@ -30,6 +30,13 @@ export class CodeEvent extends Schema.Class<CodeEvent>("CodeEvent")({
   interval: DurationFromSeconds
 }) {}
 
+/** `login --browser`: the sign-in page to open; the browser comes back to the callback server on 127.0.0.1:`port`. */
+export class BrowserEvent extends Schema.Class<BrowserEvent>("BrowserEvent")({
+  event: Schema.tag("browser"),
+  url: Schema.String,
+  port: Schema.Int
+}) {}
+
 /** `login`: a poll came back pending; the next one goes out in `next_poll_in` seconds. */
 export class WaitingEvent extends Schema.Class<WaitingEvent>("WaitingEvent")({
   event: Schema.tag("waiting"),
@@ -94,6 +101,7 @@ export class ErrorEvent extends Schema.Class<ErrorEvent>("ErrorEvent")({
 /** Every line `login --json` can print. */
 export const LoginOutput = Schema.Union(
   CodeEvent,
+  BrowserEvent,
   WaitingEvent,
   SlowDownEvent,
   RetryingEvent,

@@ -22,6 +22,82 @@ export const codexEndpoints = (issuer: string) => ({
   revoke: `${issuer}/oauth/revoke`
 })
 
+/** The loopback port codex's browser login serves its callback on (and asks an older login there to `/cancel`). */
+export const CODEX_BROWSER_PORT = 1455
+
+/** The scopes codex's browser login asks for. */
+export const CODEX_BROWSER_SCOPE = "openid profile email offline_access api.connectors.read api.connectors.invoke"
+
+/** The redirect URI of codex's browser login with its callback server on `port`: 127.0.0.1, not localhost. */
+export const codexBrowserRedirectUri = (port: number): string => `http://127.0.0.1:${port}/auth/callback`
+
+/** Where codex's browser login is sent back to: `/auth/callback` on 127.0.0.1, port 1455 unless told otherwise. */
+export const codexBrowserRedirect = {
+  callbackPath: "/auth/callback",
+  defaultPort: CODEX_BROWSER_PORT,
+  redirectUri: codexBrowserRedirectUri,
+  // codex sends no nonce
+  sendsNonce: false
+} as const
+
+/** RFC 8693 token exchange: what codex's browser login trades its id_token for, an API key. */
+export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+/** What codex's token exchange asks for (`requested_token`). */
+export const API_KEY_TOKEN = "openai-api-key"
+
+/** What codex's token exchange hands over (`subject_token_type`): its id_token. */
+export const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
+
+/**
+ * The form of codex's API-key token exchange after a browser login, in codex's order: the id_token is the subject,
+ * and `openai-api-key` the token asked for.
+ */
+export const codexApiKeyExchangeForm = (clientId: string, idToken: string): URLSearchParams =>
+  new URLSearchParams([
+    ["grant_type", TOKEN_EXCHANGE_GRANT],
+    ["client_id", clientId],
+    ["requested_token", API_KEY_TOKEN],
+    ["subject_token", idToken],
+    ["subject_token_type", ID_TOKEN_TYPE]
+  ])
+
+/** The answer to codex's API-key token exchange: the key is its `access_token`. */
+export const ApiKeyExchangeResponse = Schema.Struct({ access_token: Schema.NonEmptyTrimmedString })
+
+/** What codex's authorization request (its browser login) carries. */
+export interface CodexAuthorizeRequest {
+  /** The issuer, trailing `/` trimmed. */
+  readonly issuer: string
+  readonly clientId: string
+  readonly redirectUri: string
+  readonly codeChallenge: string
+  readonly state: string
+  /** `forced_chatgpt_workspace_id`, sent as `allowed_workspace_id`. */
+  readonly allowedWorkspaceId: Option.Option<string>
+}
+
+/**
+ * The URL codex's browser login opens (codex 0.169 and 0.171, as printed): `{issuer}/oauth/authorize` with these
+ * parameters in this order, form-encoded (a space as `+`), and `allowed_workspace_id` last when a workspace is forced.
+ */
+export const codexAuthorizeUrl = (request: CodexAuthorizeRequest): string => {
+  const query = new URLSearchParams([
+    ["response_type", "code"],
+    ["client_id", request.clientId],
+    ["redirect_uri", request.redirectUri],
+    ["code_challenge", request.codeChallenge],
+    ["code_challenge_method", "S256"],
+    ["state", request.state],
+    ["scope", CODEX_BROWSER_SCOPE],
+    ["id_token_add_organizations", "true"],
+    ["codex_cli_simplified_flow", "true"],
+    ["originator", "codex_cli_rs"]
+  ])
+  if (Option.isSome(request.allowedWorkspaceId)) query.append("allowed_workspace_id", request.allowedWorkspaceId.value)
+  return `${request.issuer}/oauth/authorize?${query.toString()}`
+}
+
 /**
  * The revoke endpoint codex derives from `CODEX_REFRESH_TOKEN_URL_OVERRIDE` when no revoke override is set: the same
  * origin, the path `/oauth/revoke`, no query. None when the refresh URL is not an absolute URL.

@@ -1,13 +1,14 @@
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 
-/** Which wire call of a device login an error comes from. */
-export type DeviceAuthStep = "discovery" | "usercode" | "poll" | "exchange" | "refresh" | "revoke"
+/** Which wire call of a login an error comes from; `authorize` is a browser login's redirect back. */
+export type DeviceAuthStep = "discovery" | "usercode" | "poll" | "authorize" | "exchange" | "refresh" | "revoke"
 
 const stepLabel: Record<DeviceAuthStep, string> = {
   discovery: "discovery",
   usercode: "device code request",
   poll: "device code poll",
+  authorize: "browser sign-in",
   exchange: "device code exchange",
   refresh: "token refresh",
   revoke: "token revocation"
@@ -44,7 +45,7 @@ export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
       case "NotEnabled":
         return `device code login is not enabled for ${this.issuer}; ask its operator to enable it, or sign in another way`
       case "Misconfigured":
-        return `${this.issuer} cannot run this device login${detail}`
+        return `${this.issuer} cannot run this ${this.step === "authorize" ? "browser" : "device"} login${detail}`
       case "Rejected":
         return this.step === "exchange"
           ? `device code exchange failed: token endpoint returned status ${this.status ?? "?"}${detail}`
@@ -56,7 +57,9 @@ export class DeviceAuthError extends Data.TaggedError("DeviceAuthError")<{
       case "Expired":
         return `the device code expired before it was approved; run login again`
       case "TimedOut":
-        return `timed out${this.detail ? ` after ${this.detail}` : ""} waiting for the device code to be approved; run login again`
+        return this.step === "authorize"
+          ? `timed out${this.detail ? ` after ${this.detail}` : ""} waiting for the browser to come back; run login --browser again`
+          : `timed out${this.detail ? ` after ${this.detail}` : ""} waiting for the device code to be approved; run login again`
       case "Unavailable":
         return this.status === 429
           ? `${stepLabel[this.step]} was rate limited by ${this.issuer} (${this.detail ?? "status 429"})`

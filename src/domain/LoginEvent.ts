@@ -10,6 +10,8 @@ export type LoginEvent = Data.TaggedEnum<{
   StoreUnreadable: { readonly detail: string }
   /** A code was issued: show it. `deadline` is when the login gives up waiting. */
   CodeIssued: { readonly code: DeviceCode; readonly deadline: DateTime.Utc }
+  /** A browser login's URL is ready: open it (or show it); the sign-in comes back to 127.0.0.1:`port`. */
+  BrowserSignIn: { readonly url: string; readonly port: number }
   /** A poll came back pending; the next one goes out after `nextPollIn`. */
   Waiting: { readonly attempt: number; readonly nextPollIn: Duration.Duration }
   /** The server asked for slower polling; the interval stays this long for the rest of the login. */

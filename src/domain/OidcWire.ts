@@ -10,9 +10,12 @@ import { expiresInField, lifetime, optionalToken, secret, TokenRefresh, TokenSet
 
 // The RFC 8628 dialect's wire messages, as the servers send them; CodexWire.ts holds the Codex dialect's.
 
-/** The fields of OpenID Connect Discovery 1.0 §3 / RFC 8414 §2 a device login uses. */
+/** The fields of OpenID Connect Discovery 1.0 §3 / RFC 8414 §2 a device or browser login uses. */
 export const DiscoveryDocument = Schema.Struct({
   issuer: Schema.String,
+  authorization_endpoint: Schema.optional(Schema.String),
+  /** RFC 9207: the provider adds `iss` to its authorization responses, which the client then checks. */
+  authorization_response_iss_parameter_supported: Schema.optional(Schema.Boolean),
   device_authorization_endpoint: Schema.optional(Schema.String),
   token_endpoint: Schema.String,
   revocation_endpoint: Schema.optional(Schema.String)

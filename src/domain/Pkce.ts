@@ -10,3 +10,12 @@ export const s256Matches = (verifier: string, challenge: string): boolean => {
   const given = Buffer.from(challenge)
   return expected.length === given.length && timingSafeEqual(expected, given)
 }
+
+/** How many random bytes a client's PKCE verifier is made of: codex's 64, 86 base64url characters (RFC 7636: 43–128). */
+export const VERIFIER_BYTES = 64
+
+/** How many random bytes a browser login's `state` is made of: codex's 32, 43 base64url characters. */
+export const STATE_BYTES = 32
+
+/** Random bytes as base64url without padding, the form of codex's verifier and state. */
+export const base64UrlNoPad = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url")

@@ -10,9 +10,13 @@ import * as Redacted from "effect/Redacted"
 import {
   CODEX_CLIENT_ID,
   CODEX_DEFAULT_ISSUER,
+  codexAuthorizeUrl,
+  codexBrowserRedirect,
   CodexDeviceCodeFromWire,
   codexEndpoints,
   CodexRefreshFromWire,
+  ApiKeyExchangeResponse,
+  codexApiKeyExchangeForm,
   CodexTokenSetFromWire,
   errorCode,
   normalizeIssuer,
@@ -79,6 +83,10 @@ export const rules = (issuer: string, clientId: string) => ({
 // compact JSON, keys in the order given (serde's order of codex's structs)
 const postJson = (url: string, body: Record<string, string>) =>
   HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body))
+
+// a form in the order given, as codex encodes it
+const postForm = (url: string, form: URLSearchParams) =>
+  HttpClientRequest.post(url).pipe(HttpClientRequest.bodyText(form.toString(), "application/x-www-form-urlencoded"))
 
 /** The issuer, client id and HTTP exchange the Codex dialect's calls share. */
 const connect = (options: CodexIssuerOptions) =>
@@ -150,19 +158,28 @@ export const makeLoginFlow = (
         ["redirect_uri", redirectUri],
         ["code_verifier", Redacted.value(pair.verifier)]
       ])
-      const answer = yield* send(
-        "exchange",
-        HttpClientRequest.post(endpoints.token).pipe(
-          HttpClientRequest.bodyText(form.toString(), "application/x-www-form-urlencoded")
-        )
-      )
+      const answer = yield* send("exchange", postForm(endpoints.token, form))
       if (!isOk(answer.status)) return yield* classify("exchange", answer)
       const { value } = yield* decode("exchange", CodexTokenSetFromWire, answer)
       return value
     })
 
+    // after a browser login, codex trades the id_token for an API key (RFC 8693)
+    const exchangeApiKey = Effect.fn("CodexIssuer.exchangeApiKey")(function* (idToken: Redacted.Redacted<string>) {
+      const form = codexApiKeyExchangeForm(clientId, Redacted.value(idToken))
+      const answer = yield* send("exchange", postForm(endpoints.token, form))
+      if (!isOk(answer.status)) return yield* classify("exchange", answer)
+      const { value } = yield* decode("exchange", ApiKeyExchangeResponse, answer)
+      return Redacted.make(value.access_token)
+    })
+
     return loginFlowOf(rules(issuer, clientId), {
       issuer,
+      // codex's redirect carries no `iss`
+      authorizeUrl: (request) =>
+        Effect.succeed({ url: codexAuthorizeUrl({ issuer, clientId, ...request }), responseIss: Option.none() }),
+      browserRedirect: codexBrowserRedirect,
+      exchangeApiKey: Option.some(exchangeApiKey),
       start,
       poll,
       // codex cannot use a sign-in without a readable id_token (§5)

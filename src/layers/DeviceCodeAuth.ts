@@ -14,6 +14,7 @@ import { validateIssuerUrl } from "../domain/IssuerUrl.js"
 import { type LoginTarget, resolveLoginTarget } from "../domain/Profile.js"
 import { CredentialStore } from "../services/CredentialStore.js"
 import type { LoginFlow } from "../services/LoginFlow.js"
+import type { CallbackServer } from "../services/CallbackServer.js"
 import * as Pkce from "../services/Pkce.js"
 import * as WorkspacePolicy from "../services/WorkspacePolicy.js"
 import * as AuthenticatedHttpClient from "./AuthenticatedHttpClient.js"
@@ -221,3 +222,13 @@ const nodeHttpClient: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
 /** {@link layer} on Node: Node's HttpClient, FileSystem and Path included, so a Node app needs nothing else. */
 export const layerNode = (options: Options = {}): Layer.Layer<Services, ConfigError> =>
   layer(options).pipe(Layer.provide(Layer.mergeAll(nodeHttpClient, NodeFileSystem.layer, NodePath.layer)))
+
+/**
+ * What `BrowserLogin.browserLogin` needs on Node besides {@link Services}: the client's PKCE values and the loopback
+ * callback server (Node's HTTP server through @effect/platform-node, loaded on first build, so importing this module
+ * stays cheap).
+ */
+export const layerBrowserNode: Layer.Layer<Pkce.Pkce | CallbackServer> = Layer.merge(
+  Pkce.layer,
+  Layer.unwrapEffect(Effect.promise(() => import("./NodeCallbackServer.js")).pipe(Effect.map((server) => server.layer)))
+)

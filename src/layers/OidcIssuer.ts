@@ -68,6 +68,34 @@ export const makeLoginFlow = (
     const { classify, clientId, decode, endpoints, fail, issuer, scope, send } = yield* connect(options)
     const redeemed = yield* Ref.make(HashSet.empty<string>())
 
+    // RFC 6749 §4.1.1 with PKCE (RFC 7636 §4.3) and OpenID Connect's nonce, onto the endpoint's own query if it has one
+    const authorizeUrl: LoginFlow["Type"]["authorizeUrl"] = (request) =>
+      Effect.gen(function* () {
+        const { authorization, issInAuthorizationResponse } = yield* endpoints
+        if (Option.isNone(authorization)) {
+          return yield* fail("authorize", {
+            reason: "Misconfigured",
+            detail: "its discovery document has no authorization_endpoint (the provider does not offer browser login)"
+          })
+        }
+        const url = new URL(authorization.value)
+        const parameters: ReadonlyArray<readonly [string, string]> = [
+          ["response_type", "code"],
+          ["client_id", clientId],
+          ["redirect_uri", request.redirectUri],
+          ["scope", scope],
+          ["state", request.state],
+          ["code_challenge", request.codeChallenge],
+          ["code_challenge_method", "S256"],
+          ...Option.toArray(Option.map(request.nonce, (nonce) => ["nonce", nonce] as const)),
+          // OpenID Connect Core §11: a provider grants offline_access (a refresh token) only with prompt=consent
+          ...(scope.split(" ").includes("offline_access") ? [["prompt", "consent"] as const] : [])
+        ]
+        for (const [name, value] of parameters) url.searchParams.append(name, value)
+        // RFC 9207 §2.4: a provider that says it sends `iss` must send its own
+        return { url: url.toString(), responseIss: issInAuthorizationResponse ? Option.some(issuer) : Option.none() }
+      })
+
     const start = Effect.gen(function* () {
       const { deviceAuthorization } = yield* endpoints
       if (Option.isNone(deviceAuthorization)) {
@@ -186,6 +214,15 @@ export const makeLoginFlow = (
 
     return loginFlowOf(rules(issuer, clientId, scope), {
       issuer,
+      authorizeUrl,
+      // RFC 8252 §7.3: loopback, any free port
+      browserRedirect: {
+        callbackPath: "/callback",
+        defaultPort: 0,
+        redirectUri: (port: number) => `http://127.0.0.1:${port}/callback`,
+        sendsNonce: true
+      },
+      exchangeApiKey: Option.none(),
       start,
       poll,
       // a provider need not send an id_token (no `openid` scope): the claims are then empty

@@ -1,9 +1,9 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import { DeviceAuthError, type RefreshError } from "../domain/Errors.js"
-import { emptyClaims, type IdTokenClaims, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
+import { decodeJwtPayload, emptyClaims, type IdTokenClaims, parseIdTokenClaims } from "../domain/IdTokenClaims.js"
 import type { TokenSet } from "../domain/TokenSet.js"
 import { IssuerClient } from "../services/IssuerClient.js"
 import { LoginFlow } from "../services/LoginFlow.js"
@@ -69,6 +69,30 @@ export const readClaims = (
   })
 }
 
+/**
+ * OpenID Connect Core §3.1.3.7: the id_token of a request that sent a `nonce` carries the same one back; anything else
+ * (none, another, no id_token) may be a replayed token and is refused `Malformed`.
+ */
+const checkNonce = (issuer: string, tokens: TokenSet, nonce: string): Effect.Effect<void, DeviceAuthError> => {
+  const sent = Option.flatMap(tokens.idToken, (idToken) =>
+    Option.flatMap(Either.getRight(decodeJwtPayload(Redacted.value(idToken))), (payload) =>
+      Option.fromNullable(payload.nonce)
+    )
+  )
+  return Option.contains(sent, nonce)
+    ? Effect.void
+    : Effect.fail(
+        new DeviceAuthError({
+          reason: "Malformed",
+          issuer,
+          step: "exchange",
+          detail: Option.isNone(tokens.idToken)
+            ? "the token response has no id_token to carry the sign-in's nonce"
+            : "the id_token does not carry the nonce of this sign-in (it may be replayed)"
+        })
+      )
+}
+
 /** Trades an authorization code, with its checked PKCE pair, for tokens at the issuer's token endpoint. */
 export type CodeExchange = (
   code: Redacted.Redacted<string>,
@@ -105,6 +129,9 @@ export const completeGrant =
               ),
               Effect.flatMap((pkce) => options.exchange(grant.code, pkce, grant.redirectUri))
             )
+      if (grant._tag === "AuthorizationCode" && grant.nonce !== undefined) {
+        yield* checkNonce(options.issuer, tokens, grant.nonce)
+      }
       const claims = yield* readClaims(options.issuer, tokens, options.claimsRequired)
       return { tokens, claims }
     })
@@ -116,7 +143,10 @@ export type DialectRules = Pick<LoginFlow["Type"], "origin" | "authMode" | "stor
 /** A dialect's login flow: its rules for the record, and its wire calls. */
 export const loginFlowOf = (
   rules: DialectRules,
-  calls: Pick<LoginFlow["Type"], "issuer" | "start" | "poll" | "complete">
+  calls: Pick<
+    LoginFlow["Type"],
+    "issuer" | "authorizeUrl" | "browserRedirect" | "exchangeApiKey" | "start" | "poll" | "complete"
+  >
 ): LoginFlow["Type"] =>
   LoginFlow.of({ origin: rules.origin, authMode: rules.authMode, storedExpiry: rules.storedExpiry, ...calls })
 

@@ -20,6 +20,10 @@ export const post = (url: string, entries: ReadonlyArray<readonly [string, strin
 
 /** The endpoints of an OpenID provider that the RFC 8628 dialect uses. */
 export interface Endpoints {
+  /** Where a browser login sends the person (authorization code + PKCE); none for a device-only provider. */
+  readonly authorization: Option.Option<string>
+  /** Whether the provider sends `iss` with an authorization response (RFC 9207), which must then match. */
+  readonly issInAuthorizationResponse: boolean
   readonly deviceAuthorization: Option.Option<string>
   readonly token: string
   readonly revocation: Option.Option<string>
@@ -59,6 +63,8 @@ export const makeDiscovery = (
         })
       }
       return {
+        authorization: Option.fromNullable(nonEmpty(value.authorization_endpoint)),
+        issInAuthorizationResponse: value.authorization_response_iss_parameter_supported === true,
         deviceAuthorization: Option.fromNullable(nonEmpty(value.device_authorization_endpoint)),
         token: value.token_endpoint,
         revocation: Option.fromNullable(nonEmpty(value.revocation_endpoint))

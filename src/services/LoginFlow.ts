@@ -22,6 +22,8 @@ export type AuthorizationGrant = Data.TaggedEnum<{
     readonly codeVerifier: Redacted.Redacted<string>
     readonly codeChallenge: string
     readonly redirectUri: string
+    /** The OpenID Connect nonce the authorization request sent (browser login): the id_token must carry it back. */
+    readonly nonce?: string
   }
   Tokens: { readonly tokens: TokenSet }
 }>
@@ -39,6 +41,38 @@ export type PollResult = Data.TaggedEnum<{
 
 /** Constructors and matchers for {@link PollResult}. */
 export const PollResult = Data.taggedEnum<PollResult>()
+
+/** What a browser login's authorization request carries besides the issuer's and client's own parameters. */
+export interface AuthorizeRequest {
+  /** The loopback URL the provider sends the browser back to (RFC 8252 §7.3). */
+  readonly redirectUri: string
+  /** The S256 challenge of the client's own verifier (RFC 7636 §4.2). */
+  readonly codeChallenge: string
+  readonly state: string
+  /** OpenID Connect's nonce, which the id_token must carry back; codex sends none. */
+  readonly nonce: Option.Option<string>
+  /** The workspace a sign-in must be in (`forced_chatgpt_workspace_id`; codex sends it as `allowed_workspace_id`). */
+  readonly allowedWorkspaceId: Option.Option<string>
+}
+
+/** A browser login's authorization URL, and what the redirect back must carry besides `state`. */
+export interface AuthorizeUrl {
+  readonly url: string
+  /** The `iss` the redirect must carry (RFC 9207), where the provider says it sends one. */
+  readonly responseIss: Option.Option<string>
+}
+
+/** Where a browser login's redirect comes back to on loopback (RFC 8252 §7.3), and what else the dialect sends. */
+export interface BrowserRedirect {
+  /** The redirect URI's path: codex's `/auth/callback`, RFC 8252's `/callback`. */
+  readonly callbackPath: string
+  /** The port asked for when none is given: codex's 1455, else 0 (any free port). */
+  readonly defaultPort: number
+  /** The redirect URI for a server on `port`. */
+  readonly redirectUri: (port: number) => string
+  /** Whether the request carries an OpenID Connect `nonce` for the id_token to echo (RFC 8628 dialect; codex: no). */
+  readonly sendsNonce: boolean
+}
 
 /** The sign-in a completed login yields: the tokens, and the id_token's claims read from them. */
 export interface CompletedLogin {
@@ -61,6 +95,21 @@ export class LoginFlow extends Context.Tag("devicecode/LoginFlow")<
     readonly origin: Option.Option<SignInOrigin>
     /** Asks for a device code and user code. */
     readonly start: Effect.Effect<DeviceCode, DeviceAuthError>
+    /**
+     * The URL a browser login opens: the issuer's authorization endpoint (codex's `/oauth/authorize`, an OpenID
+     * provider's from discovery) with the request's parameters in the dialect's order; fails `Misconfigured` when the
+     * provider has no authorization endpoint.
+     */
+    readonly authorizeUrl: (request: AuthorizeRequest) => Effect.Effect<AuthorizeUrl, DeviceAuthError>
+    /** Where this dialect's browser login is sent back to. */
+    readonly browserRedirect: BrowserRedirect
+    /**
+     * What a browser login does after its exchange to get an API key from the id_token (codex: RFC 8693 token exchange
+     * for `openai-api-key`, stored as `OPENAI_API_KEY`); none in a dialect without one.
+     */
+    readonly exchangeApiKey: Option.Option<
+      (idToken: Redacted.Redacted<string>) => Effect.Effect<Redacted.Redacted<string>, DeviceAuthError>
+    >
     /** Polls once. */
     readonly poll: (code: DeviceCode) => Effect.Effect<PollResult, DeviceAuthError>
     /**

@@ -1,6 +1,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import { type DeviceAuthError, type LoginMethodError, StoreError, type WorkspaceError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
@@ -72,6 +73,45 @@ const revokeUnsaved = (
     return yield* new StoreError({ reason, path, detail, afterApproval: revoked ? "Revoked" : "NotRevoked" })
   })
 
+/** Before a login asks for anything: a stored sign-in that cannot be read is told (`StoreUnreadable`), not fatal. */
+export const noticeUnreadableStore = (
+  emit: (event: LoginEvent) => Effect.Effect<void>
+): Effect.Effect<void, StoreError, CredentialStore> =>
+  Effect.flatMap(CredentialStore, (store) =>
+    store.load.pipe(
+      Effect.asVoid,
+      Effect.catchIf(
+        (error) => error.reason === "Corrupt",
+        (error) => emit(LoginEvent.StoreUnreadable({ detail: error.message }))
+      )
+    )
+  )
+
+/**
+ * The end of every login, once its tokens are exchanged and their workspace checked: save them; tokens the store did
+ * not take are kept beside it for the next command to adopt (`CredentialStore.keep`), or revoked where they cannot be.
+ */
+export const saveSignIn = (
+  tokens: TokenSet,
+  claims: IdTokenClaims,
+  emit: (event: LoginEvent) => Effect.Effect<void>,
+  apiKey: Option.Option<Redacted.Redacted<string>> = Option.none()
+): Effect.Effect<LoginResult, StoreError, LoginFlow | IssuerResolver | CredentialStore> =>
+  Effect.gen(function* () {
+    const store = yield* CredentialStore
+    const record = yield* persistTokens(tokens, claims, { onEvent: emit, apiKey }).pipe(
+      Effect.catchTag("StoreError", (error) =>
+        Effect.flatMap(signInRecord(tokens, claims, [], apiKey), (unsaved) => keepAfter(store, unsaved, error))
+      ),
+      Effect.catchIf(
+        (error) => error.keptIn === undefined,
+        (error) => revokeUnsaved(tokens, error)
+      )
+    )
+    yield* emit(LoginEvent.LoggedIn({ claims, location: store.location }))
+    return { claims, record, location: store.location }
+  })
+
 /**
  * The device-code login: check that this sign-in is allowed and can be stored, request a code, show it (via
  * `onEvent`), poll until approved, exchange, check the workspace, and only then store. Nothing is written unless every
@@ -85,15 +125,9 @@ export const login: (
   "login"
 )(function* (options: LoginOptions = {}) {
   const emit = options.onEvent ?? (() => Effect.void)
-  const store = yield* CredentialStore
 
   yield* preflightLogin
-  yield* store.load.pipe(
-    Effect.catchIf(
-      (error) => error.reason === "Corrupt",
-      (error) => Effect.as(emit(LoginEvent.StoreUnreadable({ detail: error.message })), Option.none())
-    )
-  )
+  yield* noticeUnreadableStore(emit)
 
   const code = yield* requestDeviceCode({ onEvent: emit })
   const deadline = loginDeadline(code, yield* DateTime.now)
@@ -102,15 +136,5 @@ export const login: (
   yield* emit(LoginEvent.Approved())
   const { claims, tokens } = yield* exchangeCodeForTokens(grant, { onEvent: emit })
   yield* ensureWorkspaceAllowed(claims)
-  const record = yield* persistTokens(tokens, claims, { onEvent: emit }).pipe(
-    Effect.catchTag("StoreError", (error) =>
-      Effect.flatMap(signInRecord(tokens, claims, []), (unsaved) => keepAfter(store, unsaved, error))
-    ),
-    Effect.catchIf(
-      (error) => error.keptIn === undefined,
-      (error) => revokeUnsaved(tokens, error)
-    )
-  )
-  yield* emit(LoginEvent.LoggedIn({ claims, location: store.location }))
-  return { claims, record, location: store.location }
+  return yield* saveSignIn(tokens, claims, emit)
 })

@@ -1,5 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type { StoreError } from "../domain/Errors.js"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import type { LoginEvent } from "../domain/LoginEvent.js"
@@ -14,23 +15,27 @@ import { newLoginOwnerId, refreshInstant } from "./stamps.js"
 export interface PersistOptions {
   /** Told where an unreadable old record was moved (`StoreSetAside`), and whether the replaced one was revoked. */
   readonly onEvent?: (event: LoginEvent) => Effect.Effect<void>
+  /** Stored as `OPENAI_API_KEY` beside the tokens (codex's browser login: the key its token exchange gave). */
+  readonly apiKey?: Option.Option<Redacted.Redacted<string>>
 }
 
 /**
  * The record of a new sign-in with `tokens`, keeping `extra` (the fields codex or others added to the record it
- * replaces). Its shape (auth mode, origin, stored expiry) is the dialect's call.
+ * replaces), and `apiKey` as `OPENAI_API_KEY` (none: null). Its shape (auth mode, origin, stored expiry) is the
+ * dialect's call.
  */
 export const signInRecord = (
   tokens: TokenSet,
   claims: IdTokenClaims,
-  extra: StoredAuth["extra"]
+  extra: StoredAuth["extra"],
+  apiKey: Option.Option<Redacted.Redacted<string>> = Option.none()
 ): Effect.Effect<StoredAuth, never, LoginFlow> =>
   Effect.gen(function* () {
     const flow = yield* LoginFlow
     const { at: now, nanos } = yield* refreshInstant
     return new StoredAuth({
       authMode: Option.some(flow.authMode),
-      apiKey: Option.none(),
+      apiKey,
       tokens: Option.some(
         new StoredTokens({
           idToken: tokens.idToken,
@@ -65,5 +70,8 @@ export const persistTokens: (
   claims: IdTokenClaims,
   options: PersistOptions = {}
 ) {
-  return yield* replaceSignIn((extra) => signInRecord(tokens, claims, extra), options.onEvent ?? (() => Effect.void))
+  return yield* replaceSignIn(
+    (extra) => signInRecord(tokens, claims, extra, options.apiKey),
+    options.onEvent ?? (() => Effect.void)
+  )
 })

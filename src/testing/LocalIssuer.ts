@@ -6,6 +6,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { CODEX_CLIENT_ID } from "../domain/CodexWire.js"
+import { makeAuthorization } from "./localIssuer/authorize.js"
 import { makeDeviceCodes } from "./localIssuer/codes.js"
 import { makeCodex } from "./localIssuer/codex.js"
 import type { IssuerContext } from "./localIssuer/context.js"
@@ -27,13 +28,18 @@ import type {
 
 export type {
   Fault,
+  LocalIssuerApiKeyExchange,
+  LocalIssuerAuthorizeError,
+  LocalIssuerAuthorizeIss,
   LocalIssuerCodeStatus,
   LocalIssuerDiscovery,
+  LocalIssuerIdTokenNonce,
   LocalIssuerKnobs,
   LocalIssuerRequest,
   LocalIssuerStats
 } from "./localIssuer/types.js"
 export type { RefreshTokenState } from "./localIssuer/tokens.js"
+export { WRONG_ISSUER } from "./localIssuer/rfc8628.js"
 
 /** How a LocalIssuer behaves; every field has a default. */
 export interface LocalIssuerOptions {
@@ -156,7 +162,8 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
       knobs: state.knobs,
       takeSlowDown: state.takeSlowDown
     }
-    const codex = makeCodex(context, { clientId, intervalSeconds, signer })
+    const authorization = makeAuthorization(context)
+    const codex = makeCodex(context, { clientId, intervalSeconds, signer, authorization })
     const rfc8628 = makeRfc8628(context, {
       clientId: oidcClientId,
       intervalSeconds,
@@ -166,8 +173,14 @@ export const make = (options: LocalIssuerOptions = {}): Effect.Effect<LocalIssue
     const routes = routesByPath([
       ...codex.routes,
       ...rfc8628.routes,
+      authorization.route([codex.browser, rfc8628.browser]),
       ...oauthRoutes({
-        grants: new Map([...codex.grants, ...rfc8628.grants, ["refresh_token", tokens.refresh]]),
+        grants: new Map([
+          ...codex.grants,
+          ...rfc8628.grants,
+          ["authorization_code", authorization.exchange],
+          ["refresh_token", tokens.refresh]
+        ]),
         revoke: tokens.revoke
       }),
       resourceRoute({ verify: verifyAccessToken, count: state.count })

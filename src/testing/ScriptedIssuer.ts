@@ -6,7 +6,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import { CODEX_CLIENT_ID, codexEndpoints } from "../domain/CodexWire.js"
+import { CODEX_CLIENT_ID, codexAuthorizeUrl, codexBrowserRedirect, codexEndpoints } from "../domain/CodexWire.js"
 import { DeviceCode } from "../domain/DeviceCode.js"
 import type { DeviceAuthError } from "../domain/Errors.js"
 import { s256Challenge } from "../domain/Pkce.js"
@@ -139,6 +139,13 @@ export const make = (options: ScriptedIssuerOptions = {}): Effect.Effect<Scripte
 
     const flow = loginFlowOf(rules, {
       issuer,
+      authorizeUrl: (request) =>
+        Effect.succeed({
+          url: codexAuthorizeUrl({ issuer, clientId: CODEX_CLIENT_ID, ...request }),
+          responseIss: Option.none()
+        }),
+      browserRedirect: codexBrowserRedirect,
+      exchangeApiKey: Option.none(),
       start: Effect.gen(function* () {
         yield* count("start")
         if (options.startError) return yield* options.startError

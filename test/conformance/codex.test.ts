@@ -5,7 +5,7 @@ import { describeWithSecretService } from "../support/secretService.js"
 import { allowedDifferences } from "./allowedDifferences.js"
 import { type Scenario, scenarios, Side } from "./scenarios.js"
 import { classify, staleEntries } from "./support/allowed.js"
-import { codexVersions, ensureCodex } from "./support/codexBinary.js"
+import { codexVersions, describeWithCodex, ensureCodex } from "./support/codexBinary.js"
 import { authRequests, compareCrossRead, compareObservations, maskedJsonText } from "./support/compare.js"
 import { maskText } from "./support/mask.js"
 import type { Comparison, Observation } from "./support/observation.js"
@@ -113,52 +113,38 @@ const conformance = (scenario: Scenario, version: string, codexBinary: string) =
 
 const title = "devicecode against the real codex (test/conformance)"
 
-if (codex.available) {
-  const binaries = codex.binaries
-  describe(title, () => {
-    describe.concurrent("scenarios", () => {
-      for (const scenario of scenarios.filter((s) => s.keyring !== true)) {
-        for (const version of codexVersions) {
-          it.scopedLive(
-            `codex ${version} ${scenario.name}`,
-            () => conformance(scenario, version, binaries.get(version)!),
-            SCENARIO_TIMEOUT_MS
-          )
-        }
+describeWithCodex(codex, title, "compares devicecode with codex", (binaries) => {
+  describe.concurrent("scenarios", () => {
+    for (const scenario of scenarios.filter((s) => s.keyring !== true)) {
+      for (const version of codexVersions) {
+        it.scopedLive(
+          `codex ${version} ${scenario.name}`,
+          () => conformance(scenario, version, binaries.get(version)!),
+          SCENARIO_TIMEOUT_MS
+        )
       }
-    })
+    }
+  })
 
-    describeWithSecretService("scenarios with the keyring store (real Secret Service)", () => {
-      for (const scenario of scenarios.filter((s) => s.keyring === true)) {
-        for (const version of codexVersions) {
-          it.scopedLive(
-            `codex ${version} ${scenario.name}`,
-            () => conformance(scenario, version, binaries.get(version)!),
-            SCENARIO_TIMEOUT_MS
-          )
-        }
+  describeWithSecretService("scenarios with the keyring store (real Secret Service)", () => {
+    for (const scenario of scenarios.filter((s) => s.keyring === true)) {
+      for (const version of codexVersions) {
+        it.scopedLive(
+          `codex ${version} ${scenario.name}`,
+          () => conformance(scenario, version, binaries.get(version)!),
+          SCENARIO_TIMEOUT_MS
+        )
       }
-    })
+    }
+  })
 
-    it("every allowed difference still occurs (test/conformance/allowedDifferences.ts)", () => {
-      const stale = staleEntries(allowedDifferences, completed)
-      for (const entry of stale) console.log(`conformance: allowed difference ${entry.id} no longer occurs (stale)`)
-      assert.deepStrictEqual(
-        stale.map((entry) => `${entry.id}: ${entry.what}`),
-        [],
-        "allowed differences that no run needed: remove them, or narrow their scenarios/versions"
-      )
-    })
+  it("every allowed difference still occurs (test/conformance/allowedDifferences.ts)", () => {
+    const stale = staleEntries(allowedDifferences, completed)
+    for (const entry of stale) console.log(`conformance: allowed difference ${entry.id} no longer occurs (stale)`)
+    assert.deepStrictEqual(
+      stale.map((entry) => `${entry.id}: ${entry.what}`),
+      [],
+      "allowed differences that no run needed: remove them, or narrow their scenarios/versions"
+    )
   })
-} else if (process.env.DEVICECODE_REQUIRE_CODEX === "1") {
-  describe(title, () => {
-    it("needs the real codex (DEVICECODE_REQUIRE_CODEX=1)", () => {
-      assert.fail(`DEVICECODE_REQUIRE_CODEX=1 but ${codex.reason}`)
-    })
-  })
-} else {
-  // test/support/skipReporter.ts ends every run with the reason found in this title
-  describe.skip(`${title} — skipped: ${codex.reason}`, () => {
-    it("compares devicecode with codex", () => {})
-  })
-}
+})

@@ -8,6 +8,8 @@ import Provider from "oidc-provider"
 export interface OidcProviderHandle {
   readonly issuer: string
   readonly clientId: string
+  /** The client's registered redirect URIs: none for a device-only client; the loopback callback with `browserLogin`. */
+  readonly redirectUris: ReadonlyArray<string>
   readonly user: { readonly email: string; readonly name: string; readonly sub: string }
   readonly approve: (userCode: string) => Effect.Effect<void, Error>
   readonly deny: (userCode: string) => Effect.Effect<void, Error>
@@ -17,6 +19,8 @@ export interface OidcProviderHandle {
 const CLIENT_ID = "devicecode-e2e"
 const USER = { email: "ada@example.test", name: "Ada Lovelace", sub: "e2e-ada" } as const
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+/** A native client's loopback redirect: oidc-provider matches it on any port (RFC 8252 §7.3), not only this one. */
+const LOOPBACK_CALLBACK = "http://127.0.0.1/callback"
 
 // One signing key and cookie secret per test process: RSA generation is the slow part of a start.
 let secrets: { readonly jwk: Record<string, unknown>; readonly cookieKey: string } | undefined
@@ -69,21 +73,42 @@ const memoryAdapter = () => {
   }
 }
 
-const configuration = (options: { readonly deviceCodeTtlSeconds: number; readonly accessTokenTtlSeconds: number }) => {
-  const { jwk, cookieKey } = processSecrets()
-  return {
-    adapter: memoryAdapter(),
-    jwks: { keys: [jwk] },
-    cookies: { keys: [cookieKey] },
-    clients: [
-      {
+/**
+ * The one public client: device flow only, or with `browserLogin` also a native app's authorization-code login on a
+ * loopback redirect (RFC 8252), which oidc-provider accepts on any port of the registered loopback URI.
+ */
+const clientOf = (browserLogin: boolean) =>
+  browserLogin
+    ? {
+        client_id: CLIENT_ID,
+        application_type: "native",
+        token_endpoint_auth_method: "none",
+        grant_types: [DEVICE_CODE_GRANT, "authorization_code", "refresh_token"],
+        response_types: ["code"],
+        redirect_uris: [LOOPBACK_CALLBACK]
+      }
+    : {
         client_id: CLIENT_ID,
         token_endpoint_auth_method: "none",
         grant_types: [DEVICE_CODE_GRANT, "refresh_token"],
         response_types: [],
         redirect_uris: []
       }
-    ],
+
+const configuration = (options: {
+  readonly deviceCodeTtlSeconds: number
+  readonly accessTokenTtlSeconds: number
+  readonly browserLogin: boolean
+}) => {
+  const { jwk, cookieKey } = processSecrets()
+  return {
+    adapter: memoryAdapter(),
+    jwks: { keys: [jwk] },
+    cookies: { keys: [cookieKey] },
+    clients: [clientOf(options.browserLogin)],
+    // PKCE (S256 only) on every authorization request, not only for public clients as by default; the device flow
+    // has none. RFC 9207's `iss` in the authorization response is always on in oidc-provider 8 (and in discovery).
+    pkce: { methods: ["S256"], required: () => true },
     features: {
       devInteractions: { enabled: true },
       deviceFlow: { enabled: true },
@@ -93,8 +118,15 @@ const configuration = (options: { readonly deviceCodeTtlSeconds: number; readonl
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     // By default an ID Token issued beside an Access Token carries only `sub`; we want the profile claims in it.
     conformIdTokenClaims: false,
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed: (grant: string) => boolean }) =>
-      client.grantTypeAllowed("refresh_token"),
+    // A device code gets one whenever the client may refresh; an authorization code, as oidc-provider's own default,
+    // only when offline_access was granted (which takes prompt=consent, OpenID Connect Core §11).
+    issueRefreshToken: async (
+      _ctx: unknown,
+      client: { grantTypeAllowed: (grant: string) => boolean },
+      code: { readonly kind: string; readonly scopes: ReadonlySet<string> }
+    ) =>
+      client.grantTypeAllowed("refresh_token") &&
+      (code.kind !== "AuthorizationCode" || code.scopes.has("offline_access")),
     findAccount: async (_ctx: unknown, id: string) =>
       id === USER.sub
         ? {
@@ -127,10 +159,15 @@ const listening: Effect.Effect<Server, never, Scope.Scope> = Effect.acquireRelea
     })
 )
 
-/** Starts oidc-provider 8 on 127.0.0.1 (random port) for the scope, with one public device-flow client and one user. */
+/**
+ * Starts oidc-provider 8 on 127.0.0.1 (random port) for the scope, with one public device-flow client and one user;
+ * with `browserLogin` the client may also sign in with an authorization code (PKCE) on a loopback redirect, through
+ * the provider's own login and consent pages (devInteractions) in a real browser.
+ */
 export const startOidcProvider = (options?: {
   readonly deviceCodeTtlSeconds?: number
   readonly accessTokenTtlSeconds?: number
+  readonly browserLogin?: boolean
 }): Effect.Effect<OidcProviderHandle, never, Scope.Scope> =>
   Effect.gen(function* () {
     const server = yield* listening
@@ -140,7 +177,8 @@ export const startOidcProvider = (options?: {
       issuer,
       configuration({
         deviceCodeTtlSeconds: options?.deviceCodeTtlSeconds ?? 600,
-        accessTokenTtlSeconds: options?.accessTokenTtlSeconds ?? 3600
+        accessTokenTtlSeconds: options?.accessTokenTtlSeconds ?? 3600,
+        browserLogin: options?.browserLogin ?? false
       })
     )
     provider.on("server_error", (_ctx: unknown, error: unknown) => console.error("oidc-provider server_error:", error))
@@ -153,6 +191,7 @@ export const startOidcProvider = (options?: {
     return {
       issuer,
       clientId: CLIENT_ID,
+      redirectUris: options?.browserLogin ? [LOOPBACK_CALLBACK] : [],
       user: USER,
       approve: (userCode) => approve(issuer, userCode),
       deny: (userCode) => deny(issuer, userCode),

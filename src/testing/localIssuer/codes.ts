@@ -12,11 +12,13 @@ import type { Dialect } from "../../domain/Dialect.js"
 
 export type { Dialect }
 
-/** What a device code grants once approved: the client it was issued to and the scopes it asked for. */
+/** What a code grants once approved: the client it was issued to and the scopes it asked for. */
 export interface Grant {
   readonly dialect: Dialect
   readonly clientId: string
   readonly scope: ReadonlyArray<string>
+  /** The `nonce` of a browser sign-in's request (OpenID Connect Core §3.1.2.1), for its id_token. */
+  readonly nonce?: string
 }
 
 /** One device code, whichever dialect issued it. */

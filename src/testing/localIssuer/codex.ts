@@ -2,14 +2,14 @@ import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { codexEndpoints } from "../../domain/CodexWire.js"
+import { API_KEY_TOKEN, codexEndpoints, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "../../domain/CodexWire.js"
 import { s256Challenge } from "../../domain/Pkce.js"
 import { approvalRoute } from "./approval.js"
+import type { Authorization, BrowserDialectRoutes } from "./authorize.js"
 import { normalizeUserCode } from "./codes.js"
 import type { IssuerContext } from "./context.js"
 import { codexError, json, oauthError, type Params, type Reply } from "./http.js"
 import { type JwtSigner, randomToken } from "./jwt.js"
-import type { DialectRoutes } from "./route.js"
 
 /** The Codex dialect's own paths (codex-protocol.md). */
 export const CodexPaths = {
@@ -18,31 +18,22 @@ export const CodexPaths = {
   device: "/codex/device"
 } as const
 
-/** RFC 8693 token exchange, which codex's browser login uses to get an API key. */
-export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
-
-const AUTH_CODE_TTL_MS = 10 * 60 * 1000
-
-interface AuthCodeRecord {
-  readonly challenge: string
-  readonly expiresAt: number
-  used: boolean
-}
-
-/** The Codex dialect: user code, poll and approval page; authorization-code exchange and token exchange. */
+/**
+ * The Codex dialect: user code, poll and approval page; its client at the sign-in page, whose codes (and the polls')
+ * the shared authorization-code grant exchanges; token exchange.
+ */
 export const makeCodex = (
   context: IssuerContext,
   options: {
     readonly clientId: string
     readonly intervalSeconds: Option.Option<number>
     readonly signer: JwtSigner
+    readonly authorization: Authorization
   }
-): DialectRoutes => {
-  const { codes, count, tokens } = context
-  const { clientId, intervalSeconds } = options
+): BrowserDialectRoutes => {
+  const { codes, count } = context
+  const { authorization, clientId, intervalSeconds } = options
   const endpoints = codexEndpoints(context.url)
-  const authCodes = new Map<string, AuthCodeRecord>()
-  const nowMillis = Clock.currentTimeMillis
 
   const issueCode = (params: Params): Effect.Effect<Reply> =>
     Effect.gen(function* () {
@@ -73,17 +64,19 @@ export const makeCodex = (
       if (record === undefined || normalizeUserCode(params.user_code ?? "") !== normalizeUserCode(record.userCode)) {
         return codexError(400, "invalid_request", "Unknown device_auth_id and user_code pair.")
       }
-      const now = yield* nowMillis
-      switch (codes.statusOf(record, now)) {
+      switch (codes.statusOf(record, yield* Clock.currentTimeMillis)) {
         case "pending":
           if (context.takeSlowDown()) return codexError(403, "slow_down", "Polling too often; slow down.")
           return codexError(403, "deviceauth_authorization_pending", "The sign-in request is still pending.")
         case "approved": {
           record.decision = "redeemed"
-          const authorizationCode = `ac_${randomToken(32)}`
           const codeVerifier = randomToken(64)
           const codeChallenge = s256Challenge(codeVerifier)
-          authCodes.set(authorizationCode, { challenge: codeChallenge, expiresAt: now + AUTH_CODE_TTL_MS, used: false })
+          const authorizationCode = yield* authorization.issue({
+            grant: { dialect: "codex", clientId, scope: [] },
+            challenge: codeChallenge,
+            redirectUri: endpoints.redirectUri
+          })
           return json(200, {
             authorization_code: authorizationCode,
             // the code stays bound to the true challenge, so only the client's own check can stop the exchange
@@ -100,33 +93,23 @@ export const makeCodex = (
       }
     })
 
-  const exchangeCode = (params: Params): Effect.Effect<Reply> =>
-    Effect.gen(function* () {
-      count("exchange")
-      const record = authCodes.get(params.code ?? "")
-      const now = yield* nowMillis
-      if (record === undefined) return oauthError(400, "invalid_grant", "Unknown authorization code.")
-      if (record.used) return oauthError(400, "invalid_grant", "The authorization code was already used.")
-      if (now >= record.expiresAt) return oauthError(400, "invalid_grant", "The authorization code has expired.")
-      if (params.redirect_uri !== endpoints.redirectUri) {
-        return oauthError(400, "invalid_grant", `redirect_uri must be ${endpoints.redirectUri}.`)
-      }
-      if (params.client_id !== clientId) return oauthError(400, "invalid_grant", "client_id does not match.")
-      if (params.code_verifier === undefined || s256Challenge(params.code_verifier) !== record.challenge) {
-        return oauthError(400, "invalid_grant", "code_verifier does not match the code challenge.")
-      }
-      record.used = true
-      return json(200, yield* tokens.mint({ dialect: "codex", clientId, scope: [] }))
-    })
-
-  // What codex's browser login does after its exchange, to get an API key.
+  // What codex's browser login does after its exchange, to get an API key (RFC 8693, as codex sends it).
   const tokenExchange = (params: Params): Reply => {
     count("tokenExchange")
     if (params.client_id !== undefined && params.client_id !== clientId) {
       return oauthError(400, "invalid_client", "client_id does not match.")
     }
+    if (params.requested_token !== API_KEY_TOKEN) {
+      return oauthError(400, "invalid_request", `requested_token must be ${API_KEY_TOKEN}.`)
+    }
+    if (params.subject_token_type !== ID_TOKEN_TYPE) {
+      return oauthError(400, "invalid_request", `subject_token_type must be ${ID_TOKEN_TYPE}.`)
+    }
     if (options.signer.verify(params.subject_token ?? "") === undefined) {
       return oauthError(400, "invalid_grant", "subject_token is not an id_token of this issuer.")
+    }
+    if (context.knobs().apiKeyExchange === "fail") {
+      return oauthError(400, "invalid_grant", "No API key can be issued for this sign-in.")
     }
     return json(200, {
       access_token: `sk-local-${randomToken(24)}`,
@@ -141,9 +124,13 @@ export const makeCodex = (
       { path: CodexPaths.poll, post: ({ params }) => pollCode(params) },
       approvalRoute(context, CodexPaths.device)
     ],
-    grants: [
-      ["authorization_code", exchangeCode],
-      [TOKEN_EXCHANGE_GRANT, (params) => Effect.sync(() => tokenExchange(params))]
-    ]
+    grants: [[TOKEN_EXCHANGE_GRANT, (params) => Effect.sync(() => tokenExchange(params))]],
+    browser: {
+      dialect: "codex",
+      clientId,
+      scope: () => [],
+      echoScope: true,
+      responseIss: () => undefined
+    }
   }
 }

@@ -1,5 +1,4 @@
-/** Escapes text for HTML element content and attribute values. */
-export const escapeHtml = (text: string): string => text.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`)
+import { escapeHtml } from "../../domain/CallbackPages.js"
 
 const STYLE = `
   :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
@@ -37,6 +36,14 @@ ${body}
 </html>
 `
 
+// the end of both forms: approve / deny (the field `action`), and a word of caution
+const DECISION = `<div class="actions">
+<button class="approve" type="submit" name="action" value="approve">Approve</button>
+<button class="deny" type="submit" name="action" value="deny">Deny</button>
+</div>
+</form>
+<p class="note">Local test issuer. Approve only a sign-in you started yourself.</p>`
+
 /** The approval form: a user-code input and approve / deny buttons that POST back to the same path. */
 export const approvalPage = (options: { readonly action: string; readonly userCode: string }): string =>
   layout(
@@ -47,12 +54,7 @@ export const approvalPage = (options: { readonly action: string; readonly userCo
 <label for="user_code">Code</label>
 <input id="user_code" name="user_code" value="${escapeHtml(options.userCode)}" placeholder="XXXX-XXXXX"
   autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus>
-<div class="actions">
-<button class="approve" type="submit" name="action" value="approve">Approve</button>
-<button class="deny" type="submit" name="action" value="deny">Deny</button>
-</div>
-</form>
-<p class="note">Local test issuer. Approve only a sign-in you started yourself.</p>`
+${DECISION}`
   )
 
 const backLink = (href: string): string => `\n<p><a href="${escapeHtml(href)}">Enter another code</a></p>`
@@ -63,4 +65,22 @@ export const resultPage = (title: string, message: string, backTo?: string): str
     title,
     `<h1>${escapeHtml(title)}</h1>
 <p>${escapeHtml(message)}</p>${backTo === undefined ? "" : backLink(backTo)}`
+  )
+
+/**
+ * The browser login's sign-in page: who signs in where, and approve / deny buttons that POST the authorization
+ * request's parameters back to `action`.
+ */
+export const authorizePage = (options: {
+  readonly action: string
+  readonly redirectUri: string
+  readonly params: ReadonlyArray<readonly [string, string]>
+}): string =>
+  layout(
+    "Sign in",
+    `<h1>Sign in to the local test issuer</h1>
+<p>An app asks to sign you in. It will get your tokens at <code>${escapeHtml(options.redirectUri)}</code>.</p>
+<form method="post" action="${escapeHtml(options.action)}">
+${options.params.map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join("\n")}
+${DECISION}`
   )

@@ -2,11 +2,11 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { approvalRoute } from "./approval.js"
+import { AUTHORIZE_PATH, type BrowserDialectRoutes } from "./authorize.js"
 import type { IssuerContext } from "./context.js"
 import { codexError, json, oauthError, type Params, type Reply } from "./http.js"
 import { randomToken } from "./jwt.js"
 import { OAuthPaths } from "./oauth.js"
-import type { DialectRoutes } from "./route.js"
 import type { LocalIssuerDiscovery } from "./types.js"
 
 /** The standard dialect's paths: discovery (RFC 8414, OpenID Discovery), RFC 8628 and its verification page. */
@@ -20,7 +20,7 @@ export const Rfc8628Paths = {
 /** RFC 8628 §3.4 grant type. */
 export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
-/** The `issuer` that the `wrong-issuer` discovery knob advertises. */
+/** The `issuer` that the `wrong-issuer` discovery knob advertises, and the `iss` of the `wrong` authorizeIss knob. */
 export const WRONG_ISSUER = "https://wrong-issuer.invalid"
 
 const SCOPES = ["openid", "profile", "email", "offline_access"] as const
@@ -32,7 +32,10 @@ const grantedScope = (requested: string | undefined): ReadonlyArray<string> => {
   return SCOPES.filter((scope) => asked.has(scope))
 }
 
-/** The RFC 8628 dialect: discovery, device authorization and approval page; the device_code grant. */
+/**
+ * The RFC 8628 dialect: discovery, device authorization and approval page; the device_code grant; its client at the
+ * sign-in page, whose redirects carry RFC 9207's `iss`.
+ */
 export const makeRfc8628 = (
   context: IssuerContext,
   options: {
@@ -40,7 +43,7 @@ export const makeRfc8628 = (
     readonly intervalSeconds: Option.Option<number>
     readonly expiresIn: number
   }
-): DialectRoutes => {
+): BrowserDialectRoutes => {
   const { codes, count, tokens, url } = context
   const { clientId, intervalSeconds } = options
   const unknownClient = (id: string | undefined) =>
@@ -54,15 +57,17 @@ export const makeRfc8628 = (
       return codexError(404, "not_found", "No discovery document.")
     }
     const withDevice = mode !== "no-device-endpoint"
+    const withAuthorize = mode !== "no-authorize-endpoint"
     return json(200, {
       issuer: mode === "wrong-issuer" ? WRONG_ISSUER : url,
+      ...(withAuthorize ? { authorization_endpoint: `${url}${AUTHORIZE_PATH}` } : {}),
       ...(withDevice ? { device_authorization_endpoint: `${url}${Rfc8628Paths.deviceAuthorization}` } : {}),
       token_endpoint: `${url}${OAuthPaths.token}`,
       revocation_endpoint: `${url}${OAuthPaths.revoke}`,
       grant_types_supported: [
         ...(withDevice ? [DEVICE_CODE_GRANT] : []),
         "refresh_token",
-        "authorization_code",
+        ...(withAuthorize ? ["authorization_code"] : []),
         "urn:ietf:params:oauth:grant-type:token-exchange"
       ],
       response_types_supported: ["code"],
@@ -72,7 +77,8 @@ export const makeRfc8628 = (
       code_challenge_methods_supported: ["S256"],
       subject_types_supported: ["public"],
       id_token_signing_alg_values_supported: ["HS256"],
-      claims_supported: ["iss", "aud", "sub", "email", "email_verified", "name", "iat", "exp"]
+      claims_supported: ["iss", "aud", "sub", "email", "email_verified", "name", "iat", "exp", "nonce"],
+      ...(withAuthorize ? { authorization_response_iss_parameter_supported: true } : {})
     })
   }
 
@@ -141,6 +147,22 @@ export const makeRfc8628 = (
       },
       approvalRoute(context, Rfc8628Paths.device)
     ],
-    grants: [[DEVICE_CODE_GRANT, pollDeviceCode]]
+    grants: [[DEVICE_CODE_GRANT, pollDeviceCode]],
+    browser: {
+      dialect: "rfc8628",
+      clientId,
+      scope: grantedScope,
+      echoScope: false,
+      responseIss: () => {
+        switch (context.knobs().authorizeIss) {
+          case "normal":
+            return url
+          case "wrong":
+            return WRONG_ISSUER
+          case "missing":
+            return undefined
+        }
+      }
+    }
   }
 }

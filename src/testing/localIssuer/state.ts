@@ -27,6 +27,7 @@ const emptyStats: LocalIssuerStats = {
   tokenExchange: 0,
   revoke: 0,
   devicePage: 0,
+  authorizePage: 0,
   slowDown: 0,
   refreshTokenReused: 0,
   faults: 0,
@@ -43,7 +44,11 @@ export const makeIssuerState = (options: { readonly accessTokenTtlSeconds: numbe
     faults: [],
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
     mismatchedPkce: false,
-    refreshDelayMillis: 0
+    refreshDelayMillis: 0,
+    authorizeError: null,
+    authorizeIss: "normal",
+    idTokenNonce: "echo",
+    apiKeyExchange: "normal"
   }
   let stats = emptyStats
   const log: Array<LocalIssuerRequest> = []

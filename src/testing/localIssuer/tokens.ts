@@ -26,7 +26,10 @@ export interface TokenOptions {
 
 /** The token machinery both dialects share: minting, refresh with rotation, and revocation. */
 export interface Tokens {
-  /** The 200 body of a token grant, in the grant's dialect; its refresh token is recorded as active. */
+  /**
+   * The 200 body of a token grant, in the grant's dialect, its id_token with the grant's nonce if any; its refresh
+   * token is recorded as active.
+   */
   readonly mint: (grant: Grant) => Effect.Effect<Record<string, unknown>>
   /** `grant_type=refresh_token` at the token endpoint. */
   readonly refresh: (params: Params) => Effect.Effect<Reply>
@@ -65,12 +68,21 @@ export const makeTokens = (options: TokenOptions): Tokens => {
 
   const newRefreshToken = (grant: Grant): string => {
     const token = `rt_${randomToken(32)}`
-    refreshTokens.set(token, { grant, state: "active" })
+    // A refresh answers no authentication request, so its id_tokens carry no nonce (OpenID Connect issue 1025).
+    const { nonce: _nonce, ...refreshed } = grant
+    refreshTokens.set(token, { grant: refreshed, state: "active" })
     return token
   }
 
-  // The id_token claims both dialects share: who signed it, for which client, and about whom.
-  const identity = (grant: Grant) => ({ iss: url, aud: grant.clientId, sub: SUBJECT, email, email_verified: true })
+  // The id_token claims both dialects share: who signed it, for which client, about whom, and for which sign-in.
+  const identity = (grant: Grant) => ({
+    iss: url,
+    aud: grant.clientId,
+    sub: SUBJECT,
+    email,
+    email_verified: true,
+    ...(grant.nonce === undefined ? {} : { nonce: grant.nonce })
+  })
 
   const mintCodex = (grant: Grant, iat: number, exp: number) => {
     const auth = {

@@ -26,9 +26,39 @@ export interface Fault {
 
 /**
  * What the discovery documents say: `normal`; `no-device-endpoint` (no `device_authorization_endpoint`, no device_code
- * grant type); `wrong-issuer` (an `issuer` other than the URL it was fetched from); `missing` (both paths answer 404).
+ * grant type; browser login still advertised); `no-authorize-endpoint` (no `authorization_endpoint`, no
+ * authorization_code grant type, no `authorization_response_iss_parameter_supported`; device login still advertised);
+ * `wrong-issuer` (an `issuer` other than the URL it was fetched from); `missing` (both paths answer 404).
  */
-export type LocalIssuerDiscovery = "normal" | "no-device-endpoint" | "wrong-issuer" | "missing"
+export type LocalIssuerDiscovery =
+  | "normal"
+  | "no-device-endpoint"
+  | "no-authorize-endpoint"
+  | "wrong-issuer"
+  | "missing"
+
+/** The error redirect an Approve on the sign-in page answers instead of a code (RFC 6749 §4.1.2.1). */
+export interface LocalIssuerAuthorizeError {
+  /** The redirect's `error`, e.g. `access_denied`. */
+  readonly error: string
+  /** The redirect's `error_description`; left out when absent. */
+  readonly description?: string
+}
+
+/**
+ * The `iss` of the RFC 8628 dialect's sign-in redirects (RFC 9207): `normal` (the issuer's URL), `wrong`
+ * (`WRONG_ISSUER`) or `missing` (left out).
+ */
+export type LocalIssuerAuthorizeIss = "normal" | "wrong" | "missing"
+
+/**
+ * The `nonce` of the id_token an authorization-code exchange mints: `echo` (the one the sign-in request gave, none if
+ * it gave none), `wrong` (another one, even when none was given) or `missing` (none).
+ */
+export type LocalIssuerIdTokenNonce = "echo" | "wrong" | "missing"
+
+/** Codex's token exchange for an API key: `normal`, or `fail` (400 `invalid_grant`). */
+export type LocalIssuerApiKeyExchange = "normal" | "fail"
 
 /** Misbehaviours a test can switch on while the issuer runs. */
 export interface LocalIssuerKnobs {
@@ -44,6 +74,14 @@ export interface LocalIssuerKnobs {
   readonly mismatchedPkce: boolean
   /** Each refresh is answered this many milliseconds after it arrived (the token is spent when it is answered). */
   readonly refreshDelayMillis: number
+  /** An Approve on the sign-in page, in either dialect, redirects with this error instead of a code; null: a code. */
+  readonly authorizeError: LocalIssuerAuthorizeError | null
+  /** The `iss` of the RFC 8628 dialect's sign-in redirects; `normal` by default. */
+  readonly authorizeIss: LocalIssuerAuthorizeIss
+  /** The `nonce` of the id_tokens that authorization-code exchanges mint; `echo` by default. */
+  readonly idTokenNonce: LocalIssuerIdTokenNonce
+  /** Codex's token-exchange grant (an API key for an id_token); `normal` by default. */
+  readonly apiKeyExchange: LocalIssuerApiKeyExchange
 }
 
 /** Where a device code stands. */
@@ -61,7 +99,7 @@ export interface LocalIssuerStats {
   readonly devicePoll: number
   /** GETs of either discovery document. */
   readonly discovery: number
-  /** authorization_code grants at /oauth/token. */
+  /** authorization_code grants at /oauth/token, of either dialect. */
   readonly exchange: number
   /** refresh_token grants at /oauth/token. */
   readonly refresh: number
@@ -70,6 +108,8 @@ export interface LocalIssuerStats {
   readonly revoke: number
   /** GET and POST of either approval page. */
   readonly devicePage: number
+  /** GET and POST of the browser login's sign-in page (`/oauth/authorize`), in either dialect. */
+  readonly authorizePage: number
   readonly slowDown: number
   readonly refreshTokenReused: number
   /** Requests answered by a queued fault. */

@@ -1,3 +1,4 @@
+import { assert, describe, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
 import { accessSync, constants, existsSync, readdirSync } from "node:fs"
 import { homedir } from "node:os"
@@ -98,4 +99,31 @@ export const ensureCodex = (): CodexBinaries => {
     binaries.set(version, found)
   }
   return { available: true, binaries }
+}
+
+/**
+ * A describe block of tests that need the real codex: `body` with the binaries when they are there; else a failure
+ * under DEVICECODE_REQUIRE_CODEX=1, or a skip whose title carries the reason (test/support/skipReporter.ts ends every
+ * run with it). `skipped` names what the skipped block would have done.
+ */
+export const describeWithCodex = (
+  codex: CodexBinaries,
+  title: string,
+  skipped: string,
+  body: (binaries: ReadonlyMap<string, string>) => void
+): void => {
+  if (codex.available) {
+    const binaries = codex.binaries
+    describe(title, () => body(binaries))
+  } else if (process.env.DEVICECODE_REQUIRE_CODEX === "1") {
+    describe(title, () => {
+      it("needs the real codex (DEVICECODE_REQUIRE_CODEX=1)", () => {
+        assert.fail(`DEVICECODE_REQUIRE_CODEX=1 but ${codex.reason}`)
+      })
+    })
+  } else {
+    describe.skip(`${title} — skipped: ${codex.reason}`, () => {
+      it(skipped, () => {})
+    })
+  }
 }

@@ -248,7 +248,10 @@ const waitUntil = (what: string, condition: Effect.Effect<boolean>, timeoutMs = 
     Effect.orDie
   )
 
-interface Child {
+/** A running tool (see {@link start}). */
+export interface Child {
+  /** Its pid, which is also its process group's id (it is started detached); undefined if the spawn failed. */
+  readonly pid: number | undefined
   readonly output: () => { readonly stdout: string; readonly stderr: string }
   readonly exited: () => boolean
   readonly exit: Effect.Effect<number | string>
@@ -256,7 +259,14 @@ interface Child {
   readonly kill: Effect.Effect<void>
 }
 
-const start = (tool: Tool, context: RunContext, home: Home, argv: ReadonlyArray<string>, input: string | undefined) =>
+/** Starts a tool in its own process group, in `home` with `home.env`; SIGKILLed (the whole group) with the scope. */
+export const start = (
+  tool: Tool,
+  context: RunContext,
+  home: Home,
+  argv: ReadonlyArray<string>,
+  input: string | undefined
+) =>
   Effect.acquireRelease(
     Effect.sync((): Child => {
       const [command, args] =
@@ -287,7 +297,13 @@ const start = (tool: Tool, context: RunContext, home: Home, argv: ReadonlyArray<
           child.kill("SIGKILL")
         }
       })
-      return { output: () => ({ stdout, stderr }), exited: () => done, exit: Effect.promise(() => exited), kill }
+      return {
+        pid: child.pid,
+        output: () => ({ stdout, stderr }),
+        exited: () => done,
+        exit: Effect.promise(() => exited),
+        kill
+      }
     }),
     (child) => child.kill
   )
