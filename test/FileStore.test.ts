@@ -71,7 +71,7 @@ describe("FileStore", () => {
     "refresh_token": "rt_opaque",
     "account_id": "acct-1"
   },
-  "last_refresh": "2026-04-25T12:34:56.123000000Z"
+  "last_refresh": "2026-04-25T12:34:56.123Z"
 }`
       )
     })

@@ -44,7 +44,7 @@ const fixedAuth = fixedChatgptAuth
 
 const fixedAuthCompact =
   `{"auth_mode":"chatgpt","OPENAI_API_KEY":null,"tokens":{"id_token":"id.jwt","access_token":"access.jwt",` +
-  `"refresh_token":"rt_opaque","account_id":"acct-1"},"last_refresh":"2026-04-25T12:34:56.123000000Z"}`
+  `"refresh_token":"rt_opaque","account_id":"acct-1"},"last_refresh":"2026-04-25T12:34:56.123Z"}`
 
 describeWithSecretService("KeyringStore against a real Secret Service", () => {
   credentialStoreContract(

@@ -49,7 +49,7 @@ describe("StoredAuth (auth.json)", () => {
     "refresh_token": "rt_1",
     "account_id": "acct_1"
   },
-  "last_refresh": "2026-04-25T12:34:56.123000000Z"
+  "last_refresh": "2026-04-25T12:34:56.123Z"
 }`
     )
   })
@@ -86,18 +86,26 @@ describe("StoredAuth (auth.json)", () => {
     )
   })
 
-  it("writes last_refresh as codex does: RFC 3339 in UTC with nine fractional digits", () => {
+  it("writes last_refresh as codex does: RFC 3339 in UTC, chrono's AutoSi fraction (9, 6 or 3 digits, or none)", () => {
     const at = DateTime.unsafeMake("2026-12-07T00:24:33.806Z")
     assert.strictEqual(formatNanos(at, 829746), "2026-12-07T00:24:33.806829746Z")
-    assert.strictEqual(formatNanos(at), "2026-12-07T00:24:33.806000000Z")
     assert.strictEqual(formatNanos(at, 5), "2026-12-07T00:24:33.806000005Z")
+    // trailing zeros trimmed three at a time, as chrono's SecondsFormat::AutoSi (codex 0.169, 0.171)
+    assert.strictEqual(formatNanos(at, 829000), "2026-12-07T00:24:33.806829Z")
+    assert.strictEqual(formatNanos(at), "2026-12-07T00:24:33.806Z")
+    assert.strictEqual(
+      formatNanos(DateTime.unsafeMake("2026-12-07T00:24:33.000Z"), 1000),
+      "2026-12-07T00:24:33.000001Z"
+    )
+    assert.strictEqual(formatNanos(DateTime.unsafeMake("2026-12-07T00:24:33.000Z")), "2026-12-07T00:24:33Z")
+    assert.strictEqual(subMillisecondNanos("2026-12-07T00:24:33.806829Z"), 829000)
     assert.strictEqual(subMillisecondNanos("2026-12-07T00:24:33.806829746Z"), 829746)
     assert.strictEqual(subMillisecondNanos("2026-12-07T00:24:33.8068Z"), 800000)
     assert.strictEqual(subMillisecondNanos("2026-12-07T00:24:33.806Z"), 0)
     assert.strictEqual(subMillisecondNanos("2026-12-07T00:24:33Z"), 0)
-    // a record devicecode wrote before, in milliseconds, is read and written again in codex's form
+    // a record in milliseconds is written again as codex writes that instant (AutoSi: three digits)
     const old = Either.getOrThrow(parseStoredAuth('{"OPENAI_API_KEY":null,"last_refresh":"2026-04-25T12:34:56.123Z"}'))
-    assert.strictEqual(JSON.parse(encodeStoredAuth(old)).last_refresh, "2026-04-25T12:34:56.123000000Z")
+    assert.strictEqual(JSON.parse(encodeStoredAuth(old)).last_refresh, "2026-04-25T12:34:56.123Z")
   })
 
   it("round-trips codex's API-key file byte for byte", () => {
@@ -144,7 +152,7 @@ describe("stamps (services/stamps.ts)", () => {
       const fraction = yield* refreshInstant
       assert.strictEqual(DateTime.toEpochMillis(fraction.at), 1_234)
       assert.strictEqual(fraction.nanos, 250_000)
-      assert.strictEqual(formatNanos(fraction.at, fraction.nanos), "1970-01-01T00:00:01.234250000Z")
+      assert.strictEqual(formatNanos(fraction.at, fraction.nanos), "1970-01-01T00:00:01.234250Z")
     })
   )
 

@@ -18,9 +18,16 @@ export const subMillisecondNanos = (text: string): number => {
   return fraction === undefined || fraction.length <= 3 ? 0 : Number(fraction.slice(3, 9).padEnd(6, "0"))
 }
 
-/** An instant as codex writes `last_refresh`: RFC 3339 in UTC with nine fractional digits (chrono's `Nanos`). */
-export const formatNanos = (at: DateTime.Utc, nanos: number = 0): string =>
-  `${DateTime.formatIso(at).slice(0, -1)}${String(Math.trunc(nanos)).padStart(6, "0")}Z`
+/**
+ * An instant as codex writes `last_refresh`: RFC 3339 in UTC with chrono's `AutoSi` fraction, the fewest of 9, 6 or 3
+ * digits that hold every non-zero one (none for a whole second). Nine digits nearly always; a nanosecond count that
+ * ends in 000 (one write in a thousand) is written with six, as codex writes it.
+ */
+export const formatNanos = (at: DateTime.Utc, nanos: number = 0): string => {
+  const iso = DateTime.formatIso(at)
+  const fraction = `${iso.slice(-4, -1)}${String(Math.trunc(nanos)).padStart(6, "0")}`.replace(/(000)+$/, "")
+  return `${iso.slice(0, -5)}${fraction === "" ? "" : `.${fraction}`}Z`
+}
 
 /** `last_refresh`: the instant and the nanoseconds within its millisecond, which a DateTime cannot hold. */
 export const LastRefreshJson = Schema.transformOrFail(
