@@ -302,7 +302,7 @@ describe("login --browser against LocalIssuer's misbehaviours (its form POSTed a
             ["--browser", "--with-api-key"],
             "--with-api-key stores an API key and --browser signs in through a browser"
           ],
-          [["--browser", "--port", "70000"], "--port: 70000 is not a port (0 to 65535)"]
+          [["--browser", "--port", "70000"], "--port must be a whole number from 0 to 65535, not '70000'"]
         ] as const) {
           const result = yield* runCli(["login", ...args], { env: { CODEX_HOME: yield* tempDir } })
           assert.strictEqual(result.code, 2, `${args.join(" ")}: ${result.stderr}`)

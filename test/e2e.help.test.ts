@@ -57,25 +57,98 @@ describe("devicecode's help, usage errors and flags", () => {
     })
   )
 
-  it.effect("usage errors: one line on stderr and exit 2", () =>
+  it.effect("usage errors: one line naming the flag, the command's usage line, where help is; exit 2", () =>
     Effect.gen(function* () {
-      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
-        [["issuer", "--port", "99999"], "--port must be between 0 and 65535, not 99999"],
-        [["issuer", "--port", "-1"], "--port must be between 0 and 65535, not -1"],
-        [["issuer", "--auto-approve", "-5"], "--auto-approve must be between 0 and 86400, not -5"],
-        [["status", "--all", "--profile", "work"], "--all lists every profile: leave out --profile"],
-        [["login", "--with-api-key", "--open"], "--with-api-key stores an API key and --open is for a device-code"],
-        [["login", "--with-api-key", "--dialect", "rfc8628"], "--with-api-key stores an API key and --dialect rfc8628"],
-        [["status", "--bogus"], "Received unknown argument: '--bogus'"]
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string, string]> = [
+        [["login", "--issuer"], "--issuer needs a value: a URL", "login"],
+        [["login", "--dialect"], "--dialect needs a value: one of codex, rfc8628", "login"],
+        [["login", "--store"], "--store needs a value: one of file, keyring, auto, ephemeral", "login"],
+        [["status", "--profile"], "--profile needs a value: a name", "status"],
+        [["token", "--json", "--json"], "--json was given more than once", "token"],
+        [["issuer", "--port", "abc"], "--port must be a whole number from 0 to 65535, not 'abc'", "issuer"],
+        [["issuer", "--port", "99999"], "--port must be a whole number from 0 to 65535, not '99999'", "issuer"],
+        [["issuer", "--port", "-1"], "--port must be a whole number from 0 to 65535, not '-1'", "issuer"],
+        [
+          ["issuer", "--auto-approve", "-5"],
+          "--auto-approve must be a whole number from 0 to 86400, not '-5'",
+          "issuer"
+        ],
+        [["login", "--dialect", "foo"], "--dialect must be one of codex, rfc8628, not 'foo'", "login"],
+        [
+          ["demo", "--codex-home", "/nonexistent"],
+          "--codex-home must be an existing directory, not '/nonexistent'",
+          "demo"
+        ],
+        [
+          ["login", "--isuer", "https://x.test"],
+          "unknown flag '--isuer' for 'login'; did you mean '--issuer'?",
+          "login"
+        ],
+        [["status", "--bogus"], "unknown flag '--bogus' for 'status'", "status"],
+        [["logn"], "unknown command 'logn'; did you mean 'login'?", ""],
+        [["status", "--all", "--profile", "work"], "--all lists every profile: leave out --profile", "status"],
+        [
+          ["login", "--with-api-key", "--open"],
+          "--with-api-key stores an API key and --open is for a device-code",
+          "login"
+        ],
+        [
+          ["login", "--with-api-key", "--dialect", "rfc8628"],
+          "--with-api-key stores an API key and --dialect rfc8628",
+          "login"
+        ],
+        [["login", "--scope", "openid email"], "--scope is for --dialect rfc8628", "login"],
+        [["login", "--with-api-key", "--scope", "foo"], "--with-api-key stores an API key and --scope", "login"]
       ]
-      for (const [args, message] of cases) {
+      for (const [args, message, command] of cases) {
         const result = yield* runCli(args, { env: { CODEX_HOME: yield* tempDir } })
-        assert.strictEqual(result.code, 2, args.join(" "))
-        assert.strictEqual(result.stdout, "", args.join(" "))
-        assert.strictEqual(result.stderr.trimEnd().split("\n").length, 1, `${args.join(" ")}: ${result.stderr}`)
-        assert.include(result.stderr, message, args.join(" "))
+        const label = `${args.join(" ")}: ${result.stderr}`
+        assert.strictEqual(result.code, 2, label)
+        // with --json, stdout has the error event (and nothing else)
+        assert.strictEqual(
+          result.stdout,
+          args.includes("--json")
+            ? `${JSON.stringify({ event: "error", code: "UsageError", reason: "InvalidValue", message })}\n`
+            : "",
+          label
+        )
+        const lines = result.stderr.trimEnd().split("\n")
+        assert.strictEqual(lines.length, 3, label)
+        assert.include(lines[0], message, label)
+        if (command === "") {
+          assert.deepStrictEqual(lines.slice(1), [
+            "Usage: devicecode COMMAND [OPTIONS]",
+            "Run 'devicecode --help' for the commands."
+          ])
+        } else {
+          assert.match(lines[1]!, new RegExp(`^Usage: devicecode ${command} \\[--`), label)
+          assert.strictEqual(lines[2], `Run 'devicecode ${command} --help' for more.`, label)
+        }
       }
     }).pipe(Effect.scoped)
+  )
+
+  it.effect("devicecode help COMMAND is COMMAND --help (exit 0); help alone is --help", () =>
+    Effect.gen(function* () {
+      const viaHelp = yield* runCli(["help", "login"])
+      assert.strictEqual(viaHelp.code, 0, viaHelp.stderr)
+      assert.strictEqual(viaHelp.stdout, (yield* runCli(["login", "--help"])).stdout)
+      assert.strictEqual((yield* runCli(["help"])).stdout, (yield* runCli(["--help"])).stdout)
+    })
+  )
+
+  it.effect("help: each option on two lines, each choice listed once, placeholders that say what a value is", () =>
+    Effect.gen(function* () {
+      const login = (yield* runCli(["login", "--help"])).stdout
+      assert.notInclude(login, "One of the following")
+      assert.include(login, "--issuer URL\n  The issuer")
+      assert.include(login, "[--profile NAME]")
+      assert.include(login, "[--port PORT]")
+      assert.notMatch(login, /\b(text|integer)\b/)
+      assert.isAtMost(login.split("\n").length, 45)
+      assert.match((yield* runCli(["--help"])).stdout, /^\$ devicecode COMMAND \[OPTIONS\]$/m)
+      assert.notInclude((yield* runCli(["demo", "--help"])).stdout, "--json")
+    })
   )
 
   it.effect("--wizard without a terminal refuses at once (exit 2) instead of waiting at a menu", () =>
@@ -122,7 +195,7 @@ describe("devicecode's help, usage errors and flags", () => {
       const named = yield* runCli(["status", "--profile", "work"], { env: { CODEX_HOME: home } })
       assert.strictEqual(named.code, 0, named.stderr)
       const empty = yield* runCli(["status"], { env: { CODEX_HOME: yield* tempDir } })
-      assert.strictEqual(empty.stdout, "Not logged in\n")
+      assert.strictEqual(empty.stdout, "Not logged in. To log in, run: devicecode login\n")
     }).pipe(Effect.scoped)
   )
 })

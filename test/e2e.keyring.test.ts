@@ -119,7 +119,10 @@ describeWithSecretService("devicecode CLI with the OS keyring (real Secret Servi
 
       const inKeyring = yield* runCli(["status"], env)
       assert.strictEqual(inKeyring.code, 1)
-      assert.strictEqual(inKeyring.stdout.trim(), "Not logged in")
+      assert.strictEqual(
+        inKeyring.stdout.trim(),
+        `Not logged in. A sign-in is stored in ${join(home, "auth.json")}: run devicecode status --store file`
+      )
       const inFile = yield* runCli(["status", "--store", "file"], env)
       assert.strictEqual(inFile.code, 0, inFile.stderr)
       assert.include(inFile.stdout, `Stored in:     file ${join(home, "auth.json")}`)
@@ -180,13 +183,18 @@ describe("devicecode CLI store selection without a Secret Service", () => {
     })
   )
 
-  it.scopedLive("--store ephemeral logs in without writing to CODEX_HOME", () =>
+  it.scopedLive("--store ephemeral logs in without writing to CODEX_HOME, and revokes what it could not keep", () =>
     Effect.gen(function* () {
       const local = yield* issuer
       const home = yield* tempDir
       const login = yield* runCli(["login", "--store", "ephemeral", "--issuer", local.url], { env: withoutBus(home) })
       assert.strictEqual(login.code, 0, login.stderr)
       assert.include(login.stdout, "Successfully logged in as dev@example.com")
+      assert.include(
+        login.stderr,
+        "--store ephemeral keeps nothing: the sign-in ends with this command, and its tokens were revoked at the issuer."
+      )
+      assert.strictEqual((yield* local.stats).revoke, 1, "the tokens no one holds are revoked")
       assert.deepStrictEqual(readdirSync(home), [])
     })
   )

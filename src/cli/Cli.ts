@@ -3,8 +3,13 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
 import * as Arr from "effect/Array"
+import type * as Usage from "@effect/cli/Usage"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { VERSION } from "../version.js"
+import { findUsageProblem, flagsOf, usageLine } from "./usage.js"
 
 // Each subcommand's module is loaded only when it is needed: a start evaluates the code of the command it runs, not
 // of all seven (the bundle turns these imports into modules evaluated on first use).
@@ -72,23 +77,80 @@ const root = (loaded: Arr.NonEmptyReadonlyArray<Subcommand>) =>
 /** The root command as last built with every subcommand, for the completion command's script. */
 let whole: ReturnType<typeof root>
 
-/** The `devicecode` command with the subcommands `wanted` (in the order of the help), their modules loaded. */
-export const devicecode = (wanted: ReadonlyArray<SubcommandName> = names) =>
-  Effect.promise(() =>
-    Promise.all(names.filter((name) => wanted.includes(name)).map((name) => subcommands[name]()))
-  ).pipe(
-    Effect.map((loaded) => {
-      const command = root(loaded as unknown as Arr.NonEmptyReadonlyArray<Subcommand>)
-      if (loaded.length === names.length) whole = command
-      return command
-    })
-  )
+/** A subcommand, loaded, with its name and its usage (what its flags are). */
+interface Loaded {
+  readonly name: SubcommandName
+  readonly command: Subcommand
+  readonly usage: Usage.Usage
+}
 
-/** Parses argv and runs the chosen command, loading only the subcommands it needs. */
-export const cli = (argv: ReadonlyArray<string>) =>
-  Effect.flatMap(devicecode(subcommandsFor(argv.slice(2))), (command) =>
-    Command.run(command, { name: "devicecode", version: VERSION })(argv).pipe(
-      // the help lists our options only: --wizard, --completions and --log-level are @effect/cli's, unused here
-      Effect.provide(CliConfig.layer({ showBuiltIns: false }))
+const load = (wanted: ReadonlyArray<SubcommandName>): Effect.Effect<ReadonlyArray<Loaded>> =>
+  Effect.promise(() =>
+    Promise.all(
+      names
+        .filter((name) => wanted.includes(name))
+        .map(async (name) => {
+          const command: Subcommand = await subcommands[name]()
+          return {
+            name,
+            command,
+            usage: Command.getUsage(command as Command.Command<string, unknown, unknown, unknown>)
+          }
+        })
     )
   )
+
+const build = (loaded: ReadonlyArray<Loaded>) => {
+  const command = root(loaded.map((sub) => sub.command) as unknown as Arr.NonEmptyReadonlyArray<Subcommand>)
+  if (loaded.length === names.length) whole = command
+  return command
+}
+
+/** The `devicecode` command with the subcommands `wanted` (in the order of the help), their modules loaded. */
+export const devicecode = (wanted: ReadonlyArray<SubcommandName> = names) => Effect.map(load(wanted), build)
+
+/** `devicecode help [COMMAND]` is `devicecode [COMMAND] --help`, as in git and gh. */
+export const withHelpCommand = (args: ReadonlyArray<string>): ReadonlyArray<string> =>
+  args[0] === "help" && args.length <= 2 ? [...args.slice(1), "--help"] : args
+
+/** What follows a usage error: the command's usage line and where its help is (the overview's, at the top level). */
+const usageHint = (loaded: ReadonlyArray<Loaded>, name: Option.Option<string>) =>
+  Option.match(
+    Option.flatMap(name, (wanted) => Option.fromNullable(loaded.find((sub) => sub.name === wanted))),
+    {
+      onNone: () => Console.error("Usage: devicecode COMMAND [OPTIONS]\nRun 'devicecode --help' for the commands."),
+      onSome: (sub) => Console.error(`Usage: ${usageLine(sub.usage)}\nRun 'devicecode ${sub.name} --help' for more.`)
+    }
+  )
+
+/**
+ * Parses argv and runs the chosen command, loading only the subcommands it needs. A usage error is one line saying
+ * what is wrong, then the command's usage line and where its help is; it fails with the ValidationError (exit 2).
+ */
+export const cli = (argv: ReadonlyArray<string>) => {
+  const args = withHelpCommand(argv.slice(2))
+  return Effect.flatMap(load(subcommandsFor(args)), (loaded) =>
+    Effect.gen(function* () {
+      const specs = new Map(loaded.map((sub) => [sub.name as string, flagsOf(sub.usage)] as const))
+      const problem = findUsageProblem(args, specs)
+      if (Option.isSome(problem)) {
+        yield* Console.error(problem.value.message)
+        yield* usageHint(loaded, problem.value.command)
+        return yield* Effect.fail(ValidationError.invalidValue(HelpDoc.p(problem.value.message)))
+      }
+      return yield* Command.run(build(loaded), { name: "devicecode", version: VERSION })([
+        ...argv.slice(0, 2),
+        ...args
+      ]).pipe(
+        // @effect/cli printed the error; the usage line and the way to help follow it
+        Effect.tapError((error) =>
+          ValidationError.isValidationError(error) && !ValidationError.isHelpRequested(error)
+            ? usageHint(loaded, Option.fromNullable(args.find((word) => specs.has(word))))
+            : Effect.void
+        ),
+        // the help lists our options only: --wizard, --completions and --log-level are @effect/cli's, unused here
+        Effect.provide(CliConfig.layer({ showBuiltIns: false }))
+      )
+    })
+  )
+}

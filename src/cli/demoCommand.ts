@@ -9,15 +9,15 @@ import * as Option from "effect/Option"
 import { codexEndpoints } from "../domain/CodexWire.js"
 import { ConfigError } from "../domain/Errors.js"
 import { CliLayers } from "./CliLayers.js"
-import { store, verbose } from "./environment.js"
+import { existingDirectory, store, verbose } from "./environment.js"
 import { described } from "./described.js"
 import { deviceLogin } from "./loginCommand.js"
-import { openOption, qr } from "./loginFlags.js"
+import { openOption, qrFlag } from "./loginFlags.js"
 import { noColor, withSafeConsole } from "./terminal.js"
 import { loadStatus, printStatus } from "./statusCommand.js"
 import { demoApprovalDelay } from "../services/schedules.js"
 
-const codexHome = Options.directory("codex-home", { exists: "yes" }).pipe(
+const codexHome = existingDirectory("codex-home").pipe(
   Options.optional,
   Options.withDescription("Sign in into this CODEX_HOME and keep it (default: a temporary one, removed at the end)")
 )
@@ -31,7 +31,7 @@ const browser = Options.boolean("browser").pipe(
 )
 
 // --qr draws the device code's link, which a browser login has none of
-const way = Options.all({ browser, qr }).pipe(
+const way = Options.all({ browser, qr: qrFlag() }).pipe(
   Options.mapEffect((flags) =>
     flags.browser && flags.qr
       ? Effect.fail(

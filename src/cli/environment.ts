@@ -4,6 +4,7 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import { statSync } from "node:fs"
 import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
 import { sanitize } from "../domain/Sanitize.js"
 import { credentialsStoreKinds, type CredentialsStoreKind } from "../layers/Config.js"
@@ -16,6 +17,7 @@ export const verbose = Options.boolean("verbose").pipe(
 
 /** `--profile NAME`: which stored sign-in a command works on (default: codex's own auth.json). */
 export const profile = Options.text("profile").pipe(
+  Options.withPseudoName("NAME"),
   Options.optional,
   Options.mapEffect((name) =>
     Option.match(name, {
@@ -58,3 +60,47 @@ export const storeCommandOptions = (options: Parameters<typeof authOptions>[0]):
   ...authOptions(options),
   ...(Option.isSome(options.store) ? { configErrors: "warn" as const } : {})
 })
+
+/**
+ * A whole-number option from `min` to `max`, shown as `placeholder`: anything else is a usage error naming the flag
+ * and what it accepts (exit 2), not @effect/cli's "'abc' is not a integer".
+ */
+export const wholeNumber = (name: string, placeholder: string, min: number, max: number) =>
+  Options.text(name).pipe(
+    Options.withPseudoName(placeholder),
+    Options.mapEffect((text) => {
+      const value = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN
+      return Number.isSafeInteger(value) && value >= min && value <= max
+        ? Effect.succeed(value)
+        : Effect.fail(
+            ValidationError.invalidValue(
+              HelpDoc.p(`--${name} must be a whole number from ${min} to ${max}, not '${sanitize(text)}'`)
+            )
+          )
+    })
+  )
+
+/** `--codex-home DIR`: a directory that exists, else a usage error naming the flag. */
+export const existingDirectory = (name: string) =>
+  Options.text(name).pipe(
+    Options.withPseudoName("DIR"),
+    Options.mapEffect((path) =>
+      Effect.sync(() => {
+        try {
+          return statSync(path).isDirectory()
+        } catch {
+          return false
+        }
+      }).pipe(
+        Effect.flatMap((isDirectory) =>
+          isDirectory
+            ? Effect.succeed(path)
+            : Effect.fail(
+                ValidationError.invalidValue(
+                  HelpDoc.p(`--${name} must be an existing directory, not '${sanitize(path)}'`)
+                )
+              )
+        )
+      )
+    )
+  )

@@ -14,8 +14,18 @@ const BOILERPLATE = [
   /^A true or false value\.$/,
   /^An integer\.$/,
   /^A floating point number\.$/,
-  /^This setting is optional\.( Defaults to: .*)?$/
+  /^This setting is optional\.( Defaults to: .*)?$/,
+  // the choices, which the option's line shows already
+  /^One of the following: .*$/
 ]
+
+// In OPTIONS, each option is its line and its indented description, with no blank lines: two lines an option.
+const tightenOptions = (text: string): string => {
+  const at = text.search(/^(\x1b\[[0-9;]*m)*OPTIONS(\x1b\[[0-9;]*m)*\n\n/m)
+  if (at === -1) return text
+  const start = text.indexOf("\n\n", at) + 2
+  return text.slice(0, start) + text.slice(start).replace(/\n\n(?=(\x1b\[[0-9;]*m)*(-|  \S))/g, "\n")
+}
 
 const isHelpScreen = (plain: string) => /^USAGE$/m.test(plain)
 
@@ -34,9 +44,12 @@ export const tidyCliText = (text: string, color: boolean): string => {
       .map((line) => line.replace(/^\$ (?!devicecode\b)/, "$ devicecode ").trimEnd())
       .join("\n")
       .replace(/\n{3,}/g, "\n\n")
+      // the top level's usage line names what comes after the program
+      .replace(/^(\x1b\[[0-9;]*m)*\$ devicecode(\x1b\[[0-9;]*m)*$/m, "$ devicecode COMMAND [OPTIONS]")
       // the banner repeats the name the next line gives with the version: the usage line moves up into view
       .replace(/^(\x1b\[[0-9;]*m)*devicecode(\x1b\[[0-9;]*m)*\n\n(?=devicecode \d)/, "")
   }
+  if (isHelpScreen(plain)) out = tightenOptions(out)
   return out.replace(/\n+$/, "")
 }
 

@@ -8,7 +8,7 @@ import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
 import { validateIssuerUrl } from "../domain/IssuerUrl.js"
 import { resolveLoginTarget } from "../domain/Profile.js"
 import * as OidcIssuer from "../layers/OidcIssuer.js"
-import { profile } from "./environment.js"
+import { profile, wholeNumber } from "./environment.js"
 import { jsonOption } from "./jsonFlag.js"
 import { Dialect } from "../domain/Dialect.js"
 
@@ -24,6 +24,7 @@ const checkUrl = (name: string, value: string) =>
  */
 export const urlOption = (name: string) =>
   Options.text(name).pipe(
+    Options.withPseudoName("URL"),
     Options.optional,
     Options.mapEffect((value) =>
       Option.match(value, { onNone: () => Effect.succeedNone, onSome: (url) => Effect.asSome(checkUrl(name, url)) })
@@ -38,11 +39,13 @@ const issuer = urlOption("issuer").pipe(
   Options.withDescription("The issuer (codex default: https://auth.openai.com; required with --dialect rfc8628)")
 )
 const clientId = Options.text("client-id").pipe(
+  Options.withPseudoName("ID"),
   Options.optional,
   Options.withDescription("The OAuth client id (codex default: codex's; required with --dialect rfc8628)")
 )
 const scope = Options.text("scope").pipe(
-  Options.withDefault(OidcIssuer.DEFAULT_SCOPE),
+  Options.withPseudoName("SCOPE"),
+  Options.optional,
   Options.withDescription(`The scope to ask for (rfc8628 only; default "${OidcIssuer.DEFAULT_SCOPE}")`)
 )
 const browser = Options.boolean("browser").pipe(
@@ -50,17 +53,8 @@ const browser = Options.boolean("browser").pipe(
     "Sign in through a browser on this machine (authorization code + PKCE, codex's `codex login`) instead of a device code"
   )
 )
-const port = Options.integer("port").pipe(
+const port = wholeNumber("port", "PORT", 0, 65_535).pipe(
   Options.optional,
-  Options.mapEffect((value) =>
-    Option.match(value, {
-      onNone: () => Effect.succeedNone,
-      onSome: (n) =>
-        Number.isInteger(n) && n >= 0 && n <= 65535
-          ? Effect.succeedSome(n)
-          : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--port: ${n} is not a port (0 to 65535)`)))
-    })
-  ),
   Options.withDescription(
     "The loopback port of --browser's callback (default: 1455 for codex, as codex; any free port for rfc8628; 0: any)"
   )
@@ -70,9 +64,12 @@ const withApiKey = Options.boolean("with-api-key").pipe(
 )
 
 /** `--qr`, on login and demo. */
-export const qr = Options.boolean("qr").pipe(
-  Options.withDescription("Also print the sign-in link as a QR code, to scan with a phone (not with --json)")
-)
+export const qrFlag = (note: string = "") =>
+  Options.boolean("qr").pipe(
+    Options.withDescription(`Also print the sign-in link as a QR code, to scan with a phone${note}`)
+  )
+
+const qr = qrFlag(" (not with --json)")
 
 /** `--open`, on login and demo. */
 export const openOption = Options.boolean("open").pipe(
@@ -84,7 +81,7 @@ const resolveTarget = (flags: {
   readonly dialect: Dialect
   readonly issuer: Option.Option<string>
   readonly clientId: Option.Option<string>
-  readonly scope: string
+  readonly scope: Option.Option<string>
   readonly profile: Option.Option<string>
 }) =>
   Either.match(
@@ -93,7 +90,7 @@ const resolveTarget = (flags: {
         dialect: flags.dialect,
         issuer: Option.getOrUndefined(flags.issuer),
         clientId: Option.getOrUndefined(flags.clientId),
-        scope: flags.scope,
+        scope: Option.getOrUndefined(flags.scope),
         profile: Option.getOrUndefined(flags.profile)
       },
       { codexIssuer: CODEX_DEFAULT_ISSUER, codexClientId: CODEX_CLIENT_ID, scope: OidcIssuer.DEFAULT_SCOPE },
@@ -119,9 +116,14 @@ export const conflicts = (flags: {
     readonly dialect: string
     readonly issuer: Option.Option<string>
     readonly clientId: Option.Option<string>
+    readonly scope: Option.Option<string>
   }
 }): ReadonlyArray<string> => [
   ...(flags.json && flags.qr ? ["--qr draws a code on the terminal and --json prints only JSON: leave out one"] : []),
+  // codex asks for its own scopes, whichever way it signs in
+  ...(Option.isSome(flags.device.scope) && flags.device.dialect === "codex" && !flags.withApiKey
+    ? ["--scope is for --dialect rfc8628: the codex dialect asks for codex's own scopes"]
+    : []),
   ...(flags.browser && flags.qr
     ? ["--qr is for a device code (a phone can approve it) and --browser signs in on this machine: leave out one"]
     : []),
@@ -138,7 +140,8 @@ export const conflicts = (flags: {
           ["--browser", flags.browser],
           ["--dialect rfc8628", flags.device.dialect === "rfc8628"],
           ["--issuer", Option.isSome(flags.device.issuer)],
-          ["--client-id", Option.isSome(flags.device.clientId)]
+          ["--client-id", Option.isSome(flags.device.clientId)],
+          ["--scope", Option.isSome(flags.device.scope)]
         ] as const
       )
         .filter(([, given]) => given)

@@ -6,7 +6,10 @@ import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { sanitize } from "../domain/Sanitize.js"
 import { accountIdOf } from "../domain/SignInSummary.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
+import type { CredentialStore } from "../services/CredentialStore.js"
+import type { IssuerResolver } from "../services/IssuerResolver.js"
 import type { LoginResult } from "../services/login.js"
+import { logout } from "../services/logout.js"
 import { withJsonOutput } from "./jsonFlag.js"
 import { whoText } from "./render.js"
 import type { TerminalOutput } from "./terminal.js"
@@ -23,8 +26,39 @@ export const tellCancelled = (json: boolean): Effect.Effect<void> =>
       )
     : Console.error("\nLogin cancelled")
 
-/** What a finished login prints on stdout: who signed in (never a token), as a line or the `logged_in` event. */
-export const tellLoggedIn = (result: LoginResult, json: boolean): Effect.Effect<void, never, DeviceCodeAuth.Setup> =>
+/**
+ * A login into the `ephemeral` store keeps nothing once the command ends: rather than leave its tokens live at the
+ * issuer with no one holding them, it revokes them at once, and says so (on stderr; with `--json`, silently).
+ */
+const endEphemeral = (
+  json: boolean
+): Effect.Effect<void, never, DeviceCodeAuth.Setup | CredentialStore | IssuerResolver> =>
+  Effect.gen(function* () {
+    const { store } = yield* DeviceCodeAuth.Setup
+    if (store !== "ephemeral") return
+    const revoked = yield* logout().pipe(
+      Effect.map((result) => result.revoked),
+      Effect.orElseSucceed(() => false)
+    )
+    if (json) return
+    yield* Console.error(
+      revoked
+        ? "--store ephemeral keeps nothing: the sign-in ends with this command, and its tokens were revoked at the issuer."
+        : "--store ephemeral keeps nothing: the sign-in ends with this command. Its tokens could not be revoked, and stay valid until they expire."
+    )
+  })
+
+/**
+ * What a finished login prints on stdout: who signed in (never a token), as a line or the `logged_in` event; then, for
+ * the `ephemeral` store, the tokens revoked (see {@link endEphemeral}).
+ */
+export const tellLoggedIn = (
+  result: LoginResult,
+  json: boolean
+): Effect.Effect<void, never, DeviceCodeAuth.Setup | CredentialStore | IssuerResolver> =>
+  Effect.zipRight(tellSignedIn(result, json), endEphemeral(json))
+
+const tellSignedIn = (result: LoginResult, json: boolean): Effect.Effect<void, never, DeviceCodeAuth.Setup> =>
   Effect.gen(function* () {
     const { target } = yield* DeviceCodeAuth.Setup
     if (json) {
