@@ -4,6 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { execFileSync } from "node:child_process"
 import { writeFileSync } from "node:fs"
+import { type AddressInfo, createServer } from "node:net"
 import { join } from "node:path"
 import { binPath, runCli } from "./support/cli.js"
 import { freshChatgptAuthJson } from "./support/records.js"
@@ -126,6 +127,25 @@ describe("devicecode's help, usage errors and flags", () => {
         }
       }
     }).pipe(Effect.scoped)
+  )
+
+  it.effect("issuer on a port another program holds: one line, no stack, exit 1", () =>
+    Effect.gen(function* () {
+      const holder = createServer()
+      const port = yield* Effect.promise(
+        () =>
+          new Promise<number>((resolve) =>
+            holder.listen(0, "127.0.0.1", () => resolve((holder.address() as AddressInfo).port))
+          )
+      )
+      const result = yield* runCli(["issuer", "--port", String(port)])
+      holder.close()
+      assert.strictEqual(result.code, 1)
+      assert.strictEqual(
+        result.stderr,
+        `Error: could not listen on 127.0.0.1:${port}: the port is taken by another program; choose another with --port (0: a free one)\n`
+      )
+    })
   )
 
   it.effect("devicecode help COMMAND is COMMAND --help (exit 0); help alone is --help", () =>
