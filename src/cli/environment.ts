@@ -10,9 +10,17 @@ import { sanitize } from "../domain/Sanitize.js"
 import { credentialsStoreKinds, type CredentialsStoreKind } from "../layers/Config.js"
 import type { AuthOptions } from "./CliLayers.js"
 
-/** `--verbose`, on every command. */
-export const verbose = Options.boolean("verbose").pipe(
-  Options.withDescription("Log each HTTP exchange (method, URL, status, time) to stderr; secrets are never logged")
+/** `--verbose` with what it logs on this command. */
+export const verboseFor = (what: string) => Options.boolean("verbose").pipe(Options.withDescription(what))
+
+/** `--verbose`, on the commands that talk to an issuer. */
+export const verbose = verboseFor(
+  "Log each HTTP exchange (method, URL, status, time) to stderr, and why the OS keyring cannot be used when the store falls back to the file; secrets are never logged"
+)
+
+/** `--verbose` of a command that makes no HTTP request (`status`). */
+export const verboseWithoutHttp = verboseFor(
+  "Say on stderr why the OS keyring cannot be used when the store falls back to the file (this command makes no HTTP request)"
 )
 
 /** `--profile NAME`: which stored sign-in a command works on (default: codex's own auth.json). */

@@ -81,8 +81,18 @@ const httpFor = (verbose: boolean): Layer.Layer<HttpClient.HttpClient> =>
     ? Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, withHttpLog)).pipe(Layer.provide(nodeHttp))
     : nodeHttp
 
-const onStoreFallback = (error: { readonly message: string }, file: string) =>
-  Console.error(sanitize(`Warning: ${error.message}. Using ${file} instead.`))
+// the auto store's fallback happens on every command where there is no keyring: one short line, the reason with
+// --verbose
+const onStoreFallback =
+  (verbose: boolean) =>
+  (error: { readonly message: string }, file: string): Effect.Effect<void> =>
+    Console.error(
+      sanitize(
+        verbose
+          ? `Warning: ${error.message}. Using ${file} instead.`
+          : `Warning: the OS keyring cannot be used (--verbose says why). Using ${file} instead.`
+      )
+    )
 
 // a lock file another program holds for over 1 s: which one, who, and for how long at most
 const onLockWait = (wait: { readonly message: string }) => Console.error(sanitize(wait.message))
@@ -99,13 +109,20 @@ const cliLayers = Layer.succeed(CliLayers, {
   // the callback server (@effect/platform-node's HTTP server) is loaded by `login --browser` only
   browser: DeviceCodeAuth.layerBrowserNode,
   auth: ({ verbose = false, ...options }: AuthOptions) =>
-    DeviceCodeAuth.layer({ onStoreFallback, onConfigWarning, onLockWait, session, ...options }).pipe(
-      Layer.provide(Layer.merge(httpFor(verbose), platform))
-    ),
-  store: ({ verbose: _, ...options }: AuthOptions) =>
-    DeviceCodeAuth.layerStore({ onStoreFallback, onConfigWarning, onLockWait, ...options }).pipe(
-      Layer.provide(platform)
-    )
+    DeviceCodeAuth.layer({
+      onStoreFallback: onStoreFallback(verbose),
+      onConfigWarning,
+      onLockWait,
+      session,
+      ...options
+    }).pipe(Layer.provide(Layer.merge(httpFor(verbose), platform))),
+  store: ({ verbose = false, ...options }: AuthOptions) =>
+    DeviceCodeAuth.layerStore({
+      onStoreFallback: onStoreFallback(verbose),
+      onConfigWarning,
+      onLockWait,
+      ...options
+    }).pipe(Layer.provide(platform))
 })
 
 const live = Layer.mergeAll(platform, nodeTerminal, TerminalOutput.layer, cliLayers)
