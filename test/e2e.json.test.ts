@@ -29,12 +29,8 @@ const startJsonLogin = (
 const approve = (issuer: LocalIssuer.LocalIssuer, userCode: string, action?: "deny") =>
   submitUserCode(codexEndpoints(issuer.url).verification, userCode, action)
 
-/** The lines of a QR code: those with block characters, and the blank quiet-zone line above them. */
-const qrLines = (text: string): ReadonlyArray<string> => {
-  const lines = text.split("\n")
-  const first = lines.findIndex((line) => /[█▀▄]/.test(line))
-  return first < 1 ? [] : [lines[first - 1]!, ...lines.slice(first).filter((line) => /[█▀▄]/.test(line))]
-}
+/** The lines of a QR code: those with block characters (its quiet zone is drawn light, in full blocks). */
+const qrLines = (text: string): ReadonlyArray<string> => text.split("\n").filter((line) => /[█▀▄]/.test(line))
 
 describe("devicecode --json and friends, end to end (child processes, real HTTP)", () => {
   it.scopedLive("login --json: NDJSON events only, code first, logged_in last, never a token", () =>
@@ -240,9 +236,9 @@ describe("devicecode --json and friends, end to end (child processes, real HTTP)
       assert.strictEqual(text.code, 0, text.stderr)
       const qr = qrLines(text.stdout)
       assert.isAtLeast(qr.length, 10, text.stdout)
-      // Every character the QR code uses is one column wide; the quiet zone is blank, as wide as the code.
+      // Every character the QR code uses is one column wide; the quiet zone is light (full blocks), as wide as the code.
       for (const line of qr) assert.isAtMost([...line].length, 80)
-      assert.match(qr[0]!, /^ {20,}$/)
+      assert.match(qr[0]!, /^█{20,}$/)
       assert.strictEqual([...qr[0]!].length, [...qr[1]!].length)
       assert.isBelow(text.stdout.indexOf("phishing"), text.stdout.indexOf("█"), "the QR code follows the prompt")
       // asked for both, it is a usage error before any request, not a silently dropped --qr

@@ -71,13 +71,13 @@ describe("status line frames (pure)", () => {
 })
 
 describe("waiting screen on a terminal (TestClock)", () => {
-  it.scoped("prompt with a link on stdout, then one line from the first poll on, redrawn once a second", () =>
+  it.scoped("prompt (link, colours) on stdout, then one line from the first poll on, redrawn once a second", () =>
     Effect.gen(function* () {
       const { capture, renderer } = yield* issued(tty)
-      const prompt = `${promptText(uri, "ABCD-EFGHI", Duration.minutes(15), { hyperlink: true })}\n`
+      const prompt = `${promptText(uri, "ABCD-EFGHI", Duration.minutes(15), { hyperlink: true, color: true })}\n`
       assert.deepStrictEqual(yield* capture.writes, [{ stream: "stdout", text: prompt }])
-      assert.include(prompt, `\x1b]8;;${uri}\x1b\\${uri}\x1b]8;;\x1b\\`)
-      assert.include(prompt, "one-time code (valid for 15 minutes):\n     ABCD-EFGHI\n")
+      assert.include(prompt, `\x1b[94m\x1b]8;;${uri}\x1b\\${uri}\x1b]8;;\x1b\\\x1b[0m`)
+      assert.include(prompt, "one-time code \x1b[90m(valid for 15 minutes)\x1b[0m:\n     \x1b[94mABCD-EFGHI\x1b[0m\n")
 
       yield* renderer.onEvent(LoginEvent.Waiting({ attempt: 1, nextPollIn: Duration.seconds(5) }))
       assert.deepStrictEqual(
@@ -269,6 +269,61 @@ describe("waiting screen without a terminal or colour", () => {
   })
 })
 
+const sgr = /\x1b\[[0-9;]*m/g
+
+describe("the prompt's colours (codex 0.171's: bright blue page and code, grey validity and warning)", () => {
+  const plain = promptText(uri, "ABCD-EFGHI", Duration.minutes(15))
+
+  it("with colour: the code and the page in SGR 94, the validity and each warning line in SGR 90, each reset", () => {
+    const colored = promptText(uri, "ABCD-EFGHI", Duration.minutes(15), { color: true })
+    assert.deepStrictEqual(colored.split("\n").slice(1, -1), [
+      "Sign in with your browser:",
+      "",
+      "  1. Open this page:",
+      `     \x1b[94m${uri}\x1b[0m`,
+      "",
+      "  2. Enter this one-time code \x1b[90m(valid for 15 minutes)\x1b[0m:",
+      "     \x1b[94mABCD-EFGHI\x1b[0m",
+      "",
+      "\x1b[90mDevice codes are a common phishing target. Never share this code, and continue only if you\x1b[0m",
+      "\x1b[90mstarted this login yourself.\x1b[0m"
+    ])
+    assert.strictEqual(colored.replace(sgr, ""), plain, "the same text without the colours")
+    const linked = promptText(uri, "ABCD-EFGHI", Duration.minutes(15), { color: true, hyperlink: true })
+    assert.strictEqual(
+      linked.replace(sgr, ""),
+      promptText(uri, "ABCD-EFGHI", Duration.minutes(15), { hyperlink: true })
+    )
+  })
+
+  it("without colour: the plain text, byte for byte", () => {
+    assert.strictEqual(
+      plain,
+      "\nSign in with your browser:\n\n  1. Open this page:\n     https://issuer.test/codex/device\n\n" +
+        "  2. Enter this one-time code (valid for 15 minutes):\n     ABCD-EFGHI\n\n" +
+        "Device codes are a common phishing target. Never share this code, and continue only if you\n" +
+        "started this login yourself.\n"
+    )
+    assert.strictEqual(promptText(uri, "ABCD-EFGHI", Duration.minutes(15), { color: false }), plain)
+  })
+
+  it.scoped("the waiting screen paints the prompt on a colour terminal only, never off one or with NO_COLOR", () =>
+    Effect.gen(function* () {
+      const colored = yield* issued(tty)
+      assert.include(yield* colored.capture.text("stdout"), "     \x1b[94mABCD-EFGHI\x1b[0m\n")
+      assert.include(yield* colored.capture.text("stdout"), "\x1b[90mstarted this login yourself.\x1b[0m\n")
+      for (const flags of [
+        {},
+        { stdoutIsTty: true, stderrIsTty: true, color: false },
+        { stdoutIsTty: false, stderrIsTty: true, color: true }
+      ]) {
+        const { capture } = yield* issued(flags)
+        assert.strictEqual(yield* capture.text("stdout"), `${plain}\n`, JSON.stringify(flags))
+      }
+    })
+  )
+})
+
 /** What a hostile server or file may put in any text: a screen clear, a title change, a bare CSI, a bidi override. */
 const hostile = {
   userCode: "ABCD\x1b[2J",
@@ -284,6 +339,7 @@ const controlBytes = (text: string) =>
     .replaceAll(clearLine, "")
     .replaceAll("\x1b[?7l", "")
     .replaceAll("\x1b[?7h", "")
+    .replace(/\x1b\[(94|90|0)m/g, "")
     .replace(/\x1b\]8;;[^\x1b]*\x1b\\/g, "")
     .replace(/\n/g, "")
     .match(/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g) ?? []
@@ -298,10 +354,13 @@ describe("hostile server text on the screen", () => {
     expiresAt: Option.none()
   })
 
-  it("the prompt shows the code and the page escaped, with or without a link", () => {
+  it("the prompt shows the code and the page escaped, with or without a link and colours", () => {
     for (const link of [false, true]) {
       const text = promptText(hostile.uri, hostile.userCode, Duration.minutes(15), { hyperlink: link })
       assert.include(text, "     ABCD\\x1b[2J\n")
+      const colored = promptText(hostile.uri, hostile.userCode, Duration.minutes(15), { hyperlink: link, color: true })
+      assert.include(colored, "     \x1b[94mABCD\\x1b[2J\x1b[0m\n")
+      assert.deepStrictEqual(controlBytes(colored), [])
       assert.include(text, "https://issuer.test/codex/device\\x1b]8;;https://evil.test\\x07")
       assert.deepStrictEqual(controlBytes(text), [])
     }

@@ -24,7 +24,7 @@ import { qrCodeText } from "./qrCode.js"
 import * as Terminal from "./terminal.js"
 import { TerminalOutput, withNoColor, withSafeConsole } from "./terminal.js"
 import { loginRenderer, tellCancelled, tellLoggedIn } from "./loginOutcome.js"
-import type { LoginRenderer } from "./waitingScreen.js"
+import { type LoginRenderer, stdoutEscapes } from "./waitingScreen.js"
 
 /** How a device login shows itself: HTTP log, NDJSON instead of text, a QR code, a browser opened. */
 export interface DeviceLoginDisplay {
@@ -48,6 +48,7 @@ export const deviceLogin = (
   Effect.gen(function* () {
     const scope = yield* Effect.scope
     const screen = yield* loginRenderer(display.json)
+    const qrColor = stdoutEscapes(yield* TerminalOutput)
     if (display.companion) {
       yield* Effect.forkIn(
         display.companion((line) => screen.print("stderr", `${sanitize(line)}\n`)),
@@ -57,7 +58,7 @@ export const deviceLogin = (
     const onEvent = (event: LoginEvent) =>
       Effect.zipRight(
         screen.onEvent(event),
-        event._tag === "CodeIssued" ? onCodeIssued(event.code, display, screen, scope) : Effect.void
+        event._tag === "CodeIssued" ? onCodeIssued(event.code, display, screen, scope, qrColor) : Effect.void
       )
     const result = yield* login({ onEvent }).pipe(
       Effect.ensuring(screen.close),
@@ -66,17 +67,21 @@ export const deviceLogin = (
     yield* tellLoggedIn(result, display.json)
   }).pipe(withNoColor(display.noColor), Effect.scoped)
 
-/** After the prompt: the QR code on stdout (never in JSON mode), and the browser opened in the background. */
+/**
+ * After the prompt: the QR code on stdout (never in JSON mode; in explicit colours when stdout takes escapes), and the
+ * browser opened in the background.
+ */
 const onCodeIssued = (
   code: DeviceCode,
   display: DeviceLoginDisplay,
   screen: LoginRenderer,
-  scope: Scope.Scope
+  scope: Scope.Scope,
+  qrColor: boolean
 ): Effect.Effect<void> => {
   const url = Option.getOrElse(code.verificationUriComplete, () => code.verificationUri)
   return Effect.zipRight(
     display.qr && !display.json
-      ? Effect.flatMap(qrCodeText(url), (qr) => screen.print("stdout", `${qr}\n\n`))
+      ? Effect.flatMap(qrCodeText(url, { color: qrColor }), (qr) => screen.print("stdout", `${qr}\n\n`))
       : Effect.void,
     display.open
       ? Effect.asVoid(

@@ -16,29 +16,36 @@ export const humanDuration = (duration: Duration.Duration): string => {
 /** `url` as an OSC 8 hyperlink: the same visible text, clickable in terminals that support it. */
 export const hyperlink = (url: string): string => `\x1b]8;;${url}\x1b\\${url}\x1b]8;;\x1b\\`
 
+/** codex's device prompt colours (0.171): bright blue for the page and the code, grey for the validity and warning. */
+export const promptColors = { blue: "\x1b[94m", grey: "\x1b[90m", reset: "\x1b[0m" } as const
+
 /**
  * The prompt of a device login: where to go, what to type, until when, and the phishing warning. With `hyperlink`
- * the page is an OSC 8 link; the visible text is the same. The page and the code are the server's: sanitised.
+ * the page is an OSC 8 link; with `color` it is painted as codex paints its own ({@link promptColors}, each line
+ * reset at its end). The visible text is the same. The page and the code are the server's: sanitised.
  */
 export const promptText = (
   verificationUri: string,
   userCode: string,
   validFor: Duration.Duration,
-  options: { readonly hyperlink?: boolean } = {}
+  options: { readonly hyperlink?: boolean; readonly color?: boolean } = {}
 ): string => {
   const page = sanitize(verificationUri)
+  const paint = (sgr: string) => (text: string) =>
+    options.color === true ? `${sgr}${text}${promptColors.reset}` : text
+  const [blue, grey] = [paint(promptColors.blue), paint(promptColors.grey)]
   return [
     "",
     "Sign in with your browser:",
     "",
     "  1. Open this page:",
-    `     ${options.hyperlink === true ? hyperlink(page) : page}`,
+    `     ${blue(options.hyperlink === true ? hyperlink(page) : page)}`,
     "",
-    `  2. Enter this one-time code (valid for ${humanDuration(validFor)}):`,
-    `     ${sanitize(userCode)}`,
+    `  2. Enter this one-time code ${grey(`(valid for ${humanDuration(validFor)})`)}:`,
+    `     ${blue(sanitize(userCode))}`,
     "",
-    "Device codes are a common phishing target. Never share this code, and continue only if you",
-    "started this login yourself.",
+    grey("Device codes are a common phishing target. Never share this code, and continue only if you"),
+    grey("started this login yourself."),
     ""
   ].join("\n")
 }
@@ -47,7 +54,7 @@ export const promptText = (
 export const codeIssuedPrompt = (
   event: Extract<LoginEvent, { readonly _tag: "CodeIssued" }>,
   now: DateTime.Utc,
-  options: { readonly hyperlink?: boolean } = {}
+  options: { readonly hyperlink?: boolean; readonly color?: boolean } = {}
 ): string =>
   promptText(
     Option.getOrElse(event.code.verificationUriComplete, () => event.code.verificationUri),

@@ -68,20 +68,24 @@ export interface LoginRenderer {
   readonly close: Effect.Effect<void>
 }
 
+/** Whether stdout takes escapes (a link, colours): colour is allowed and stdout is a terminal too. */
+export const stdoutEscapes = (terminal: TerminalOutput["Type"]): boolean => terminal.color && terminal.stdoutIsTty
+
 /**
- * The waiting screen. The prompt always goes to stdout once (the page as an OSC 8 link when escapes are welcome on
- * stdout). On a terminal with colour, stderr shows one status line, drawn from the first poll's answer on (so what
- * is printed right after the prompt comes first), redrawn in place as the countdown turns each second (the
- * `countdownTick` schedule, on Effect's Clock), and cleared on approval, on failure and on interruption (a finalizer
- * of the scope). Otherwise stderr gets plain lines, one per change, with no escape codes.
+ * The waiting screen. The prompt always goes to stdout once (when escapes are welcome on stdout, the page is an OSC 8
+ * link and the prompt has codex's colours). On a terminal with colour, stderr shows one status line, drawn from the
+ * first poll's answer on (so what is printed right after the prompt comes first), redrawn in place as the countdown
+ * turns each second (the `countdownTick` schedule, on Effect's Clock), and cleared on approval, on failure and on
+ * interruption (a finalizer of the scope). Otherwise stderr gets plain lines, one per change, with no escape codes.
  */
 export const makeLoginRenderer: Effect.Effect<LoginRenderer, never, TerminalOutput | Scope.Scope> = Effect.gen(
   function* () {
     const terminal = yield* TerminalOutput
     const write = (stream: "stdout" | "stderr", text: string) => terminal[stream](text)
+    const escapes = stdoutEscapes(terminal)
     const printPrompt = (event: Extract<LoginEvent, { readonly _tag: "CodeIssued" }>) =>
       Effect.flatMap(DateTime.now, (now) =>
-        terminal.stdout(`${codeIssuedPrompt(event, now, { hyperlink: terminal.color && terminal.stdoutIsTty })}\n`)
+        terminal.stdout(`${codeIssuedPrompt(event, now, { hyperlink: escapes, color: escapes })}\n`)
       )
 
     if (!(terminal.color && terminal.stderrIsTty)) {
