@@ -4,17 +4,22 @@ import { CliEvents } from "../../src/index.js"
 import * as LocalIssuer from "../../src/testing/LocalIssuer.js"
 import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { tempDir } from "./tmp.js"
+import { tempDir, testTmp } from "./tmp.js"
 
 /**
- * The code cache the CLI children of this test process share (bin/devicecode.cjs), not the user's ~/.cache: the
- * first run of a command writes it, later ones use it, as for a user. Removed when the test process ends.
+ * The code cache the CLI children of this test run share (bin/devicecode.cjs), not the user's ~/.cache: the first
+ * run of a command writes it, later ones use it, as for a user. In the run's temp folder, removed with it when the run
+ * ends (vitest ends its workers without an "exit" event); without vitest's globalSetup, one per test process.
  */
-const codeCache = mkdtempSync(join(tmpdir(), "devicecode-test-cache-"))
-process.once("exit", () => rmSync(codeCache, { recursive: true, force: true }))
+const codeCache =
+  process.env.DEVICECODE_TEST_TMP === undefined
+    ? mkdtempSync(join(testTmp, "devicecode-test-cache-"))
+    : join(testTmp, "code-cache")
+if (process.env.DEVICECODE_TEST_TMP === undefined) {
+  process.once("exit", () => rmSync(codeCache, { recursive: true, force: true }))
+}
 
 /** The built CLI, as `npx devicecode` runs it. */
 export const binPath = fileURLToPath(new URL("../../bin/devicecode.cjs", import.meta.url))
@@ -61,6 +66,8 @@ export const startCli = (
             PATH: process.env.PATH ?? "",
             HOME: process.env.HOME ?? "/root",
             XDG_CACHE_HOME: codeCache,
+            // what the CLI puts in the temp directory (a demo's CODEX_HOME, if it is killed) goes with the run's
+            TMPDIR: testTmp,
             ...options.env
           },
           stdio: ["pipe", "pipe", "pipe"]

@@ -4,9 +4,15 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-/** A fresh directory, removed with the scope. */
+/**
+ * The test run's own temp folder (test/support/globalSetup.ts), removed when the run ends whatever its tests leave;
+ * the system's temp directory when the helpers run without vitest's globalSetup.
+ */
+export const testTmp: string = process.env.DEVICECODE_TEST_TMP ?? tmpdir()
+
+/** A fresh directory in the run's temp folder, removed with the scope. */
 export const tempDir: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRelease(
-  Effect.sync(() => mkdtempSync(join(tmpdir(), "devicecode-test-"))),
+  Effect.sync(() => mkdtempSync(join(testTmp, "devicecode-test-"))),
   (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
 )
 
