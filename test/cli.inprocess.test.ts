@@ -293,13 +293,17 @@ describe("devicecode in process: hostile servers and odd input", () => {
         writeFileSync(authJson, text)
         const status = yield* runInProcess(["status"], home, () => json(500, {}))
         const statusError = failureOf(yield* Fiber.join(status.fiber))
-        assert.deepStrictEqual(status.printed, ["stdout: Not logged in"], text)
+        assert.deepStrictEqual(status.printed, ["stdout: Not logged in. To log in, run: devicecode login"], text)
         assert.strictEqual((statusError as { readonly code?: number } | undefined)?.code, 1, text)
 
         const token = yield* runInProcess(["token"], home, () => json(500, {}))
         const tokenError = failureOf(yield* Fiber.join(token.fiber))
-        assert.strictEqual((tokenError as { readonly _tag?: string } | undefined)?._tag, "NotLoggedIn", text)
-        assert.deepStrictEqual(token.printed, [], "no empty token line")
+        assert.strictEqual((tokenError as { readonly code?: number } | undefined)?.code, 1, text)
+        assert.deepStrictEqual(
+          token.printed,
+          ["stderr: Error: Not logged in. To log in, run: devicecode login"],
+          "no empty token line, and the next step"
+        )
 
         const logout = yield* runInProcess(["logout"], home, () => json(500, {}))
         assert.strictEqual((yield* Fiber.join(logout.fiber))._tag, "Success", text)

@@ -76,7 +76,7 @@ describe("devicecode CLI end to end (child processes, real HTTP)", () => {
 
       const after = yield* runCli(["status"], { env: { CODEX_HOME: home } })
       assert.strictEqual(after.code, 1)
-      assert.strictEqual(after.stdout.trim(), "Not logged in")
+      assert.strictEqual(after.stdout.trim(), "Not logged in. To log in, run: devicecode login")
       const again = yield* runCli(["logout"], { env: { CODEX_HOME: home } })
       assert.strictEqual(again.stdout.trim(), "Not logged in")
 

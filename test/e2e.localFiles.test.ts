@@ -90,7 +90,7 @@ describe("the CLI over hostile local files", () => {
         execFileSync("chmod", ["777", home])
         const status = yield* run(["status"], home, yield* tempDir)
         assertClean("world-writable home", status, 1, /^Warning: .* is writable by every user, .*\(chmod 700\)$/)
-        assert.strictEqual(status.result.stdout, "Not logged in\n")
+        assert.strictEqual(status.result.stdout, "Not logged in. To log in, run: devicecode login\n")
       })
   )
 

@@ -2,6 +2,7 @@ import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { sanitize } from "../domain/Sanitize.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import { logout, LogoutEvent } from "../services/logout.js"
@@ -30,8 +31,10 @@ const renderLogoutEvent = (event: LogoutEvent): Effect.Effect<void> =>
 /** `devicecode logout`: the {@link logout} program, its warnings on stderr, then what it did. */
 export const logoutCommand = Command.make("logout", { json, profile, store, noColor, verbose }, (options) =>
   Effect.gen(function* () {
-    const { removed, revoked } = yield* logout({ onEvent: renderLogoutEvent })
     const { target } = yield* DeviceCodeAuth.Setup
+    // a named profile nobody signed in to gets no lock files; codex's auth.json gets them, as codex's logout makes them
+    const onlyIfStored = target.profile !== DEFAULT_PROFILE
+    const { removed, revoked } = yield* logout({ onEvent: renderLogoutEvent, onlyIfStored })
     yield* options.json
       ? withJsonOutput(({ CliEvents, printJson }) =>
           printJson(

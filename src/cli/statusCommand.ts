@@ -8,13 +8,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type * as FileSystem from "@effect/platform/FileSystem"
+import * as FileSystem from "@effect/platform/FileSystem"
 import type * as CliEvents from "../domain/CliEvents.js"
+import type { CredentialsStoreKind } from "../domain/CodexConfig.js"
 import type { StoreError } from "../domain/Errors.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { sanitize } from "../domain/Sanitize.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
-import { listProfiles } from "../layers/FileStore.js"
+import { authJsonPath, listProfiles } from "../layers/FileStore.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
 import { describeSignIn, type SignInDescription } from "../services/describeSignIn.js"
 import { type AuthOptions, CliLayers, storeFor } from "./CliLayers.js"
@@ -63,7 +64,7 @@ const expiryText = (iso: string | null | undefined, now: DateTime.Utc): string =
 
 /** The text `status` prints for one profile; each line sanitised (the claims and the issuer are a server's). */
 export const statusText = (report: StatusReport, now: DateTime.Utc): string => {
-  if (!report.logged_in) return "Not logged in"
+  if (!report.logged_in) return notLoggedInText(report.profile, "status")
   const lines =
     report.method === "apikey"
       ? [`API key configured - ${report.api_key}`, "Authentication is checked when you send a request."]
@@ -88,27 +89,30 @@ export const statusText = (report: StatusReport, now: DateTime.Utc): string => {
   return lines.map((line) => sanitize(line)).join("\n")
 }
 
-/** One line per profile for `status --all`; each cell sanitised before the columns are measured. */
+/**
+ * One line per profile for `status --all`, each cell sanitised before the columns are measured; an unreadable
+ * profile's error follows the table, naming the profile, so that no cell is as wide as a message.
+ */
 export const statusTable = (reports: ReadonlyArray<StatusReport>, now: DateTime.Utc): string => {
   const rows = reports.map((r) =>
     [
       r.profile,
       r.error ? "unreadable" : r.logged_in ? (r.method ?? "") : "not logged in",
-      r.error ?? (r.method === "apikey" ? (r.api_key ?? "") : (r.email ?? (r.logged_in ? "unknown" : ""))),
+      r.error ? "(see below)" : r.method === "apikey" ? (r.api_key ?? "") : (r.email ?? (r.logged_in ? "unknown" : "")),
       r.issuer ?? (r.logged_in && r.method !== "oidc" ? "(codex default)" : ""),
       r.logged_in && r.method !== "apikey" ? expiryText(r.access_token_expires_at, now) : ""
     ].map((cell) => sanitize(cell))
   )
   const header = ["PROFILE", "STATUS", "ACCOUNT", "ISSUER", "ACCESS TOKEN"]
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
-  return [header, ...rows]
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join("  ")
-        .trimEnd()
-    )
-    .join("\n")
+  const table = [header, ...rows].map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd()
+  )
+  const errors = reports.flatMap((r) => (r.error ? [sanitize(`Profile ${r.profile}: ${r.error}`)] : []))
+  return [...table, ...(errors.length === 0 ? [] : ["", ...errors])].join("\n")
 }
 
 /** Describes the sign-in of the store in context as the profile's report; reads only, never the network. */
@@ -160,6 +164,113 @@ export const noDefaultText = (profiles: ReadonlyArray<string>): string =>
     { multiline: true }
   )
 
+/** A sign-in of the profile in a store kind other than the one chosen: which kind, and where, for people. */
+export interface SignInElsewhere {
+  readonly kind: "file" | "keyring"
+  /** `the keyring`, or the auth file's path. */
+  readonly where: string
+}
+
+const commandLine = (command: string, profile: string, store: CredentialsStoreKind | undefined): string =>
+  [
+    "devicecode",
+    command,
+    ...(store === undefined ? [] : ["--store", store]),
+    ...(profile === DEFAULT_PROFILE ? [] : ["--profile", profile])
+  ].join(" ")
+
+/**
+ * What `command` says when the store it chose holds no sign-in of `profile`: where a sign-in of it is stored instead,
+ * or the command that signs in (with the `--store` given, if one was, so that the sign-in goes where it was looked for).
+ */
+export const notLoggedInText = (
+  profile: string,
+  command: "status" | "token",
+  options: { readonly store?: CredentialsStoreKind; readonly elsewhere?: SignInElsewhere } = {}
+): string =>
+  sanitize(
+    options.elsewhere === undefined
+      ? `Not logged in. To log in, run: ${commandLine("login", profile, options.store === "ephemeral" ? undefined : options.store)}`
+      : `Not logged in. A sign-in is stored in ${options.elsewhere.where}: run ${commandLine(command, profile, options.elsewhere.kind)}`
+  )
+
+/**
+ * Whether a look in the OS keyring can neither ask the person anything nor wait for a Secret Service that is not
+ * there: on Windows, yes; on macOS, no (the Keychain may ask to allow access to an entry codex made); elsewhere only
+ * with a D-Bus session, named in the environment or at `$XDG_RUNTIME_DIR/bus` (the path returned, to be checked).
+ */
+export const keyringLookup = (
+  platform: string,
+  env: Readonly<Record<string, string | undefined>>
+): boolean | { readonly ifExists: string } => {
+  if (platform === "win32") return true
+  if (platform === "darwin") return false
+  if (env.DBUS_SESSION_BUS_ADDRESS) return true
+  return env.XDG_RUNTIME_DIR ? { ifExists: `${env.XDG_RUNTIME_DIR}/bus` } : false
+}
+
+const keyringNearby: Effect.Effect<boolean, never, FileSystem.FileSystem> = Effect.suspend(() => {
+  const lookup = keyringLookup(process.platform, process.env)
+  return typeof lookup === "boolean"
+    ? Effect.succeed(lookup)
+    : Effect.flatMap(FileSystem.FileSystem, (fs) => fs.exists(lookup.ifExists).pipe(Effect.orElseSucceed(() => false)))
+})
+
+// a keyring that answers at all answers within milliseconds; one that hangs must not hold up a "not logged in"
+const ELSEWHERE_BOUND = Duration.seconds(1)
+
+/**
+ * When the chosen store holds no sign-in of the setup's profile: a sign-in of it in the other kind of store, looked for
+ * without prompting and within {@link ELSEWHERE_BOUND} — in auth.json beside a keyring, in the keyring beside auth.json
+ * where {@link keyringLookup} allows it. `auto` reads both already, `ephemeral` is nobody's: nothing is looked at.
+ * Anything that fails or takes longer finds nothing.
+ */
+export const signInElsewhere = (
+  options: AuthOptions
+): Effect.Effect<Option.Option<SignInElsewhere>, never, CliLayers | DeviceCodeAuth.Setup | FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const { codexHome, store, target } = yield* DeviceCodeAuth.Setup
+    const kind = store === "keyring" ? "file" : store === "file" && (yield* keyringNearby) ? "keyring" : undefined
+    if (kind === undefined) return Option.none()
+    const layers = yield* CliLayers
+    const other = layers.store({
+      ...options,
+      codexHome,
+      profile: target.profile,
+      store: kind,
+      configErrors: "warn",
+      onConfigWarning: () => Effect.void
+    })
+    const found = yield* describeSignIn.pipe(
+      Effect.map((description) => Option.isSome(description.signIn)),
+      Effect.provide(other),
+      Effect.timeout(ELSEWHERE_BOUND),
+      Effect.orElseSucceed(() => false)
+    )
+    if (!found) return Option.none()
+    const where = kind === "keyring" ? "the keyring" : authJsonPath(codexHome, target.profile)
+    return Option.some<SignInElsewhere>({ kind, where })
+  })
+
+/**
+ * What `command` prints when the chosen store holds no sign-in: a sign-in in another store ({@link signInElsewhere});
+ * else, for the default profile when no `--profile` was `named`, the other profiles ({@link noDefaultText}); else how
+ * to log in ({@link notLoggedInText}).
+ */
+export const notLoggedInHelp = (
+  command: "status" | "token",
+  options: AuthOptions,
+  named: boolean
+): Effect.Effect<string, never, CliLayers | DeviceCodeAuth.Setup | FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const { target } = yield* DeviceCodeAuth.Setup
+    const elsewhere = yield* signInElsewhere(options)
+    if (Option.isSome(elsewhere)) return notLoggedInText(target.profile, command, { elsewhere: elsewhere.value })
+    const others = named || target.profile !== DEFAULT_PROFILE ? [] : yield* namedProfiles
+    if (others.length > 0) return noDefaultText(others)
+    return notLoggedInText(target.profile, command, options.store === undefined ? {} : { store: options.store })
+  })
+
 /** Prints a status report; not logged in ends with exit code 1. */
 export const printStatus = (report: StatusReport, json: boolean): Effect.Effect<void, CliExit> =>
   Effect.gen(function* () {
@@ -192,9 +303,10 @@ export const statusCommand = Command.make(
     Effect.gen(function* () {
       if (!all) {
         const report = yield* loadStatus
-        const others = report.logged_in || options.json || Option.isSome(profile) ? [] : yield* namedProfiles
-        if (others.length === 0) return yield* printStatus(report, options.json)
-        yield* Console.log(noDefaultText(others))
+        if (report.logged_in || options.json) return yield* printStatus(report, options.json)
+        yield* Console.log(
+          yield* notLoggedInHelp("status", storeCommandOptions({ ...options, profile }), Option.isSome(profile))
+        )
         return yield* new CliExit({ code: ExitCode.failure })
       }
       const reports = yield* loadAllStatuses(storeCommandOptions({ ...options, profile }))

@@ -44,6 +44,20 @@ export interface AuthSessionOptions {
    * (see {@link RefreshInterrupted}); default: nothing is told.
    */
   readonly onInterruptedRefresh?: (event: RefreshInterrupted) => Effect.Effect<void>
+  /**
+   * Told once, at once, when the issuer said the refresh token was already spent and nothing newer is stored yet: the
+   * call then watches the store for up to `bound` (10 s) for what the program that spent it saves, before it fails
+   * (see {@link SpentRefreshWatch}); default: nothing is told.
+   */
+  readonly onSpentRefreshWatch?: (watch: SpentRefreshWatch) => Effect.Effect<void>
+}
+
+/** A watch of the store after the issuer found the refresh token spent: what it said, and how long the watch lasts. */
+export interface SpentRefreshWatch {
+  /** The issuer's answer: a RefreshError (reason `Reused` when it said the token was already used), else as it came. */
+  readonly error: RefreshError | DeviceAuthError
+  /** How long the store is watched at most before the call fails with `error`. */
+  readonly bound: Duration.Duration
 }
 
 type Rejected = Option.Option<Redacted.Redacted<string>>
@@ -66,6 +80,7 @@ export const make = (
     }
     const ref = yield* SynchronizedRef.make<Plan.Entry | undefined>(undefined)
     const onInterrupted = options.onInterruptedRefresh ?? (() => Effect.void)
+    const onSpentWatch = options.onSpentRefreshWatch ?? (() => Effect.void)
 
     const loadRecord = Effect.flatMap(
       store.load,
@@ -163,13 +178,17 @@ export const make = (
      * After the issuer said the refresh token was spent, with no lock held: another program (codex refreshes with no
      * lock and writes a moment later) may be about to store what it got. Watch the store on `adoptionWatch` for up to
      * 10 s for other credentials: adopt their access token while it is valid, or else refresh once with their refresh
-     * token; with none, fail as the issuer said.
+     * token; with none, fail as the issuer said. `onSpentRefreshWatch` hears of the watch when the first look finds none.
      */
     const adoptOrFail = ({ error, spent }: Plan.Spent, rejected: Rejected): Effect.Effect<Plan.Step> =>
-      Effect.gen(function* () {
-        return Plan.successorOf(spent, yield* loadEntry, yield* Clock.currentTimeMillis, rejected)
-      }).pipe(
-        Effect.repeat(adoptionWatch<Plan.Entry>()),
+      Effect.flatMap(Effect.once(onSpentWatch({ error, bound: adoptionWatchBound })), (tellOnce) =>
+        Effect.gen(function* () {
+          return Plan.successorOf(spent, yield* loadEntry, yield* Clock.currentTimeMillis, rejected)
+        }).pipe(
+          Effect.tap((found) => (Option.isNone(found) ? tellOnce : Effect.void)),
+          Effect.repeat(adoptionWatch<Plan.Entry>())
+        )
+      ).pipe(
         Effect.timeout(adoptionWatchBound),
         Effect.flatMap((found) =>
           Option.isSome(found) ? adopt(found.value, rejected) : Effect.succeed(Plan.failed(spent, error))

@@ -26,6 +26,12 @@ export const LogoutEvent = Data.taggedEnum<LogoutEvent>()
 export interface LogoutOptions {
   /** Told of a failed revocation and of an unreadable record set aside, as each happens. */
   readonly onEvent?: (event: LogoutEvent) => Effect.Effect<void>
+  /**
+   * When the store holds nothing at all (no record, not even an unreadable one), end at once without taking its locks,
+   * whose lock files taking them would create: for a profile nobody signed in to (`--profile typo`). Default false: a
+   * logout takes the locks even then, as codex's own logout of auth.json does (and so creates them).
+   */
+  readonly onlyIfStored?: boolean
 }
 
 /** What a logout did. */
@@ -67,7 +73,8 @@ const revokeStored = (
  * so no request goes out under it), then load again and remove under the store's `locked`. A record another program
  * wrote in between is removed too (a logout is a logout), though only the one read first was revoked. A stored record
  * holding no sign-in (`{}`, an API-key record without a key) is removed but is no sign-in removed; an unreadable one
- * was a sign-in once: it is set aside, never deleted, and that is one.
+ * was a sign-in once: it is set aside, never deleted, and that is one. With `onlyIfStored`, an empty store is left
+ * alone, no lock taken.
  */
 export const logout: (
   options?: LogoutOptions
@@ -76,6 +83,14 @@ export const logout: (
 ) {
   const emit = options.onEvent ?? (() => Effect.void)
   const store = yield* CredentialStore
+  // a look without the locks: nothing stored now is a logout that ran before any sign-in made meanwhile; a failure
+  // (an unreadable record, an I/O error) is left to the locked path, which sets aside or reports it
+  if (
+    options.onlyIfStored === true &&
+    (yield* Effect.orElseSucceed(Effect.map(store.load, Option.isNone), () => false))
+  ) {
+    return { removed: false, revoked: false, keptAside: Option.none(), revokeError: Option.none() }
+  }
   // our own lock: a refresh of ours in flight ends first, and the refresh token it brought is the one revoked
   return yield* store.exclusive(
     Effect.gen(function* () {
