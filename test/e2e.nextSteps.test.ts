@@ -3,7 +3,6 @@ import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { runCli, startCli } from "./support/cli.js"
 import { postJson } from "./support/http.js"
 import { freshChatgptAuthJson } from "./support/records.js"
@@ -88,16 +87,9 @@ describe("devicecode: not logged in says what to run next", () => {
   )
 })
 
-// The session tells of the wait through `onSpentRefreshWatch`, which src/cli/main.ts (the composition root) passes on.
-const mainTs = readFileSync(fileURLToPath(new URL("../src/cli/main.ts", import.meta.url)), "utf8")
-const wired = mainTs.includes("onSpentRefreshWatch")
-const waitTitle = "says at once what it waits for and how long, then fails at the end of the wait"
-
-const waitTest = wired ? it.scopedLive : it.scopedLive.skip
-
 describe("devicecode token after a refresh token spent elsewhere", () => {
-  waitTest(
-    wired ? waitTitle : `${waitTitle} — skipped: src/cli/main.ts does not pass onSpentRefreshWatch to the session yet`,
+  it.scopedLive(
+    "says at once what it waits for and how long, then fails at the end of the wait",
     () =>
       Effect.gen(function* () {
         const issuer = yield* LocalIssuer.make({

@@ -15,6 +15,7 @@ import type { Teardown } from "@effect/platform/Runtime"
 import type { ConfigError } from "../domain/Errors.js"
 import { sanitize } from "../domain/Sanitize.js"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
+import type { SpentRefreshWatch } from "../layers/AuthSession.js"
 import type { RefreshInterrupted } from "../services/AuthSession.js"
 import { cli } from "./Cli.js"
 import { type AuthOptions, CliLayers } from "./CliLayers.js"
@@ -23,7 +24,7 @@ import { withHttpLog } from "./httpLog.js"
 import { hasFlag } from "./argv.js"
 import { withTidyCliText } from "./helpText.js"
 import { withJsonOutput } from "./jsonFlag.js"
-import { refreshInterruptedText } from "./render.js"
+import { refreshInterruptedText, spentRefreshWatchText } from "./render.js"
 import * as TerminalOutput from "./terminal.js"
 
 // The composition root: the only place live layers are chosen. Only subpath modules are loaded (the NodeContext barrel
@@ -99,7 +100,9 @@ const onLockWait = (wait: { readonly message: string }) => Console.error(sanitiz
 
 // Ctrl-C while a refresh request was out: its answer is waited for and saved first, and stderr says so
 const onInterruptedRefresh = (event: RefreshInterrupted) => Console.error(refreshInterruptedText(event))
-const session = { onInterruptedRefresh }
+// a refresh token another program spent: token says what it waits for before the watch begins
+const onSpentRefreshWatch = (watch: SpentRefreshWatch) => Console.error(spentRefreshWatchText(watch))
+const session = { onInterruptedRefresh, onSpentRefreshWatch }
 
 // only for commands that asked for configErrors: "warn" (status, logout with --store)
 const onConfigWarning = (error: ConfigError) =>

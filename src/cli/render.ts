@@ -1,5 +1,6 @@
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
+import type { SpentRefreshWatch } from "../layers/AuthSession.js"
 import * as Option from "effect/Option"
 import type { IdTokenClaims } from "../domain/IdTokenClaims.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
@@ -122,3 +123,9 @@ export const refreshInterruptedText: (event: RefreshInterrupted) => string = Ref
   NoAnswer: () =>
     'No answer to the refresh in time; nothing was saved. If the next command says the refresh token was already used, run "devicecode login".'
 })
+
+/** The line said at once when a session starts watching the store after the issuer found the refresh token spent. */
+export const spentRefreshWatchText = ({ bound, error }: SpentRefreshWatch): string =>
+  error._tag === "RefreshError" && error.reason === "Reused"
+    ? `The refresh token was already used; waiting up to ${humanDuration(bound)} for the program that used it to save its new sign-in…`
+    : `The issuer refused the refresh token (another program may have used it); waiting up to ${humanDuration(bound)} for a new sign-in to be saved…`

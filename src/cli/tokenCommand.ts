@@ -4,26 +4,14 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
-import type { SpentRefreshWatch } from "../layers/AuthSession.js"
 import { AuthSession } from "../services/AuthSession.js"
 import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { authOptions, profile, store, verbose } from "./environment.js"
 import { CliExit, ExitCode } from "./exit.js"
 import { jsonOption, withJsonOutput } from "./jsonFlag.js"
-import { humanDuration } from "./render.js"
 import { notLoggedInHelp } from "./statusCommand.js"
 import { noColor, withSafeConsole } from "./terminal.js"
-
-/** The line said at once when a session starts watching the store after the issuer found the refresh token spent. */
-export const spentRefreshWatchText = ({ bound, error }: SpentRefreshWatch): string =>
-  error._tag === "RefreshError" && error.reason === "Reused"
-    ? `The refresh token was already used; waiting up to ${humanDuration(bound)} for the program that used it to save its new sign-in…`
-    : `The issuer refused the refresh token (another program may have used it); waiting up to ${humanDuration(bound)} for a new sign-in to be saved…`
-
-/** {@link spentRefreshWatchText} on stderr: the session's `onSpentRefreshWatch` for the CLI. */
-export const onSpentRefreshWatch = (watch: SpentRefreshWatch): Effect.Effect<void> =>
-  Console.error(spentRefreshWatchText(watch))
 
 /** `devicecode token`: a fresh access token on stdout and nothing else, for `curl -H "Authorization: Bearer …"`. */
 const json = jsonOption(
