@@ -3,12 +3,11 @@ import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { runCli, startCli } from "./support/cli.js"
+import { expiredSignIn, runCli, startCli } from "./support/cli.js"
 import { postJson } from "./support/http.js"
 import { freshChatgptAuthJson } from "./support/records.js"
 import { describeWithSecretService, secretTool } from "./support/secretService.js"
 import { tempDir } from "./support/tmp.js"
-import * as LocalIssuer from "../src/testing/LocalIssuer.js"
 
 const LOGIN = "Not logged in. To log in, run: devicecode login"
 
@@ -92,14 +91,9 @@ describe("devicecode token after a refresh token spent elsewhere", () => {
     "says at once what it waits for and how long, then fails at the end of the wait",
     () =>
       Effect.gen(function* () {
-        const issuer = yield* LocalIssuer.make({
-          interval: "1 second",
-          accessTokenTtl: 0,
-          autoApproveAfter: "100 millis"
-        })
-        const home = yield* tempDir
-        const env = { env: { CODEX_HOME: home } }
-        assert.strictEqual((yield* runCli(["login", "--issuer", issuer.url], env)).code, 0)
+        const signedIn = yield* expiredSignIn
+        const { home, issuer } = signedIn
+        const env = { env: signedIn.env }
         const stored = JSON.parse(readFileSync(join(home, "auth.json"), "utf8"))
         const spent = yield* postJson(`${issuer.url}/oauth/token`, {
           client_id: issuer.clientId,
