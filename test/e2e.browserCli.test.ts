@@ -194,6 +194,32 @@ describe("login --browser against LocalIssuer's misbehaviours (its form POSTed a
     })
   )
 
+  it.scopedLive("a refused code exchange is told as the browser sign-in's, not a device login's; nothing written", () =>
+    Effect.gen(function* () {
+      const issuer = yield* LocalIssuer.make({ interval: "1 second" })
+      yield* issuer.setKnobs({
+        faults: [
+          {
+            path: "/oauth/token",
+            status: 400,
+            body: JSON.stringify({ error: "invalid_grant", error_description: "The code is not valid." })
+          }
+        ]
+      })
+      const home = yield* tempDir
+      const { cli, url } = yield* startBrowserLogin("codex", issuer, home)
+      yield* visit(yield* decide(url, "approve"))
+      const result = yield* cli.exit
+      assert.strictEqual(result.code, 1, result.stderr)
+      assert.include(
+        result.stderr,
+        `Error: browser sign-in failed: ${issuer.url} returned status 400: The code is not valid.`
+      )
+      assert.notInclude(result.stderr, "device code exchange")
+      assert.isTrue(noSignIn(home))
+    })
+  )
+
   it.scopedLive("codex: missing_codex_entitlement → exit 1 in codex's words", () =>
     Effect.gen(function* () {
       const issuer = yield* LocalIssuer.make({ interval: "1 second" })

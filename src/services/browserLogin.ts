@@ -106,6 +106,20 @@ const awaitCallback = (
     }
   })
 
+/** An exchange failure told as the browser sign-in's (its step is a device login's "device code exchange"). */
+const asBrowserStep = (error: DeviceAuthError): DeviceAuthError =>
+  error.step !== "exchange"
+    ? error
+    : new DeviceAuthError({
+        reason: error.reason,
+        issuer: error.issuer,
+        step: "authorize",
+        ...(error.status === undefined ? {} : { status: error.status }),
+        ...(error.code === undefined ? {} : { code: error.code }),
+        ...(error.detail === undefined ? {} : { detail: error.detail }),
+        ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter })
+      })
+
 /** codex's best-effort API key: the dialect's token exchange for the id_token; none when it has none or it fails. */
 const apiKeyOf = (tokens: TokenSet): Effect.Effect<Option.Option<Redacted.Redacted<string>>, never, LoginFlow> =>
   Effect.flatMap(LoginFlow, (flow) =>
@@ -192,7 +206,9 @@ export const browserLogin: (
           redirectUri,
           ...Option.match(nonce, { onNone: () => ({}), onSome: (value) => ({ nonce: value }) })
         })
-        const { claims, tokens } = yield* exchangeCodeForTokens(grant, { onEvent: emit })
+        const { claims, tokens } = yield* exchangeCodeForTokens(grant, { onEvent: emit }).pipe(
+          Effect.mapError(asBrowserStep)
+        )
         yield* ensureWorkspaceAllowed(claims)
         return yield* saveSignIn(tokens, claims, emit, yield* apiKeyOf(tokens))
       }).pipe(
