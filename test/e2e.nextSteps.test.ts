@@ -1,10 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
-import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, realpathSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { expiredSignIn, runCli, startCli } from "./support/cli.js"
-import { postJson } from "./support/http.js"
+import { expiredSignIn, runCli, startCli, spendStoredRefreshToken } from "./support/cli.js"
 import { freshChatgptAuthJson } from "./support/records.js"
 import { describeWithSecretService, secretTool } from "./support/secretService.js"
 import { tempDir } from "./support/tmp.js"
@@ -94,13 +93,7 @@ describe("devicecode token after a refresh token spent elsewhere", () => {
         const signedIn = yield* expiredSignIn
         const { home, issuer } = signedIn
         const env = { env: signedIn.env }
-        const stored = JSON.parse(readFileSync(join(home, "auth.json"), "utf8"))
-        const spent = yield* postJson(`${issuer.url}/oauth/token`, {
-          client_id: issuer.clientId,
-          grant_type: "refresh_token",
-          refresh_token: stored.tokens.refresh_token
-        })
-        assert.strictEqual(spent.status, 200)
+        yield* spendStoredRefreshToken(issuer, home)
         const started = Date.now()
         const token = yield* startCli(["token"], env)
         yield* token.waitFor(/The refresh token was already used; waiting up to 10 seconds for the program/, "stderr")

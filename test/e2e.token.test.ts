@@ -3,8 +3,8 @@ import { Effect, Option } from "effect"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
-import { runCli, startCli } from "./support/cli.js"
-import { postJson, request } from "./support/http.js"
+import { runCli, startCli, spendStoredRefreshToken } from "./support/cli.js"
+import { request } from "./support/http.js"
 import { startOidcProvider } from "./support/oidcProvider.js"
 import { tempDir } from "./support/tmp.js"
 
@@ -98,13 +98,7 @@ describe("devicecode token", () => {
 
       assert.strictEqual((yield* runCli(["login", "--issuer", issuer.url], { env: { CODEX_HOME: home } })).code, 0)
       // Someone else spends the stored refresh token behind our back.
-      const stored = JSON.parse(readFileSync(join(home, "auth.json"), "utf8"))
-      const spent = yield* postJson(`${issuer.url}/oauth/token`, {
-        client_id: issuer.clientId,
-        grant_type: "refresh_token",
-        refresh_token: stored.tokens.refresh_token
-      })
-      assert.strictEqual(spent.status, 200)
+      yield* spendStoredRefreshToken(issuer, home)
       const dead = yield* runCli(["token"], { env: { CODEX_HOME: home } })
       assert.strictEqual(dead.code, 1)
       assert.strictEqual(dead.stdout, "")

@@ -3,9 +3,10 @@ import { Effect, Schema, type Scope } from "effect"
 import { CliEvents } from "../../src/index.js"
 import * as LocalIssuer from "../../src/testing/LocalIssuer.js"
 import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { postJson } from "./http.js"
 import { tempDir, testTmp } from "./tmp.js"
 
 /**
@@ -131,3 +132,15 @@ export const expiredSignIn = Effect.gen(function* () {
   yield* issuer.setKnobs({ accessTokenTtlSeconds: 3600 })
   return { issuer, home, env }
 })
+
+/** Someone else spends the refresh token stored in `home`'s auth.json at `issuer`, behind the CLI's back. */
+export const spendStoredRefreshToken = (issuer: LocalIssuer.LocalIssuer, home: string) =>
+  Effect.gen(function* () {
+    const stored = JSON.parse(readFileSync(join(home, "auth.json"), "utf8"))
+    const spent = yield* postJson(`${issuer.url}/oauth/token`, {
+      client_id: issuer.clientId,
+      grant_type: "refresh_token",
+      refresh_token: stored.tokens.refresh_token
+    })
+    assert.strictEqual(spent.status, 200)
+  })
