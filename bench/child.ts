@@ -1,6 +1,8 @@
 // How the bench starts `devicecode` and `node -e 0` as child processes.
 import { Effect } from "effect"
 import { spawn, spawnSync } from "node:child_process"
+import { openSync } from "node:fs"
+import { devNull as devNullPath } from "node:os"
 import { join } from "node:path"
 
 /** The CLI's bin, as a user runs it (it runs the dist/bin bundle through its code cache). */
@@ -15,6 +17,15 @@ export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
   delete env.NODE_EXTRA_CA_CERTS
   return env
 }
+
+let devNullFd: number | undefined
+
+/**
+ * /dev/null opened write-only, as a shell's `>/dev/null`, for a child's stdout that is thrown away. Node's "ignore"
+ * opens it read-write, which the CLI takes for a stdout closed at start (src/cli/terminal.ts): it then fails on its
+ * first line of output.
+ */
+export const devNull = (): number => (devNullFd ??= openSync(devNullPath, "w"))
 
 /** One whole-process run, waited for synchronously so that nothing else in the bench runs meanwhile. */
 export interface Timed {
@@ -33,6 +44,6 @@ export const runTimed = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): T
 /** Runs `devicecode ...args` without waiting on the event loop's behalf: its exit code (-1 if killed). */
 export const runCli = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Effect.Effect<number> =>
   Effect.async<number>((resume) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, stdio: "ignore" })
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", devNull(), "ignore"] })
     child.once("close", (code) => resume(Effect.succeed(code ?? -1)))
   })

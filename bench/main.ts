@@ -11,7 +11,7 @@ import { StoredAuth, StoredTokens } from "../src/domain/StoredAuth.js"
 import * as AuthSession from "../src/layers/AuthSession.js"
 import * as MemoryStore from "../src/layers/MemoryStore.js"
 import * as ScriptedIssuer from "../src/testing/ScriptedIssuer.js"
-import { bin, childEnv } from "./child.js"
+import { bin, childEnv, devNull } from "./child.js"
 import { concurrentCallers, processes } from "./refresh.js"
 import { signedIn, tempDir } from "./signIn.js"
 import { peakRss, pollingLoginRss, RUNS, startup } from "./startup.js"
@@ -68,7 +68,7 @@ const apiKeyHome = Effect.gen(function* () {
   const run = spawnSync(process.execPath, [bin, "login", "--with-api-key"], {
     env: childEnv({ CODEX_HOME: home }),
     input: API_KEY,
-    stdio: ["pipe", "ignore", "inherit"]
+    stdio: ["pipe", devNull(), "inherit"]
   })
   if (run.status !== 0) return yield* Effect.dieMessage(`login --with-api-key exited ${run.status}`)
   return home

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as LocalIssuer from "../src/testing/LocalIssuer.js"
-import { bin, childEnv, runTimed } from "./child.js"
+import { bin, childEnv, devNull, runTimed } from "./child.js"
 import { tempDir } from "./signIn.js"
 import { type Row, verdict } from "./table.js"
 
@@ -123,7 +123,7 @@ export const startup = (self: StartupCase): Effect.Effect<ReadonlyArray<Row>, ne
 const peakKib = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): number =>
   withFreshDir((dir) => {
     const out = join(dir, "time")
-    spawnSync(TIME, ["-f", "%M", "-o", out, process.execPath, ...args], { env, stdio: "ignore" })
+    spawnSync(TIME, ["-f", "%M", "-o", out, process.execPath, ...args], { env, stdio: ["ignore", devNull(), "ignore"] })
     return Number.parseInt(readFileSync(out, "utf8").trim().split("\n").pop() ?? "", 10)
   })
 
@@ -177,7 +177,7 @@ export const pollingLoginRss = (options: { readonly cacheHome: string; readonly 
         Effect.sync(() =>
           spawn(process.execPath, [bin, "login", "--issuer", issuer.url], {
             env: childEnv({ CODEX_HOME: home, XDG_CACHE_HOME: options.cacheHome }),
-            stdio: "ignore"
+            stdio: ["ignore", devNull(), "ignore"]
           })
         ),
         (child) =>
