@@ -12,6 +12,10 @@
 // - Written on exit (temp file + rename) when there was none or V8 rejected it. In $XDG_CACHE_HOME/devicecode, or
 //   ~/.cache/devicecode, ~/Library/Caches/devicecode, %LOCALAPPDATA%\devicecode\Cache; DEVICECODE_CODE_CACHE=off
 //   turns it off.
+// - The directory holds at most 5 MB however many commands ran (a file is 1.2 to 1.7 MB: the 3 used last stay warm).
+//   A file's mtime is its last use (a warm start sets it: one utimes call); writing a file removes the files used
+//   longest ago, of whatever bundle or Node version, until the rest fit. Only a write reads the directory, and any of
+//   its steps may fail (a file another process removed first, a read-only directory): it is then skipped.
 "use strict"
 const stackTraceLimit = Error.stackTraceLimit
 // A stack captured while the bundle loads makes V8 compile it again for source positions.
@@ -23,6 +27,10 @@ const Module = require("node:module")
 
 const bundle = path.join(__dirname, "..", "dist", "bin", "devicecode.cjs")
 const MAGIC = "DCC1"
+/** What the cache directory may hold in all, counted as the disk space its files take (as `du` counts). */
+const BUDGET = 5_000_000
+/** A temp file older than this is of a run killed mid-write (a write takes milliseconds). */
+const STALE_TEMP = 60_000
 const COMMANDS = new Set(["login", "status", "token", "logout", "demo", "issuer", "completion"])
 
 let source
@@ -71,15 +79,26 @@ const cacheFile = () => {
 
 const sha1 = (bytes) => require("node:crypto").createHash("sha1").update(bytes).digest()
 
-/** The cached data in `file`, if it is ours and whole. */
+/** The cached data in `file`, if it is ours and whole; its mtime set to now, so that eviction keeps it longer. */
 const readCache = (file) => {
   try {
     const bytes = fs.readFileSync(file)
     if (bytes.length <= 24 || bytes.toString("latin1", 0, 4) !== MAGIC) return undefined
     const data = bytes.subarray(24)
-    return sha1(data).equals(bytes.subarray(4, 24)) ? data : undefined
+    if (!sha1(data).equals(bytes.subarray(4, 24))) return undefined
+    // a few microseconds; by path, as Windows sets a file's times only through a handle opened for that
+    ignoreErrors(() => fs.utimesSync(file, new Date(), new Date()))
+    return data
   } catch {
     return undefined
+  }
+}
+
+const ignoreErrors = (f) => {
+  try {
+    f()
+  } catch {
+    // the cache is an optimisation only
   }
 }
 
@@ -91,7 +110,7 @@ const writeCache = (target, data) => {
     fs.writeFileSync(temp, Buffer.concat([Buffer.from(MAGIC, "latin1"), sha1(data), data]), { mode: 0o600 })
     fs.renameSync(temp, target.file)
     temp = undefined
-    removeStale(target)
+    evict(target)
   } catch {
     // a read-only or full disk: the next start compiles again
   } finally {
@@ -99,17 +118,40 @@ const writeCache = (target, data) => {
   }
 }
 
-/** Files of other bundles or Node versions unused for 30 days, and temp files of runs killed mid-write. */
-const removeStale = (target) => {
+/**
+ * Keeps the cache directory within BUDGET: the file just written, then the others from the one used last, as long as
+ * they fit; from the first that does not, they are removed, and temp files of runs killed mid-write. A file another
+ * process removes meanwhile is skipped; one it is reading stays readable until it closes it (POSIX; on Windows that
+ * removal fails, and waits for a later write).
+ */
+const evict = (target) => {
   const now = Date.now()
-  const current = path.basename(target.file).slice(0, 32)
+  const files = []
   for (const name of fs.readdirSync(target.directory)) {
-    if (!name.endsWith(".v8") && !name.endsWith(".tmp")) continue
+    const temp = name.endsWith(".tmp")
+    if (!temp && !name.endsWith(".v8")) continue
     const file = path.join(target.directory, name)
-    const age = now - fs.statSync(file).atimeMs
-    if (name.endsWith(".tmp") ? age > 3_600_000 : !name.startsWith(current) && age > 30 * 86_400_000) {
-      fs.rmSync(file, { force: true })
+    try {
+      const stat = fs.statSync(file)
+      // blocks: what the file takes on disk, as du counts it (Windows has none)
+      const bytes = Math.max(stat.size, (stat.blocks ?? 0) * 512)
+      files.push({
+        file,
+        bytes,
+        used: file === target.file ? Infinity : stat.mtimeMs,
+        stale: temp && now - stat.mtimeMs > STALE_TEMP
+      })
+    } catch {
+      // removed by another process since readdir
     }
+  }
+  files.sort((a, b) => b.used - a.used)
+  let total = 0
+  let full = false
+  for (const { file, bytes, stale } of files) {
+    full ||= !stale && total + bytes > BUDGET
+    if (stale || full) ignoreErrors(() => fs.rmSync(file, { force: true }))
+    else total += bytes
   }
 }
 

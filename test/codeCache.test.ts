@@ -1,10 +1,21 @@
 // The V8 code cache of bin/devicecode.cjs is an optimisation only: with no cache, a warm one, a read-only cache
-// directory, a corrupt cache file or a rebuilt bundle of the same length, a command prints the same bytes and ends
-// with the same exit code. Real child processes of the built CLI.
+// directory, a corrupt cache file, a rebuilt bundle of the same length or a full cache directory, a command prints the
+// same bytes and ends with the same exit code; and the directory stays within 5 MB. Real child processes of the built
+// CLI.
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { join } from "node:path"
 import { stamp } from "../scripts/cliBundle.mjs"
 import { binPath, runCli } from "./support/cli.js"
@@ -35,6 +46,20 @@ const cacheFiles = (cacheHome: string): ReadonlyArray<string> => {
     return []
   }
 }
+
+/** What the cache directory takes on disk, as `du` counts it: each entry's blocks (its size where that is more). */
+const cacheBytes = (cacheHome: string): number => {
+  const dir = join(cacheHome, "devicecode")
+  return readdirSync(dir)
+    .map((name) => statSync(join(dir, name)))
+    .reduce((sum, stat) => sum + Math.max(stat.size, stat.blocks * 512), 0)
+}
+
+/** The cache directory's bound (bin/devicecode.cjs's BUDGET). */
+const BUDGET = 5_000_000
+
+/** The command a cache file is of: its name after the bundle, Node and CPU (`status`, `login-help`, ...). */
+const commandOf = (name: string): string => name.replace(/^.*-x64-|^.*-arm64-/, "").replace(/\.v8$/, "")
 
 /** Whether a cache file is whole: our magic, then the SHA-1 of the V8 data after it. */
 const isWhole = (file: string): boolean => {
@@ -153,5 +178,97 @@ describe("the code cache of bin/devicecode.cjs", () => {
       assert.strictEqual((yield* run(bin, ["--version"], env)).stdout.trim(), "9.8.7")
       assert.strictEqual(cacheFiles(cacheHome).length, 2, "one cache file per bundle")
     })
+  )
+  it.scoped(
+    "however many command lines run, the cache directory stays within 5 MB and every run prints the same bytes",
+    () =>
+      Effect.gen(function* () {
+        const home = yield* signedInHome
+        const cacheHome = yield* tempDir
+        const env = { CODEX_HOME: home }
+        // every command and its help (16 cache files' worth, ~21 MB), value options, usage errors
+        const lines: ReadonlyArray<ReadonlyArray<string>> = [
+          ["status"],
+          ["token"],
+          ["--help"],
+          ["login", "--help"],
+          ["status", "--help"],
+          ["token", "--help"],
+          ["logout", "--help"],
+          ["demo", "--help"],
+          ["issuer", "--help"],
+          ["completion", "--help"],
+          ["--version"],
+          ["completion", "bash"],
+          ["status", "--json"],
+          ["status", "--profile", "work"],
+          ["login", "--dialect", "foo"],
+          ["issuer", "--port", "abc"],
+          ["logout", "--bogus"],
+          ["status"],
+          ["token", "--json"]
+        ]
+        for (const args of lines) {
+          const plain = yield* run(binPath, args, { ...env, DEVICECODE_CODE_CACHE: "off" })
+          const cached = yield* run(binPath, args, { ...env, XDG_CACHE_HOME: cacheHome })
+          assert.deepStrictEqual(cached, plain, args.join(" "))
+          assert.isAtMost(cacheBytes(cacheHome), BUDGET, `after ${args.join(" ")}`)
+        }
+        // the last commands stay warm: running them again writes nothing (a write is a new file, renamed over the old)
+        const files = cacheFiles(cacheHome)
+        assert.includeMembers(files.map(commandOf), ["token", "status"])
+        const before = files.map((name) => [name, statSync(join(cacheHome, "devicecode", name)).ino])
+        for (const args of [["status"], ["token", "--json"]]) {
+          const plain = yield* run(binPath, args, { ...env, DEVICECODE_CODE_CACHE: "off" })
+          assert.deepStrictEqual(yield* run(binPath, args, { ...env, XDG_CACHE_HOME: cacheHome }), plain)
+        }
+        assert.deepStrictEqual(
+          cacheFiles(cacheHome).map((name) => [name, statSync(join(cacheHome, "devicecode", name)).ino]),
+          before
+        )
+      })
+  )
+
+  it.scoped(
+    "a warm start marks its file used; a write removes the files used longest ago, of any bundle, and dead temp files",
+    () =>
+      Effect.gen(function* () {
+        const home = yield* signedInHome
+        const cacheHome = yield* tempDir
+        const dir = join(cacheHome, "devicecode")
+        const env = { CODEX_HOME: home, XDG_CACHE_HOME: cacheHome }
+        const fileOf = (command: string) =>
+          join(dir, cacheFiles(cacheHome).find((name) => commandOf(name) === command)!)
+        for (const args of [["status"], ["token"], ["--help"]]) yield* run(binPath, args, env)
+        assert.sameMembers(cacheFiles(cacheHome).map(commandOf), ["status", "token", "devicecode-help"])
+        const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000)
+        utimesSync(fileOf("status"), hoursAgo(3), hoursAgo(3))
+        utimesSync(fileOf("token"), hoursAgo(2), hoursAgo(2))
+        utimesSync(fileOf("devicecode-help"), hoursAgo(1), hoursAgo(1))
+        // status, used now, is no longer the one used longest ago
+        const plain = yield* run(binPath, ["status"], { CODEX_HOME: home, DEVICECODE_CODE_CACHE: "off" })
+        assert.deepStrictEqual(yield* run(binPath, ["status"], env), plain)
+        assert.isAbove(statSync(fileOf("status")).mtimeMs, Date.now() - 60_000, "a warm start touches its file")
+        // what another bundle or Node version left, a run killed mid-write long ago, and what is not the cache's
+        const foreign = join(dir, `${"0".repeat(32)}-node18.0.0-x64-status.v8`)
+        writeFileSync(foreign, Buffer.alloc(1_000_000))
+        utimesSync(foreign, hoursAgo(4), hoursAgo(4))
+        const deadTemp = join(dir, "x-status.v8.12345.tmp")
+        writeFileSync(deadTemp, Buffer.alloc(100_000))
+        utimesSync(deadTemp, hoursAgo(1), hoursAgo(1))
+        writeFileSync(join(dir, "notes.txt"), "not ours")
+        mkdirSync(join(dir, "a-directory.v8"))
+        yield* run(binPath, ["--version"], env)
+        assert.sameMembers(cacheFiles(cacheHome).map(commandOf), [
+          "status",
+          "devicecode-help",
+          "devicecode",
+          "a-directory"
+        ])
+        assert.isFalse(existsSync(foreign), "the file used longest ago goes first")
+        assert.isFalse(existsSync(deadTemp))
+        assert.isTrue(existsSync(join(dir, "notes.txt")))
+        assert.isAtMost(cacheBytes(cacheHome), BUDGET)
+      })
   )
 })
