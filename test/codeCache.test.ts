@@ -4,7 +4,6 @@
 // CLI.
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { createHash } from "node:crypto"
 import {
   chmodSync,
   copyFileSync,
@@ -17,6 +16,7 @@ import {
   writeFileSync
 } from "node:fs"
 import { join } from "node:path"
+import { crc32 } from "node:zlib"
 import { stamp } from "../scripts/cliBundle.mjs"
 import { binPath, runCli } from "./support/cli.js"
 import { freshChatgptAuthJson } from "./support/records.js"
@@ -61,11 +61,21 @@ const BUDGET = 5_000_000
 /** The command a cache file is of: its name after the bundle, Node and CPU (`status`, `login-help`, ...). */
 const commandOf = (name: string): string => name.replace(/^.*-x64-|^.*-arm64-/, "").replace(/\.v8$/, "")
 
-/** Whether a cache file is whole: our magic, then the SHA-1 of the V8 data after it. */
+/** A cache file: our magic, the CRC-32 of V8's data (little-endian), V8's data. */
+const HEADER = 8
+
+/** The bytes of a cache file holding `data` as V8's data, with its CRC-32. */
+const cacheFileOf = (data: Uint8Array): Buffer => {
+  const header = Buffer.alloc(HEADER)
+  header.write("DCC2", 0, "latin1")
+  header.writeUInt32LE(crc32(data), 4)
+  return Buffer.concat([header, data])
+}
+
+/** Whether a cache file is whole: our magic, then the CRC-32 of the V8 data after it. */
 const isWhole = (file: string): boolean => {
   const bytes = readFileSync(file)
-  const sha1 = createHash("sha1").update(bytes.subarray(24)).digest()
-  return bytes.toString("latin1", 0, 4) === "DCC1" && sha1.equals(bytes.subarray(4, 24))
+  return bytes.toString("latin1", 0, 4) === "DCC2" && crc32(bytes.subarray(HEADER)) === bytes.readUInt32LE(4)
 }
 
 /** A CODEX_HOME with a ChatGPT sign-in whose access token is fresh: `token` prints it without a request. */
@@ -122,7 +132,7 @@ describe("the code cache of bin/devicecode.cjs", () => {
     )
   }
 
-  it.scoped("a corrupt, truncated or foreign cache file is never handed to V8, and is written again whole", () =>
+  it.scoped("a corrupt, truncated or foreign cache file is never run by V8, and is written again whole", () =>
     Effect.gen(function* () {
       const home = yield* signedInHome
       const cacheHome = yield* tempDir
@@ -134,13 +144,31 @@ describe("the code cache of bin/devicecode.cjs", () => {
       assert.isDefined(name)
       const file = join(cacheHome, "devicecode", name!)
       const whole = readFileSync(file)
-      const flipped = Buffer.from(whole)
-      // bytes in the middle of V8's data, past its own header: V8 does not notice this, and would abort the process
-      for (const offset of [whole.length >> 1, (whole.length >> 1) + 4099, whole.length - 64]) flipped[offset]! ^= 0xff
+      assert.isTrue(isWhole(file))
+      const v8Data = whole.subarray(HEADER)
+      const middle = v8Data.length >> 1
+      // bytes in the middle of V8's data, past its own header: unchecked, V8 crashes (SIGSEGV) or aborts on these
+      const flipped = Buffer.from(v8Data)
+      for (const offset of [24, middle, middle + 4099, v8Data.length - 64]) flipped[offset]! ^= 0xff
+      // +1 and -1 65,521 bytes apart leave V8's Adler-32 as it was: V8 took this and the bundle threw on every start
+      const adlerBlind = Buffer.from(v8Data)
+      let at = middle
+      while (adlerBlind[at]! === 0xff || adlerBlind[at + 65_521]! === 0) at++
+      adlerBlind[at]! += 1
+      adlerBlind[at + 65_521]! -= 1
       const damaged = {
-        flipped,
+        flipped: Buffer.concat([whole.subarray(0, HEADER), flipped]),
+        // our CRC-32 made to match: only V8's checksum stands between these bytes and a crash
+        "flipped, our CRC-32 made to match": cacheFileOf(flipped),
+        // only our CRC-32 catches this one
+        "Adler-32's blind spot": Buffer.concat([whole.subarray(0, HEADER), adlerBlind]),
         truncated: whole.subarray(0, whole.length >> 1),
-        foreign: Buffer.concat([Buffer.from("DCC1"), Buffer.alloc(20), whole.subarray(24)]),
+        "a byte more": Buffer.concat([whole, Buffer.alloc(1)]),
+        foreign: Buffer.concat([Buffer.from("DCC2"), Buffer.alloc(4), v8Data]),
+        "of the SHA-1 format": Buffer.concat([Buffer.from("DCC1"), Buffer.alloc(20), v8Data]),
+        "V8's data without V8's checksum": cacheFileOf(
+          Buffer.concat([v8Data.subarray(0, 20), Buffer.alloc(4), v8Data.subarray(24)])
+        ),
         empty: Buffer.alloc(0),
         garbage: Buffer.from("not a code cache at all")
       }
@@ -148,7 +176,12 @@ describe("the code cache of bin/devicecode.cjs", () => {
         writeFileSync(file, bytes)
         assert.deepStrictEqual(yield* run(binPath, ["status"], env), expected, kind)
         assert.isTrue(isWhole(file), `${kind}: the cache is written again, whole`)
+        assert.notDeepEqual(readFileSync(file), bytes, `${kind}: the cache is written again`)
       }
+      // and a whole file is taken as it is
+      writeFileSync(file, whole)
+      assert.deepStrictEqual(yield* run(binPath, ["status"], env), expected)
+      assert.deepStrictEqual(readFileSync(file), whole, "a whole cache file is not written again")
     })
   )
 
