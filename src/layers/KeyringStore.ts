@@ -8,7 +8,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { createHash } from "node:crypto"
+import { nodeCrypto } from "../domain/nodeCrypto.js"
 import { StoreError } from "../domain/Errors.js"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { encodeStoredAuth, encodeStoredAuthCompact, parseStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
@@ -28,7 +28,7 @@ export const KEYRING_SERVICE = "Codex Auth"
  * Other profiles append `|<profile>`.
  */
 export const keyringAccount = (canonicalCodexHome: string, profile: string = DEFAULT_PROFILE): string => {
-  const account = `cli|${createHash("sha256").update(canonicalCodexHome).digest("hex").slice(0, 16)}`
+  const account = `cli|${nodeCrypto().createHash("sha256").update(canonicalCodexHome).digest("hex").slice(0, 16)}`
   return profile === DEFAULT_PROFILE ? account : `${account}|${profile}`
 }
 

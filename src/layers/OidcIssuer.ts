@@ -9,6 +9,7 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import { normalizeIssuer } from "../domain/CodexWire.js"
 import type { DeviceCode } from "../domain/DeviceCode.js"
+import { DEFAULT_OIDC_SCOPE } from "../domain/Dialect.js"
 import type { DeviceAuthError } from "../domain/Errors.js"
 import { isRecord, parseJson } from "../domain/Json.js"
 import { SignInOrigin } from "../domain/StoredAuth.js"
@@ -30,7 +31,7 @@ export interface OidcIssuerOptions {
 }
 
 /** The scope asked for when none is given: an identity, and a refresh token to keep it fresh. */
-export const DEFAULT_SCOPE = "openid profile email offline_access"
+export const DEFAULT_SCOPE = DEFAULT_OIDC_SCOPE
 
 const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 

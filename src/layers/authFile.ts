@@ -10,7 +10,7 @@ import { nestedDeeperThan } from "../domain/Json.js"
 import { sanitize } from "../domain/Sanitize.js"
 import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
 import { parseStoredAuth, type StoredAuth } from "../domain/StoredAuth.js"
-import { randomBytes } from "node:crypto"
+import { nodeCrypto } from "../domain/nodeCrypto.js"
 import * as NodePath from "node:path"
 import { type LocalFileError, plainIoError, readRegularFile } from "./localFile.js"
 
@@ -54,7 +54,7 @@ export const warnOnStderr = (message: string): Effect.Effect<void> => Console.er
 export const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
 
 /** A random suffix for a file name beside auth.json. */
-export const randomSuffix = Effect.sync(() => randomBytes(6).toString("hex"))
+export const randomSuffix = Effect.sync(() => nodeCrypto().randomBytes(6).toString("hex"))
 
 /** The prefix of the temp files a save of `authPath` writes beside it: `.auth.json.tmp-`. */
 export const tempFilePrefix = (authPath: string): string => `.${NodePath.basename(authPath)}.tmp-`

@@ -1,7 +1,7 @@
 import * as Clock from "effect/Clock"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import { randomBytes } from "node:crypto"
+import { nodeCrypto } from "../domain/nodeCrypto.js"
 
 /** An instant to the nanosecond: a DateTime (milliseconds) and the nanoseconds within its millisecond (0–999 999). */
 export interface RefreshStamp {
@@ -25,4 +25,6 @@ export const refreshInstant: Effect.Effect<RefreshStamp> = Effect.flatMap(Clock.
 )
 
 /** A new `login_owner_id`, as codex draws one at each login: 32 random bytes, base64url without padding. */
-export const newLoginOwnerId: Effect.Effect<string> = Effect.sync(() => randomBytes(32).toString("base64url"))
+export const newLoginOwnerId: Effect.Effect<string> = Effect.sync(() =>
+  nodeCrypto().randomBytes(32).toString("base64url")
+)

@@ -1,0 +1,47 @@
+// A session over the setup's store, for what only hands out access tokens (`devicecode token`): no login flow, no
+// workspace rules, no authenticated client, and the issuer modules loaded on the first refresh only.
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Path from "@effect/platform/Path"
+import type { ConfigError } from "../domain/Errors.js"
+import type { AuthSession } from "../services/AuthSession.js"
+import type { CredentialStore } from "../services/CredentialStore.js"
+import { IssuerResolver } from "../services/IssuerResolver.js"
+import * as AuthSessionLayer from "./AuthSession.js"
+import { layerStore, type Options, type Setup } from "./setup.js"
+
+/**
+ * IssuerResolver's live resolver, its module (the issuers of both dialects, their HTTP exchanges) loaded and made the
+ * first time a sign-in's issuer is asked for: a session whose token is fresh never loads it.
+ */
+export const lazyIssuerResolver: Layer.Layer<IssuerResolver, never, HttpClient.HttpClient> = Layer.effect(
+  IssuerResolver,
+  Effect.gen(function* () {
+    const context = yield* Effect.context<HttpClient.HttpClient>()
+    const live = yield* Effect.cached(
+      Effect.promise(() => import("./IssuerResolver.js")).pipe(
+        Effect.flatMap((module) => module.make),
+        Effect.provide(context)
+      )
+    )
+    return IssuerResolver.of({ forSignIn: (origin) => Effect.flatMap(live, (resolver) => resolver.forSignIn(origin)) })
+  })
+)
+
+/**
+ * The {@link AuthSession} of the setup's profile, its store and the setup, as `DeviceCodeAuth.layer` makes them, and
+ * nothing else: for a program that only needs fresh access tokens.
+ */
+export const layerSession = (
+  options: Options = {}
+): Layer.Layer<
+  AuthSession | CredentialStore | Setup,
+  ConfigError,
+  HttpClient.HttpClient | FileSystem.FileSystem | Path.Path
+> =>
+  AuthSessionLayer.layer(options.session).pipe(
+    Layer.provideMerge(lazyIssuerResolver),
+    Layer.provideMerge(layerStore(options))
+  )
