@@ -62,6 +62,8 @@ const runInProcess = (args: ReadonlyArray<string>, home: string, reply: (url: st
     const layers = Layer.succeed(CliLayers, {
       auth: ({ verbose: _, ...options }) =>
         DeviceCodeAuth.layer(options).pipe(Layer.provide(Layer.merge(http, platform))),
+      session: ({ verbose: _, ...options }) =>
+        DeviceCodeAuth.layerSession(options).pipe(Layer.provide(Layer.merge(http, platform))),
       store: ({ verbose: _, ...options }) => DeviceCodeAuth.layerStore(options).pipe(Layer.provide(platform)),
       browser: Layer.die("no browser login here")
     })

@@ -24,6 +24,7 @@ const output = Layer.succeed(TerminalOutput, {
 // nothing here gets as far as a handler: every argv fails in parsing
 const noLayers = Layer.succeed(CliLayers, {
   auth: () => Layer.die("no handler should run"),
+  session: () => Layer.die("no handler should run"),
   store: () => Layer.die("no handler should run"),
   browser: Layer.die("no handler should run")
 })

@@ -16,7 +16,7 @@ import {
 import { existsSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { CliLayers } from "../src/cli/CliLayers.js"
-import { notLoggedInHelp, notLoggedInText, keyringLookup, statusTable } from "../src/cli/statusCommand.js"
+import { notLoggedInHelp, notLoggedInText, keyringLookup, statusTable } from "../src/cli/statusRun.js"
 import { spentRefreshWatchText } from "../src/cli/render.js"
 import type { CredentialsStoreKind } from "../src/domain/CodexConfig.js"
 import { DeviceAuthError, RefreshError } from "../src/domain/Errors.js"
@@ -200,6 +200,7 @@ const helpIn = (
     const keyringStore = keyring === "hangs" ? { ...memory, load: Effect.never } : memory
     const layers = CliLayers.of({
       auth: () => Layer.die("no session here"),
+      session: () => Layer.die("no session here"),
       store: ({ verbose: _, ...options }) =>
         options.store === "keyring"
           ? Layer.merge(

@@ -3,7 +3,7 @@ import { DateTime, Duration, Effect, Exit, Fiber, Option, Redacted, TestClock } 
 import { DeviceCode } from "../src/domain/DeviceCode.js"
 import { LoginEvent } from "../src/domain/LoginEvent.js"
 import { eventLine, promptText, whoText } from "../src/cli/render.js"
-import { statusTable, statusText } from "../src/cli/statusCommand.js"
+import { statusTable, statusText } from "../src/cli/statusRun.js"
 import { emptyClaims } from "../src/domain/IdTokenClaims.js"
 import * as Terminal from "../src/cli/terminal.js"
 import * as TestTerminal from "./support/terminal.js"

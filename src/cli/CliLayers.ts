@@ -1,3 +1,4 @@
+import type { AuthSession } from "../services/AuthSession.js"
 import type { CallbackServer } from "../services/CallbackServer.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
 import type { Pkce } from "../services/Pkce.js"
@@ -21,6 +22,10 @@ export class CliLayers extends Context.Tag("devicecode/cli/CliLayers")<
   {
     /** Everything a command working on one sign-in may use: session, store, the login's issuer, … */
     readonly auth: (options: AuthOptions) => Layer.Layer<DeviceCodeAuth.Services, ConfigError>
+    /** The session, its store and the resolved setup: what hands out access tokens (`token`). */
+    readonly session: (
+      options: AuthOptions
+    ) => Layer.Layer<AuthSession | CredentialStore | DeviceCodeAuth.Setup, ConfigError>
     /** Only the resolved setup and the store: no network. */
     readonly store: (options: AuthOptions) => Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError>
     /** What a browser login adds: the client's PKCE values and the loopback callback server. */
@@ -31,6 +36,12 @@ export class CliLayers extends Context.Tag("devicecode/cli/CliLayers")<
 /** The services of {@link CliLayers.auth} for `options`, for `Command.provide`. */
 export const authFor = (options: AuthOptions): Layer.Layer<DeviceCodeAuth.Services, ConfigError, CliLayers> =>
   Layer.unwrapEffect(Effect.map(CliLayers, (layers) => layers.auth(options)))
+
+/** The services of {@link CliLayers.session} for `options`, for `Command.provide`. */
+export const sessionFor = (
+  options: AuthOptions
+): Layer.Layer<AuthSession | CredentialStore | DeviceCodeAuth.Setup, ConfigError, CliLayers> =>
+  Layer.unwrapEffect(Effect.map(CliLayers, (layers) => layers.session(options)))
 
 /** The services of {@link CliLayers.store} for `options`, for `Command.provide`. */
 export const storeFor = (

@@ -7,21 +7,27 @@ import * as Option from "effect/Option"
 import { statSync } from "node:fs"
 import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
 import { sanitize } from "../domain/Sanitize.js"
-import { credentialsStoreKinds, type CredentialsStoreKind } from "../layers/Config.js"
-import type { AuthOptions } from "./CliLayers.js"
+import { credentialsStoreKinds } from "../layers/Config.js"
 
 /** `--verbose` with what it logs on this command. */
 export const verboseFor = (what: string) => Options.boolean("verbose").pipe(Options.withDescription(what))
 
-/** `--verbose`, on the commands that talk to an issuer. */
-export const verbose = verboseFor(
+/** What `--verbose` logs on the commands that talk to an issuer. */
+export const VERBOSE_HTTP =
   "Log each HTTP exchange (method, URL, status, time) to stderr, and why the OS keyring cannot be used when the store falls back to the file; secrets are never logged"
-)
 
-/** `--verbose` of a command that makes no HTTP request (`status`). */
-export const verboseWithoutHttp = verboseFor(
+/** `--verbose`, on the commands that talk to an issuer. */
+export const verbose = verboseFor(VERBOSE_HTTP)
+
+/** What `--verbose` logs on a command that makes no HTTP request (`status`). */
+export const VERBOSE_WITHOUT_HTTP =
   "Say on stderr why the OS keyring cannot be used when the store falls back to the file (this command makes no HTTP request)"
-)
+
+/** What `--no-color` does. */
+export const NO_COLOR = "Print plain lines without colour, links or a live status line (as NO_COLOR=1 does)"
+
+/** `--no-color`: plain output (as `NO_COLOR=1`). */
+export const noColor = Options.boolean("no-color").pipe(Options.withDescription(NO_COLOR))
 
 /** `--profile NAME`: which stored sign-in a command works on (default: codex's own auth.json). */
 export const profile = Options.text("profile").pipe(
@@ -47,27 +53,6 @@ export const store = Options.choice("store", credentialsStoreKinds).pipe(
     "Where the sign-in is kept: file (auth.json), keyring (the OS keyring, as codex), auto (keyring, else file), ephemeral (memory only); default: cli_auth_credentials_store in config.toml, else file"
   )
 )
-
-/** The sign-in options every command shares, as {@link AuthOptions}. */
-export const authOptions = (options: {
-  readonly profile: Option.Option<string>
-  readonly store: Option.Option<CredentialsStoreKind>
-  readonly verbose: boolean
-}): AuthOptions => ({
-  ...Option.match(options.profile, { onNone: () => ({}), onSome: (profile) => ({ profile }) }),
-  ...Option.match(options.store, { onNone: () => ({}), onSome: (store) => ({ store }) }),
-  verbose: options.verbose
-})
-
-/**
- * {@link authOptions} for a command that only reads or removes a sign-in (`status`, `logout`): with `--store` given,
- * config.toml has nothing left to decide, so a broken one is a warning and the command goes on with the defaults.
- * Without it, config.toml picks the store and its errors stay fatal.
- */
-export const storeCommandOptions = (options: Parameters<typeof authOptions>[0]): AuthOptions => ({
-  ...authOptions(options),
-  ...(Option.isSome(options.store) ? { configErrors: "warn" as const } : {})
-})
 
 /**
  * A whole-number option from `min` to `max`, shown as `placeholder`: anything else is a usage error naming the flag

@@ -9,8 +9,7 @@ import { codexEndpoints } from "../domain/CodexWire.js"
 import { sanitize } from "../domain/Sanitize.js"
 import { loadTestKit } from "./demoCommand.js"
 import { described } from "./described.js"
-import { verbose, wholeNumber } from "./environment.js"
-import { noColor } from "./terminal.js"
+import { noColor, verbose, wholeNumber } from "./environment.js"
 
 const port = wholeNumber("port", "PORT", 0, 65_535).pipe(
   Options.withDefault(0),

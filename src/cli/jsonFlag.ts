@@ -1,17 +1,4 @@
 import * as Options from "@effect/cli/Options"
-import * as Effect from "effect/Effect"
 
-/** `--json` on login, status, logout and token, with what it prints for that command. */
+/** `--json` on login and logout, with what it prints for that command (status and token: flagTable.ts). */
 export const jsonOption = (prints: string) => Options.boolean("json").pipe(Options.withDescription(prints))
-
-/**
- * Runs `use` with the JSON output module (printJson, the CliEvents schemas, the error events), loaded on first use:
- * building its schemas costs start-up time that only runs with --json (or a failure to print as JSON) should pay.
- */
-export const withJsonOutput = <A, E, R>(
-  use: (output: typeof import("./jsonOutput.js")) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  Effect.flatMap(
-    Effect.promise(() => import("./jsonOutput.js")),
-    use
-  )

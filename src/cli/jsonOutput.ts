@@ -1,10 +1,8 @@
-import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type * as ValidationError from "@effect/cli/ValidationError"
 import * as CliEvents from "../domain/CliEvents.js"
 import { LoginEvent } from "../domain/LoginEvent.js"
 import { escapeJsonText, sanitize } from "../domain/Sanitize.js"
@@ -32,19 +30,6 @@ export const errorEvent = (error: { readonly _tag: string; readonly message: str
     reason: "reason" in error && typeof error.reason === "string" ? Option.some(error.reason) : Option.none(),
     message: error.message
   })
-
-/** A usage error of @effect/cli as a `UsageError` whose reason is its kind (`InvalidValue`, `MissingValue`, …). */
-export const usageErrorOf = (error: ValidationError.ValidationError) => ({
-  _tag: "UsageError",
-  reason: error._tag,
-  // eslint-disable-next-line no-control-regex
-  message: sanitize(
-    HelpDoc.toAnsiText(error.error)
-      .replace(/\x1b\[[0-9;]*m/g, "")
-      .trim(),
-    { multiline: true }
-  )
-})
 
 /** Prints the error event of a failure. */
 export const printError = (error: { readonly _tag: string; readonly message: string }): Effect.Effect<void> =>

@@ -15,13 +15,12 @@ import { login, type LoginError } from "../services/login.js"
 import { type ApiKeyLoginError, loginWithApiKey } from "../services/loginWithApiKey.js"
 import type { WorkspacePolicy } from "../services/WorkspacePolicy.js"
 import { authFor } from "./CliLayers.js"
-import { store, verbose } from "./environment.js"
+import { noColor, store, verbose } from "./environment.js"
 import { described } from "./described.js"
-import { withJsonOutput } from "./jsonFlag.js"
+import { withJsonOutput } from "./withJsonOutput.js"
 import { loginFlags } from "./loginFlags.js"
 import { openBrowser } from "./openBrowser.js"
 import { qrCodeText } from "./qrCode.js"
-import * as Terminal from "./terminal.js"
 import { TerminalOutput, withNoColor, withSafeConsole } from "./terminal.js"
 import { loginRenderer, tellCancelled, tellLoggedIn } from "./loginOutcome.js"
 import { type LoginRenderer, stdoutEscapes } from "./waitingScreen.js"
@@ -134,7 +133,7 @@ export const apiKeyLogin = (
 /** `devicecode login`. */
 export const loginCommand = Command.make(
   "login",
-  { flags: loginFlags, store, noColor: Terminal.noColor, verbose },
+  { flags: loginFlags, store, noColor: noColor, verbose },
   ({ flags, noColor, verbose }) =>
     Effect.gen(function* () {
       if (flags.withApiKey) return yield* apiKeyLogin(flags.json)

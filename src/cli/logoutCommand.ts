@@ -8,9 +8,11 @@ import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import { logout, LogoutEvent } from "../services/logout.js"
 import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
-import { profile, store, storeCommandOptions, verbose } from "./environment.js"
-import { jsonOption, withJsonOutput } from "./jsonFlag.js"
-import { noColor, withSafeConsole } from "./terminal.js"
+import { storeCommandOptions } from "./authOptions.js"
+import { noColor, profile, store, verbose } from "./environment.js"
+import { jsonOption } from "./jsonFlag.js"
+import { withJsonOutput } from "./withJsonOutput.js"
+import { withSafeConsole } from "./terminal.js"
 
 const json = jsonOption("Print what was done (removed, revoked) as one JSON object on stdout and nothing else there")
 

@@ -2,292 +2,23 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
-import * as Console from "effect/Console"
-import * as DateTime from "effect/DateTime"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
-import * as FileSystem from "@effect/platform/FileSystem"
-import type * as CliEvents from "../domain/CliEvents.js"
-import type { CredentialsStoreKind } from "../domain/CodexConfig.js"
-import type { StoreError } from "../domain/Errors.js"
-import { DEFAULT_PROFILE } from "../domain/Profile.js"
-import { sanitize } from "../domain/Sanitize.js"
-import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
-import { authJsonPath, listProfiles } from "../layers/FileStore.js"
-import type { CredentialStore } from "../services/CredentialStore.js"
-import { describeSignIn, type SignInDescription } from "../services/describeSignIn.js"
-import { type AuthOptions, CliLayers, storeFor } from "./CliLayers.js"
+import { booleanOptions } from "./booleanOptions.js"
 import { described } from "./described.js"
-import { profile, store, storeCommandOptions, verboseWithoutHttp as verbose } from "./environment.js"
-import { CliExit, ExitCode } from "./exit.js"
-import { jsonOption, withJsonOutput } from "./jsonFlag.js"
-import { humanDuration } from "./render.js"
-import { noColor, withSafeConsole } from "./terminal.js"
+import { NO_COLOR, profile, store, VERBOSE_WITHOUT_HTTP } from "./environment.js"
+import { booleanFlags } from "./flagTable.js"
+import { runStatus, statusLayer } from "./statusRun.js"
 
-/** What `status` reports of one profile, without a single secret in it (its schema is the `--json` output). */
-export type StatusReport = CliEvents.StatusReport
-
-/** The report of one profile's sign-in, as {@link describeSignIn} describes it. */
-export const statusReport = (profileName: string, description: SignInDescription): StatusReport =>
-  Option.match(description.signIn, {
-    onNone: () => ({ profile: profileName, logged_in: false, store: description.location }),
-    onSome: (signIn) => {
-      const base = {
-        profile: profileName,
-        logged_in: true,
-        method: signIn.method,
-        ...Option.match(signIn.origin, { onNone: () => ({}), onSome: (origin) => ({ issuer: origin.issuer }) })
-      }
-      if (signIn.method === "apikey") {
-        return { ...base, api_key: Option.getOrElse(signIn.maskedApiKey, () => "***"), store: description.location }
-      }
-      const { claims } = signIn
-      return {
-        ...base,
-        email: Option.getOrNull(claims.email),
-        ...(signIn.method === "oidc"
-          ? { name: Option.getOrNull(claims.name), subject: Option.getOrNull(claims.subject) }
-          : { plan: Option.getOrNull(claims.plan), account_id: Option.getOrNull(signIn.accountId) }),
-        access_token_expires_at: Option.getOrNull(Option.map(signIn.expiresAt, DateTime.formatIso)),
-        store: description.location
-      }
-    }
-  })
-
-const expiryText = (iso: string | null | undefined, now: DateTime.Utc): string => {
-  if (!iso) return "unknown"
-  const left = DateTime.distance(now, DateTime.unsafeMake(iso))
-  return left > 0 ? `expires ${iso} (in ${humanDuration(Duration.millis(left))})` : `expired at ${iso}`
-}
-
-/** The text `status` prints for one profile; each line sanitised (the claims and the issuer are a server's). */
-export const statusText = (report: StatusReport, now: DateTime.Utc): string => {
-  if (!report.logged_in) return notLoggedInText(report.profile, "status")
-  const lines =
-    report.method === "apikey"
-      ? [`API key configured - ${report.api_key}`, "Authentication is checked when you send a request."]
-      : report.method === "oidc"
-        ? [
-            `Logged in to ${report.issuer ?? "an OpenID provider"} (RFC 8628)`,
-            `  Email:         ${report.email ?? "unknown"}`,
-            `  Name:          ${report.name ?? "unknown"}`,
-            `  Subject:       ${report.subject ?? "unknown"}`,
-            `  Access token:  ${expiryText(report.access_token_expires_at, now)}`
-          ]
-        : [
-            "Logged in using ChatGPT",
-            `  Email:         ${report.email ?? "unknown"}`,
-            `  Plan:          ${report.plan ?? "unknown"}`,
-            `  Account id:    ${report.account_id ?? "none"}`,
-            `  Access token:  ${expiryText(report.access_token_expires_at, now)}`
-          ]
-  if (report.issuer && report.method !== "oidc") lines.push(`  Issuer:        ${report.issuer}`)
-  if (report.profile !== DEFAULT_PROFILE) lines.push(`  Profile:       ${report.profile}`)
-  lines.push(`  Stored in:     ${report.store}`)
-  return lines.map((line) => sanitize(line)).join("\n")
-}
-
-/**
- * One line per profile for `status --all`, each cell sanitised before the columns are measured; an unreadable
- * profile's error follows the table, naming the profile, so that no cell is as wide as a message.
- */
-export const statusTable = (reports: ReadonlyArray<StatusReport>, now: DateTime.Utc): string => {
-  const rows = reports.map((r) =>
-    [
-      r.profile,
-      r.error ? "unreadable" : r.logged_in ? (r.method ?? "") : "not logged in",
-      r.error ? "(see below)" : r.method === "apikey" ? (r.api_key ?? "") : (r.email ?? (r.logged_in ? "unknown" : "")),
-      r.issuer ?? (r.logged_in && r.method !== "oidc" ? "(codex default)" : ""),
-      r.logged_in && r.method !== "apikey" ? expiryText(r.access_token_expires_at, now) : ""
-    ].map((cell) => sanitize(cell))
-  )
-  const header = ["PROFILE", "STATUS", "ACCOUNT", "ISSUER", "ACCESS TOKEN"]
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
-  const table = [header, ...rows].map((row) =>
-    row
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd()
-  )
-  const errors = reports.flatMap((r) => (r.error ? [sanitize(`Profile ${r.profile}: ${r.error}`)] : []))
-  return [...table, ...(errors.length === 0 ? [] : ["", ...errors])].join("\n")
-}
-
-/** Describes the sign-in of the store in context as the profile's report; reads only, never the network. */
-export const loadStatus: Effect.Effect<StatusReport, StoreError, CredentialStore | DeviceCodeAuth.Setup> = Effect.gen(
-  function* () {
-    const { target } = yield* DeviceCodeAuth.Setup
-    return statusReport(target.profile, yield* describeSignIn)
-  }
-)
-
-/** Every profile: the default first, then the named ones; an unreadable one is reported, not fatal. */
-export const loadAllStatuses = (
-  options: AuthOptions
-): Effect.Effect<ReadonlyArray<StatusReport>, StoreError, CliLayers | DeviceCodeAuth.Setup | FileSystem.FileSystem> =>
-  Effect.gen(function* () {
-    const { codexHome } = yield* DeviceCodeAuth.Setup
-    const layers = yield* CliLayers
-    const names = [DEFAULT_PROFILE, ...(yield* listProfiles(codexHome))]
-    return yield* Effect.forEach(names, (name) =>
-      loadStatus.pipe(
-        // a config.toml warning was printed once, when the command's own setup was resolved
-        Effect.provide(layers.store({ ...options, codexHome, profile: name, onConfigWarning: () => Effect.void })),
-        Effect.catchAll((error) =>
-          Effect.succeed<StatusReport>({
-            profile: name,
-            logged_in: false,
-            store: error.path,
-            error: error.message
-          })
-        )
-      )
-    )
-  })
-
-/** The profiles named in CODEX_HOME (besides the default one); none if the directory cannot be read. */
-const namedProfiles: Effect.Effect<
-  ReadonlyArray<string>,
-  never,
-  DeviceCodeAuth.Setup | FileSystem.FileSystem
-> = Effect.flatMap(DeviceCodeAuth.Setup, ({ codexHome }) =>
-  listProfiles(codexHome).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
-)
-
-/** What a plain `status` says when nobody is signed in by default but other profiles exist. */
-export const noDefaultText = (profiles: ReadonlyArray<string>): string =>
-  sanitize(
-    `Not logged in: there is no default sign-in. Other profiles: ${profiles.join(", ")}\n` +
-      "  See them all with devicecode status --all, or pick one with --profile NAME.",
-    { multiline: true }
-  )
-
-/** A sign-in of the profile in a store kind other than the one chosen: which kind, and where, for people. */
-export interface SignInElsewhere {
-  readonly kind: "file" | "keyring"
-  /** `the keyring`, or the auth file's path. */
-  readonly where: string
-}
-
-const commandLine = (command: string, profile: string, store: CredentialsStoreKind | undefined): string =>
-  [
-    "devicecode",
-    command,
-    ...(store === undefined ? [] : ["--store", store]),
-    ...(profile === DEFAULT_PROFILE ? [] : ["--profile", profile])
-  ].join(" ")
-
-/**
- * What `command` says when the store it chose holds no sign-in of `profile`: where a sign-in of it is stored instead,
- * or the command that signs in (with the `--store` given, if one was, so that the sign-in goes where it was looked for).
- */
-export const notLoggedInText = (
-  profile: string,
-  command: "status" | "token",
-  options: { readonly store?: CredentialsStoreKind; readonly elsewhere?: SignInElsewhere } = {}
-): string =>
-  sanitize(
-    options.elsewhere === undefined
-      ? `Not logged in. To log in, run: ${commandLine("login", profile, options.store === "ephemeral" ? undefined : options.store)}`
-      : `Not logged in. A sign-in is stored in ${options.elsewhere.where}: run ${commandLine(command, profile, options.elsewhere.kind)}`
-  )
-
-/**
- * Whether a look in the OS keyring can neither ask the person anything nor wait for a Secret Service that is not
- * there: on Windows, yes; on macOS, no (the Keychain may ask to allow access to an entry codex made); elsewhere only
- * with a D-Bus session, named in the environment or at `$XDG_RUNTIME_DIR/bus` (the path returned, to be checked).
- */
-export const keyringLookup = (
-  platform: string,
-  env: Readonly<Record<string, string | undefined>>
-): boolean | { readonly ifExists: string } => {
-  if (platform === "win32") return true
-  if (platform === "darwin") return false
-  if (env.DBUS_SESSION_BUS_ADDRESS) return true
-  return env.XDG_RUNTIME_DIR ? { ifExists: `${env.XDG_RUNTIME_DIR}/bus` } : false
-}
-
-const keyringNearby: Effect.Effect<boolean, never, FileSystem.FileSystem> = Effect.suspend(() => {
-  const lookup = keyringLookup(process.platform, process.env)
-  return typeof lookup === "boolean"
-    ? Effect.succeed(lookup)
-    : Effect.flatMap(FileSystem.FileSystem, (fs) => fs.exists(lookup.ifExists).pipe(Effect.orElseSucceed(() => false)))
+const flags = booleanOptions(booleanFlags.status, {
+  json: "Print the report as one JSON object on stdout (with --all, an array) and nothing else there",
+  all: "List every profile (one line each; with --json, an array); exit 1 if none is signed in",
+  noColor: NO_COLOR,
+  verbose: VERBOSE_WITHOUT_HTTP
 })
 
-// a keyring that answers at all answers within milliseconds; one that hangs must not hold up a "not logged in"
-const ELSEWHERE_BOUND = Duration.seconds(1)
-
-/**
- * When the chosen store holds no sign-in of the setup's profile: a sign-in of it in the other kind of store, looked for
- * without prompting and within {@link ELSEWHERE_BOUND} — in auth.json beside a keyring, in the keyring beside auth.json
- * where {@link keyringLookup} allows it. `auto` reads both already, `ephemeral` is nobody's: nothing is looked at.
- * Anything that fails or takes longer finds nothing.
- */
-export const signInElsewhere = (
-  options: AuthOptions
-): Effect.Effect<Option.Option<SignInElsewhere>, never, CliLayers | DeviceCodeAuth.Setup | FileSystem.FileSystem> =>
-  Effect.gen(function* () {
-    const { codexHome, store, target } = yield* DeviceCodeAuth.Setup
-    const kind = store === "keyring" ? "file" : store === "file" && (yield* keyringNearby) ? "keyring" : undefined
-    if (kind === undefined) return Option.none()
-    const layers = yield* CliLayers
-    const other = layers.store({
-      ...options,
-      codexHome,
-      profile: target.profile,
-      store: kind,
-      configErrors: "warn",
-      onConfigWarning: () => Effect.void
-    })
-    const found = yield* describeSignIn.pipe(
-      Effect.map((description) => Option.isSome(description.signIn)),
-      Effect.provide(other),
-      Effect.timeout(ELSEWHERE_BOUND),
-      Effect.orElseSucceed(() => false)
-    )
-    if (!found) return Option.none()
-    const where = kind === "keyring" ? "the keyring" : authJsonPath(codexHome, target.profile)
-    return Option.some<SignInElsewhere>({ kind, where })
-  })
-
-/**
- * What `command` prints when the chosen store holds no sign-in: a sign-in in another store ({@link signInElsewhere});
- * else, for the default profile when no `--profile` was `named`, the other profiles ({@link noDefaultText}); else how
- * to log in ({@link notLoggedInText}).
- */
-export const notLoggedInHelp = (
-  command: "status" | "token",
-  options: AuthOptions,
-  named: boolean
-): Effect.Effect<string, never, CliLayers | DeviceCodeAuth.Setup | FileSystem.FileSystem> =>
-  Effect.gen(function* () {
-    const { target } = yield* DeviceCodeAuth.Setup
-    const elsewhere = yield* signInElsewhere(options)
-    if (Option.isSome(elsewhere)) return notLoggedInText(target.profile, command, { elsewhere: elsewhere.value })
-    const others = named || target.profile !== DEFAULT_PROFILE ? [] : yield* namedProfiles
-    if (others.length > 0) return noDefaultText(others)
-    return notLoggedInText(target.profile, command, options.store === undefined ? {} : { store: options.store })
-  })
-
-/** Prints a status report; not logged in ends with exit code 1. */
-export const printStatus = (report: StatusReport, json: boolean): Effect.Effect<void, CliExit> =>
-  Effect.gen(function* () {
-    yield* json
-      ? withJsonOutput((output) => output.printJson(output.CliEvents.StatusReport, report))
-      : Console.log(statusText(report, yield* DateTime.now))
-    if (!report.logged_in) return yield* new CliExit({ code: ExitCode.failure })
-  })
-
-const json = jsonOption("Print the report as one JSON object on stdout (with --all, an array) and nothing else there")
-
-const all = Options.boolean("all").pipe(
-  Options.withDescription("List every profile (one line each; with --json, an array); exit 1 if none is signed in")
-)
-
 // --all is every profile; naming one as well is a contradiction, a usage error (exit 2)
-const selection = Options.all({ all, profile }).pipe(
+const selection = Options.all({ all: flags.all, profile }).pipe(
   Options.mapEffect((chosen) =>
     chosen.all && Option.isSome(chosen.profile)
       ? Effect.fail(ValidationError.invalidValue(HelpDoc.p("--all lists every profile: leave out --profile")))
@@ -295,30 +26,12 @@ const selection = Options.all({ all, profile }).pipe(
   )
 )
 
-/** `devicecode status`. */
-export const statusCommand = Command.make(
-  "status",
-  { json, selection, store, noColor, verbose },
-  ({ selection: { all, profile }, ...options }) =>
-    Effect.gen(function* () {
-      if (!all) {
-        const report = yield* loadStatus
-        if (report.logged_in || options.json) return yield* printStatus(report, options.json)
-        yield* Console.log(
-          yield* notLoggedInHelp("status", storeCommandOptions({ ...options, profile }), Option.isSome(profile))
-        )
-        return yield* new CliExit({ code: ExitCode.failure })
-      }
-      const reports = yield* loadAllStatuses(storeCommandOptions({ ...options, profile }))
-      yield* options.json
-        ? withJsonOutput((output) => output.printJson(Schema.Array(output.CliEvents.StatusReport), reports))
-        : Console.log(statusTable(reports, yield* DateTime.now))
-      if (!reports.some((report) => report.logged_in)) return yield* new CliExit({ code: ExitCode.failure })
-    }).pipe(withSafeConsole)
-)
-  .pipe(
-    Command.provide(({ selection: { profile }, ...options }) => storeFor(storeCommandOptions({ ...options, profile })))
-  )
+/** `status`'s options, in the order of its help; the boolean ones made from {@link booleanFlags}. */
+export const statusConfig = { json: flags.json, selection, store, noColor: flags.noColor, verbose: flags.verbose }
+
+/** `devicecode status`: the handler is statusRun.ts's, which the fast path runs too. */
+export const statusCommand = Command.make("status", statusConfig, runStatus)
+  .pipe(Command.provide(statusLayer))
   .pipe(
     Command.withDescription(
       described(

@@ -1,4 +1,3 @@
-import * as Options from "@effect/cli/Options"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -21,11 +20,6 @@ export class TerminalOutput extends Context.Tag("devicecode/cli/TerminalOutput")
     readonly color: boolean
   }
 >() {}
-
-/** `--no-color`: plain lines, no escape codes (as the `NO_COLOR` environment variable does). */
-export const noColor = Options.boolean("no-color").pipe(
-  Options.withDescription("Print plain lines without colour, links or a live status line (as NO_COLOR=1 does)")
-)
 
 /** Whether escape codes are welcome: NO_COLOR counts when set to anything but "" (no-color.org). */
 export const colorEnabled = (options: {

@@ -1,0 +1,245 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Terminal from "@effect/platform/Terminal"
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import type { Teardown } from "@effect/platform/Runtime"
+import type { ConfigError } from "../domain/Errors.js"
+import { sanitize } from "../domain/Sanitize.js"
+import type { SpentRefreshWatch } from "../layers/AuthSession.js"
+import type { RefreshInterrupted } from "../services/AuthSession.js"
+import { type AuthOptions, CliLayers } from "./CliLayers.js"
+import { type CliExit, ExitCode } from "./exit.js"
+import { withHttpLog } from "./httpLog.js"
+import { hasFlag } from "./argv.js"
+import { withTidyCliText } from "./helpText.js"
+import { withJsonOutput } from "./withJsonOutput.js"
+import { refreshInterruptedText, spentRefreshWatchText } from "./render.js"
+import * as TerminalOutput from "./terminal.js"
+
+// The composition root: the only place live layers are chosen, and how a run of the CLI ends. Only subpath modules are loaded (the NodeContext barrel
+// costs start-up time every command would pay), and what only some runs use is loaded when first used.
+const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
+
+/** The service `tag` of the layer `load` imports, loaded and built in the current scope the first time it is used. */
+const onFirstUse = <I, S>(
+  tag: Context.Tag<I, S>,
+  load: () => Promise<Layer.Layer<I>>
+): Effect.Effect<Effect.Effect<S>, never, Scope.Scope> =>
+  Effect.flatMap(Effect.scope, (scope) =>
+    Effect.cached(
+      Effect.promise(load).pipe(
+        Effect.flatMap((layer) => Layer.buildWithScope(layer, scope)),
+        Effect.map((context) => Context.get(context, tag))
+      )
+    )
+  )
+
+// Node's HttpClient, on the first request: `token` with a fresh token and `logout` of nothing never load it.
+const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
+  HttpClient.HttpClient,
+  Effect.map(
+    onFirstUse(HttpClient.HttpClient, () => import("../layers/nodeHttpClient.js").then((http) => http.layer)),
+    // the issuers turn trace headers off on the client they get; the one underneath must not add them either
+    (client) =>
+      HttpClient.make((request) =>
+        Effect.flatMap(client, (live) => HttpClient.withTracerPropagation(live, false).execute(request))
+      )
+  )
+)
+
+// Node's Terminal (stdin through readline) only for what reads input, @effect/cli's prompts: the rest of a run
+// asks only for the size of stdout.
+const nodeTerminal: Layer.Layer<Terminal.Terminal> = Layer.scoped(
+  Terminal.Terminal,
+  Effect.map(
+    onFirstUse(Terminal.Terminal, () => import("@effect/platform-node/NodeTerminal").then((node) => node.layer)),
+    (live) =>
+      Terminal.Terminal.of({
+        columns: Effect.sync(() => process.stdout.columns ?? 0),
+        rows: Effect.sync(() => process.stdout.rows ?? 0),
+        isTTY: Effect.sync(() => process.stdout.isTTY === true),
+        readInput: Effect.flatMap(live, (terminal) => terminal.readInput),
+        readLine: Effect.flatMap(live, (terminal) => terminal.readLine),
+        display: (text) => Effect.flatMap(live, (terminal) => terminal.display(text))
+      })
+  )
+)
+
+// --verbose logs each exchange on stderr
+const httpFor = (verbose: boolean): Layer.Layer<HttpClient.HttpClient> =>
+  verbose
+    ? Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, withHttpLog)).pipe(Layer.provide(nodeHttp))
+    : nodeHttp
+
+// the auto store's fallback happens on every command where there is no keyring: one short line, the reason with
+// --verbose
+const onStoreFallback =
+  (verbose: boolean) =>
+  (error: { readonly message: string }, file: string): Effect.Effect<void> =>
+    Console.error(
+      sanitize(
+        verbose
+          ? `Warning: ${error.message}. Using ${file} instead.`
+          : `Warning: the OS keyring cannot be used (--verbose says why). Using ${file} instead.`
+      )
+    )
+
+// a lock file another program holds for over 1 s: which one, who, and for how long at most
+const onLockWait = (wait: { readonly message: string }) => Console.error(sanitize(wait.message))
+
+// Ctrl-C while a refresh request was out: its answer is waited for and saved first, and stderr says so
+const onInterruptedRefresh = (event: RefreshInterrupted) => Console.error(refreshInterruptedText(event))
+// a refresh token another program spent: token says what it waits for before the watch begins
+const onSpentRefreshWatch = (watch: SpentRefreshWatch) => Console.error(spentRefreshWatchText(watch))
+const session = { onInterruptedRefresh, onSpentRefreshWatch }
+
+// only for commands that asked for configErrors: "warn" (status, logout with --store)
+const onConfigWarning = (error: ConfigError) =>
+  Console.error(sanitize(`Warning: ${error.message}; going on with the defaults.`))
+
+/** The layer `load` makes once its module is loaded: each command loads the layer modules it uses, no others. */
+const loaded = <A, E, M>(module: () => Promise<M>, make: (module: M) => Layer.Layer<A, E>): Layer.Layer<A, E> =>
+  Layer.unwrapEffect(Effect.map(Effect.promise(module), make))
+
+const cliLayers = Layer.succeed(CliLayers, {
+  // the callback server (@effect/platform-node's HTTP server) is loaded by `login --browser` only
+  browser: loaded(
+    () => import("../layers/DeviceCodeAuth.js"),
+    (auth) => auth.layerBrowserNode
+  ),
+  auth: ({ verbose = false, ...options }: AuthOptions) =>
+    loaded(
+      () => import("../layers/DeviceCodeAuth.js"),
+      (auth) =>
+        auth
+          .layer({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait, session, ...options })
+          .pipe(Layer.provide(Layer.merge(httpFor(verbose), platform)))
+    ),
+  // `token`: the session and its store, the issuer modules loaded on a first refresh only
+  session: ({ verbose = false, ...options }: AuthOptions) =>
+    loaded(
+      () => import("../layers/session.js"),
+      (auth) =>
+        auth
+          .layerSession({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait, session, ...options })
+          .pipe(Layer.provide(Layer.merge(httpFor(verbose), platform)))
+    ),
+  // `status`, `logout`: the setup and the store only
+  store: ({ verbose = false, ...options }: AuthOptions) =>
+    loaded(
+      () => import("../layers/setup.js"),
+      (setup) =>
+        setup
+          .layerStore({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait, ...options })
+          .pipe(Layer.provide(platform))
+    )
+})
+
+const live = Layer.mergeAll(platform, nodeTerminal, TerminalOutput.layer, cliLayers)
+
+/** The process's arguments after node and the script. */
+const args = process.argv.slice(2)
+
+/** Whether failures print as JSON error events: decided from argv, as a usage error fails before any handler runs. */
+export const json = hasFlag(args, "--json")
+
+// Colour (help screens are coloured by @effect/cli) only on a terminal, without NO_COLOR, TERM=dumb or --no-color.
+const color = (stream: NodeJS.WriteStream) =>
+  TerminalOutput.colorEnabled({ noColor: hasFlag(args, "--no-color"), env: process.env, isTty: stream.isTTY === true })
+
+// Error messages quote servers (an error description) and files: sanitised, as everything else printed.
+const report = (error: { readonly _tag: string; readonly message: string }, code: number) =>
+  Effect.as(
+    json ? withJsonOutput((output) => output.printError(error)) : Console.error(`Error: ${sanitize(error.message)}`),
+    code
+  )
+
+/** The services every command may ask for, as main.ts provides them. */
+export type CliServices = Layer.Layer.Success<typeof live>
+
+/**
+ * Runs a command (`run`, its exit code) as the CLI: a failure with a person's message is `Error: …` on stderr (or an
+ * error event with --json) and exit 1, `CliExit` its own code, a defect `unexpected failure`; the live services
+ * provided; then the exit and signal handling below. Both the full parser (fullMain.ts) and the fast path
+ * (fastMain.ts) run through here, so that they print the same bytes.
+ */
+export const runCli = <E extends { readonly _tag: string; readonly message: string }>(
+  run: Effect.Effect<number, E | CliExit, CliServices>
+): void => {
+  const program = run.pipe(
+    Effect.catchAll((error) =>
+      error._tag === "CliExit" ? Effect.succeed((error as CliExit).code) : report(error, ExitCode.failure)
+    ),
+    Effect.catchAllDefect((defect) =>
+      Effect.as(
+        json
+          ? withJsonOutput((output) => output.printDefect(Cause.die(defect)))
+          : Console.error(
+              `Error: unexpected failure: ${sanitize(Cause.pretty(Cause.die(defect)), { multiline: true })}`
+            ),
+        ExitCode.failure
+      )
+    ),
+    withTidyCliText({ stdout: color(process.stdout), stderr: color(process.stderr) }),
+    Effect.provide(live)
+  )
+  // A write to stdout that did not arrive (a full disk, a closed pipe or descriptor) fails the run: an empty output
+  // with exit 0 would pass for a result.
+  stdoutFailure = TerminalOutput.watchStdout()
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal)
+  NodeRuntime.runMain(program, { disableErrorReporting: true, teardown })
+}
+
+let stdoutFailure: () => NodeJS.ErrnoException | undefined = () => undefined
+
+/**
+ * Once the exit code is known, nothing is left to do but let stdout and stderr drain: exit then, instead of waiting
+ * for the event loop to empty (V8's background compile jobs alone kept it alive for ~30 ms after `--help`).
+ */
+const exitWith = (code: number) => {
+  process.exitCode = code
+  process.stdout.write("", (error) => {
+    const failure = stdoutFailure() ?? error ?? undefined
+    if (failure === undefined) return process.stderr.write("", () => process.exit(code))
+    const failed = code === ExitCode.ok ? ExitCode.failure : code
+    process.exitCode = failed
+    process.stderr.write(`Error: ${TerminalOutput.stdoutFailureMessage(failure)}\n`, () => process.exit(failed))
+  })
+}
+
+// SIGINT and SIGTERM interrupt the command's fiber (NodeRuntime); which one came first decides the exit code. SIGHUP
+// (the terminal closed) takes SIGTERM's path: NodeRuntime does not listen for it, and its default would end the process
+// halfway through a write. What an interruption lets finish (the save of a refresh answer, at most about 5 s) a second
+// signal abandons: the process ends at once, with the first signal's code.
+type Signal = "SIGINT" | "SIGTERM" | "SIGHUP"
+let signalled: Signal | undefined
+let relaying = false
+const signalCode = (signal: Signal | undefined) =>
+  signal === "SIGHUP" ? ExitCode.hangUp : signal === "SIGTERM" ? ExitCode.terminated : ExitCode.cancelled
+const onSignal = (signal: Signal) => {
+  if (relaying) return
+  if (signalled !== undefined) {
+    process.stderr.write("Interrupted again: stopped at once.\n", () => process.exit(signalCode(signalled)))
+    return
+  }
+  signalled = signal
+  if (signal !== "SIGHUP") return
+  relaying = true
+  process.emit("SIGTERM", "SIGTERM")
+  relaying = false
+}
+
+// An interrupt-only exit is 130 after Ctrl-C (SIGINT), 143 after SIGTERM and 129 after SIGHUP, as shells report them.
+const teardown: Teardown = (exit) => {
+  if (Exit.isSuccess(exit)) return exitWith(typeof exit.value === "number" ? exit.value : ExitCode.ok)
+  if (!Cause.isInterruptedOnly(exit.cause)) return exitWith(ExitCode.failure)
+  exitWith(signalCode(signalled))
+}
