@@ -282,23 +282,28 @@ describe("the code cache of bin/devicecode.cjs", () => {
         const plain = yield* run(binPath, ["status"], { CODEX_HOME: home, DEVICECODE_CODE_CACHE: "off" })
         assert.deepStrictEqual(yield* run(binPath, ["status"], env), plain)
         assert.isAbove(statSync(fileOf("status")).mtimeMs, Date.now() - 60_000, "a warm start touches its file")
-        // what another bundle or Node version left, a run killed mid-write long ago, and what is not the cache's
+        // used longest ago first; status was used last
+        const byAge = [fileOf("token"), fileOf("devicecode-help"), fileOf("status")]
+        // what another bundle or Node version left (sized so that the next write must evict), a run killed mid-write
+        // long ago, and what is not the cache's
         const foreign = join(dir, `${"0".repeat(32)}-node18.0.0-x64-status.v8`)
-        writeFileSync(foreign, Buffer.alloc(1_000_000))
+        writeFileSync(foreign, Buffer.alloc(Math.max(1_000_000, BUDGET - cacheBytes(cacheHome))))
         utimesSync(foreign, hoursAgo(4), hoursAgo(4))
         const deadTemp = join(dir, "x-status.v8.12345.tmp")
         writeFileSync(deadTemp, Buffer.alloc(100_000))
         utimesSync(deadTemp, hoursAgo(1), hoursAgo(1))
         writeFileSync(join(dir, "notes.txt"), "not ours")
         mkdirSync(join(dir, "a-directory.v8"))
+        byAge.unshift(foreign)
+        const onDisk = new Map(byAge.map((file) => [file, statSync(file).blocks * 512]))
         yield* run(binPath, ["--version"], env)
-        assert.sameMembers(cacheFiles(cacheHome).map(commandOf), [
-          "status",
-          "devicecode-help",
-          "devicecode",
-          "a-directory"
-        ])
-        assert.isFalse(existsSync(foreign), "the file used longest ago goes first")
+        const evicted = byAge.filter((file) => !existsSync(file))
+        assert.deepStrictEqual(evicted, byAge.slice(0, evicted.length), "the files used longest ago go first")
+        assert.include(evicted, foreign)
+        assert.notInclude(evicted, byAge[byAge.length - 1])
+        // and no more of them than the budget needs: with the last one evicted back, the cache would be over it
+        assert.isAbove(cacheBytes(cacheHome) + onDisk.get(evicted[evicted.length - 1]!)!, BUDGET)
+        assert.includeMembers(cacheFiles(cacheHome).map(commandOf), ["status", "devicecode", "a-directory"])
         assert.isFalse(existsSync(deadTemp))
         assert.isTrue(existsSync(join(dir, "notes.txt")))
         assert.isAtMost(cacheBytes(cacheHome), BUDGET)

@@ -225,7 +225,7 @@ describe("kill -9 at random points (child processes, real HTTP)", () => {
                   case "login": {
                     // status reads only, and takes auth.json.lock to recover what a kill left
                     if (killed.temps.length > 0) {
-                      const status = yield* runCli(["status"], { env })
+                      const status = yield* runCli(["status"], { env, fastPathCheck: false })
                       assert.include([0, 1], status.code, failed(label("status"), status))
                     }
                     const after = snapshot(home)
@@ -245,7 +245,7 @@ describe("kill -9 at random points (child processes, real HTTP)", () => {
                       break
                     }
                     // status reads only, and takes auth.json.lock to recover what the kill left
-                    const status = yield* runCli(["status"], { env })
+                    const status = yield* runCli(["status"], { env, fastPathCheck: false })
                     assert.strictEqual(status.code, 0, failed(label("status"), status))
                     const after = snapshot(home)
                     assert.strictEqual(after.temps.length, 0, label("a temp file outlived the next command"))
