@@ -41,3 +41,19 @@ export const summary = (rows: ReadonlyArray<Row>): string => {
   if (skipped.length > 0) parts.push(`skipped: ${skipped.map((row) => row.measure).join("; ")}`)
   return `summary: ${parts.join(" — ")}`
 }
+
+/** One line of the issue's start-up table: a measure, its value when the issue was filed, its goal, and this run's. */
+export interface IssueRow {
+  readonly command: string
+  readonly today: string
+  readonly goal: string
+  readonly measured: string
+}
+
+/** The issue's table (Markdown, as the issue has it), with a column measured by this run. */
+export const renderIssue = (header: string, rows: ReadonlyArray<IssueRow>): string =>
+  [
+    `| ${header} | today | goal | measured |`,
+    "|---|---|---|---|",
+    ...rows.map((row) => `| ${row.command} | ${row.today} | ${row.goal} | ${row.measured} |`)
+  ].join("\n")
