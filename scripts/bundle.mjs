@@ -4,43 +4,12 @@
 // import(), which esbuild turns into modules evaluated on first use.
 import { build } from "esbuild"
 import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { asciiOnly, leftOut, stamp } from "./cliBundle.mjs"
-import { nodeBundle } from "./esbuild.mjs"
+import { asciiOnly, cliBuildOptions, stamp } from "./cliBundle.mjs"
 
 const outfile = "dist/bin/devicecode.cjs"
 rmSync("dist/bin", { recursive: true, force: true })
 
-// The native modules stay outside the bundle (nodeBundle.external). A script run by vm.Script has no loader for
-// import(), so a dynamic import of one (Keyring's) becomes a require() through a one-line module of the bundle.
-const requireNativeModules = {
-  name: "require-native-modules",
-  setup(build) {
-    const native = new RegExp(`^(${nodeBundle.external.map((name) => name.replace("/", "\\/")).join("|")})$`)
-    build.onResolve({ filter: native }, (args) =>
-      args.kind === "dynamic-import" ? { path: args.path, namespace: "native" } : { path: args.path, external: true }
-    )
-    build.onLoad({ filter: /.*/, namespace: "native" }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)})`,
-      loader: "js"
-    }))
-  }
-}
-
-const result = await build({
-  ...nodeBundle,
-  format: "cjs",
-  // the one place that needs a file URL of its own (flock.ts's createRequire) gets the bundle's
-  banner: { js: 'var __dcImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
-  define: { "import.meta.url": "__dcImportMetaUrl" },
-  entryPoints: ["src/cli/main.ts"],
-  outfile,
-  alias: leftOut,
-  plugins: [requireNativeModules],
-  minify: true,
-  // the licence notices of the bundled packages, in dist/bin/devicecode.cjs.LEGAL.txt beside it
-  legalComments: "linked",
-  metafile: true
-})
+const result = await build({ ...cliBuildOptions, outfile })
 
 writeFileSync(outfile, stamp(asciiOnly(readFileSync(outfile, "utf8"))), "latin1")
 // what went into the bundle, for test/bundle.test.ts
