@@ -1,7 +1,8 @@
 // Bundles the CLI into one CommonJS file, dist/bin/devicecode.cjs, which bin/devicecode.cjs compiles with a V8 code
 // cache: on Node 20 only a script (vm.Script) takes one, and esbuild splits only ESM. What only some commands need
 // (the test kit, Node's HttpClient, qrcode, open, the --json schemas, the other commands) is reached through
-// import(), which esbuild turns into modules evaluated on first use.
+// import(), which esbuild turns into modules evaluated on first use; @effect/cli's prompts, which only --wizard
+// runs, through stand-ins that load them on first use (lazyPrompts in scripts/cliBundle.mjs).
 import { build } from "esbuild"
 import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { asciiOnly, cliBuildOptions, stamp } from "./cliBundle.mjs"

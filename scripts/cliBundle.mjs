@@ -1,6 +1,7 @@
 // What makes the CLI bundle: shared by scripts/bundle.mjs and the tests that rebuild or restamp it.
 import { createHash } from "node:crypto"
 import { nodeBundle } from "./esbuild.mjs"
+import { lazyModules } from "./lazyModules.mjs"
 
 /** Packages the CLI never runs, replaced by stubs (test/bundle.test.ts checks nothing reaches them). */
 export const leftOut = {
@@ -27,6 +28,17 @@ const requireNativeModules = {
 }
 
 /**
+ * @effect/cli's prompts (Prompt.js, internal/prompt.js and internal/prompt/*.js), which only --wizard runs: the
+ * modules that build commands, options and arguments import them, for functions they call only when asked to prompt
+ * (and isPrompt, called when the help shows an option with a fallback, which ours have not).
+ */
+export const lazyPrompts = lazyModules({
+  name: "effect-cli-prompts",
+  specifiers: /prompt/i,
+  modules: /[\\/]@effect[\\/]cli[\\/]dist[\\/]esm[\\/](Prompt\.js|internal[\\/]prompt(\.js$|[\\/]))/
+})
+
+/**
  * esbuild's options for the CLI bundle, but `outfile` (scripts/bundle.mjs writes dist/bin/devicecode.cjs; a test may
  * build a variant elsewhere, with plugins of its own added to `plugins`). scripts/bundle.mjs then passes the output
  * through {@link asciiOnly} and {@link stamp}.
@@ -39,7 +51,7 @@ export const cliBuildOptions = {
   define: { "import.meta.url": "__dcImportMetaUrl" },
   entryPoints: ["src/cli/main.ts"],
   alias: leftOut,
-  plugins: [requireNativeModules],
+  plugins: [requireNativeModules, lazyPrompts],
   minify: true,
   // the licence notices of the bundled packages, in <outfile>.LEGAL.txt beside it
   legalComments: "linked",
