@@ -4,7 +4,8 @@
 // import(), which esbuild turns into modules evaluated on first use; @effect/cli's prompts, which only --wizard
 // runs, through stand-ins that load them on first use (lazyPrompts in scripts/cliBundle.mjs).
 import { build } from "esbuild"
-import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { appendFileSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { relative } from "node:path"
 import { asciiOnly, cliBuildOptions, stamp } from "./cliBundle.mjs"
 
 const outfile = "dist/bin/devicecode.cjs"
@@ -13,8 +14,14 @@ rmSync("dist/bin", { recursive: true, force: true })
 const result = await build({ ...cliBuildOptions, outfile })
 
 writeFileSync(outfile, stamp(asciiOnly(readFileSync(outfile, "utf8"))), "latin1")
-// what went into the bundle, for test/bundle.test.ts
-const inputs = Object.entries(result.metafile.outputs[outfile].inputs).filter(([, input]) => input.bytesInOutput > 0)
+// esbuild names a file by its real path: where node_modules is a link (a worktree sharing another's), one like
+// ../x/node_modules/...; here it is node_modules/..., as anywhere else (a stand-in's too, lazy-module:node_modules/...)
+const linked = `${relative(".", realpathSync("node_modules")).replaceAll("\\", "/")}/`
+const named = (path) => path.replace(linked, "node_modules/")
+// what went into the bundle, for test/bundle.test.ts and the licence notices below
+const inputs = Object.entries(result.metafile.outputs[outfile].inputs)
+  .filter(([, input]) => input.bytesInOutput > 0)
+  .map(([path, input]) => [named(path), input])
 writeFileSync("dist/bundle-inputs.json", JSON.stringify(inputs.map(([path]) => path).sort(), null, 1) + "\n")
 
 // esbuild keeps only the notices written as comments in the code; most packages keep theirs in a LICENSE file, and
