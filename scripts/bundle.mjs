@@ -1,50 +1,27 @@
 // Bundles the CLI into one CommonJS file, dist/bin/devicecode.cjs, which bin/devicecode.cjs compiles with a V8 code
 // cache: on Node 20 only a script (vm.Script) takes one, and esbuild splits only ESM. What only some commands need
 // (the test kit, Node's HttpClient, qrcode, open, the --json schemas, the other commands) is reached through
-// import(), which esbuild turns into modules evaluated on first use.
+// import(), which esbuild turns into modules evaluated on first use; @effect/cli's prompts, which only --wizard
+// runs, through stand-ins that load them on first use (lazyPrompts in scripts/cliBundle.mjs).
 import { build } from "esbuild"
-import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { asciiOnly, leftOut, stamp } from "./cliBundle.mjs"
-import { nodeBundle } from "./esbuild.mjs"
+import { appendFileSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { relative } from "node:path"
+import { asciiOnly, cliBuildOptions, stamp } from "./cliBundle.mjs"
 
 const outfile = "dist/bin/devicecode.cjs"
 rmSync("dist/bin", { recursive: true, force: true })
 
-// The native modules stay outside the bundle (nodeBundle.external). A script run by vm.Script has no loader for
-// import(), so a dynamic import of one (Keyring's) becomes a require() through a one-line module of the bundle.
-const requireNativeModules = {
-  name: "require-native-modules",
-  setup(build) {
-    const native = new RegExp(`^(${nodeBundle.external.map((name) => name.replace("/", "\\/")).join("|")})$`)
-    build.onResolve({ filter: native }, (args) =>
-      args.kind === "dynamic-import" ? { path: args.path, namespace: "native" } : { path: args.path, external: true }
-    )
-    build.onLoad({ filter: /.*/, namespace: "native" }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)})`,
-      loader: "js"
-    }))
-  }
-}
-
-const result = await build({
-  ...nodeBundle,
-  format: "cjs",
-  // the one place that needs a file URL of its own (flock.ts's createRequire) gets the bundle's
-  banner: { js: 'var __dcImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
-  define: { "import.meta.url": "__dcImportMetaUrl" },
-  entryPoints: ["src/cli/main.ts"],
-  outfile,
-  alias: leftOut,
-  plugins: [requireNativeModules],
-  minify: true,
-  // the licence notices of the bundled packages, in dist/bin/devicecode.cjs.LEGAL.txt beside it
-  legalComments: "linked",
-  metafile: true
-})
+const result = await build({ ...cliBuildOptions, outfile })
 
 writeFileSync(outfile, stamp(asciiOnly(readFileSync(outfile, "utf8"))), "latin1")
-// what went into the bundle, for test/bundle.test.ts
-const inputs = Object.entries(result.metafile.outputs[outfile].inputs).filter(([, input]) => input.bytesInOutput > 0)
+// esbuild names a file by its real path: where node_modules is a link (a worktree sharing another's), one like
+// ../x/node_modules/...; here it is node_modules/..., as anywhere else (a stand-in's too, lazy-module:node_modules/...)
+const linked = `${relative(".", realpathSync("node_modules")).replaceAll("\\", "/")}/`
+const named = (path) => path.replace(linked, "node_modules/")
+// what went into the bundle, for test/bundle.test.ts and the licence notices below
+const inputs = Object.entries(result.metafile.outputs[outfile].inputs)
+  .filter(([, input]) => input.bytesInOutput > 0)
+  .map(([path, input]) => [named(path), input])
 writeFileSync("dist/bundle-inputs.json", JSON.stringify(inputs.map(([path]) => path).sort(), null, 1) + "\n")
 
 // esbuild keeps only the notices written as comments in the code; most packages keep theirs in a LICENSE file, and

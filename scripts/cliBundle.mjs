@@ -1,5 +1,7 @@
 // What makes the CLI bundle: shared by scripts/bundle.mjs and the tests that rebuild or restamp it.
 import { createHash } from "node:crypto"
+import { nodeBundle } from "./esbuild.mjs"
+import { lazyModules } from "./lazyModules.mjs"
 
 /** Packages the CLI never runs, replaced by stubs (test/bundle.test.ts checks nothing reaches them). */
 export const leftOut = {
@@ -7,6 +9,53 @@ export const leftOut = {
   yaml: "./scripts/stubs/configFileParser.mjs",
   toml: "./scripts/stubs/configFileParser.mjs",
   ini: "./scripts/stubs/configFileParser.mjs"
+}
+
+// The native modules stay outside the bundle (nodeBundle.external). A script run by vm.Script has no loader for
+// import(), so a dynamic import of one (Keyring's) becomes a require() through a one-line module of the bundle.
+const requireNativeModules = {
+  name: "require-native-modules",
+  setup(build) {
+    const native = new RegExp(`^(${nodeBundle.external.map((name) => name.replace("/", "\\/")).join("|")})$`)
+    build.onResolve({ filter: native }, (args) =>
+      args.kind === "dynamic-import" ? { path: args.path, namespace: "native" } : { path: args.path, external: true }
+    )
+    build.onLoad({ filter: /.*/, namespace: "native" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: "js"
+    }))
+  }
+}
+
+/**
+ * @effect/cli's prompts (Prompt.js, internal/prompt.js and internal/prompt/*.js), which only --wizard runs: the
+ * modules that build commands, options and arguments import them, for functions they call only when asked to prompt
+ * (and isPrompt, called when the help shows an option with a fallback, which ours have not).
+ */
+export const lazyPrompts = lazyModules({
+  name: "effect-cli-prompts",
+  specifiers: /prompt/i,
+  modules: /[\\/]@effect[\\/]cli[\\/]dist[\\/]esm[\\/](Prompt\.js|internal[\\/]prompt(\.js$|[\\/]))/
+})
+
+/**
+ * esbuild's options for the CLI bundle, but `outfile` (scripts/bundle.mjs writes dist/bin/devicecode.cjs; a test may
+ * build a variant elsewhere, with plugins of its own added to `plugins`). scripts/bundle.mjs then passes the output
+ * through {@link asciiOnly} and {@link stamp}.
+ */
+export const cliBuildOptions = {
+  ...nodeBundle,
+  format: "cjs",
+  // the one place that needs a file URL of its own (flock.ts's createRequire) gets the bundle's
+  banner: { js: 'var __dcImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+  define: { "import.meta.url": "__dcImportMetaUrl" },
+  entryPoints: ["src/cli/main.ts"],
+  alias: leftOut,
+  plugins: [requireNativeModules, lazyPrompts],
+  minify: true,
+  // the licence notices of the bundled packages, in <outfile>.LEGAL.txt beside it
+  legalComments: "linked",
+  metafile: true
 }
 
 /**
