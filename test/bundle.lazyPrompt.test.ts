@@ -5,56 +5,19 @@
 // --wizard, which does run them, still asks its questions in a real terminal (tmux).
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { build, type Plugin } from "esbuild"
 import { execFileSync, spawnSync } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { cliBuildOptions, lazyPrompts } from "../scripts/cliBundle.mjs"
-import { binPath, runCli } from "./support/cli.js"
+import { binPath } from "./support/cli.js"
+import { evaluated, marking as markingOf, variant } from "./support/bundleVariant.js"
 import { tempDir } from "./support/tmp.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const promptModule =
   /[\\/]@effect[\\/]cli[\\/]dist[\\/]esm[\\/](Prompt|internal[\\/]prompt|internal[\\/]prompt[\\/][\w-]+)\.js$/
-const mark = "devicecode-test: evaluated "
-
-/** Prepends to each prompt module a line that writes `mark` and the module's name to stderr when it is evaluated. */
-const marking: Plugin = {
-  name: "mark-prompt-modules",
-  setup(build) {
-    build.onLoad({ filter: promptModule, namespace: "file" }, (args) => {
-      const name = args.path.replaceAll("\\", "/").replace(/^.*\/@effect\/cli\/dist\/esm\//, "")
-      return {
-        contents: `process.stderr.write(${JSON.stringify(`${mark}${name}\n`)});\n${readFileSync(args.path, "utf8")}`,
-        loader: "js",
-        resolveDir: dirname(args.path)
-      }
-    })
-  }
-}
-
-/** The CLI bundle with `plugins` instead of cliBuildOptions', in a temp folder; its path. */
-const variant = (plugins: ReadonlyArray<Plugin>) =>
-  Effect.gen(function* () {
-    const outfile = join(yield* tempDir, "devicecode.cjs")
-    yield* Effect.promise(() =>
-      build({ ...cliBuildOptions, plugins: [...plugins], absWorkingDir: root, outfile, logLevel: "error" })
-    )
-    return outfile
-  })
-
-/** The prompt modules a run of the variant `bin` evaluated, and how it ended. */
-const evaluated = (bin: string, args: ReadonlyArray<string>, home: string) =>
-  Effect.gen(function* () {
-    const result = yield* runCli(args, { bin, env: { CODEX_HOME: home } })
-    const lines = result.stderr.split("\n")
-    return {
-      result,
-      modules: lines.filter((line) => line.startsWith(mark)).map((line) => line.slice(mark.length)),
-      stderr: lines.filter((line) => !line.startsWith(mark)).join("\n")
-    }
-  })
+const marking = markingOf(promptModule)
 
 describe("the CLI bundle's prompt modules", () => {
   it.scoped("are evaluated by none of --help, login --help and status", () =>
