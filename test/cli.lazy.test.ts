@@ -78,13 +78,26 @@ describe("loading only the named subcommand", () => {
     })
   )
 
-  it("help, the version, completions, --wizard and unknown words load the whole tree", () => {
+  it.effect("a command's help reads the same with only that command loaded as with all", () =>
+    Effect.gen(function* () {
+      for (const name of ["login", "status", "token", "logout", "demo", "issuer"] as const) {
+        for (const help of ["--help", "-h"]) {
+          const args = [name, help]
+          assert.deepStrictEqual(subcommandsFor(args), [name], args.join(" "))
+          const one = yield* runWith([name], args)
+          assert.include(one.printed.join("\n"), `devicecode ${name}`, args.join(" "))
+          assert.deepStrictEqual(one, yield* runWith(subcommandsFor([]), args), args.join(" "))
+        }
+      }
+    })
+  )
+
+  it("the overview's help, the version, completions, --wizard and unknown words load the whole tree", () => {
     const whole: ReadonlyArray<SubcommandName> = ["login", "status", "token", "logout", "demo", "issuer", "completion"]
     for (const args of [
       [],
       ["--help"],
-      ["status", "--help"],
-      ["login", "-h"],
+      ["completion", "--help"],
       ["--version"],
       ["status", "--wizard"],
       ["--completions", "bash"],

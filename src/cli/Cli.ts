@@ -36,13 +36,14 @@ export type Subcommand = Awaited<ReturnType<(typeof subcommands)[SubcommandName]
 const names = Object.keys(subcommands) as ReadonlyArray<SubcommandName>
 const isName = (word: string | undefined): word is SubcommandName => word !== undefined && word in subcommands
 
-// Words after which @effect/cli prints something made from the whole tree (help, wizard, completions, version).
-const wholeTreeFlags = new Set(["--help", "-h", "--wizard", "--completions", "--version"])
+// Words after which @effect/cli prints something made from the whole tree (wizard, completions, version). A command's
+// help (`login --help`) is made from that command alone: test/cli.lazy.test.ts compares the bytes.
+const wholeTreeFlags = new Set(["--wizard", "--completions", "--version"])
 
 /**
  * The subcommands a run with `args` (argv without node and the script) needs: only the named one, unless the run
- * prints help, completions or the version, names no known command, or is `completion` (all of which describe the
- * whole tree, and print the same bytes whichever way it was loaded).
+ * prints completions, the version or the wizard, names no known command (the overview's help among them), or is
+ * `completion` (all of which describe the whole tree, and print the same bytes whichever way it was loaded).
  */
 export const subcommandsFor = (args: ReadonlyArray<string>): ReadonlyArray<SubcommandName> => {
   const first = args[0]

@@ -1,12 +1,10 @@
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Terminal from "@effect/platform/Terminal"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import type * as Scope from "effect/Scope"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -17,43 +15,17 @@ import type { SpentRefreshWatch } from "../layers/AuthSession.js"
 import type { RefreshInterrupted } from "../services/AuthSession.js"
 import { type AuthOptions, CliLayers } from "./CliLayers.js"
 import { type CliExit, ExitCode } from "./exit.js"
-import { withHttpLog } from "./httpLog.js"
+import { onFirstUse } from "./onFirstUse.js"
 import { hasFlag } from "./argv.js"
 import { withTidyCliText } from "./helpText.js"
 import { withJsonOutput } from "./withJsonOutput.js"
 import { refreshInterruptedText, spentRefreshWatchText } from "./render.js"
 import * as TerminalOutput from "./terminal.js"
 
-// The composition root: the only place live layers are chosen, and how a run of the CLI ends. Only subpath modules are loaded (the NodeContext barrel
-// costs start-up time every command would pay), and what only some runs use is loaded when first used.
+// The composition root: the only place live layers are chosen, and how a run of the CLI ends. Only subpath modules
+// are loaded (the NodeContext barrel costs start-up time every command would pay), and what only some runs use is
+// loaded when first used.
 const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
-
-/** The service `tag` of the layer `load` imports, loaded and built in the current scope the first time it is used. */
-const onFirstUse = <I, S>(
-  tag: Context.Tag<I, S>,
-  load: () => Promise<Layer.Layer<I>>
-): Effect.Effect<Effect.Effect<S>, never, Scope.Scope> =>
-  Effect.flatMap(Effect.scope, (scope) =>
-    Effect.cached(
-      Effect.promise(load).pipe(
-        Effect.flatMap((layer) => Layer.buildWithScope(layer, scope)),
-        Effect.map((context) => Context.get(context, tag))
-      )
-    )
-  )
-
-// Node's HttpClient, on the first request: `token` with a fresh token and `logout` of nothing never load it.
-const nodeHttp: Layer.Layer<HttpClient.HttpClient> = Layer.scoped(
-  HttpClient.HttpClient,
-  Effect.map(
-    onFirstUse(HttpClient.HttpClient, () => import("../layers/nodeHttpClient.js").then((http) => http.layer)),
-    // the issuers turn trace headers off on the client they get; the one underneath must not add them either
-    (client) =>
-      HttpClient.make((request) =>
-        Effect.flatMap(client, (live) => HttpClient.withTracerPropagation(live, false).execute(request))
-      )
-  )
-)
 
 // Node's Terminal (stdin through readline) only for what reads input, @effect/cli's prompts: the rest of a run
 // asks only for the size of stdout.
@@ -72,12 +44,6 @@ const nodeTerminal: Layer.Layer<Terminal.Terminal> = Layer.scoped(
       })
   )
 )
-
-// --verbose logs each exchange on stderr
-const httpFor = (verbose: boolean): Layer.Layer<HttpClient.HttpClient> =>
-  verbose
-    ? Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, withHttpLog)).pipe(Layer.provide(nodeHttp))
-    : nodeHttp
 
 // the auto store's fallback happens on every command where there is no keyring: one short line, the reason with
 // --verbose
@@ -105,6 +71,15 @@ const session = { onInterruptedRefresh, onSpentRefreshWatch }
 const onConfigWarning = (error: ConfigError) =>
   Console.error(sanitize(`Warning: ${error.message}; going on with the defaults.`))
 
+/** Node's HttpClient (with --verbose, logged): httpLayer.ts, loaded by the commands that may send a request. */
+const http = (verbose: boolean): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Effect.promise(() => import("./httpLayer.js")),
+      (module) => module.httpFor(verbose)
+    )
+  )
+
 /** The layer `load` makes once its module is loaded: each command loads the layer modules it uses, no others. */
 const loaded = <A, E, M>(module: () => Promise<M>, make: (module: M) => Layer.Layer<A, E>): Layer.Layer<A, E> =>
   Layer.unwrapEffect(Effect.map(Effect.promise(module), make))
@@ -121,7 +96,7 @@ const cliLayers = Layer.succeed(CliLayers, {
       (auth) =>
         auth
           .layer({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait, session, ...options })
-          .pipe(Layer.provide(Layer.merge(httpFor(verbose), platform)))
+          .pipe(Layer.provide(Layer.merge(http(verbose), platform)))
     ),
   // `token`: the session and its store, the issuer modules loaded on a first refresh only
   session: ({ verbose = false, ...options }: AuthOptions) =>
@@ -130,7 +105,7 @@ const cliLayers = Layer.succeed(CliLayers, {
       (auth) =>
         auth
           .layerSession({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait, session, ...options })
-          .pipe(Layer.provide(Layer.merge(httpFor(verbose), platform)))
+          .pipe(Layer.provide(Layer.merge(http(verbose), platform)))
     ),
   // `status`, `logout`: the setup and the store only
   store: ({ verbose = false, ...options }: AuthOptions) =>

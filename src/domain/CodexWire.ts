@@ -8,25 +8,15 @@ import { DeviceCode, parseInterval } from "./DeviceCode.js"
 import { isRecord, nonEmpty, parseJson } from "./Json.js"
 import { expiresInField, lifetime, optionalToken, secret, TokenRefresh, TokenSet, WireToken } from "./TokenSet.js"
 
-/** Codex dialect constants (codex-protocol.md). */
-export const CODEX_DEFAULT_ISSUER = "https://auth.openai.com"
-export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
-
-/** Codex endpoints under an issuer whose trailing `/` is trimmed. */
-export const codexEndpoints = (issuer: string) => ({
-  userCode: `${issuer}/api/accounts/deviceauth/usercode`,
-  poll: `${issuer}/api/accounts/deviceauth/token`,
-  verification: `${issuer}/codex/device`,
-  redirectUri: `${issuer}/deviceauth/callback`,
-  token: `${issuer}/oauth/token`,
-  revoke: `${issuer}/oauth/revoke`
-})
-
-/** The loopback port codex's browser login serves its callback on (and asks an older login there to `/cancel`). */
-export const CODEX_BROWSER_PORT = 1455
-
-/** The scopes codex's browser login asks for. */
-export const CODEX_BROWSER_SCOPE = "openid profile email offline_access api.connectors.read api.connectors.invoke"
+export {
+  CODEX_BROWSER_PORT,
+  CODEX_BROWSER_SCOPE,
+  CODEX_CLIENT_ID,
+  CODEX_DEFAULT_ISSUER,
+  codexEndpoints,
+  normalizeIssuer
+} from "./CodexConstants.js"
+import { CODEX_BROWSER_PORT, CODEX_BROWSER_SCOPE } from "./CodexConstants.js"
 
 /** The redirect URI of codex's browser login with its callback server on `port`: 127.0.0.1, not localhost. */
 export const codexBrowserRedirectUri = (port: number): string => `http://127.0.0.1:${port}/auth/callback`
@@ -109,9 +99,6 @@ export const revokeUrlFromRefreshUrl = (refreshUrl: string): Option.Option<strin
   url.search = ""
   return Option.some(url.toString())
 }
-
-/** Trims the trailing slashes codex trims from an issuer URL. */
-export const normalizeIssuer = (issuer: string): string => issuer.trim().replace(/\/+$/, "")
 
 /** §1 200 body: `user_code` may come as `usercode`; `interval` as a string, a number or not at all. */
 export const UserCodeResponse = Schema.Struct({

@@ -1,5 +1,5 @@
 import * as Either from "effect/Either"
-import { normalizeIssuer } from "./CodexWire.js"
+import { normalizeIssuer } from "./CodexConstants.js"
 import { isSafe, sanitize } from "./Sanitize.js"
 
 /**

@@ -26,7 +26,7 @@ import {
   outerLockBound,
   refreshLockBound,
   refreshLockWait
-} from "../services/schedules.js"
+} from "../services/lockSchedules.js"
 import { defaultFlock, type Flock, type FlockSource } from "./flock.js"
 import { ioCode, type LocalFileError, openFile, plainIoError, regularStats } from "./localFile.js"
 
