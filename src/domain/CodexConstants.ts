@@ -1,4 +1,6 @@
-// The Codex dialect's fixed values (codex-protocol.md), without its wire schemas: what resolving a setup needs.
+// The Codex dialect's fixed values and rules (codex-protocol.md), without its wire schemas: what resolving a setup
+// and serving a stored token need.
+import * as Option from "effect/Option"
 
 /** Codex dialect constants (codex-protocol.md). */
 export const CODEX_DEFAULT_ISSUER = "https://auth.openai.com"
@@ -22,3 +24,7 @@ export const CODEX_BROWSER_SCOPE = "openid profile email offline_access api.conn
 
 /** Trims the trailing slashes codex trims from an issuer URL. */
 export const normalizeIssuer = (issuer: string): string => issuer.trim().replace(/\/+$/, "")
+
+/** The headers ChatGPT's APIs want on an app's request besides the bearer token: the workspace's account id. */
+export const codexRequestHeaders = (accountId: Option.Option<string>): Readonly<Record<string, string>> =>
+  Option.match(accountId, { onNone: () => ({}), onSome: (id) => ({ "ChatGPT-Account-Id": id }) })

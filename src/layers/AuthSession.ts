@@ -87,12 +87,13 @@ export const make = (
       Effect.orElseFail(() => new NotLoggedIn())
     )
     // the headers the record's issuer wants on an app's requests are worked out once per record, like its expiry
+    const headersFor = (record: StoredAuth) =>
+      resolver.requestHeaders === undefined
+        ? Effect.map(resolver.forSignIn(record.origin), (client) => client.requestHeaders(accountIdOf(record)))
+        : Effect.succeed(resolver.requestHeaders(record.origin, accountIdOf(record)))
     const entryFor = (record: StoredAuth) =>
-      Effect.flatMap(resolver.forSignIn(record.origin), (client) =>
-        Effect.orElseFail(
-          Plan.entryOf(record, limits, client.requestHeaders(accountIdOf(record))),
-          () => new NotLoggedIn()
-        )
+      Effect.flatMap(headersFor(record), (headers) =>
+        Effect.orElseFail(Plan.entryOf(record, limits, headers), () => new NotLoggedIn())
       )
     const loadEntry = Effect.flatMap(loadRecord, entryFor)
 

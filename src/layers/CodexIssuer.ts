@@ -34,6 +34,7 @@ import * as Schedules from "../services/schedules.js"
 import { isOk, makeExchange, userAgent } from "./httpExchange.js"
 import { codexRefreshFailure, completeGrant, issuerClientOf, loginFlowOf } from "./issuerRules.js"
 import { decodableEncodings } from "./contentCoding.js"
+import { codexRequestHeaders } from "../domain/CodexConstants.js"
 
 /** Where and as whom the Codex dialect signs in; every field falls back to what codex uses. */
 export interface CodexIssuerOptions {
@@ -76,8 +77,7 @@ export const rules = (issuer: string, clientId: string) => ({
   // §8: codex's own answer to a spent refresh token
   refreshSpentElsewhere: (error: DeviceAuthError) => Option.contains(codexRefreshFailure(error), "Reused"),
   // ChatGPT's APIs act for the workspace named by this header
-  requestHeaders: (accountId: Option.Option<string>): Readonly<Record<string, string>> =>
-    Option.match(accountId, { onNone: () => ({}), onSome: (id) => ({ "ChatGPT-Account-Id": id }) })
+  requestHeaders: codexRequestHeaders
 })
 
 // compact JSON, keys in the order given (serde's order of codex's structs)

@@ -8,11 +8,11 @@ import { DeviceAuthError, type DeviceAuthStep } from "../domain/Errors.js"
 import { validateIssuerUrl } from "../domain/IssuerUrl.js"
 import type { SignInOrigin } from "../domain/StoredAuth.js"
 import type { IssuerClient } from "../services/IssuerClient.js"
-import { IssuerResolver } from "../services/IssuerResolver.js"
+import { dialectRequestHeaders, IssuerResolver } from "../services/IssuerResolver.js"
 import * as CodexIssuer from "./CodexIssuer.js"
 import * as OidcIssuer from "./OidcIssuer.js"
 
-export { fixed, IssuerResolver } from "../services/IssuerResolver.js"
+export { dialectRequestHeaders, fixed, IssuerResolver } from "../services/IssuerResolver.js"
 
 const originKey = (origin: Option.Option<SignInOrigin>): string =>
   Option.match(origin, {
@@ -60,6 +60,7 @@ export const make: Effect.Effect<IssuerResolver["Type"], never, HttpClient.HttpC
   const context = yield* Effect.context<HttpClient.HttpClient>()
   const made = yield* SynchronizedRef.make(new Map<string, IssuerClient["Type"]>())
   return IssuerResolver.of({
+    requestHeaders: dialectRequestHeaders,
     forSignIn: (origin) => {
       const key = originKey(origin)
       return SynchronizedRef.modifyEffect(made, (known) => {

@@ -8,7 +8,7 @@ import type * as Path from "@effect/platform/Path"
 import type { ConfigError } from "../domain/Errors.js"
 import type { AuthSession } from "../services/AuthSession.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
-import { IssuerResolver } from "../services/IssuerResolver.js"
+import { dialectRequestHeaders, IssuerResolver } from "../services/IssuerResolver.js"
 import * as AuthSessionLayer from "./AuthSession.js"
 import { layerStore, type Options, type Setup } from "./setup.js"
 
@@ -26,7 +26,10 @@ export const lazyIssuerResolver: Layer.Layer<IssuerResolver, never, HttpClient.H
         Effect.provide(context)
       )
     )
-    return IssuerResolver.of({ forSignIn: (origin) => Effect.flatMap(live, (resolver) => resolver.forSignIn(origin)) })
+    return IssuerResolver.of({
+      requestHeaders: dialectRequestHeaders,
+      forSignIn: (origin) => Effect.flatMap(live, (resolver) => resolver.forSignIn(origin))
+    })
   })
 )
 
