@@ -10,8 +10,8 @@ const tmuxInstalled = spawnSync("tmux", ["-V"], { stdio: "ignore" }).status === 
 const tmuxRequired = process.env.DEVICECODE_REQUIRE_TMUX === "1"
 const suite = tmuxInstalled || tmuxRequired ? describe : describe.skip
 const title = tmuxInstalled
-  ? "waiting screen in a real terminal (tmux)"
-  : "waiting screen in a real terminal (skipped: tmux is not installed; DEVICECODE_REQUIRE_TMUX=1 makes this fail)"
+  ? "the waiting screen and --wizard in a real terminal (tmux)"
+  : "the waiting screen and --wizard in a real terminal (skipped: tmux is not installed; DEVICECODE_REQUIRE_TMUX=1 makes this fail)"
 
 const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`
 const countdownPattern = /Code valid for (\d\d:\d\d)/
@@ -54,6 +54,9 @@ const waitUntil = <A>(
     Effect.orDie
   )
 }
+
+/** A check for {@link waitUntil}: the text, once it matches `pattern`. */
+const matching = (pattern: RegExp) => (text: string) => (pattern.test(text) ? text : undefined)
 
 /** The pane as a person saw it: without tmux's "Pane is dead" line and the empty rows below the output. */
 const trimPane = (text: string) =>
@@ -112,6 +115,42 @@ suite(title, () => {
       assert.notMatch(after, countdownPattern)
       assert.notMatch(after, spinnerPattern)
       assert.include(after, "one-time code (valid for 15 minutes):", "the prompt stays")
+    })
+  )
+
+  // @effect/cli's prompt modules are behind stand-ins in the bundle (test/bundle.lazyPrompt.test.ts): the wizard runs them
+  it.scopedLive("asks which command, then the chosen command's options (select, toggle)", () =>
+    Effect.gen(function* () {
+      if (!tmuxInstalled) return assert.fail("DEVICECODE_REQUIRE_TMUX=1 but tmux is not installed")
+      // before the server, so that it is removed after the server and the CLI in it are gone
+      const home = yield* tempDir
+      const tmux = yield* tmuxServer
+      const command = [
+        // no code cache: the CLI would write it on its way out, after the test
+        "exec env -u NO_COLOR DEVICECODE_CODE_CACHE=off",
+        `CODEX_HOME=${quote(home)}`,
+        quote(process.execPath),
+        quote(binPath),
+        "--wizard"
+      ].join(" ")
+      yield* tmux("new-session", "-d", "-s", "wizard", "-x", "100", "-y", "30", command)
+      const pane = tmux("capture-pane", "-p", "-S", "-", "-t", "wizard")
+      const first = yield* waitUntil(
+        "the command menu",
+        pane,
+        matching(/Select which command you would like to execute[\s\S]*completion/)
+      )
+      assert.match(first, /❯ login/)
+      // the second command, status, whose first option (--json) is asked with a toggle
+      yield* tmux("send-keys", "-t", "wizard", "Down", "Enter")
+      const second = yield* waitUntil(
+        "status's first option",
+        pane,
+        matching(/Options Wizard - status[\s\S]*--json[\s\S]*Select true or false/)
+      )
+      assert.include(second, "COMMAND: devicecode status")
+      yield* tmux("send-keys", "-t", "wizard", "Enter")
+      yield* waitUntil("status's second option", pane, matching(/--all[\s\S]*Select true or false/))
     })
   )
 })

@@ -84,6 +84,12 @@ const http = (verbose: boolean): Layer.Layer<HttpClient.HttpClient> =>
 const loaded = <A, E, M>(module: () => Promise<M>, make: (module: M) => Layer.Layer<A, E>): Layer.Layer<A, E> =>
   Layer.unwrapEffect(Effect.map(Effect.promise(module), make))
 
+/** Who is told of a store's fallback, a config.toml warning and a lock wait: stderr. */
+const told = (verbose: boolean) => ({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait })
+
+/** What a command that may send a request runs on: Node's HttpClient, FileSystem and Path. */
+const networked = (verbose: boolean) => Layer.merge(http(verbose), platform)
+
 const cliLayers = Layer.succeed(CliLayers, {
   // the callback server (@effect/platform-node's HTTP server) is loaded by `login --browser` only
   browser: loaded(
@@ -93,28 +99,19 @@ const cliLayers = Layer.succeed(CliLayers, {
   auth: ({ verbose = false, ...options }: AuthOptions) =>
     loaded(
       () => import("../layers/DeviceCodeAuth.js"),
-      (auth) =>
-        auth
-          .layer({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait, session, ...options })
-          .pipe(Layer.provide(Layer.merge(http(verbose), platform)))
+      (auth) => auth.layer({ ...told(verbose), session, ...options }).pipe(Layer.provide(networked(verbose)))
     ),
   // `token`: the session and its store, the issuer modules loaded on a first refresh only
   session: ({ verbose = false, ...options }: AuthOptions) =>
     loaded(
       () => import("../layers/session.js"),
-      (auth) =>
-        auth
-          .layerSession({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait, session, ...options })
-          .pipe(Layer.provide(Layer.merge(http(verbose), platform)))
+      (auth) => auth.layerSession({ ...told(verbose), session, ...options }).pipe(Layer.provide(networked(verbose)))
     ),
   // `status`, `logout`: the setup and the store only
   store: ({ verbose = false, ...options }: AuthOptions) =>
     loaded(
       () => import("../layers/setup.js"),
-      (setup) =>
-        setup
-          .layerStore({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait, ...options })
-          .pipe(Layer.provide(platform))
+      (setup) => setup.layerStore({ ...told(verbose), ...options }).pipe(Layer.provide(platform))
     )
 })
 
