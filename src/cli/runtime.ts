@@ -134,7 +134,7 @@ const report = (error: { readonly _tag: string; readonly message: string }, code
     code
   )
 
-/** The services every command may ask for, as main.ts provides them. */
+/** The services every command may ask for, as {@link runCli} provides them. */
 export type CliServices = Layer.Layer.Success<typeof live>
 
 /**
