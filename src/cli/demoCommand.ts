@@ -6,15 +6,13 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { codexEndpoints } from "../domain/CodexWire.js"
+import { codexEndpoints } from "../domain/CodexConstants.js"
 import { ConfigError } from "../domain/Errors.js"
 import { CliLayers } from "./CliLayers.js"
 import { existingDirectory, noColor, store, verbose } from "./environment.js"
 import { described } from "./described.js"
-import { deviceLogin } from "./loginCommand.js"
 import { openOption, qrFlag } from "./loginFlags.js"
 import { withSafeConsole } from "./terminal.js"
-import { loadStatus, printStatus } from "./statusRun.js"
 import { demoApprovalDelay } from "../services/schedules.js"
 
 const codexHome = existingDirectory("codex-home").pipe(
@@ -111,14 +109,20 @@ export const demoCommand = Command.make(
                   ...(options.manual ? {} : { companion: personAtBrowser })
                 })
             )
-          : deviceLogin({
-              verbose: options.verbose,
-              json: false,
-              qr: options.how.qr,
-              open: options.open,
-              noColor: options.noColor,
-              ...(options.manual ? {} : { companion: person })
-            })
+          : Effect.flatMap(
+              Effect.promise(() => import("./loginRun.js")),
+              ({ deviceLogin }) =>
+                deviceLogin({
+                  verbose: options.verbose,
+                  json: false,
+                  qr: options.how.qr,
+                  open: options.open,
+                  noColor: options.noColor,
+                  ...(options.manual ? {} : { companion: person })
+                })
+            )
+        // the login's and status's modules load when the demo runs, not for --help
+        const { loadStatus, printStatus } = yield* Effect.promise(() => import("./statusRun.js"))
         yield* Effect.gen(function* () {
           yield* signIn
           yield* Console.log("")

@@ -7,7 +7,7 @@ import * as Option from "effect/Option"
 import { statSync } from "node:fs"
 import { DEFAULT_PROFILE, validateProfileName } from "../domain/Profile.js"
 import { sanitize } from "../domain/Sanitize.js"
-import { credentialsStoreKinds } from "../layers/Config.js"
+import { credentialsStoreKinds } from "../domain/CodexConfig.js"
 
 /** `--verbose` with what it logs on this command. */
 export const verboseFor = (what: string) => Options.boolean("verbose").pipe(Options.withDescription(what))

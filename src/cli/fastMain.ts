@@ -4,8 +4,9 @@ import * as Effect from "effect/Effect"
 import { ExitCode } from "./exit.js"
 import type { FastRun } from "./fastPath.js"
 import { runCli } from "./runtime.js"
-import { runStatus, statusInput, statusLayer } from "./statusRun.js"
-import { runToken, tokenInput, tokenLayer } from "./tokenRun.js"
+import { statusLayer, tokenLayer } from "./commandLayers.js"
+import { runStatus, statusInput } from "./statusRun.js"
+import { runToken, tokenInput } from "./tokenRun.js"
 
 /** The handler of `run`'s command on the input its flags make, with the command's layer. */
 const handle = (run: FastRun) => {

@@ -4,13 +4,12 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER } from "../domain/CodexWire.js"
+import { CODEX_CLIENT_ID, CODEX_DEFAULT_ISSUER } from "../domain/CodexConstants.js"
 import { validateIssuerUrl } from "../domain/IssuerUrl.js"
 import { resolveLoginTarget } from "../domain/Profile.js"
-import * as OidcIssuer from "../layers/OidcIssuer.js"
 import { profile, wholeNumber } from "./environment.js"
 import { jsonOption } from "./jsonFlag.js"
-import { Dialect } from "../domain/Dialect.js"
+import { DEFAULT_OIDC_SCOPE, Dialect } from "../domain/Dialect.js"
 
 const checkUrl = (name: string, value: string) =>
   Either.match(validateIssuerUrl(value, `--${name}`), {
@@ -46,7 +45,7 @@ const clientId = Options.text("client-id").pipe(
 const scope = Options.text("scope").pipe(
   Options.withPseudoName("SCOPE"),
   Options.optional,
-  Options.withDescription(`The scope to ask for (rfc8628 only; default "${OidcIssuer.DEFAULT_SCOPE}")`)
+  Options.withDescription(`The scope to ask for (rfc8628 only; default "${DEFAULT_OIDC_SCOPE}")`)
 )
 const browser = Options.boolean("browser").pipe(
   Options.withDescription(
@@ -93,7 +92,7 @@ const resolveTarget = (flags: {
         scope: Option.getOrUndefined(flags.scope),
         profile: Option.getOrUndefined(flags.profile)
       },
-      { codexIssuer: CODEX_DEFAULT_ISSUER, codexClientId: CODEX_CLIENT_ID, scope: OidcIssuer.DEFAULT_SCOPE },
+      { codexIssuer: CODEX_DEFAULT_ISSUER, codexClientId: CODEX_CLIENT_ID, scope: DEFAULT_OIDC_SCOPE },
       (name) => ({ issuer: "--issuer URL", clientId: "--client-id ID", profile: "--profile" })[name]
     ),
     {

@@ -5,7 +5,7 @@ import type * as Scope from "effect/Scope"
 import { DEFAULT_PROFILE } from "../domain/Profile.js"
 import { sanitize } from "../domain/Sanitize.js"
 import { accountIdOf } from "../domain/SignInSummary.js"
-import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
+import { Setup } from "../layers/setup.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
 import type { IssuerResolver } from "../services/IssuerResolver.js"
 import type { LoginResult } from "../services/login.js"
@@ -30,11 +30,9 @@ export const tellCancelled = (json: boolean): Effect.Effect<void> =>
  * A login into the `ephemeral` store keeps nothing once the command ends: rather than leave its tokens live at the
  * issuer with no one holding them, it revokes them at once, and says so (on stderr; with `--json`, silently).
  */
-const endEphemeral = (
-  json: boolean
-): Effect.Effect<void, never, DeviceCodeAuth.Setup | CredentialStore | IssuerResolver> =>
+const endEphemeral = (json: boolean): Effect.Effect<void, never, Setup | CredentialStore | IssuerResolver> =>
   Effect.gen(function* () {
-    const { store } = yield* DeviceCodeAuth.Setup
+    const { store } = yield* Setup
     if (store !== "ephemeral") return
     const revoked = yield* logout().pipe(
       Effect.map((result) => result.revoked),
@@ -55,12 +53,12 @@ const endEphemeral = (
 export const tellLoggedIn = (
   result: LoginResult,
   json: boolean
-): Effect.Effect<void, never, DeviceCodeAuth.Setup | CredentialStore | IssuerResolver> =>
+): Effect.Effect<void, never, Setup | CredentialStore | IssuerResolver> =>
   Effect.zipRight(tellSignedIn(result, json), endEphemeral(json))
 
-const tellSignedIn = (result: LoginResult, json: boolean): Effect.Effect<void, never, DeviceCodeAuth.Setup> =>
+const tellSignedIn = (result: LoginResult, json: boolean): Effect.Effect<void, never, Setup> =>
   Effect.gen(function* () {
-    const { target } = yield* DeviceCodeAuth.Setup
+    const { target } = yield* Setup
     if (json) {
       return yield* withJsonOutput(({ CliEvents, printJson }) =>
         printJson(

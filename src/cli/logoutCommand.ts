@@ -1,51 +1,19 @@
 import * as Command from "@effect/cli/Command"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import { DEFAULT_PROFILE } from "../domain/Profile.js"
-import { sanitize } from "../domain/Sanitize.js"
-import * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
-import { logout, LogoutEvent } from "../services/logout.js"
 import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { storeCommandOptions } from "./authOptions.js"
 import { noColor, profile, store, verbose } from "./environment.js"
 import { jsonOption } from "./jsonFlag.js"
-import { withJsonOutput } from "./withJsonOutput.js"
-import { withSafeConsole } from "./terminal.js"
 
 const json = jsonOption("Print what was done (removed, revoked) as one JSON object on stdout and nothing else there")
 
-/** The warnings of a logout on stderr, each as it happens. */
-const renderLogoutEvent = (event: LogoutEvent): Effect.Effect<void> =>
-  LogoutEvent.$match(event, {
-    RevokeFailed: ({ error }) =>
-      Console.error(`Warning: could not revoke the token (${error.message}); removing the local sign-in anyway.`),
-    StoreSetAside: ({ error, keptAs, revoked }) =>
-      Console.error(
-        `Warning: ${sanitize(error.message)}; ${Option.match(keptAs, {
-          onNone: () => "removing it",
-          onSome: (to) => `moved it to ${sanitize(to)}`
-        })}${revoked ? "" : " without revoking"}.`
-      )
-  })
-
-/** `devicecode logout`: the {@link logout} program, its warnings on stderr, then what it did. */
+/** `devicecode logout`: the logout program (logoutRun.ts, loaded when it runs), its warnings, then what it did. */
 export const logoutCommand = Command.make("logout", { json, profile, store, noColor, verbose }, (options) =>
-  Effect.gen(function* () {
-    const { target } = yield* DeviceCodeAuth.Setup
-    // a named profile nobody signed in to gets no lock files; codex's auth.json gets them, as codex's logout makes them
-    const onlyIfStored = target.profile !== DEFAULT_PROFILE
-    const { removed, revoked } = yield* logout({ onEvent: renderLogoutEvent, onlyIfStored })
-    yield* options.json
-      ? withJsonOutput(({ CliEvents, printJson }) =>
-          printJson(
-            CliEvents.LoggedOutEvent,
-            new CliEvents.LoggedOutEvent({ profile: target.profile, removed, revoked })
-          )
-        )
-      : Console.log(removed ? "Successfully logged out" : "Not logged in")
-  }).pipe(withSafeConsole)
+  Effect.flatMap(
+    Effect.promise(() => import("./logoutRun.js")),
+    (run) => run.runLogout(options)
+  )
 )
   .pipe(Command.provide((options) => authFor(storeCommandOptions(options))))
   .pipe(

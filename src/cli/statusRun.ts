@@ -15,7 +15,7 @@ import { Setup } from "../layers/setup.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
 import { describeSignIn, type SignInDescription } from "../services/describeSignIn.js"
 import { storeCommandOptions } from "./authOptions.js"
-import { type AuthOptions, CliLayers, storeFor } from "./CliLayers.js"
+import { type AuthOptions, CliLayers } from "./CliLayers.js"
 import { CliExit, ExitCode } from "./exit.js"
 import type { StatusFlags } from "./flagTable.js"
 import { humanDuration } from "./render.js"
@@ -309,7 +309,3 @@ export const runStatus = ({ selection: { all, profile }, ...options }: StatusInp
       : Console.log(statusTable(reports, yield* DateTime.now))
     if (!reports.some((report) => report.logged_in)) return yield* new CliExit({ code: ExitCode.failure })
   }).pipe(withSafeConsole)
-
-/** The services `status` runs with: the setup and the store only (no network). */
-export const statusLayer = ({ selection: { profile }, ...options }: StatusInput) =>
-  storeFor(storeCommandOptions({ ...options, profile }))

@@ -8,7 +8,6 @@ import type { CredentialsStoreKind } from "../domain/CodexConfig.js"
 import { Setup } from "../layers/setup.js"
 import { AuthSession } from "../services/AuthSession.js"
 import { authOptions } from "./authOptions.js"
-import { sessionFor } from "./CliLayers.js"
 import { CliExit, ExitCode } from "./exit.js"
 import type { TokenFlags } from "./flagTable.js"
 import { notLoggedInHelp } from "./statusRun.js"
@@ -51,6 +50,3 @@ export const runToken = (options: TokenInput) =>
       printJson(CliEvents.TokenOutput, new CliEvents.TokenOutput({ accessToken, expiresAt, profile: target.profile }))
     )
   }).pipe(withSafeConsole)
-
-/** The services `token` runs with: the session, its store and the setup; the issuer modules on a first refresh. */
-export const tokenLayer = (options: TokenInput) => sessionFor(authOptions(options))
