@@ -78,7 +78,10 @@ export const withFallbackWarning = (load: Effect.Effect<Flock, string>): Effect.
     )
   )
 
-/** fs-ext's flock, loaded on first use, once per process (and so at most one warning per process). */
-export const defaultFlock: FlockSource = globalValue(Symbol.for("devicecode/flock/defaultFlock"), () =>
-  Effect.runSync(withFallbackWarning(loadFsExt))
+/**
+ * fs-ext's flock, loaded on first use, once per process (and so at most one warning per process). The cached effect
+ * itself is made on first use too: a `status` that takes no lock does not pay for it at start.
+ */
+export const defaultFlock: FlockSource = Effect.suspend(() =>
+  globalValue(Symbol.for("devicecode/flock/defaultFlock"), () => Effect.runSync(withFallbackWarning(loadFsExt)))
 )
