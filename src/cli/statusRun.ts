@@ -1,3 +1,5 @@
+// `devicecode status`'s handler and what it prints: no @effect/cli here, so that the fast path (fastPath.ts) runs it
+// without evaluating the parser. statusCommand.ts makes the command of it.
 import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -21,9 +23,6 @@ import type { StatusFlags } from "./flagTable.js"
 import { humanDuration } from "./render.js"
 import { withSafeConsole } from "./terminal.js"
 import { withJsonOutput } from "./withJsonOutput.js"
-
-// `devicecode status`'s handler and what it prints: no @effect/cli here, so that the fast path (fastPath.ts) runs it
-// without evaluating the parser. statusCommand.ts makes the command of it.
 
 /** What `status` reports of one profile, without a single secret in it (its schema is the `--json` output). */
 export type StatusReport = CliEvents.StatusReport
