@@ -10,7 +10,7 @@ import { AuthSession } from "../services/AuthSession.js"
 import { authOptions } from "./authOptions.js"
 import { CliExit, ExitCode } from "./exit.js"
 import type { TokenFlags } from "./flagTable.js"
-import { notLoggedInHelp } from "./statusRun.js"
+import { notLoggedInHelp } from "./notLoggedIn.js"
 import { withSafeConsole } from "./terminal.js"
 import { withJsonOutput } from "./withJsonOutput.js"
 
