@@ -1,21 +1,20 @@
 import * as Command from "@effect/cli/Command"
-import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { authFor } from "./CliLayers.js"
 import { described } from "./described.js"
 import { noColor, store, verbose } from "./environment.js"
 import { loginFlags } from "./loginFlags.js"
+import { loadedWhenRun } from "./loadedWhenRun.js"
 
 /** `devicecode login`. */
 export const loginCommand = Command.make(
   "login",
   { flags: loginFlags, store, noColor: noColor, verbose },
   // the handler's modules (the login program, the waiting screen, QR codes) load when it runs, not for --help
-  (input) =>
-    Effect.flatMap(
-      Effect.promise(() => import("./loginRun.js")),
-      (run) => run.runLogin(input)
-    )
+  loadedWhenRun(
+    () => import("./loginRun.js"),
+    (run) => run.runLogin
+  )
 )
   .pipe(
     Command.provide((options) =>

@@ -9,6 +9,7 @@ import { described } from "./described.js"
 import { NO_COLOR, profile, store, VERBOSE_WITHOUT_HTTP } from "./environment.js"
 import { booleanFlags } from "./flagTable.js"
 import { statusLayer } from "./commandLayers.js"
+import { loadedWhenRun } from "./loadedWhenRun.js"
 
 const flags = booleanOptions(booleanFlags.status, {
   json: "Print the report as one JSON object on stdout (with --all, an array) and nothing else there",
@@ -30,11 +31,12 @@ const selection = Options.all({ all: flags.all, profile }).pipe(
 export const statusConfig = { json: flags.json, selection, store, noColor: flags.noColor, verbose: flags.verbose }
 
 /** `devicecode status`: the handler is statusRun.ts's, which the fast path runs too. */
-export const statusCommand = Command.make("status", statusConfig, (input) =>
-  // the handler's modules (the store's, the report's) load when it runs, not for --help
-  Effect.flatMap(
-    Effect.promise(() => import("./statusRun.js")),
-    (run) => run.runStatus(input)
+export const statusCommand = Command.make(
+  "status",
+  statusConfig,
+  loadedWhenRun(
+    () => import("./statusRun.js"),
+    (run) => run.runStatus
   )
 )
   .pipe(Command.provide(statusLayer))

@@ -3,8 +3,8 @@ import { booleanOptions } from "./booleanOptions.js"
 import { described } from "./described.js"
 import { NO_COLOR, profile, store, VERBOSE_HTTP } from "./environment.js"
 import { booleanFlags } from "./flagTable.js"
-import * as Effect from "effect/Effect"
 import { tokenLayer } from "./commandLayers.js"
+import { loadedWhenRun } from "./loadedWhenRun.js"
 
 const flags = booleanOptions(booleanFlags.token, {
   json: "Print {access_token, expires_at, profile} as one JSON object on stdout instead of the bare token",
@@ -16,11 +16,12 @@ const flags = booleanOptions(booleanFlags.token, {
 export const tokenConfig = { json: flags.json, profile, store, noColor: flags.noColor, verbose: flags.verbose }
 
 /** `devicecode token`: the handler is tokenRun.ts's, which the fast path runs too. */
-export const tokenCommand = Command.make("token", tokenConfig, (input) =>
-  // the handler's modules (the session's) load when it runs, not for --help
-  Effect.flatMap(
-    Effect.promise(() => import("./tokenRun.js")),
-    (run) => run.runToken(input)
+export const tokenCommand = Command.make(
+  "token",
+  tokenConfig,
+  loadedWhenRun(
+    () => import("./tokenRun.js"),
+    (run) => run.runToken
   )
 )
   .pipe(Command.provide(tokenLayer))
