@@ -1,7 +1,7 @@
 // What makes the CLI bundle: shared by scripts/bundle.mjs and the tests that rebuild or restamp it.
 import { createHash } from "node:crypto"
 import { nodeBundle } from "./esbuild.mjs"
-import { lazyModules } from "./lazyModules.mjs"
+import { lazyBuiltins, lazyModules } from "./lazyModules.mjs"
 
 /** Packages the CLI never runs, replaced by stubs (test/bundle.test.ts checks nothing reaches them). */
 export const leftOut = {
@@ -39,6 +39,16 @@ export const lazyPrompts = lazyModules({
 })
 
 /**
+ * The built-ins @effect/platform-node's file system imports at its top, node:crypto (~2.4 ms to load) and node:os, for
+ * its temp files only, which the CLI never makes.
+ */
+export const lazyFileSystemBuiltins = lazyBuiltins({
+  name: "file-system",
+  builtins: ["node:crypto", "node:os"],
+  importers: /[\\/]@effect[\\/]platform-node-shared[\\/]dist[\\/]esm[\\/]internal[\\/]fileSystem\.js$/
+})
+
+/**
  * esbuild's options for the CLI bundle, but `outfile` (scripts/bundle.mjs writes dist/bin/devicecode.cjs; a test may
  * build a variant elsewhere, with plugins of its own added to `plugins`). scripts/bundle.mjs then passes the output
  * through {@link asciiOnly} and {@link stamp}.
@@ -51,7 +61,7 @@ export const cliBuildOptions = {
   define: { "import.meta.url": "__dcImportMetaUrl" },
   entryPoints: ["src/cli/main.ts"],
   alias: leftOut,
-  plugins: [requireNativeModules, lazyPrompts],
+  plugins: [requireNativeModules, lazyPrompts, lazyFileSystemBuiltins],
   minify: true,
   // the licence notices of the bundled packages, in <outfile>.LEGAL.txt beside it
   legalComments: "linked",
