@@ -3,6 +3,8 @@ import type { CallbackServer } from "../services/CallbackServer.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
 import type { Pkce } from "../services/Pkce.js"
 import type { ConfigError } from "../domain/Errors.js"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
 import type * as DeviceCodeAuth from "../layers/DeviceCodeAuth.js"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -25,13 +27,18 @@ export class CliLayers extends Context.Tag("devicecode/cli/CliLayers")<
     /** The session, its store and the resolved setup: what hands out access tokens (`token`). */
     readonly session: (
       options: AuthOptions
-    ) => Layer.Layer<AuthSession | CredentialStore | DeviceCodeAuth.Setup, ConfigError>
+    ) => Layer.Layer<AuthSession | CredentialStore | DeviceCodeAuth.Setup, ConfigError, Platform>
     /** Only the resolved setup and the store: no network. */
-    readonly store: (options: AuthOptions) => Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError>
+    readonly store: (
+      options: AuthOptions
+    ) => Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError, Platform>
     /** What a browser login adds: the client's PKCE values and the loopback callback server. */
     readonly browser: Layer.Layer<Pkce | CallbackServer>
   }
 >() {}
+
+/** What the store and the session are made with: the file system and paths, which every command's services have. */
+export type Platform = FileSystem.FileSystem | Path.Path
 
 /** The services of {@link CliLayers.auth} for `options`, for `Command.provide`. */
 export const authFor = (options: AuthOptions): Layer.Layer<DeviceCodeAuth.Services, ConfigError, CliLayers> =>
@@ -40,13 +47,13 @@ export const authFor = (options: AuthOptions): Layer.Layer<DeviceCodeAuth.Servic
 /** The services of {@link CliLayers.session} for `options`, for `Command.provide`. */
 export const sessionFor = (
   options: AuthOptions
-): Layer.Layer<AuthSession | CredentialStore | DeviceCodeAuth.Setup, ConfigError, CliLayers> =>
+): Layer.Layer<AuthSession | CredentialStore | DeviceCodeAuth.Setup, ConfigError, CliLayers | Platform> =>
   Layer.unwrapEffect(Effect.map(CliLayers, (layers) => layers.session(options)))
 
 /** The services of {@link CliLayers.store} for `options`, for `Command.provide`. */
 export const storeFor = (
   options: AuthOptions
-): Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError, CliLayers> =>
+): Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError, CliLayers | Platform> =>
   Layer.unwrapEffect(Effect.map(CliLayers, (layers) => layers.store(options)))
 
 /** The services of {@link CliLayers.browser}, for `Effect.provide` in a browser login. */

@@ -10,7 +10,7 @@ import { sanitize } from "../domain/Sanitize.js"
 import { authJsonPath, listProfiles } from "../layers/FileStore.js"
 import { Setup } from "../layers/setup.js"
 import { describeSignIn } from "../services/describeSignIn.js"
-import { type AuthOptions, CliLayers } from "./CliLayers.js"
+import { type AuthOptions, CliLayers, type Platform } from "./CliLayers.js"
 
 /** The profiles named in CODEX_HOME (besides the default one); none if the directory cannot be read. */
 const namedProfiles: Effect.Effect<ReadonlyArray<string>, never, Setup | FileSystem.FileSystem> = Effect.flatMap(
@@ -89,7 +89,7 @@ const ELSEWHERE_BOUND = Duration.seconds(1)
  */
 export const signInElsewhere = (
   options: AuthOptions
-): Effect.Effect<Option.Option<SignInElsewhere>, never, CliLayers | Setup | FileSystem.FileSystem> =>
+): Effect.Effect<Option.Option<SignInElsewhere>, never, CliLayers | Setup | Platform> =>
   Effect.gen(function* () {
     const { codexHome, store, target } = yield* Setup
     const kind = store === "keyring" ? "file" : store === "file" && (yield* keyringNearby) ? "keyring" : undefined
@@ -123,7 +123,7 @@ export const notLoggedInHelp = (
   command: "status" | "token",
   options: AuthOptions,
   named: boolean
-): Effect.Effect<string, never, CliLayers | Setup | FileSystem.FileSystem> =>
+): Effect.Effect<string, never, CliLayers | Setup | Platform> =>
   Effect.gen(function* () {
     const { target } = yield* Setup
     const elsewhere = yield* signInElsewhere(options)

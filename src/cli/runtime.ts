@@ -81,7 +81,7 @@ const http = (verbose: boolean): Layer.Layer<HttpClient.HttpClient> =>
   )
 
 /** The layer `load` makes once its module is loaded: each command loads the layer modules it uses, no others. */
-const loaded = <A, E, M>(module: () => Promise<M>, make: (module: M) => Layer.Layer<A, E>): Layer.Layer<A, E> =>
+const loaded = <A, E, R, M>(module: () => Promise<M>, make: (module: M) => Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
   Layer.unwrapEffect(Effect.map(Effect.promise(module), make))
 
 /** Who is told of a store's fallback, a config.toml warning and a lock wait: stderr. */
@@ -105,13 +105,13 @@ const cliLayers = Layer.succeed(CliLayers, {
   session: ({ verbose = false, ...options }: AuthOptions) =>
     loaded(
       () => import("../layers/session.js"),
-      (auth) => auth.layerSession({ ...told(verbose), session, ...options }).pipe(Layer.provide(networked(verbose)))
+      (auth) => auth.layerSession({ ...told(verbose), session, ...options }).pipe(Layer.provide(http(verbose)))
     ),
   // `status`, `logout`: the setup and the store only
   store: ({ verbose = false, ...options }: AuthOptions) =>
     loaded(
       () => import("../layers/setup.js"),
-      (setup) => setup.layerStore({ ...told(verbose), ...options }).pipe(Layer.provide(platform))
+      (setup) => setup.layerStore({ ...told(verbose), ...options })
     )
 })
 

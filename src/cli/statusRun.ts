@@ -6,7 +6,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as FileSystem from "@effect/platform/FileSystem"
 import type * as CliEvents from "../domain/CliEvents.js"
 import type { CredentialsStoreKind } from "../domain/CodexConfig.js"
 import type { StoreError } from "../domain/Errors.js"
@@ -17,7 +16,7 @@ import { Setup } from "../layers/setup.js"
 import type { CredentialStore } from "../services/CredentialStore.js"
 import { describeSignIn, type SignInDescription } from "../services/describeSignIn.js"
 import { storeCommandOptions } from "./authOptions.js"
-import { type AuthOptions, CliLayers } from "./CliLayers.js"
+import { type AuthOptions, CliLayers, type Platform } from "./CliLayers.js"
 import { CliExit, ExitCode } from "./exit.js"
 import type { StatusFlags } from "./flagTable.js"
 import { humanDuration } from "./render.js"
@@ -123,7 +122,7 @@ export const loadStatus: Effect.Effect<StatusReport, StoreError, CredentialStore
 /** Every profile: the default first, then the named ones; an unreadable one is reported, not fatal. */
 export const loadAllStatuses = (
   options: AuthOptions
-): Effect.Effect<ReadonlyArray<StatusReport>, StoreError, CliLayers | Setup | FileSystem.FileSystem> =>
+): Effect.Effect<ReadonlyArray<StatusReport>, StoreError, CliLayers | Setup | Platform> =>
   Effect.gen(function* () {
     const { codexHome } = yield* Setup
     const layers = yield* CliLayers

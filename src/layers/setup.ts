@@ -118,37 +118,49 @@ const storeOf = (
   resolved: Resolved,
   onFallback: NonNullable<Options["onStoreFallback"]>,
   onLockWait: Options["onLockWait"]
-): Layer.Layer<CredentialStore, never, FileSystem.FileSystem | Path.Path> => {
+): Effect.Effect<CredentialStore["Type"], never, FileSystem.FileSystem | Path.Path> => {
   const { codexHome, store, target } = resolved
   const authPath = FileStore.authJsonPath(codexHome, target.profile)
   const fileOptions = onLockWait === undefined ? {} : { onLockWait }
   const keyring = { codexHome, profile: target.profile }
   switch (store) {
     case "file":
-      return FileStore.layer(authPath, fileOptions)
+      return FileStore.make(authPath, fileOptions)
     case "ephemeral":
-      return MemoryStore.layer()
+      return MemoryStore.make()
     case "keyring":
-      return Layer.provide(KeyringStore.layer(keyring), Keyring.layer)
+      return Effect.provideServiceEffect(KeyringStore.make(keyring), Keyring.Keyring, Keyring.make)
     case "auto":
-      return Layer.provide(
-        Layer.effect(
-          CredentialStore,
-          Effect.gen(function* () {
-            const file = yield* FileStore.make(authPath, fileOptions)
-            const { entry, store } = yield* KeyringStore.makeParts(keyring)
-            return yield* AutoStore.make({
-              keyring: store,
-              file,
-              entry,
-              onFallback: (error) => onFallback(error, file.location)
-            })
+      return Effect.provideServiceEffect(
+        Effect.gen(function* () {
+          const file = yield* FileStore.make(authPath, fileOptions)
+          const { entry, store } = yield* KeyringStore.makeParts(keyring)
+          return yield* AutoStore.make({
+            keyring: store,
+            file,
+            entry,
+            onFallback: (error) => onFallback(error, file.location)
           })
-        ),
-        Keyring.layer
+        }),
+        Keyring.Keyring,
+        Keyring.make
       )
   }
 }
+
+/**
+ * The resolved setup and its store, made one after the other: what {@link layerStore} provides, and what the layers
+ * built on it (DeviceCodeAuth's, the session's) start from. One effect rather than a graph of layers: building each
+ * layer of a graph runs more of Effect's code than making the services does (a third of a `status` start).
+ */
+export const storeContext = (
+  options: Options = {}
+): Effect.Effect<Context.Context<CredentialStore | Setup>, ConfigError, FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(resolve(options), (resolved) =>
+    Effect.map(storeOf(resolved, options.onStoreFallback ?? warnFallback, options.onLockWait), (store) =>
+      Context.make(Setup, resolved).pipe(Context.add(CredentialStore, store))
+    )
+  )
 
 /** A layer made from the resolved setup. */
 export const fromSetup = <A, E, R>(f: (resolved: Resolved) => Layer.Layer<A, E, R>): Layer.Layer<A, E, R | Setup> =>
@@ -161,6 +173,4 @@ export const fromSetup = <A, E, R>(f: (resolved: Resolved) => Layer.Layer<A, E, 
 export const layerStore = (
   options: Options = {}
 ): Layer.Layer<CredentialStore | Setup, ConfigError, FileSystem.FileSystem | Path.Path> =>
-  fromSetup((resolved) => storeOf(resolved, options.onStoreFallback ?? warnFallback, options.onLockWait)).pipe(
-    Layer.provideMerge(Layer.effect(Setup, resolve(options)))
-  )
+  Layer.effectContext(storeContext(options))
