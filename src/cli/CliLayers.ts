@@ -29,9 +29,7 @@ export class CliLayers extends Context.Tag("devicecode/cli/CliLayers")<
       options: AuthOptions
     ) => Layer.Layer<AuthSession | CredentialStore | DeviceCodeAuth.Setup, ConfigError, Platform>
     /** Only the resolved setup and the store: no network. */
-    readonly store: (
-      options: AuthOptions
-    ) => Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError, Platform>
+    readonly store: (options: AuthOptions) => Layer.Layer<CredentialStore | DeviceCodeAuth.Setup, ConfigError, Platform>
     /** What a browser login adds: the client's PKCE values and the loopback callback server. */
     readonly browser: Layer.Layer<Pkce | CallbackServer>
   }

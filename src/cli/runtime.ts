@@ -81,8 +81,10 @@ const http = (verbose: boolean): Layer.Layer<HttpClient.HttpClient> =>
   )
 
 /** The layer `load` makes once its module is loaded: each command loads the layer modules it uses, no others. */
-const loaded = <A, E, R, M>(module: () => Promise<M>, make: (module: M) => Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
-  Layer.unwrapEffect(Effect.map(Effect.promise(module), make))
+const loaded = <A, E, R, M>(
+  module: () => Promise<M>,
+  make: (module: M) => Layer.Layer<A, E, R>
+): Layer.Layer<A, E, R> => Layer.unwrapEffect(Effect.map(Effect.promise(module), make))
 
 /** Who is told of a store's fallback, a config.toml warning and a lock wait: stderr. */
 const told = (verbose: boolean) => ({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait })
