@@ -2,9 +2,11 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Terminal from "@effect/platform/Terminal"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -29,20 +31,17 @@ const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
 
 // Node's Terminal (stdin through readline) only for what reads input, @effect/cli's prompts: the rest of a run
 // asks only for the size of stdout.
-const nodeTerminal: Layer.Layer<Terminal.Terminal> = Layer.scoped(
-  Terminal.Terminal,
-  Effect.map(
-    onFirstUse(Terminal.Terminal, () => import("@effect/platform-node/NodeTerminal").then((node) => node.layer)),
-    (live) =>
-      Terminal.Terminal.of({
-        columns: Effect.sync(() => process.stdout.columns ?? 0),
-        rows: Effect.sync(() => process.stdout.rows ?? 0),
-        isTTY: Effect.sync(() => process.stdout.isTTY === true),
-        readInput: Effect.flatMap(live, (terminal) => terminal.readInput),
-        readLine: Effect.flatMap(live, (terminal) => terminal.readLine),
-        display: (text) => Effect.flatMap(live, (terminal) => terminal.display(text))
-      })
-  )
+const nodeTerminal: Effect.Effect<Terminal.Terminal, never, Scope.Scope> = Effect.map(
+  onFirstUse(Terminal.Terminal, () => import("@effect/platform-node/NodeTerminal").then((node) => node.layer)),
+  (live) =>
+    Terminal.Terminal.of({
+      columns: Effect.sync(() => process.stdout.columns ?? 0),
+      rows: Effect.sync(() => process.stdout.rows ?? 0),
+      isTTY: Effect.sync(() => process.stdout.isTTY === true),
+      readInput: Effect.flatMap(live, (terminal) => terminal.readInput),
+      readLine: Effect.flatMap(live, (terminal) => terminal.readLine),
+      display: (text) => Effect.flatMap(live, (terminal) => terminal.display(text))
+    })
 )
 
 // the auto store's fallback happens on every command where there is no keyring: one short line, the reason with
@@ -92,7 +91,7 @@ const told = (verbose: boolean) => ({ onStoreFallback: onStoreFallback(verbose),
 /** What a command that may send a request runs on: Node's HttpClient, FileSystem and Path. */
 const networked = (verbose: boolean) => Layer.merge(http(verbose), platform)
 
-const cliLayers = Layer.succeed(CliLayers, {
+const cliLayers = CliLayers.of({
   // the callback server (@effect/platform-node's HTTP server) is loaded by `login --browser` only
   browser: loaded(
     () => import("../layers/DeviceCodeAuth.js"),
@@ -117,7 +116,19 @@ const cliLayers = Layer.succeed(CliLayers, {
     )
 })
 
-const live = Layer.mergeAll(platform, nodeTerminal, TerminalOutput.layer, cliLayers)
+// One layer that makes the services in turn: a graph of layers (one per service, merged) runs more of Effect's code
+// than making them does, on every start.
+const live = Layer.scopedContext(
+  Effect.gen(function* () {
+    const terminal = yield* nodeTerminal
+    const fileSystem = yield* Layer.build(NodeFileSystem.layer)
+    return Context.merge(fileSystem, yield* Layer.build(NodePath.layer)).pipe(
+      Context.add(Terminal.Terminal, terminal),
+      Context.add(TerminalOutput.TerminalOutput, TerminalOutput.make()),
+      Context.add(CliLayers, cliLayers)
+    )
+  })
+)
 
 /** The process's arguments after node and the script. */
 const args = process.argv.slice(2)

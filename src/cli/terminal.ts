@@ -1,6 +1,5 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import type * as Console from "effect/Console"
 import { readFileSync, readlinkSync } from "node:fs"
 import { sanitize } from "../domain/Sanitize.js"
@@ -32,8 +31,8 @@ export const colorEnabled = (options: {
   options.env.TERM !== "dumb" &&
   options.isTty
 
-/** The process's own stdout and stderr (the live layer main.ts provides); colour as the environment allows. */
-export const layer: Layer.Layer<TerminalOutput> = Layer.sync(TerminalOutput, () => {
+/** The process's own stdout and stderr (what runtime.ts provides); colour as the environment allows. */
+export const make = (): TerminalOutput["Type"] => {
   const stderrIsTty = process.stderr.isTTY === true
   return {
     stdout: (text) => Effect.sync(() => void process.stdout.write(text)),
@@ -42,7 +41,7 @@ export const layer: Layer.Layer<TerminalOutput> = Layer.sync(TerminalOutput, () 
     stderrIsTty,
     color: colorEnabled({ noColor: false, env: process.env, isTty: stderrIsTty })
   }
-})
+}
 
 /** Runs `self` with colour off when `noColor` (the `--no-color` flag) says so. */
 export const withNoColor =
