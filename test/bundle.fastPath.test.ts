@@ -1,5 +1,6 @@
 // The fast path (src/cli/fastPath.ts) runs `status` and `token` without evaluating a single @effect/cli module: seen
-// in a variant of the CLI bundle whose every @effect/cli module writes its name to stderr when it is evaluated.
+// in a variant of the CLI bundle whose every @effect/cli module writes its name to stderr when it is evaluated. And
+// `token` with a fresh token evaluates no HTTP client module (the session builds its client on a first refresh).
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { writeFileSync } from "node:fs"
@@ -11,6 +12,7 @@ import { freshChatgptAuthJson } from "./support/records.js"
 import { tempDir } from "./support/tmp.js"
 
 const effectCli = /[\\/]@effect[\\/]cli[\\/]dist[\\/]esm[\\/].*\.js$/
+const httpClient = /[\\/]@effect[\\/]platform[\\/]dist[\\/]esm[\\/](HttpClient|internal[\\/]httpClient)\.js$/
 
 describe("the fast path in the CLI bundle", () => {
   it.scoped(
@@ -47,6 +49,31 @@ describe("the fast path in the CLI bundle", () => {
           assert.strictEqual(run.result.code, 0, `${args.join(" ")}: ${run.stderr}`)
           assert.includeMembers(run.modules, ["Command.js", "Options.js", "internal/cliApp.js"], args.join(" "))
         }
+      }),
+    60_000
+  )
+
+  it.scoped(
+    "token with a fresh token evaluates no HTTP client module; a logout that revokes does",
+    () =>
+      Effect.gen(function* () {
+        const bin = yield* variant([...cliBuildOptions.plugins, marking(httpClient)])
+        const home = yield* tempDir
+        writeFileSync(join(home, "auth.json"), freshChatgptAuthJson("rt_bundle_http"))
+        for (const args of [["token"], ["token", "--json", "--verbose"]]) {
+          const run = yield* evaluated(bin, args, home)
+          assert.strictEqual(run.result.code, 0, `${args.join(" ")}: ${run.stderr}`)
+          assert.deepStrictEqual(run.modules, [], args.join(" "))
+        }
+        // the marks work: logout revokes the tokens over HTTP (here a closed loopback port: a warning, then removed)
+        const run = yield* evaluated(bin, ["logout"], home, {
+          CODEX_REVOKE_TOKEN_URL_OVERRIDE: "http://127.0.0.1:9/revoke"
+        })
+        assert.strictEqual(run.result.code, 0, run.stderr)
+        assert.includeMembers(run.modules, [
+          "@effect/platform/dist/esm/HttpClient.js",
+          "@effect/platform/dist/esm/internal/httpClient.js"
+        ])
       }),
     60_000
   )

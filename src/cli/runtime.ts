@@ -102,11 +102,11 @@ const cliLayers = CliLayers.of({
       () => import("../layers/DeviceCodeAuth.js"),
       (auth) => auth.layer({ ...told(verbose), session, ...options }).pipe(Layer.provide(networked(verbose)))
     ),
-  // `token`: the session and its store, the issuer modules loaded on a first refresh only
+  // `token`: the session and its store, the issuer modules and the HTTP client loaded on a first refresh only
   session: ({ verbose = false, ...options }: AuthOptions) =>
     loaded(
       () => import("../layers/session.js"),
-      (auth) => auth.layerSession({ ...told(verbose), session, ...options }).pipe(Layer.provide(http(verbose)))
+      (auth) => auth.layerSessionWith({ ...told(verbose), session, ...options }, http(verbose))
     ),
   // `status`, `logout`: the setup and the store only
   store: ({ verbose = false, ...options }: AuthOptions) =>

@@ -14,24 +14,34 @@ import * as AuthSessionLayer from "./AuthSession.js"
 import { type Options, type Setup, storeContext } from "./setup.js"
 
 /**
- * IssuerResolver's live resolver, its module (the issuers of both dialects, their HTTP exchanges) loaded and made the
- * first time a sign-in's issuer is asked for: a session whose token is fresh never loads it.
+ * IssuerResolver's live resolver, its module (the issuers of both dialects, their HTTP exchanges) loaded and made,
+ * with the HTTP client `http` gives, the first time a sign-in's issuer is asked for: a session whose token is fresh
+ * never loads it.
  */
-const makeLazyIssuerResolver: Effect.Effect<IssuerResolver["Type"], never, HttpClient.HttpClient> = Effect.gen(
-  function* () {
-    const context = yield* Effect.context<HttpClient.HttpClient>()
-    const live = yield* Effect.cached(
+const makeLazyIssuerResolver = (
+  http: Effect.Effect<Context.Context<HttpClient.HttpClient>>
+): Effect.Effect<IssuerResolver["Type"]> =>
+  Effect.map(
+    Effect.cached(
       Effect.promise(() => import("./IssuerResolver.js")).pipe(
-        Effect.flatMap((module) => module.make),
-        Effect.provide(context)
+        Effect.flatMap((module) => Effect.flatMap(http, (client) => Effect.provide(module.make, client)))
       )
-    )
-    return IssuerResolver.of({
-      requestHeaders: dialectRequestHeaders,
-      forSignIn: (origin) => Effect.flatMap(live, (resolver) => resolver.forSignIn(origin))
-    })
-  }
-)
+    ),
+    (live) =>
+      IssuerResolver.of({
+        requestHeaders: dialectRequestHeaders,
+        forSignIn: (origin) => Effect.flatMap(live, (resolver) => resolver.forSignIn(origin))
+      })
+  )
+
+/** The session's services, made one after the other (see {@link storeContext}). */
+const sessionContext = (options: Options, http: Effect.Effect<Context.Context<HttpClient.HttpClient>>) =>
+  Effect.gen(function* () {
+    const stored = yield* storeContext(options)
+    const withResolver = Context.add(stored, IssuerResolver, yield* makeLazyIssuerResolver(http))
+    const session = yield* Effect.provide(AuthSessionLayer.make(options.session), withResolver)
+    return Context.add(withResolver, AuthSession, session)
+  })
 
 /**
  * The {@link AuthSession} of the setup's profile, its store and the setup, as `DeviceCodeAuth.layer` makes them, and
@@ -46,10 +56,17 @@ export const layerSession = (
   HttpClient.HttpClient | FileSystem.FileSystem | Path.Path
 > =>
   Layer.effectContext(
-    Effect.gen(function* () {
-      const stored = yield* storeContext(options)
-      const withResolver = Context.add(stored, IssuerResolver, yield* makeLazyIssuerResolver)
-      const session = yield* Effect.provide(AuthSessionLayer.make(options.session), withResolver)
-      return Context.add(withResolver, AuthSession, session)
-    })
+    Effect.flatMap(Effect.context<HttpClient.HttpClient>(), (client) => sessionContext(options, Effect.succeed(client)))
+  )
+
+/**
+ * {@link layerSession} with its HTTP client from `http`, built (in the session's scope) only when a refresh first needs
+ * an issuer: `devicecode token` with a fresh token never loads an HTTP client's modules.
+ */
+export const layerSessionWith = (
+  options: Options,
+  http: Layer.Layer<HttpClient.HttpClient>
+): Layer.Layer<AuthSession | CredentialStore | Setup, ConfigError, FileSystem.FileSystem | Path.Path> =>
+  Layer.scopedContext(
+    Effect.flatMap(Effect.scope, (scope) => sessionContext(options, Layer.buildWithScope(http, scope)))
   )
