@@ -77,7 +77,9 @@ export const defaultCodexConfig: CodexConfig = {
   forcedLoginMethod: Option.none()
 }
 
-const decode = Schema.decodeUnknownEither(CodexConfig)
+// made on first use: without a config.toml nothing is decoded
+let decoder: ((toml: unknown) => Either.Either<CodexConfig, ParseResult.ParseError>) | undefined
+const decode = (toml: unknown) => (decoder ??= Schema.decodeUnknownEither(CodexConfig))(toml)
 
 /** Decodes a parsed config.toml table; the error is the message of the first key that is wrong. */
 export const decodeCodexConfig = (toml: unknown): Either.Either<CodexConfig, string> =>

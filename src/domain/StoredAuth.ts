@@ -177,7 +177,9 @@ export const StoredAuthFromJson = Schema.transform(AuthJson, StoredAuth, {
 })
 
 const decodeStoredAuth = Schema.decodeUnknownEither(Schema.parseJson(StoredAuthFromJson))
-const encodeAuthJson = Schema.encodeSync(StoredAuthFromJson)
+// made on first use: compiling an encoder is work a start that only reads (status, a fresh token) never needs
+let encoder: ((auth: StoredAuth) => typeof AuthJson.Encoded) | undefined
+const encodeAuthJson = (auth: StoredAuth) => (encoder ??= Schema.encodeSync(StoredAuthFromJson))(auth)
 
 // Names where the first problem is and its kind, never the value found there: it may be a token.
 const describeProblem = (error: ParseResult.ParseError): string => {
