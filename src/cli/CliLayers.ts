@@ -23,7 +23,7 @@ export class CliLayers extends Context.Tag("devicecode/cli/CliLayers")<
   CliLayers,
   {
     /** Everything a command working on one sign-in may use: session, store, the login's issuer, … */
-    readonly auth: (options: AuthOptions) => Layer.Layer<DeviceCodeAuth.Services, ConfigError>
+    readonly auth: (options: AuthOptions) => Layer.Layer<DeviceCodeAuth.Services, ConfigError, Platform>
     /** The session, its store and the resolved setup: what hands out access tokens (`token`). */
     readonly session: (
       options: AuthOptions
@@ -35,11 +35,13 @@ export class CliLayers extends Context.Tag("devicecode/cli/CliLayers")<
   }
 >() {}
 
-/** What the store and the session are made with: the file system and paths, which every command's services have. */
+/** What the command layers are made with: the file system and paths, which every command's services have. */
 export type Platform = FileSystem.FileSystem | Path.Path
 
 /** The services of {@link CliLayers.auth} for `options`, for `Command.provide`. */
-export const authFor = (options: AuthOptions): Layer.Layer<DeviceCodeAuth.Services, ConfigError, CliLayers> =>
+export const authFor = (
+  options: AuthOptions
+): Layer.Layer<DeviceCodeAuth.Services, ConfigError, CliLayers | Platform> =>
   Layer.unwrapEffect(Effect.map(CliLayers, (layers) => layers.auth(options)))
 
 /** The services of {@link CliLayers.session} for `options`, for `Command.provide`. */

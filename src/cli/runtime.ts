@@ -27,8 +27,6 @@ import * as TerminalOutput from "./terminal.js"
 // The composition root: the only place live layers are chosen, and how a run of the CLI ends. Only subpath modules
 // are loaded (the NodeContext barrel costs start-up time every command would pay), and what only some runs use is
 // loaded when first used.
-const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
-
 // Node's Terminal (stdin through readline) only for what reads input, @effect/cli's prompts: the rest of a run
 // asks only for the size of stdout.
 const nodeTerminal: Effect.Effect<Terminal.Terminal, never, Scope.Scope> = Effect.map(
@@ -88,9 +86,6 @@ const loaded = <A, E, R, M>(
 /** Who is told of a store's fallback, a config.toml warning and a lock wait: stderr. */
 const told = (verbose: boolean) => ({ onStoreFallback: onStoreFallback(verbose), onConfigWarning, onLockWait })
 
-/** What a command that may send a request runs on: Node's HttpClient, FileSystem and Path. */
-const networked = (verbose: boolean) => Layer.merge(http(verbose), platform)
-
 const cliLayers = CliLayers.of({
   // the callback server (@effect/platform-node's HTTP server) is loaded by `login --browser` only
   browser: loaded(
@@ -100,7 +95,7 @@ const cliLayers = CliLayers.of({
   auth: ({ verbose = false, ...options }: AuthOptions) =>
     loaded(
       () => import("../layers/DeviceCodeAuth.js"),
-      (auth) => auth.layer({ ...told(verbose), session, ...options }).pipe(Layer.provide(networked(verbose)))
+      (auth) => auth.layer({ ...told(verbose), session, ...options }).pipe(Layer.provide(http(verbose)))
     ),
   // `token`: the session and its store, the issuer modules and the HTTP client loaded on a first refresh only
   session: ({ verbose = false, ...options }: AuthOptions) =>
